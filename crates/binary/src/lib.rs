@@ -1,0 +1,19 @@
+//! Decoder for the WebAssembly 2.0 binary format.
+//!
+//! [`Module::decode`] reads a whole module without copying it: function bodies and constant
+//! expressions stay byte ranges whose operators are read on demand with [`OperatorReader`].
+//! The decoder checks only what the binary format requires (the "malformed" errors of the spec);
+//! what the validation rules require is the validator's job.
+
+mod error;
+mod module;
+mod opcodes;
+mod operator;
+mod reader;
+mod types;
+
+pub use error::{DecodeError, Result};
+pub use module::*;
+pub use operator::*;
+pub use reader::Reader;
+pub use types::*;

@@ -1,0 +1,560 @@
+//! The module structure and the section decoder.
+
+use crate::error::{DecodeError, Result};
+use crate::operator::Operator;
+use crate::reader::Reader;
+use crate::types::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+
+/// The kind of an import or export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExternKind {
+    Func,
+    Table,
+    Memory,
+    Global,
+}
+
+/// What an import brings in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportDesc {
+    /// A function of the type with this index.
+    Func(u32),
+    Table(TableType),
+    Memory(MemoryType),
+    Global(GlobalType),
+}
+
+/// An import.
+#[derive(Debug, Clone)]
+pub struct Import<'a> {
+    pub module: &'a str,
+    pub name: &'a str,
+    pub desc: ImportDesc,
+    /// Offset of the import entry.
+    pub offset: usize,
+}
+
+/// An export.
+#[derive(Debug, Clone)]
+pub struct Export<'a> {
+    pub name: &'a str,
+    pub kind: ExternKind,
+    pub index: u32,
+    pub offset: usize,
+}
+
+/// A constant expression, kept as bytes up to and including its final `end`.
+#[derive(Debug, Clone, Copy)]
+pub struct ConstExpr<'a> {
+    pub bytes: &'a [u8],
+    pub offset: usize,
+}
+
+impl<'a> ConstExpr<'a> {
+    /// Reads a constant expression: operators up to the `end` that closes it.
+    fn decode(r: &mut Reader<'a>) -> Result<ConstExpr<'a>> {
+        let offset = r.offset();
+        let rest = r.rest();
+        let mut depth = 0u32;
+        loop {
+            match Operator::decode(r)? {
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => depth += 1,
+                Operator::End {} if depth == 0 => break,
+                Operator::End {} => depth -= 1,
+                _ => {}
+            }
+        }
+        Ok(ConstExpr {
+            bytes: &rest[..r.offset() - offset],
+            offset,
+        })
+    }
+
+    /// The expression's operators, its final `end` included.
+    pub fn operators(&self) -> OperatorReader<'a> {
+        OperatorReader {
+            reader: Reader::new(self.bytes, self.offset),
+        }
+    }
+}
+
+/// A global definition.
+#[derive(Debug, Clone)]
+pub struct Global<'a> {
+    pub ty: GlobalType,
+    pub init: ConstExpr<'a>,
+}
+
+/// How a segment is used at instantiation.
+#[derive(Debug, Clone)]
+pub enum SegmentMode<'a> {
+    /// Available to `memory.init` / `table.init`.
+    Passive,
+    /// Copied into the table or memory with this index at this offset.
+    Active { index: u32, offset: ConstExpr<'a> },
+    /// Element segments only: declares functions for `ref.func`.
+    Declarative,
+}
+
+/// The items of an element segment.
+#[derive(Debug, Clone)]
+pub enum ElementItems<'a> {
+    /// Function indices.
+    Functions(Vec<u32>),
+    /// Constant expressions, one per element.
+    Expressions(Vec<ConstExpr<'a>>),
+}
+
+/// An element segment.
+#[derive(Debug, Clone)]
+pub struct Element<'a> {
+    pub mode: SegmentMode<'a>,
+    pub ty: RefType,
+    pub items: ElementItems<'a>,
+    pub offset: usize,
+}
+
+/// A data segment.
+#[derive(Debug, Clone)]
+pub struct Data<'a> {
+    pub mode: SegmentMode<'a>,
+    pub bytes: &'a [u8],
+    pub offset: usize,
+}
+
+/// A function body: local declarations and code, undecoded.
+#[derive(Debug, Clone, Copy)]
+pub struct FunctionBody<'a> {
+    pub bytes: &'a [u8],
+    pub offset: usize,
+}
+
+/// The most locals a function may declare (the binary format counts them in a u32).
+const MAX_LOCALS: u64 = u32::MAX as u64;
+
+impl<'a> FunctionBody<'a> {
+    /// Reads the local declarations, calling `declare(count, type)` for each group, and returns a
+    /// reader over the body's operators.
+    pub fn read_locals(
+        &self,
+        mut declare: impl FnMut(u32, ValType) -> Result<()>,
+    ) -> Result<OperatorReader<'a>> {
+        let mut r = Reader::new(self.bytes, self.offset);
+        let groups = r.len()?;
+        let mut total: u64 = 0;
+        for _ in 0..groups {
+            let at = r.offset();
+            let count = r.u32()?;
+            total += u64::from(count);
+            if total > MAX_LOCALS {
+                return Err(DecodeError::new("too many locals", at));
+            }
+            let ty = ValType::decode(&mut r)?;
+            declare(count, ty)?;
+        }
+        Ok(OperatorReader { reader: r })
+    }
+}
+
+/// Reads operators one at a time.
+#[derive(Debug, Clone)]
+pub struct OperatorReader<'a> {
+    reader: Reader<'a>,
+}
+
+impl<'a> OperatorReader<'a> {
+    /// The next operator.
+    #[inline]
+    pub fn read(&mut self) -> Result<Operator<'a>> {
+        Operator::decode(&mut self.reader)
+    }
+
+    /// Offset of the next operator.
+    #[inline]
+    pub fn offset(&self) -> usize {
+        self.reader.offset()
+    }
+
+    /// Whether all operators were read.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.reader.is_empty()
+    }
+}
+
+/// A custom section.
+#[derive(Debug, Clone)]
+pub struct CustomSection<'a> {
+    pub name: &'a str,
+    pub data: &'a [u8],
+    pub offset: usize,
+}
+
+/// Names from the `name` custom section; malformed name sections are ignored, as the spec allows.
+#[derive(Debug, Clone, Default)]
+pub struct Names<'a> {
+    pub module: Option<&'a str>,
+    /// (function index, name), in the order given.
+    pub functions: Vec<(u32, &'a str)>,
+}
+
+impl<'a> Names<'a> {
+    fn parse(data: &'a [u8], offset: usize) -> Result<Names<'a>> {
+        let mut names = Names::default();
+        let mut r = Reader::new(data, offset);
+        while !r.is_empty() {
+            let id = r.u8()?;
+            let size = r.u32()? as usize;
+            let mut sub = r.sub(size)?;
+            match id {
+                0 => names.module = Some(sub.name()?),
+                1 => {
+                    for _ in 0..sub.len()? {
+                        let index = sub.u32()?;
+                        names.functions.push((index, sub.name()?));
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(names)
+    }
+
+    /// The name of function `index`, if the section gives one.
+    pub fn function(&self, index: u32) -> Option<&'a str> {
+        self.functions
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map(|(_, n)| *n)
+    }
+}
+
+/// Byte offsets of the sections that validation errors point into.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SectionOffsets {
+    pub start: usize,
+    pub code: usize,
+    pub data: usize,
+}
+
+/// A decoded module. It borrows the input: nothing of the code is copied.
+#[derive(Debug, Clone, Default)]
+pub struct Module<'a> {
+    pub types: Vec<FuncType>,
+    pub imports: Vec<Import<'a>>,
+    /// The type index of each function defined in the module.
+    pub functions: Vec<u32>,
+    pub tables: Vec<TableType>,
+    pub memories: Vec<MemoryType>,
+    pub globals: Vec<Global<'a>>,
+    pub exports: Vec<Export<'a>>,
+    pub start: Option<u32>,
+    pub elements: Vec<Element<'a>>,
+    /// The data-count section, if present.
+    pub data_count: Option<u32>,
+    pub code: Vec<FunctionBody<'a>>,
+    pub data: Vec<Data<'a>>,
+    pub customs: Vec<CustomSection<'a>>,
+    /// The `name` section, when present and well-formed.
+    pub names: Option<Names<'a>>,
+    pub offsets: SectionOffsets,
+}
+
+/// Section ids in the order the binary format requires them (custom sections excepted).
+const SECTION_ORDER: [u8; 12] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
+
+fn section_rank(id: u8) -> usize {
+    SECTION_ORDER.iter().position(|&s| s == id).unwrap_or(0) + 1
+}
+
+fn vec<'a, T>(
+    r: &mut Reader<'a>,
+    mut item: impl FnMut(&mut Reader<'a>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let n = r.len()?;
+    let mut out = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        out.push(item(r)?);
+    }
+    Ok(out)
+}
+
+impl<'a> Module<'a> {
+    /// Decodes a module from its binary form.
+    pub fn decode(bytes: &'a [u8]) -> Result<Module<'a>> {
+        let mut r = Reader::new(bytes, 0);
+        if bytes.len() < 4 || &bytes[..4] != b"\0asm" {
+            return Err(DecodeError::new("magic header not detected", 0));
+        }
+        r.bytes(4)?;
+        if r.remaining() < 4 {
+            return Err(r.error("unexpected end"));
+        }
+        if r.array::<4>()? != [1, 0, 0, 0] {
+            return Err(DecodeError::new("unknown binary version", 4));
+        }
+        let mut m = Module::default();
+        let mut last_rank = 0;
+        let mut function_count: Option<u32> = None;
+        while !r.is_empty() {
+            let section_at = r.offset();
+            let id = r.u8()?;
+            if id > 12 {
+                return Err(DecodeError::new("malformed section id", section_at));
+            }
+            let size_at = r.offset();
+            let size = r.u32()? as usize;
+            if size > r.remaining() {
+                return Err(DecodeError::new("length out of bounds", size_at));
+            }
+            let mut s = r.sub(size)?;
+            if id != 0 {
+                let rank = section_rank(id);
+                if rank <= last_rank {
+                    return Err(DecodeError::new(
+                        "unexpected content after last section",
+                        section_at,
+                    ));
+                }
+                last_rank = rank;
+            }
+            match id {
+                0 => {
+                    let name = s.name()?;
+                    let offset = s.offset();
+                    let data = s.bytes(s.remaining())?;
+                    if name == "name" {
+                        m.names = Names::parse(data, offset).ok();
+                    }
+                    m.customs.push(CustomSection { name, data, offset });
+                }
+                1 => m.types = vec(&mut s, decode_func_type)?,
+                2 => m.imports = vec(&mut s, decode_import)?,
+                3 => {
+                    m.functions = vec(&mut s, |s| s.u32())?;
+                    function_count = Some(m.functions.len() as u32);
+                }
+                4 => m.tables = vec(&mut s, TableType::decode)?,
+                5 => m.memories = vec(&mut s, decode_memory_type)?,
+                6 => {
+                    m.globals = vec(&mut s, |s| {
+                        let ty = GlobalType::decode(s)?;
+                        Ok(Global {
+                            ty,
+                            init: ConstExpr::decode(s)?,
+                        })
+                    })?
+                }
+                7 => m.exports = vec(&mut s, decode_export)?,
+                8 => {
+                    m.offsets.start = s.offset();
+                    m.start = Some(s.u32()?);
+                }
+                9 => m.elements = vec(&mut s, decode_element)?,
+                12 => m.data_count = Some(s.u32()?),
+                10 => {
+                    m.offsets.code = section_at;
+                    let count_at = s.offset();
+                    m.code = vec(&mut s, |s| {
+                        let size = s.u32()? as usize;
+                        let offset = s.offset();
+                        if size > s.remaining() {
+                            return Err(s.error("unexpected end of section or function"));
+                        }
+                        Ok(FunctionBody {
+                            bytes: s.bytes(size)?,
+                            offset,
+                        })
+                    })?;
+                    if function_count.unwrap_or(0) as usize != m.code.len() {
+                        return Err(DecodeError::new(
+                            "function and code section have inconsistent lengths",
+                            count_at,
+                        ));
+                    }
+                }
+                11 => {
+                    m.offsets.data = section_at;
+                    let count_at = s.offset();
+                    m.data = vec(&mut s, decode_data)?;
+                    if let Some(n) = m.data_count {
+                        if n as usize != m.data.len() {
+                            return Err(DecodeError::new(
+                                "data count and data section have inconsistent lengths",
+                                count_at,
+                            ));
+                        }
+                    }
+                }
+                _ => unreachable!("section ids above 12 were rejected"),
+            }
+            if !s.is_empty() {
+                return Err(s.error("section size mismatch"));
+            }
+        }
+        if m.code.is_empty() && function_count.unwrap_or(0) != 0 {
+            return Err(DecodeError::new(
+                "function and code section have inconsistent lengths",
+                bytes.len(),
+            ));
+        }
+        if m.data.is_empty() && m.data_count.unwrap_or(0) != 0 {
+            return Err(DecodeError::new(
+                "data count and data section have inconsistent lengths",
+                bytes.len(),
+            ));
+        }
+        Ok(m)
+    }
+
+    /// Number of functions, imported ones first.
+    pub fn function_count(&self) -> usize {
+        self.imported(ExternKind::Func) + self.functions.len()
+    }
+
+    /// Number of imports of this kind.
+    pub fn imported(&self, kind: ExternKind) -> usize {
+        self.imports
+            .iter()
+            .filter(|i| i.desc.kind() == kind)
+            .count()
+    }
+}
+
+impl ImportDesc {
+    /// The kind of thing imported.
+    pub fn kind(&self) -> ExternKind {
+        match self {
+            ImportDesc::Func(_) => ExternKind::Func,
+            ImportDesc::Table(_) => ExternKind::Table,
+            ImportDesc::Memory(_) => ExternKind::Memory,
+            ImportDesc::Global(_) => ExternKind::Global,
+        }
+    }
+}
+
+fn decode_func_type(r: &mut Reader<'_>) -> Result<FuncType> {
+    let at = r.offset();
+    if r.u8()? != 0x60 {
+        return Err(DecodeError::new("integer representation too long", at));
+    }
+    let params = vec(r, ValType::decode)?.into_boxed_slice();
+    let results = vec(r, ValType::decode)?.into_boxed_slice();
+    Ok(FuncType { params, results })
+}
+
+fn decode_memory_type(r: &mut Reader<'_>) -> Result<MemoryType> {
+    Ok(MemoryType {
+        limits: Limits::decode(r)?,
+    })
+}
+
+fn decode_import<'a>(r: &mut Reader<'a>) -> Result<Import<'a>> {
+    let offset = r.offset();
+    let module = r.name()?;
+    let name = r.name()?;
+    let kind_at = r.offset();
+    let desc = match r.u8()? {
+        0 => ImportDesc::Func(r.u32()?),
+        1 => ImportDesc::Table(TableType::decode(r)?),
+        2 => ImportDesc::Memory(decode_memory_type(r)?),
+        3 => ImportDesc::Global(GlobalType::decode(r)?),
+        _ => return Err(DecodeError::new("malformed import kind", kind_at)),
+    };
+    Ok(Import {
+        module,
+        name,
+        desc,
+        offset,
+    })
+}
+
+fn decode_export<'a>(r: &mut Reader<'a>) -> Result<Export<'a>> {
+    let offset = r.offset();
+    let name = r.name()?;
+    let kind_at = r.offset();
+    let kind = match r.u8()? {
+        0 => ExternKind::Func,
+        1 => ExternKind::Table,
+        2 => ExternKind::Memory,
+        3 => ExternKind::Global,
+        _ => return Err(DecodeError::new("malformed export kind", kind_at)),
+    };
+    Ok(Export {
+        name,
+        kind,
+        index: r.u32()?,
+        offset,
+    })
+}
+
+fn decode_element<'a>(r: &mut Reader<'a>) -> Result<Element<'a>> {
+    let offset = r.offset();
+    let flags = r.u32()?;
+    if flags > 7 {
+        return Err(DecodeError::new("malformed elements segment kind", offset));
+    }
+    let passive_or_declarative = flags & 1 != 0;
+    let explicit_table = flags & 2 != 0;
+    let uses_expressions = flags & 4 != 0;
+    let mode = if passive_or_declarative {
+        if explicit_table {
+            SegmentMode::Declarative
+        } else {
+            SegmentMode::Passive
+        }
+    } else {
+        let index = if explicit_table { r.u32()? } else { 0 };
+        SegmentMode::Active {
+            index,
+            offset: ConstExpr::decode(r)?,
+        }
+    };
+    // Flags 0 and 4 imply funcref; the others name an element kind or a reference type.
+    let ty = if flags & 3 == 0 {
+        RefType::FuncRef
+    } else if uses_expressions {
+        RefType::decode(r)?
+    } else {
+        let at = r.offset();
+        if r.u8()? != 0x00 {
+            return Err(DecodeError::new("malformed element kind", at));
+        }
+        RefType::FuncRef
+    };
+    let items = if uses_expressions {
+        ElementItems::Expressions(vec(r, ConstExpr::decode)?)
+    } else {
+        ElementItems::Functions(vec(r, |r| r.u32())?)
+    };
+    Ok(Element {
+        mode,
+        ty,
+        items,
+        offset,
+    })
+}
+
+fn decode_data<'a>(r: &mut Reader<'a>) -> Result<Data<'a>> {
+    let offset = r.offset();
+    let mode = match r.u32()? {
+        0 => SegmentMode::Active {
+            index: 0,
+            offset: ConstExpr::decode(r)?,
+        },
+        1 => SegmentMode::Passive,
+        2 => {
+            let index = r.u32()?;
+            SegmentMode::Active {
+                index,
+                offset: ConstExpr::decode(r)?,
+            }
+        }
+        _ => return Err(DecodeError::new("malformed data segment kind", offset)),
+    };
+    Ok(Data {
+        mode,
+        bytes: r.byte_vec()?,
+        offset,
+    })
+}

@@ -1,0 +1,334 @@
+//! Operators: the `Opcode` and `Operator` types generated from the opcode table, their immediates,
+//! and reading one operator from a function body without allocating.
+
+use crate::error::{DecodeError, Result};
+use crate::reader::Reader;
+use crate::types::{BlockType, RefType, ValType};
+
+/// Decoding of one immediate operand from the instruction stream.
+pub trait Immediate<'a>: Sized {
+    /// Reads the immediate.
+    fn decode(r: &mut Reader<'a>) -> Result<Self>;
+}
+
+impl<'a> Immediate<'a> for u32 {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        r.u32()
+    }
+}
+
+impl<'a> Immediate<'a> for i32 {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        r.i32()
+    }
+}
+
+impl<'a> Immediate<'a> for i64 {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        r.i64()
+    }
+}
+
+/// A lane index: one raw byte.
+impl<'a> Immediate<'a> for u8 {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        r.u8()
+    }
+}
+
+impl<'a> Immediate<'a> for BlockType {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        BlockType::decode(r)
+    }
+}
+
+impl<'a> Immediate<'a> for RefType {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        RefType::decode(r)
+    }
+}
+
+/// The bits of an `f32` constant (kept as bits so NaN payloads survive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ieee32(pub u32);
+
+impl<'a> Immediate<'a> for Ieee32 {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        r.f32_bits().map(Ieee32)
+    }
+}
+
+/// The bits of an `f64` constant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ieee64(pub u64);
+
+impl<'a> Immediate<'a> for Ieee64 {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        r.f64_bits().map(Ieee64)
+    }
+}
+
+/// A `v128` constant, little-endian.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct V128(pub [u8; 16]);
+
+impl<'a> Immediate<'a> for V128 {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        r.array().map(V128)
+    }
+}
+
+/// The 16 lane selectors of `i8x16.shuffle`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shuffle(pub [u8; 16]);
+
+impl<'a> Immediate<'a> for Shuffle {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        r.array().map(Shuffle)
+    }
+}
+
+/// The immediate of a load or store: alignment exponent and static offset (memory 0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemArg {
+    /// log2 of the promised alignment.
+    pub align: u32,
+    /// Added to the dynamic address.
+    pub offset: u32,
+}
+
+impl<'a> Immediate<'a> for MemArg {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        let align = r.u32()?;
+        let offset = r.u32()?;
+        Ok(MemArg { align, offset })
+    }
+}
+
+/// A memory index, which in Wasm 2.0 is a reserved zero byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MemIdx;
+
+impl<'a> Immediate<'a> for MemIdx {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        let at = r.offset();
+        match r.u8()? {
+            0 => Ok(MemIdx),
+            _ => Err(DecodeError::new("zero byte expected", at)),
+        }
+    }
+}
+
+/// The type immediate of a typed `select`. Wasm 2.0 requires exactly one type; the count is kept
+/// so that the validator can reject other arities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SelectType {
+    /// How many types the immediate listed.
+    pub count: u32,
+    /// The type, when exactly one was listed.
+    pub ty: Option<ValType>,
+}
+
+impl<'a> Immediate<'a> for SelectType {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        let count = r.len()?;
+        let mut ty = None;
+        for _ in 0..count {
+            ty = Some(ValType::decode(r)?);
+        }
+        Ok(SelectType {
+            count,
+            ty: if count == 1 { ty } else { None },
+        })
+    }
+}
+
+/// The targets of `br_table`, kept as undecoded bytes and read on demand.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BrTable<'a> {
+    targets: &'a [u8],
+    offset: usize,
+    count: u32,
+    /// The label taken when the index is out of range.
+    pub default: u32,
+}
+
+impl<'a> BrTable<'a> {
+    /// Number of targets, the default excluded.
+    pub fn len(&self) -> u32 {
+        self.count
+    }
+
+    /// Whether there are no targets besides the default.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The targets in order (already checked to be well-formed when decoded).
+    pub fn targets(&self) -> impl Iterator<Item = u32> + 'a {
+        let mut r = Reader::new(self.targets, self.offset);
+        (0..self.count).map(move |_| r.u32().unwrap_or(0))
+    }
+}
+
+impl<'a> Immediate<'a> for BrTable<'a> {
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        let count = r.len()?;
+        let offset = r.offset();
+        let rest = r.rest();
+        for _ in 0..count {
+            r.u32()?;
+        }
+        let targets = &rest[..r.offset() - offset];
+        let default = r.u32()?;
+        Ok(BrTable {
+            targets,
+            offset,
+            count,
+            default,
+        })
+    }
+}
+
+/// A fixed stack effect: the operand types popped and pushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signature {
+    pub params: &'static [ValType],
+    pub results: &'static [ValType],
+}
+
+macro_rules! value_type {
+    (i32) => {
+        ValType::I32
+    };
+    (i64) => {
+        ValType::I64
+    };
+    (f32) => {
+        ValType::F32
+    };
+    (f64) => {
+        ValType::F64
+    };
+    (v128) => {
+        ValType::V128
+    };
+}
+
+macro_rules! signature {
+    (special) => {
+        None
+    };
+    (($($p:ident)* -> $($r:ident)*)) => {
+        Some(Signature { params: &[$(value_type!($p)),*], results: &[$(value_type!($r)),*] })
+    };
+}
+
+macro_rules! optional {
+    (_) => {
+        None
+    };
+    ($x:literal) => {
+        Some($x)
+    };
+}
+
+macro_rules! define_operators {
+    ($(
+        $prefix:literal $code:literal $variant:ident { $($field:ident : $ty:ty),* }
+        $name:literal $sig:tt $align:tt $lanes:tt;
+    )*) => {
+        /// Every opcode, without immediates: for tables keyed by instruction.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u16)]
+        pub enum Opcode {
+            $(
+                #[doc = $name]
+                $variant,
+            )*
+        }
+
+        /// A decoded instruction with its immediates.
+        #[derive(Debug, Clone, Copy, PartialEq)]
+        pub enum Operator<'a> {
+            $(
+                #[doc = $name]
+                $variant { $($field: $ty),* },
+            )*
+        }
+
+        impl Opcode {
+            /// Every opcode, in table order.
+            pub const ALL: &'static [Opcode] = &[$(Opcode::$variant),*];
+
+            /// The spec's text name, such as `i32.add`.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Opcode::$variant => $name,)*
+                }
+            }
+
+            /// The encoding: prefix byte (0 for none) and opcode or sub-opcode.
+            pub fn encoding(self) -> (u8, u32) {
+                match self {
+                    $(Opcode::$variant => ($prefix, $code),)*
+                }
+            }
+
+            /// The fixed stack effect, or `None` for instructions typed case by case.
+            pub fn signature(self) -> Option<Signature> {
+                match self {
+                    $(Opcode::$variant => signature!($sig),)*
+                }
+            }
+
+            /// log2 of the natural alignment, for memory accesses.
+            pub fn max_align(self) -> Option<u32> {
+                match self {
+                    $(Opcode::$variant => optional!($align),)*
+                }
+            }
+
+            /// The exclusive bound of the lane immediate(s), for lane instructions.
+            pub fn lanes(self) -> Option<u8> {
+                match self {
+                    $(Opcode::$variant => optional!($lanes),)*
+                }
+            }
+        }
+
+        impl<'a> Operator<'a> {
+            /// The opcode of this instruction.
+            pub fn opcode(&self) -> Opcode {
+                match self {
+                    $(Operator::$variant { .. } => Opcode::$variant,)*
+                }
+            }
+
+            /// Reads one instruction.
+            #[inline]
+            pub fn decode(r: &mut Reader<'a>) -> Result<Operator<'a>> {
+                let at = r.offset();
+                let byte = r.u8()?;
+                let key = match byte {
+                    0xfc | 0xfd => (byte, r.u32()?),
+                    _ => (0, u32::from(byte)),
+                };
+                Ok(match key {
+                    $(($prefix, $code) => Operator::$variant {
+                        $($field: <$ty as Immediate<'a>>::decode(r)?),*
+                    },)*
+                    _ => return Err(DecodeError::new("illegal opcode", at)),
+                })
+            }
+        }
+    };
+}
+
+crate::for_each_operator!(define_operators);
+
+impl std::fmt::Display for Opcode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
