@@ -1,1 +1,61 @@
-fn main(){}
+//! `ssvm-lite`, the command-line front end of the ssvm-lite WebAssembly runtime.
+//!
+//! Exit codes: 0 success; 1 the module is malformed or invalid; 2 bad usage or an I/O error.
+//! A panic (exit code 101) is a bug. `docs/cli.md` documents the commands.
+
+mod args;
+
+use args::{Command, USAGE, VALIDATE_USAGE};
+use std::io::Write;
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The command succeeded.
+const EXIT_OK: u8 = 0;
+/// The module is malformed or invalid.
+const EXIT_BAD_MODULE: u8 = 1;
+/// Bad usage, or a file could not be read.
+const EXIT_USAGE_OR_IO: u8 = 2;
+
+fn main() -> ExitCode {
+    let code = match args::parse(std::env::args_os().skip(1)) {
+        Ok(Command::Help) => print_out(USAGE),
+        Ok(Command::ValidateHelp) => print_out(VALIDATE_USAGE),
+        Ok(Command::Version) => print_out(&format!("ssvm-lite {}", env!("CARGO_PKG_VERSION"))),
+        Ok(Command::Validate { file }) => validate(&file),
+        Err(e) => {
+            print_err(&format!("error: {}\n\n{}", e.message, e.usage));
+            EXIT_USAGE_OR_IO
+        }
+    };
+    ExitCode::from(code)
+}
+
+/// `ssvm-lite validate FILE`.
+fn validate(file: &Path) -> u8 {
+    let bytes = match std::fs::read(file) {
+        Ok(bytes) => bytes,
+        Err(e) => {
+            print_err(&format!("error: cannot read {}: {e}", file.display()));
+            return EXIT_USAGE_OR_IO;
+        }
+    };
+    match ssvm_validate::validate(&bytes) {
+        Ok(_) => EXIT_OK,
+        Err(e) => {
+            print_err(&format!("error: {e}"));
+            EXIT_BAD_MODULE
+        }
+    }
+}
+
+/// Prints a line on standard output; a closed pipe is not worth a panic.
+fn print_out(text: &str) -> u8 {
+    let _ = writeln!(std::io::stdout(), "{text}");
+    EXIT_OK
+}
+
+/// Prints a line on standard error, ignoring write errors.
+fn print_err(text: &str) {
+    let _ = writeln!(std::io::stderr(), "{text}");
+}

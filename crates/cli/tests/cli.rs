@@ -1,0 +1,252 @@
+//! Runs the built `ssvm-lite` binary the way a user would.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_ssvm-lite");
+
+fn ssvm_lite(args: &[&str]) -> Output {
+    Command::new(BIN)
+        .args(args)
+        .output()
+        .expect("the ssvm-lite binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn example(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(name)
+}
+
+/// A directory of this test process's own under the scratch directory (shared by all builds).
+fn scratch_dir() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("the scratch directory is created");
+    dir
+}
+
+/// Writes `bytes` to a file under [`scratch_dir`] and returns its path.
+fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
+    let path = scratch_dir().join(name);
+    std::fs::write(&path, bytes).expect("the scratch file is written");
+    path
+}
+
+const HEADER: &[u8] = b"\0asm\x01\0\0\0";
+
+fn module(sections: &[&[u8]]) -> Vec<u8> {
+    let mut bytes = HEADER.to_vec();
+    for s in sections {
+        bytes.extend_from_slice(s);
+    }
+    bytes
+}
+
+#[test]
+fn valid_module_exits_0_silently() {
+    let path = example("add.wasm");
+    let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn invalid_module_exits_1_with_the_error() {
+    // (func (result i32)) with an empty body: the body leaves nothing for the i32 result.
+    let bytes = module(&[
+        &[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7f], // type section: [] -> [i32]
+        &[0x03, 0x02, 0x01, 0x00],                   // function section: func 0 has type 0
+        &[0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b],       // code section: no locals, `end`
+    ]);
+    let path = scratch_file("invalid.wasm", &bytes);
+    let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+    let err = stderr(&o);
+    assert!(err.starts_with("error: type mismatch"), "{err}");
+    assert!(err.contains(" at offset 0x"), "{err}");
+    assert!(err.ends_with(" in function 0\n"), "{err}");
+}
+
+#[test]
+fn malformed_module_exits_1_with_the_error() {
+    let path = scratch_file("malformed.wasm", b"\0asm\x02\0\0\0");
+    let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stdout(&o), "");
+    assert_eq!(stderr(&o), "error: unknown binary version at offset 0x4\n");
+}
+
+#[test]
+fn missing_file_exits_2() {
+    let path = scratch_dir().join("no-such-file.wasm");
+    let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let prefix = format!("error: cannot read {}: ", path.display());
+    assert!(err.starts_with(&prefix), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+}
+
+#[test]
+fn version_prints_name_and_version() {
+    let o = ssvm_lite(&["--version"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        stdout(&o),
+        format!("ssvm-lite {}\n", env!("CARGO_PKG_VERSION"))
+    );
+    assert_eq!(stderr(&o), "");
+}
+
+#[test]
+fn help_prints_usage_on_stdout() {
+    for args in [&["--help"][..], &["-h"]] {
+        let o = ssvm_lite(args);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(stdout(&o).contains("usage: ssvm-lite <COMMAND>"));
+    }
+    for args in [&["validate", "--help"][..], &["validate", "-h"]] {
+        let o = ssvm_lite(args);
+        assert_eq!(o.status.code(), Some(0));
+        assert!(stdout(&o).starts_with("usage: ssvm-lite validate FILE.wasm"));
+    }
+}
+
+#[test]
+fn bad_usage_exits_2_with_message_and_usage() {
+    let cases: &[(&[&str], &str)] = &[
+        (&[], "error: missing command"),
+        (&["frobnicate"], "error: unknown command `frobnicate`"),
+        (&["--nope"], "error: unknown option `--nope`"),
+        (&["validate"], "error: missing FILE"),
+        (
+            &["validate", "a.wasm", "b.wasm"],
+            "error: unexpected argument `b.wasm`",
+        ),
+    ];
+    for (args, message) in cases {
+        let o = ssvm_lite(args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stdout(&o), "", "{args:?}");
+        let err = stderr(&o);
+        assert!(err.starts_with(message), "{args:?}: {err}");
+        assert!(err.contains("usage: ssvm-lite"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn example_binary_matches_its_text() {
+    let text = std::fs::read_to_string(example("add.wat")).unwrap();
+    let buf = wast::parser::ParseBuffer::new(&text).unwrap();
+    let mut wat = wast::parser::parse::<wast::Wat>(&buf).unwrap();
+    let encoded = wat.encode().unwrap();
+    let committed = std::fs::read(example("add.wasm")).unwrap();
+    assert_eq!(
+        encoded, committed,
+        "examples/add.wasm is out of date with add.wat"
+    );
+}
+
+/// A module touching most sections and control instructions, as a seed for mutation.
+const RICH_WAT: &str = r#"
+(module
+  (type $t (func (param i32) (result i32)))
+  (import "env" "f" (func $imp (param i32)))
+  (import "env" "g" (global $g i32))
+  (memory 1 2)
+  (table 2 funcref)
+  (global $m (mut i64) (i64.const -1))
+  (func $id (type $t) local.get 0)
+  (func (export "run") (param i32) (result i32) (local f32)
+    block (result i32)
+      loop
+        local.get 0
+        br_if 1
+        local.get 0
+        br_table 0 1 0
+      end
+      i32.const 7
+    end
+    i32.const 0
+    call_indirect (type $t)
+    if (result i32) i32.const 1 else i32.load offset=8 (i32.const 4) end)
+  (start 1)
+  (elem (i32.const 0) $id)
+  (data (i32.const 16) "hello"))
+"#;
+
+/// Deterministic xorshift64: the same mutants on every run.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn mutated_modules_never_panic() {
+    let buf = wast::parser::ParseBuffer::new(RICH_WAT).unwrap();
+    let rich = wast::parser::parse::<wast::Wat>(&buf)
+        .unwrap()
+        .encode()
+        .unwrap();
+    let add = std::fs::read(example("add.wasm")).unwrap();
+
+    let mut mutants: Vec<Vec<u8>> = Vec::new();
+    for seed in [&add, &rich] {
+        // Every truncation of the small module, a spread of those of the larger one.
+        let step = (seed.len() / 60).max(1);
+        for len in (0..seed.len()).step_by(step) {
+            mutants.push(seed[..len].to_vec());
+        }
+    }
+    let mut rng = Rng(0x5eed_1234_abcd_0001);
+    for seed in [&add, &rich] {
+        for _ in 0..100 {
+            let mut m = seed.clone();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(m.len());
+                m[at] ^= 1 << rng.below(8);
+            }
+            mutants.push(m);
+        }
+    }
+
+    let dir = scratch_dir().join("mutants");
+    std::fs::create_dir_all(&dir).unwrap();
+    for (i, m) in mutants.iter().enumerate() {
+        let path = dir.join(format!("{i}.wasm"));
+        std::fs::write(&path, m).unwrap();
+        let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
+        let code = o.status.code();
+        assert!(
+            code == Some(0) || code == Some(1),
+            "mutant {} exited {code:?} (101 = panic): {}",
+            path.display(),
+            stderr(&o)
+        );
+        if code == Some(1) {
+            assert!(stderr(&o).starts_with("error: "), "{}", stderr(&o));
+        }
+    }
+    assert!(mutants.len() >= 300, "{} mutants", mutants.len());
+    let _ = std::fs::remove_dir_all(&dir);
+}
