@@ -125,8 +125,14 @@ pub struct Data<'a> {
 /// A function body: local declarations and code, undecoded.
 #[derive(Debug, Clone, Copy)]
 pub struct FunctionBody<'a> {
+    /// The body's bytes, as sized by the code section.
     pub bytes: &'a [u8],
+    /// Offset of the body's first byte.
     pub offset: usize,
+    /// The module's bytes from the body's start on. The operators are read from here, so that a
+    /// body whose code runs past its declared size is reported as the spec's reference decoder
+    /// reports it (a size mismatch, or the error of the bytes it ran into).
+    tail: &'a [u8],
 }
 
 /// The most locals a function may declare (the binary format counts them in a u32).
@@ -139,8 +145,8 @@ impl<'a> FunctionBody<'a> {
         &self,
         mut declare: impl FnMut(u32, ValType) -> Result<()>,
     ) -> Result<OperatorReader<'a>> {
-        let mut r = Reader::new(self.bytes, self.offset);
-        let groups = r.len()?;
+        let mut r = Reader::new(self.tail, self.offset);
+        let groups = r.u32()?;
         let mut total: u64 = 0;
         for _ in 0..groups {
             let at = r.offset();
@@ -153,6 +159,36 @@ impl<'a> FunctionBody<'a> {
             declare(count, ty)?;
         }
         Ok(OperatorReader { reader: r })
+    }
+
+    /// Offset just past the body's declared end.
+    pub fn end(&self) -> usize {
+        self.offset + self.bytes.len()
+    }
+
+    /// Reads the body's operators without validating them, for the first malformed one: the
+    /// binary-format errors that a validator reading the body would report.
+    pub fn check_encoding(&self) -> Result<()> {
+        let mut ops = self.read_locals(|_, _| Ok(()))?;
+        // One entry per open block: whether it is an `if` (which alone may hold an `else`).
+        let mut blocks: Vec<bool> = Vec::new();
+        loop {
+            let at = ops.offset();
+            match ops.read()? {
+                Operator::Block { .. } | Operator::Loop { .. } => blocks.push(false),
+                Operator::If { .. } => blocks.push(true),
+                Operator::Else {} if blocks.last() != Some(&true) => {
+                    return Err(DecodeError::new("END opcode expected", at));
+                }
+                Operator::End {} if blocks.pop().is_none() => {
+                    if ops.offset() != self.end() {
+                        return Err(DecodeError::new("section size mismatch", ops.offset()));
+                    }
+                    return Ok(());
+                }
+                _ => {}
+            }
+        }
     }
 }
 
@@ -209,7 +245,7 @@ impl<'a> Names<'a> {
             match id {
                 0 => names.module = Some(sub.name()?),
                 1 => {
-                    for _ in 0..sub.len()? {
+                    for _ in 0..sub.u32()? {
                         let index = sub.u32()?;
                         names.functions.push((index, sub.name()?));
                     }
@@ -271,8 +307,9 @@ fn vec<'a, T>(
     r: &mut Reader<'a>,
     mut item: impl FnMut(&mut Reader<'a>) -> Result<T>,
 ) -> Result<Vec<T>> {
-    let n = r.len()?;
-    let mut out = Vec::with_capacity(n as usize);
+    let n = r.u32()?;
+    // Every element takes at least one byte: a count beyond the input cannot reserve memory.
+    let mut out = Vec::with_capacity((n as usize).min(r.remaining()));
     for _ in 0..n {
         out.push(item(r)?);
     }
@@ -282,32 +319,48 @@ fn vec<'a, T>(
 impl<'a> Module<'a> {
     /// Decodes a module from its binary form.
     pub fn decode(bytes: &'a [u8]) -> Result<Module<'a>> {
-        let mut r = Reader::new(bytes, 0);
-        if bytes.len() < 4 || &bytes[..4] != b"\0asm" {
+        let mut m = Module::default();
+        match m.decode_sections(bytes) {
+            Ok(()) => Ok(m),
+            // The spec decodes function bodies in stream order: a malformed body reports its
+            // error before anything wrong further on.
+            Err(e) => Err(m
+                .code
+                .iter()
+                .filter(|body| body.offset < e.offset)
+                .find_map(|body| body.check_encoding().err())
+                .unwrap_or(e)),
+        }
+    }
+
+    fn decode_sections(&mut self, bytes: &'a [u8]) -> Result<()> {
+        if bytes.len() < 4 {
+            return Err(DecodeError::new("unexpected end", bytes.len()));
+        }
+        if &bytes[..4] != b"\0asm" {
             return Err(DecodeError::new("magic header not detected", 0));
         }
-        r.bytes(4)?;
-        if r.remaining() < 4 {
-            return Err(r.error("unexpected end"));
+        if bytes.len() < 8 {
+            return Err(DecodeError::new("unexpected end", bytes.len()));
         }
-        if r.array::<4>()? != [1, 0, 0, 0] {
+        if bytes[4..8] != [1, 0, 0, 0] {
             return Err(DecodeError::new("unknown binary version", 4));
         }
-        let mut m = Module::default();
+        let m = self;
+        let mut r = Reader::new(&bytes[8..], 8);
         let mut last_rank = 0;
-        let mut function_count: Option<u32> = None;
+        let mut function_count = 0;
         while !r.is_empty() {
             let section_at = r.offset();
             let id = r.u8()?;
             if id > 12 {
                 return Err(DecodeError::new("malformed section id", section_at));
             }
-            let size_at = r.offset();
             let size = r.u32()? as usize;
             if size > r.remaining() {
-                return Err(DecodeError::new("length out of bounds", size_at));
+                return Err(r.error("unexpected end of section or function"));
             }
-            let mut s = r.sub(size)?;
+            let end = r.offset() + size;
             if id != 0 {
                 let rank = section_rank(id);
                 if rank <= last_rank {
@@ -318,21 +371,26 @@ impl<'a> Module<'a> {
                 }
                 last_rank = rank;
             }
+            // Sections are read from the rest of the module, not clipped to their size, and the
+            // size is checked afterwards: this gives the spec's errors for content that overruns.
+            let mut s = r.clone();
             match id {
                 0 => {
-                    let name = s.name()?;
-                    let offset = s.offset();
-                    let data = s.bytes(s.remaining())?;
+                    let mut c = r.clone().sub(size)?;
+                    let name = c.name()?;
+                    let offset = c.offset();
+                    let data = c.bytes(c.remaining())?;
                     if name == "name" {
                         m.names = Names::parse(data, offset).ok();
                     }
                     m.customs.push(CustomSection { name, data, offset });
+                    s = c;
                 }
                 1 => m.types = vec(&mut s, decode_func_type)?,
                 2 => m.imports = vec(&mut s, decode_import)?,
                 3 => {
                     m.functions = vec(&mut s, |s| s.u32())?;
-                    function_count = Some(m.functions.len() as u32);
+                    function_count = m.functions.len();
                 }
                 4 => m.tables = vec(&mut s, TableType::decode)?,
                 5 => m.memories = vec(&mut s, decode_memory_type)?,
@@ -354,57 +412,44 @@ impl<'a> Module<'a> {
                 12 => m.data_count = Some(s.u32()?),
                 10 => {
                     m.offsets.code = section_at;
-                    let count_at = s.offset();
                     m.code = vec(&mut s, |s| {
                         let size = s.u32()? as usize;
                         let offset = s.offset();
-                        if size > s.remaining() {
-                            return Err(s.error("unexpected end of section or function"));
-                        }
+                        let tail = s.rest();
                         Ok(FunctionBody {
                             bytes: s.bytes(size)?,
                             offset,
+                            tail,
                         })
                     })?;
-                    if function_count.unwrap_or(0) as usize != m.code.len() {
-                        return Err(DecodeError::new(
-                            "function and code section have inconsistent lengths",
-                            count_at,
-                        ));
-                    }
                 }
                 11 => {
                     m.offsets.data = section_at;
-                    let count_at = s.offset();
                     m.data = vec(&mut s, decode_data)?;
-                    if let Some(n) = m.data_count {
-                        if n as usize != m.data.len() {
-                            return Err(DecodeError::new(
-                                "data count and data section have inconsistent lengths",
-                                count_at,
-                            ));
-                        }
-                    }
                 }
                 _ => unreachable!("section ids above 12 were rejected"),
             }
-            if !s.is_empty() {
-                return Err(s.error("section size mismatch"));
+            if s.offset() != end {
+                return Err(DecodeError::new(
+                    "section size mismatch",
+                    s.offset().min(end),
+                ));
             }
+            r.bytes(size)?;
         }
-        if m.code.is_empty() && function_count.unwrap_or(0) != 0 {
+        if function_count != m.code.len() {
             return Err(DecodeError::new(
                 "function and code section have inconsistent lengths",
-                bytes.len(),
+                m.offsets.code,
             ));
         }
-        if m.data.is_empty() && m.data_count.unwrap_or(0) != 0 {
+        if m.data_count.is_some_and(|n| n as usize != m.data.len()) {
             return Err(DecodeError::new(
                 "data count and data section have inconsistent lengths",
-                bytes.len(),
+                m.offsets.data,
             ));
         }
-        Ok(m)
+        Ok(())
     }
 
     /// Number of functions, imported ones first.

@@ -9,6 +9,16 @@ use crate::types::{BlockType, RefType, ValType};
 pub trait Immediate<'a>: Sized {
     /// Reads the immediate.
     fn decode(r: &mut Reader<'a>) -> Result<Self>;
+
+    /// This immediate as a memory access, if it is one.
+    fn as_memarg(&self) -> Option<MemArg> {
+        None
+    }
+
+    /// This immediate as a lane index, if it is one.
+    fn as_lane(&self) -> Option<u8> {
+        None
+    }
 }
 
 impl<'a> Immediate<'a> for u32 {
@@ -33,6 +43,10 @@ impl<'a> Immediate<'a> for i64 {
 impl<'a> Immediate<'a> for u8 {
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         r.u8()
+    }
+
+    fn as_lane(&self) -> Option<u8> {
+        Some(*self)
     }
 }
 
@@ -99,9 +113,18 @@ pub struct MemArg {
 
 impl<'a> Immediate<'a> for MemArg {
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        let at = r.offset();
         let align = r.u32()?;
+        // Wasm 2.0 has no memory-index flag: an exponent of 32 or more cannot be encoded.
+        if align >= 32 {
+            return Err(DecodeError::new("malformed memop flags", at));
+        }
         let offset = r.u32()?;
         Ok(MemArg { align, offset })
+    }
+
+    fn as_memarg(&self) -> Option<MemArg> {
+        Some(*self)
     }
 }
 
@@ -131,7 +154,7 @@ pub struct SelectType {
 
 impl<'a> Immediate<'a> for SelectType {
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
-        let count = r.len()?;
+        let count = r.u32()?;
         let mut ty = None;
         for _ in 0..count {
             ty = Some(ValType::decode(r)?);
@@ -173,7 +196,7 @@ impl<'a> BrTable<'a> {
 
 impl<'a> Immediate<'a> for BrTable<'a> {
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
-        let count = r.len()?;
+        let count = r.u32()?;
         let offset = r.offset();
         let rest = r.rest();
         for _ in 0..count {
@@ -302,6 +325,20 @@ macro_rules! define_operators {
             pub fn opcode(&self) -> Opcode {
                 match self {
                     $(Operator::$variant { .. } => Opcode::$variant,)*
+                }
+            }
+
+            /// The memory-access immediate, for loads and stores.
+            pub fn memarg(&self) -> Option<MemArg> {
+                match self {
+                    $(Operator::$variant { $($field),* } => None $(.or($field.as_memarg()))*,)*
+                }
+            }
+
+            /// The lane-index immediate, for lane instructions.
+            pub fn lane(&self) -> Option<u8> {
+                match self {
+                    $(Operator::$variant { $($field),* } => None $(.or($field.as_lane()))*,)*
                 }
             }
 

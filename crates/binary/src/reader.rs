@@ -46,7 +46,7 @@ impl<'a> Reader<'a> {
     }
 
     fn eof(&self) -> DecodeError {
-        self.error("unexpected end")
+        self.error("unexpected end of section or function")
     }
 
     /// One byte.
@@ -70,7 +70,7 @@ impl<'a> Reader<'a> {
     /// `n` raw bytes.
     pub fn bytes(&mut self, n: usize) -> Result<&'a [u8]> {
         if n > self.remaining() {
-            return Err(self.error("unexpected end of section or function"));
+            return Err(self.eof());
         }
         let s = &self.data[self.pos..self.pos + n];
         self.pos += n;
@@ -181,24 +181,9 @@ impl<'a> Reader<'a> {
         Ok(u64::from_le_bytes(self.array()?))
     }
 
-    /// A vector length, checked against the bytes left so that a huge count cannot make a caller
-    /// reserve memory the input could never fill (every element takes at least one byte).
-    pub fn len(&mut self) -> Result<u32> {
-        let at = self.offset();
-        let n = self.u32()?;
-        if n as usize > self.remaining() {
-            return Err(DecodeError::new("length out of bounds", at));
-        }
-        Ok(n)
-    }
-
     /// A length-prefixed byte vector.
     pub fn byte_vec(&mut self) -> Result<&'a [u8]> {
-        let at = self.offset();
         let n = self.u32()? as usize;
-        if n > self.remaining() {
-            return Err(DecodeError::new("length out of bounds", at));
-        }
         self.bytes(n)
     }
 
@@ -242,10 +227,15 @@ mod tests {
             "integer too large"
         );
         assert_eq!(
-            u32_of(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00]).unwrap_err().message,
+            u32_of(&[0x80, 0x80, 0x80, 0x80, 0x80, 0x00])
+                .unwrap_err()
+                .message,
             "integer representation too long"
         );
-        assert_eq!(u32_of(&[0x80]).unwrap_err().message, "unexpected end");
+        assert_eq!(
+            u32_of(&[0x80]).unwrap_err().message,
+            "unexpected end of section or function"
+        );
     }
 
     #[test]
@@ -265,7 +255,9 @@ mod tests {
             "integer too large"
         );
         assert_eq!(
-            i32_of(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]).unwrap_err().message,
+            i32_of(&[0xff, 0xff, 0xff, 0xff, 0xff, 0x7f])
+                .unwrap_err()
+                .message,
             "integer representation too long"
         );
         assert_eq!(i64_of(&[0x7f]).unwrap(), -1);
@@ -290,6 +282,6 @@ mod tests {
         let e = Reader::new(&[1, 0xff], 0).name().unwrap_err();
         assert_eq!(e.message, "malformed UTF-8 encoding");
         let e = Reader::new(&[5, b'h'], 0).name().unwrap_err();
-        assert_eq!(e.message, "length out of bounds");
+        assert_eq!(e.message, "unexpected end of section or function");
     }
 }

@@ -95,7 +95,12 @@ pub struct FuncType {
 
 impl fmt::Display for FuncType {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let list = |v: &[ValType]| v.iter().map(|t| t.to_string()).collect::<Vec<_>>().join(" ");
+        let list = |v: &[ValType]| {
+            v.iter()
+                .map(|t| t.to_string())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
         write!(f, "[{}] -> [{}]", list(&self.params), list(&self.results))
     }
 }
@@ -110,10 +115,21 @@ pub struct Limits {
 impl Limits {
     /// Reads limits: a flag byte, the minimum and an optional maximum.
     pub fn decode(r: &mut Reader<'_>) -> Result<Limits> {
+        // The flag is a one-bit LEB128 integer, with that encoding's errors.
         let at = r.offset();
         match r.u8()? {
-            0x00 => Ok(Limits { min: r.u32()?, max: None }),
-            0x01 => Ok(Limits { min: r.u32()?, max: Some(r.u32()?) }),
+            0x00 => Ok(Limits {
+                min: r.u32()?,
+                max: None,
+            }),
+            0x01 => Ok(Limits {
+                min: r.u32()?,
+                max: Some(r.u32()?),
+            }),
+            f if f & 0x80 != 0 => Err(crate::DecodeError::new(
+                "integer representation too long",
+                at,
+            )),
             _ => Err(crate::DecodeError::new("integer too large", at)),
         }
     }
@@ -130,7 +146,10 @@ impl TableType {
     /// Reads a table type.
     pub fn decode(r: &mut Reader<'_>) -> Result<TableType> {
         let element = RefType::decode(r)?;
-        Ok(TableType { element, limits: Limits::decode(r)? })
+        Ok(TableType {
+            element,
+            limits: Limits::decode(r)?,
+        })
     }
 }
 

@@ -4,6 +4,9 @@
 //! malformed (breaks the binary format) or invalid (breaks the validation rules), what is wrong,
 //! at which byte offset, and in which function.
 
+mod func;
+mod module;
+
 use ssvm_binary::{DecodeError, Module};
 use std::fmt;
 
@@ -60,6 +63,47 @@ pub fn validate(bytes: &[u8]) -> Result<Module<'_>, Error> {
 
 /// Validates a decoded module.
 pub fn validate_module(module: &Module<'_>) -> Result<(), Error> {
-    let _ = module;
-    Ok(())
+    module::validate_module(module).map_err(|e| {
+        // Validation reads function bodies lazily, but a malformed body makes the whole module
+        // malformed, whatever else is invalid: report the first malformed body instead.
+        if e.kind == ErrorKind::Invalid {
+            if let Some((index, body_error)) = first_malformed_body(module) {
+                return Error {
+                    function: Some(index),
+                    ..Error::from(body_error)
+                };
+            }
+        }
+        e
+    })
+}
+
+/// The first function body that breaks the binary format, with its function index.
+fn first_malformed_body(module: &Module<'_>) -> Option<(u32, DecodeError)> {
+    let imported = module.imported(ssvm_binary::ExternKind::Func) as u32;
+    module.code.iter().enumerate().find_map(|(i, body)| {
+        body.check_encoding()
+            .err()
+            .map(|e| (imported + i as u32, e))
+    })
+}
+
+/// A malformed-module error at `offset`, for the format rules checked while validating bodies.
+pub(crate) fn malformed(message: impl Into<String>, offset: usize) -> Error {
+    Error {
+        kind: ErrorKind::Malformed,
+        message: message.into(),
+        offset,
+        function: None,
+    }
+}
+
+/// An invalid-module error at `offset`.
+pub(crate) fn invalid(message: impl Into<String>, offset: usize) -> Error {
+    Error {
+        kind: ErrorKind::Invalid,
+        message: message.into(),
+        offset,
+        function: None,
+    }
 }

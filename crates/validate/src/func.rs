@@ -1,0 +1,484 @@
+//! Validation of one function body: the operand and control stacks of the spec's validation
+//! algorithm, with the polymorphic stack after unconditional branches.
+
+use crate::module::Context;
+use crate::{invalid, malformed, Error};
+use ssvm_binary::{
+    BlockType, FuncType, FunctionBody, MemArg, Opcode, Operator, OperatorReader, ValType,
+};
+
+/// An operand type; `None` is the unknown type popped from a polymorphic (unreachable) stack.
+type Operand = Option<ValType>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FrameKind {
+    Block,
+    Loop,
+    If,
+    Else,
+    Function,
+}
+
+/// One entry of the control stack.
+#[derive(Debug)]
+struct Frame<'m> {
+    kind: FrameKind,
+    params: &'m [ValType],
+    results: &'m [ValType],
+    /// Operand stack height when the frame was entered (after its parameters were popped).
+    height: usize,
+    /// Whether the rest of the frame is unreachable (the operand stack is polymorphic).
+    unreachable: bool,
+}
+
+impl<'m> Frame<'m> {
+    /// The types a branch to this frame's label carries.
+    fn label_types(&self) -> &'m [ValType] {
+        if self.kind == FrameKind::Loop {
+            self.params
+        } else {
+            self.results
+        }
+    }
+}
+
+/// The locals of a function, as runs of equal types so that a huge declared count costs nothing.
+struct Locals {
+    /// (first index after the run, type), ascending.
+    runs: Vec<(u64, ValType)>,
+}
+
+impl Locals {
+    fn get(&self, index: u32) -> Option<ValType> {
+        let i = self
+            .runs
+            .partition_point(|&(end, _)| end <= u64::from(index));
+        self.runs.get(i).map(|&(_, t)| t)
+    }
+}
+
+/// A single-value result list for `BlockType::Value`.
+fn single(t: ValType) -> &'static [ValType] {
+    match t {
+        ValType::I32 => &[ValType::I32],
+        ValType::I64 => &[ValType::I64],
+        ValType::F32 => &[ValType::F32],
+        ValType::F64 => &[ValType::F64],
+        ValType::V128 => &[ValType::V128],
+        ValType::FuncRef => &[ValType::FuncRef],
+        ValType::ExternRef => &[ValType::ExternRef],
+    }
+}
+
+/// Validates function bodies of one module; its stacks are reused from function to function.
+pub(crate) struct FuncValidator<'c, 'm, 'a> {
+    ctx: &'c Context<'m, 'a>,
+    locals: Locals,
+    operands: Vec<Operand>,
+    frames: Vec<Frame<'m>>,
+}
+
+type Res<T> = Result<T, Error>;
+
+fn mismatch(at: usize) -> Error {
+    invalid("type mismatch", at)
+}
+
+impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
+    pub(crate) fn new(ctx: &'c Context<'m, 'a>) -> Self {
+        FuncValidator {
+            ctx,
+            locals: Locals { runs: Vec::new() },
+            operands: Vec::new(),
+            frames: Vec::new(),
+        }
+    }
+
+    /// Validates the body of a function of type `ty`.
+    pub(crate) fn validate(&mut self, ty: &'m FuncType, body: &FunctionBody<'a>) -> Res<()> {
+        let runs = &mut self.locals.runs;
+        runs.clear();
+        let mut count = 0u64;
+        for &p in ty.params.iter() {
+            count += 1;
+            runs.push((count, p));
+        }
+        let ops = body.read_locals(|n, t| {
+            if n > 0 {
+                count += u64::from(n);
+                runs.push((count, t));
+            }
+            Ok(())
+        })?;
+        self.operands.clear();
+        self.frames.clear();
+        self.run(ty, ops, body.end())
+    }
+
+    fn push(&mut self, t: ValType) {
+        self.operands.push(Some(t));
+    }
+
+    fn push_all(&mut self, types: &[ValType]) {
+        self.operands.extend(types.iter().map(|&t| Some(t)));
+    }
+
+    fn pop(&mut self, at: usize) -> Res<Operand> {
+        let frame = self
+            .frames
+            .last()
+            .expect("a frame is open while operators are read");
+        if self.operands.len() == frame.height {
+            return if frame.unreachable {
+                Ok(None)
+            } else {
+                Err(mismatch(at))
+            };
+        }
+        Ok(self.operands.pop().flatten())
+    }
+
+    fn pop_expect(&mut self, expected: ValType, at: usize) -> Res<Operand> {
+        let actual = self.pop(at)?;
+        match actual {
+            Some(t) if t != expected => Err(mismatch(at)),
+            _ => Ok(actual),
+        }
+    }
+
+    fn pop_all(&mut self, types: &[ValType], at: usize) -> Res<()> {
+        for &t in types.iter().rev() {
+            self.pop_expect(t, at)?;
+        }
+        Ok(())
+    }
+
+    /// Checks that the top of the stack holds `types`, without popping.
+    fn peek_all(&self, types: &[ValType], at: usize) -> Res<()> {
+        let frame = self.frames.last().expect("a frame is open");
+        let available = self.operands.len() - frame.height;
+        for (i, &t) in types.iter().rev().enumerate() {
+            if i >= available {
+                if frame.unreachable {
+                    return Ok(());
+                }
+                return Err(mismatch(at));
+            }
+            if let Some(actual) = self.operands[self.operands.len() - 1 - i] {
+                if actual != t {
+                    return Err(mismatch(at));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn push_frame(&mut self, kind: FrameKind, params: &'m [ValType], results: &'m [ValType]) {
+        self.frames.push(Frame {
+            kind,
+            params,
+            results,
+            height: self.operands.len(),
+            unreachable: false,
+        });
+        self.push_all(params);
+    }
+
+    fn pop_frame(&mut self, at: usize) -> Res<Frame<'m>> {
+        let results = self.frames.last().expect("a frame is open").results;
+        self.pop_all(results, at)?;
+        let frame = self.frames.pop().expect("a frame is open");
+        if self.operands.len() != frame.height {
+            return Err(mismatch(at));
+        }
+        Ok(frame)
+    }
+
+    fn set_unreachable(&mut self) {
+        let frame = self.frames.last_mut().expect("a frame is open");
+        self.operands.truncate(frame.height);
+        frame.unreachable = true;
+    }
+
+    /// The types carried by a branch to label `depth`.
+    fn label(&self, depth: u32, at: usize) -> Res<&'m [ValType]> {
+        let n = self.frames.len();
+        if (depth as usize) < n {
+            Ok(self.frames[n - 1 - depth as usize].label_types())
+        } else {
+            Err(invalid("unknown label", at))
+        }
+    }
+
+    fn block_type(&self, bt: BlockType, at: usize) -> Res<(&'m [ValType], &'m [ValType])> {
+        match bt {
+            BlockType::Empty => Ok((&[], &[])),
+            BlockType::Value(t) => Ok((&[], single(t))),
+            BlockType::Func(index) => {
+                let ty = self.ctx.func_type(index, at)?;
+                Ok((&ty.params, &ty.results))
+            }
+        }
+    }
+
+    fn memarg(&self, op: Opcode, memarg: MemArg, at: usize) -> Res<()> {
+        self.ctx.memory(0, at)?;
+        if memarg.align > op.max_align().unwrap_or(0) {
+            return Err(invalid("alignment must not be larger than natural", at));
+        }
+        Ok(())
+    }
+
+    fn lane(&self, op: Opcode, lane: u8, at: usize) -> Res<()> {
+        if lane >= op.lanes().unwrap_or(0) {
+            return Err(invalid("invalid lane index", at));
+        }
+        Ok(())
+    }
+
+    fn local(&self, index: u32, at: usize) -> Res<ValType> {
+        self.locals
+            .get(index)
+            .ok_or_else(|| invalid(format!("unknown local {index}"), at))
+    }
+
+    fn run(&mut self, ty: &'m FuncType, mut ops: OperatorReader<'a>, end: usize) -> Res<()> {
+        // The parameters live in locals, not on the operand stack.
+        self.push_frame(FrameKind::Function, &[], &ty.results);
+        loop {
+            let at = ops.offset();
+            let op = ops.read()?;
+            self.operator(op, at)?;
+            if self.frames.is_empty() {
+                if ops.offset() != end {
+                    return Err(malformed("section size mismatch", ops.offset()));
+                }
+                return Ok(());
+            }
+        }
+    }
+
+    fn operator(&mut self, op: Operator<'_>, at: usize) -> Res<()> {
+        use Operator as O;
+        match op {
+            O::Unreachable {} => self.set_unreachable(),
+            O::Block { ty } | O::Loop { ty } => {
+                let (params, results) = self.block_type(ty, at)?;
+                self.pop_all(params, at)?;
+                let kind = if matches!(op, O::Loop { .. }) {
+                    FrameKind::Loop
+                } else {
+                    FrameKind::Block
+                };
+                self.push_frame(kind, params, results);
+            }
+            O::If { ty } => {
+                let (params, results) = self.block_type(ty, at)?;
+                self.pop_expect(ValType::I32, at)?;
+                self.pop_all(params, at)?;
+                self.push_frame(FrameKind::If, params, results);
+            }
+            O::Else {} => {
+                if self.frames.last().map(|f| f.kind) != Some(FrameKind::If) {
+                    // The binary format only allows `else` inside an `if`.
+                    return Err(malformed("END opcode expected", at));
+                }
+                let frame = self.pop_frame(at)?;
+                self.push_frame(FrameKind::Else, frame.params, frame.results);
+            }
+            O::End {} => {
+                let frame = self.pop_frame(at)?;
+                if frame.kind == FrameKind::If && frame.params != frame.results {
+                    // An `if` without `else` passes its parameters through the missing arm.
+                    return Err(mismatch(at));
+                }
+                self.push_all(frame.results);
+            }
+            O::Br { depth } => {
+                let types = self.label(depth, at)?;
+                self.pop_all(types, at)?;
+                self.set_unreachable();
+            }
+            O::BrIf { depth } => {
+                self.pop_expect(ValType::I32, at)?;
+                let types = self.label(depth, at)?;
+                self.pop_all(types, at)?;
+                self.push_all(types);
+            }
+            O::BrTable { targets } => {
+                self.pop_expect(ValType::I32, at)?;
+                let default = self.label(targets.default, at)?;
+                for depth in targets.targets() {
+                    let types = self.label(depth, at)?;
+                    if types.len() != default.len() {
+                        return Err(mismatch(at));
+                    }
+                    self.peek_all(types, at)?;
+                }
+                self.pop_all(default, at)?;
+                self.set_unreachable();
+            }
+            O::Return {} => {
+                let results = self.frames[0].results;
+                self.pop_all(results, at)?;
+                self.set_unreachable();
+            }
+            O::Call { func } => {
+                let ty = self.ctx.function_type(func, at)?;
+                self.pop_all(&ty.params, at)?;
+                self.push_all(&ty.results);
+            }
+            O::CallIndirect { type_index, table } => {
+                if self.ctx.table(table, at)?.element != ssvm_binary::RefType::FuncRef {
+                    return Err(mismatch(at));
+                }
+                let ty = self.ctx.func_type(type_index, at)?;
+                self.pop_expect(ValType::I32, at)?;
+                self.pop_all(&ty.params, at)?;
+                self.push_all(&ty.results);
+            }
+            O::Drop {} => {
+                self.pop(at)?;
+            }
+            O::Select {} => {
+                self.pop_expect(ValType::I32, at)?;
+                let a = self.pop(at)?;
+                let b = self.pop(at)?;
+                if a.is_some_and(ValType::is_ref) || b.is_some_and(ValType::is_ref) {
+                    return Err(mismatch(at));
+                }
+                match (a, b) {
+                    (Some(x), Some(y)) if x != y => return Err(mismatch(at)),
+                    _ => self.operands.push(a.or(b)),
+                }
+            }
+            O::SelectTyped { ty } => {
+                let Some(t) = ty.ty else {
+                    return Err(invalid("invalid result arity", at));
+                };
+                self.pop_expect(ValType::I32, at)?;
+                self.pop_expect(t, at)?;
+                self.pop_expect(t, at)?;
+                self.push(t);
+            }
+            O::LocalGet { local } => {
+                let t = self.local(local, at)?;
+                self.push(t);
+            }
+            O::LocalSet { local } => {
+                let t = self.local(local, at)?;
+                self.pop_expect(t, at)?;
+            }
+            O::LocalTee { local } => {
+                let t = self.local(local, at)?;
+                self.pop_expect(t, at)?;
+                self.push(t);
+            }
+            O::GlobalGet { global } => {
+                let t = self.ctx.global(global, at)?.content;
+                self.push(t);
+            }
+            O::GlobalSet { global } => {
+                let g = self.ctx.global(global, at)?;
+                if !g.mutable {
+                    return Err(invalid("global is immutable", at));
+                }
+                self.pop_expect(g.content, at)?;
+            }
+            O::TableGet { table } => {
+                let t = self.ctx.table(table, at)?.element.into();
+                self.pop_expect(ValType::I32, at)?;
+                self.push(t);
+            }
+            O::TableSet { table } => {
+                let t = self.ctx.table(table, at)?.element.into();
+                self.pop_expect(t, at)?;
+                self.pop_expect(ValType::I32, at)?;
+            }
+            O::TableGrow { table } => {
+                let t = self.ctx.table(table, at)?.element.into();
+                self.pop_expect(ValType::I32, at)?;
+                self.pop_expect(t, at)?;
+                self.push(ValType::I32);
+            }
+            O::TableFill { table } => {
+                let t = self.ctx.table(table, at)?.element.into();
+                self.pop_expect(ValType::I32, at)?;
+                self.pop_expect(t, at)?;
+                self.pop_expect(ValType::I32, at)?;
+            }
+            O::RefNull { ty } => self.push(ty.into()),
+            O::RefIsNull {} => {
+                if self.pop(at)?.is_some_and(|t| !t.is_ref()) {
+                    return Err(mismatch(at));
+                }
+                self.push(ValType::I32);
+            }
+            O::RefFunc { func } => {
+                self.ctx.function_type(func, at)?;
+                if !self.ctx.is_declared(func) {
+                    return Err(invalid("undeclared function reference", at));
+                }
+                self.push(ValType::FuncRef);
+            }
+            _ => self.fixed(op, at)?,
+        }
+        Ok(())
+    }
+
+    /// Instructions with a fixed stack effect: check their immediates, then apply the effect.
+    fn fixed(&mut self, op: Operator<'_>, at: usize) -> Res<()> {
+        use Operator as O;
+        let opcode = op.opcode();
+        match op {
+            O::MemorySize { .. }
+            | O::MemoryGrow { .. }
+            | O::MemoryCopy { .. }
+            | O::MemoryFill { .. } => {
+                self.ctx.memory(0, at)?;
+            }
+            O::MemoryInit { data, .. } => {
+                self.ctx.memory(0, at)?;
+                self.ctx.data(data, at)?;
+            }
+            O::DataDrop { data } => self.ctx.data(data, at)?,
+            O::TableInit { elem, table } => {
+                let table = self.ctx.table(table, at)?.element;
+                if self.ctx.element(elem, at)? != table {
+                    return Err(mismatch(at));
+                }
+            }
+            O::ElemDrop { elem } => {
+                self.ctx.element(elem, at)?;
+            }
+            O::TableCopy { dst, src } => {
+                let d = self.ctx.table(dst, at)?.element;
+                if self.ctx.table(src, at)?.element != d {
+                    return Err(mismatch(at));
+                }
+            }
+            O::TableSize { table } => {
+                self.ctx.table(table, at)?;
+            }
+            O::I8x16Shuffle { lanes } => {
+                if lanes.0.iter().any(|&l| l >= 32) {
+                    return Err(invalid("invalid lane index", at));
+                }
+            }
+            _ => {
+                if let Some(memarg) = op.memarg() {
+                    self.memarg(opcode, memarg, at)?;
+                }
+                if let Some(lane) = op.lane() {
+                    self.lane(opcode, lane, at)?;
+                }
+            }
+        }
+        let Some(sig) = opcode.signature() else {
+            unreachable!("{opcode} is typed case by case but has no case");
+        };
+        self.pop_all(sig.params, at)?;
+        self.push_all(sig.results);
+        Ok(())
+    }
+}

@@ -1,0 +1,324 @@
+//! Module-level validation: the context of types, functions, tables, memories, globals and
+//! segments, the checks on imports, exports, limits, the start function, globals and segments,
+//! and constant expressions.
+
+use crate::func::FuncValidator;
+use crate::{invalid, malformed, Error};
+use ssvm_binary::{
+    ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, Limits, MemoryType,
+    Module, Operator, RefType, SegmentMode, TableType, ValType,
+};
+use std::collections::HashSet;
+
+/// The most pages a 32-bit memory may have (4 GiB).
+const MAX_PAGES: u32 = 65536;
+
+/// Everything a function body may refer to: the spec's validation context C.
+pub(crate) struct Context<'m, 'a> {
+    module: &'m Module<'a>,
+    /// Type index of every function, imported ones first.
+    functions: Vec<u32>,
+    tables: Vec<TableType>,
+    memories: Vec<MemoryType>,
+    globals: Vec<GlobalType>,
+    imported_globals: usize,
+    /// Functions that may be named by `ref.func` in a body, as a bitset.
+    declared: Vec<u64>,
+}
+
+impl<'m, 'a> Context<'m, 'a> {
+    fn new(module: &'m Module<'a>) -> Self {
+        let mut ctx = Context {
+            module,
+            functions: Vec::new(),
+            tables: Vec::new(),
+            memories: Vec::new(),
+            globals: Vec::new(),
+            imported_globals: 0,
+            declared: Vec::new(),
+        };
+        for import in &module.imports {
+            match import.desc {
+                ImportDesc::Func(t) => ctx.functions.push(t),
+                ImportDesc::Table(t) => ctx.tables.push(t),
+                ImportDesc::Memory(m) => ctx.memories.push(m),
+                ImportDesc::Global(g) => ctx.globals.push(g),
+            }
+        }
+        ctx.imported_globals = ctx.globals.len();
+        ctx.functions.extend_from_slice(&module.functions);
+        ctx.tables.extend_from_slice(&module.tables);
+        ctx.memories.extend(module.memories.iter().copied());
+        ctx.globals.extend(module.globals.iter().map(|g| g.ty));
+        ctx.declared = vec![0; ctx.functions.len().div_ceil(64)];
+        ctx
+    }
+
+    /// The function type with index `index`.
+    pub(crate) fn func_type(&self, index: u32, at: usize) -> Result<&'m FuncType, Error> {
+        self.module
+            .types
+            .get(index as usize)
+            .ok_or_else(|| invalid(format!("unknown type {index}"), at))
+    }
+
+    /// The type of function `index`.
+    pub(crate) fn function_type(&self, index: u32, at: usize) -> Result<&'m FuncType, Error> {
+        let t = self
+            .functions
+            .get(index as usize)
+            .ok_or_else(|| invalid(format!("unknown function {index}"), at))?;
+        self.func_type(*t, at)
+    }
+
+    pub(crate) fn table(&self, index: u32, at: usize) -> Result<TableType, Error> {
+        self.tables
+            .get(index as usize)
+            .copied()
+            .ok_or_else(|| invalid(format!("unknown table {index}"), at))
+    }
+
+    pub(crate) fn memory(&self, index: u32, at: usize) -> Result<MemoryType, Error> {
+        self.memories
+            .get(index as usize)
+            .copied()
+            .ok_or_else(|| invalid(format!("unknown memory {index}"), at))
+    }
+
+    pub(crate) fn global(&self, index: u32, at: usize) -> Result<GlobalType, Error> {
+        self.globals
+            .get(index as usize)
+            .copied()
+            .ok_or_else(|| invalid(format!("unknown global {index}"), at))
+    }
+
+    /// Checks a data segment index; using one requires the data-count section.
+    pub(crate) fn data(&self, index: u32, at: usize) -> Result<(), Error> {
+        let Some(count) = self.module.data_count else {
+            return Err(malformed("data count section required", at));
+        };
+        if index >= count {
+            return Err(invalid(format!("unknown data segment {index}"), at));
+        }
+        Ok(())
+    }
+
+    /// The reference type of element segment `index`.
+    pub(crate) fn element(&self, index: u32, at: usize) -> Result<RefType, Error> {
+        self.module
+            .elements
+            .get(index as usize)
+            .map(|e| e.ty)
+            .ok_or_else(|| invalid(format!("unknown elem segment {index}"), at))
+    }
+
+    /// Whether function `index` is named outside function bodies, so `ref.func` may use it.
+    pub(crate) fn is_declared(&self, index: u32) -> bool {
+        let i = index as usize;
+        self.declared
+            .get(i / 64)
+            .is_some_and(|w| w & (1 << (i % 64)) != 0)
+    }
+
+    fn declare(&mut self, index: u32) {
+        let i = index as usize;
+        if let Some(w) = self.declared.get_mut(i / 64) {
+            *w |= 1 << (i % 64);
+        }
+    }
+
+    /// Validates a constant expression producing `expected`. Only constants, `ref.null`,
+    /// `ref.func` and `global.get` of an immutable imported global are allowed (Wasm 2.0).
+    fn const_expr(&self, expr: &ConstExpr<'a>, expected: ValType) -> Result<(), Error> {
+        let mut ops = expr.operators();
+        let mut stack: Vec<ValType> = Vec::new();
+        loop {
+            let at = ops.offset();
+            let t = match ops.read()? {
+                Operator::I32Const { .. } => ValType::I32,
+                Operator::I64Const { .. } => ValType::I64,
+                Operator::F32Const { .. } => ValType::F32,
+                Operator::F64Const { .. } => ValType::F64,
+                Operator::V128Const { .. } => ValType::V128,
+                Operator::RefNull { ty } => ty.into(),
+                Operator::RefFunc { func } => {
+                    self.function_type(func, at)?;
+                    ValType::FuncRef
+                }
+                Operator::GlobalGet { global } => {
+                    if global as usize >= self.imported_globals {
+                        return Err(invalid(format!("unknown global {global}"), at));
+                    }
+                    let g = self.globals[global as usize];
+                    if g.mutable {
+                        return Err(invalid("constant expression required", at));
+                    }
+                    g.content
+                }
+                Operator::End {} => {
+                    if stack.as_slice() != [expected] {
+                        return Err(invalid("type mismatch", at));
+                    }
+                    return Ok(());
+                }
+                _ => return Err(invalid("constant expression required", at)),
+            };
+            stack.push(t);
+        }
+    }
+}
+
+fn check_limits(limits: Limits, max_allowed: Option<u32>, at: usize) -> Result<(), Error> {
+    if let Some(cap) = max_allowed {
+        if limits.min > cap || limits.max.is_some_and(|m| m > cap) {
+            return Err(invalid(
+                "memory size must be at most 65536 pages (4GiB)",
+                at,
+            ));
+        }
+    }
+    if limits.max.is_some_and(|max| limits.min > max) {
+        return Err(invalid("size minimum must not be greater than maximum", at));
+    }
+    Ok(())
+}
+
+/// Validates a decoded module.
+pub(crate) fn validate_module(module: &Module<'_>) -> Result<(), Error> {
+    let mut ctx = Context::new(module);
+
+    for import in &module.imports {
+        let at = import.offset;
+        match import.desc {
+            ImportDesc::Func(t) => {
+                ctx.func_type(t, at)?;
+            }
+            ImportDesc::Table(t) => check_limits(t.limits, None, at)?,
+            ImportDesc::Memory(m) => check_limits(m.limits, Some(MAX_PAGES), at)?,
+            ImportDesc::Global(_) => {}
+        }
+    }
+    for (i, &t) in module.functions.iter().enumerate() {
+        let at = module.code.get(i).map_or(module.offsets.code, |b| b.offset);
+        ctx.func_type(t, at)?;
+    }
+    for t in &module.tables {
+        check_limits(t.limits, None, module.offsets.code)?;
+    }
+    for m in &module.memories {
+        check_limits(m.limits, Some(MAX_PAGES), module.offsets.code)?;
+    }
+    if ctx.memories.len() > 1 {
+        return Err(invalid("multiple memories", 0));
+    }
+
+    // Function references outside function bodies declare those functions for `ref.func`.
+    let mut declared = Vec::new();
+    for g in &module.globals {
+        collect_ref_funcs(&g.init, &mut declared)?;
+    }
+    for e in &module.elements {
+        match &e.items {
+            ElementItems::Functions(funcs) => declared.extend_from_slice(funcs),
+            ElementItems::Expressions(exprs) => {
+                for expr in exprs {
+                    collect_ref_funcs(expr, &mut declared)?;
+                }
+            }
+        }
+    }
+    for x in &module.exports {
+        if x.kind == ExternKind::Func {
+            declared.push(x.index);
+        }
+    }
+    for f in declared {
+        ctx.declare(f);
+    }
+
+    for g in &module.globals {
+        ctx.const_expr(&g.init, g.ty.content)?;
+    }
+
+    let mut names = HashSet::new();
+    for x in &module.exports {
+        let at = x.offset;
+        match x.kind {
+            ExternKind::Func => {
+                ctx.function_type(x.index, at)?;
+            }
+            ExternKind::Table => {
+                ctx.table(x.index, at)?;
+            }
+            ExternKind::Memory => {
+                ctx.memory(x.index, at)?;
+            }
+            ExternKind::Global => {
+                ctx.global(x.index, at)?;
+            }
+        }
+        if !names.insert(x.name) {
+            return Err(invalid("duplicate export name", at));
+        }
+    }
+
+    if let Some(start) = module.start {
+        let at = module.offsets.start;
+        let ty = ctx.function_type(start, at)?;
+        if !ty.params.is_empty() || !ty.results.is_empty() {
+            return Err(invalid("start function", at));
+        }
+    }
+
+    for e in &module.elements {
+        let at = e.offset;
+        if let SegmentMode::Active { index, offset } = &e.mode {
+            let table = ctx.table(*index, at)?;
+            ctx.const_expr(offset, ValType::I32)?;
+            if table.element != e.ty {
+                return Err(invalid("type mismatch", at));
+            }
+        }
+        match &e.items {
+            ElementItems::Functions(funcs) => {
+                for &f in funcs {
+                    ctx.function_type(f, at)?;
+                }
+            }
+            ElementItems::Expressions(exprs) => {
+                for expr in exprs {
+                    ctx.const_expr(expr, e.ty.into())?;
+                }
+            }
+        }
+    }
+
+    for d in &module.data {
+        if let SegmentMode::Active { index, offset } = &d.mode {
+            ctx.memory(*index, d.offset)?;
+            ctx.const_expr(offset, ValType::I32)?;
+        }
+    }
+
+    let imported_functions = module.imported(ExternKind::Func) as u32;
+    let mut validator = FuncValidator::new(&ctx);
+    for (i, (body, &type_index)) in module.code.iter().zip(&module.functions).enumerate() {
+        let ty = &module.types[type_index as usize];
+        validator.validate(ty, body).map_err(|mut e| {
+            e.function = Some(imported_functions + i as u32);
+            e
+        })?;
+    }
+    Ok(())
+}
+
+/// Adds the functions that `ref.func` names in `expr` to `out`.
+fn collect_ref_funcs(expr: &ConstExpr<'_>, out: &mut Vec<u32>) -> Result<(), Error> {
+    let mut ops = expr.operators();
+    while !ops.is_empty() {
+        if let Operator::RefFunc { func } = ops.read()? {
+            out.push(func);
+        }
+    }
+    Ok(())
+}
