@@ -356,9 +356,10 @@ impl<'a> Module<'a> {
             if id > 12 {
                 return Err(DecodeError::new("malformed section id", section_at));
             }
+            let size_at = r.offset();
             let size = r.u32()? as usize;
             if size > r.remaining() {
-                return Err(r.error("unexpected end of section or function"));
+                return Err(DecodeError::new("length out of bounds", size_at));
             }
             let end = r.offset() + size;
             if id != 0 {

@@ -190,7 +190,11 @@ impl<'a> Reader<'a> {
     /// A name: a length-prefixed UTF-8 string.
     pub fn name(&mut self) -> Result<&'a str> {
         let at = self.offset();
-        let bytes = self.byte_vec()?;
+        let n = self.u32()? as usize;
+        if n > self.remaining() {
+            return Err(DecodeError::new("length out of bounds", at));
+        }
+        let bytes = self.bytes(n)?;
         std::str::from_utf8(bytes).map_err(|_| DecodeError::new("malformed UTF-8 encoding", at))
     }
 
@@ -282,6 +286,6 @@ mod tests {
         let e = Reader::new(&[1, 0xff], 0).name().unwrap_err();
         assert_eq!(e.message, "malformed UTF-8 encoding");
         let e = Reader::new(&[5, b'h'], 0).name().unwrap_err();
-        assert_eq!(e.message, "unexpected end of section or function");
+        assert_eq!(e.message, "length out of bounds");
     }
 }
