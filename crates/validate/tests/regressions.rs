@@ -18,5 +18,10 @@ macro_rules! regression {
 regression!(empty_module, "0061736d01000000");
 regression!(
     result_type_mismatch,
-    concat!("0061736d01000000", "010501600001", "7f030201000a", "06010400420b")
+    concat!(
+        "0061736d01000000",
+        "010501600001",
+        "7f030201000a",
+        "06010400420b"
+    )
 );
