@@ -48,6 +48,8 @@ struct Run {
     test: &'static str,
     checked: usize,
     rejected_by_both: usize,
+    /// Of those, how many we reject as invalid (well-formed) rather than malformed.
+    invalid: usize,
     limit_only: usize,
     groups: BTreeMap<String, Disagreement>,
     opcodes: BTreeSet<ssvm_binary::Opcode>,
@@ -59,6 +61,7 @@ impl Run {
             test,
             checked: 0,
             rejected_by_both: 0,
+            invalid: 0,
             limit_only: 0,
             groups: BTreeMap::new(),
             opcodes: BTreeSet::new(),
@@ -84,8 +87,11 @@ impl Run {
             }
         };
         if verdicts.agree() {
-            if verdicts.ours.is_err() {
+            if let Err(e) = &verdicts.ours {
                 self.rejected_by_both += 1;
+                if e.kind == ssvm_validate::ErrorKind::Invalid {
+                    self.invalid += 1;
+                }
             }
             return;
         }
@@ -185,11 +191,13 @@ impl Run {
             .count();
         let disagreements: usize = self.groups.values().map(|g| g.count).sum();
         eprintln!(
-            "{}: {} modules, {} rejected by both, {} only over a wasmparser implementation limit, \
-             {} disagreements in {} groups; opcodes seen in generated modules: {}/{all} (SIMD {simd}/{simd_all})",
+            "{}: {} modules, {} rejected by both ({} invalid, the rest malformed), {} only over a \
+             wasmparser implementation limit, {} disagreements in {} groups; opcodes seen in \
+             generated modules: {}/{all} (SIMD {simd}/{simd_all})",
             self.test,
             self.checked,
             self.rejected_by_both,
+            self.invalid,
             self.limit_only,
             disagreements,
             self.groups.len(),

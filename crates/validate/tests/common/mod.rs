@@ -408,12 +408,12 @@ pub fn mutate(bytes: &[u8], rng: &mut Rng) -> (Vec<u8>, String) {
         .as_ref()
         .and_then(|s| s.iter().position(|s| s.id == 10));
     let roll = rng.below(100);
-    if let (Some(secs), Some(ci), true) = (&layout, code, roll < 55) {
+    if let (Some(secs), Some(ci), true) = (&layout, code, roll < 70) {
         if let Some(result) = mutate_body(bytes, secs, ci, rng) {
             return result;
         }
     }
-    if let (Some(secs), true) = (&layout, roll >= 85) {
+    if let (Some(secs), true) = (&layout, roll >= 90) {
         if let Some(result) = mutate_sections(bytes, secs, rng) {
             return result;
         }
