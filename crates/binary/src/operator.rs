@@ -22,18 +22,21 @@ pub trait Immediate<'a>: Sized {
 }
 
 impl<'a> Immediate<'a> for u32 {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         r.u32()
     }
 }
 
 impl<'a> Immediate<'a> for i32 {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         r.i32()
     }
 }
 
 impl<'a> Immediate<'a> for i64 {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         r.i64()
     }
@@ -41,6 +44,7 @@ impl<'a> Immediate<'a> for i64 {
 
 /// A lane index: one raw byte.
 impl<'a> Immediate<'a> for u8 {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         r.u8()
     }
@@ -51,12 +55,14 @@ impl<'a> Immediate<'a> for u8 {
 }
 
 impl<'a> Immediate<'a> for BlockType {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         BlockType::decode(r)
     }
 }
 
 impl<'a> Immediate<'a> for RefType {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         RefType::decode(r)
     }
@@ -67,6 +73,7 @@ impl<'a> Immediate<'a> for RefType {
 pub struct Ieee32(pub u32);
 
 impl<'a> Immediate<'a> for Ieee32 {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         r.f32_bits().map(Ieee32)
     }
@@ -77,6 +84,7 @@ impl<'a> Immediate<'a> for Ieee32 {
 pub struct Ieee64(pub u64);
 
 impl<'a> Immediate<'a> for Ieee64 {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         r.f64_bits().map(Ieee64)
     }
@@ -87,6 +95,7 @@ impl<'a> Immediate<'a> for Ieee64 {
 pub struct V128(pub [u8; 16]);
 
 impl<'a> Immediate<'a> for V128 {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         r.array().map(V128)
     }
@@ -97,6 +106,7 @@ impl<'a> Immediate<'a> for V128 {
 pub struct Shuffle(pub [u8; 16]);
 
 impl<'a> Immediate<'a> for Shuffle {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         r.array().map(Shuffle)
     }
@@ -112,6 +122,7 @@ pub struct MemArg {
 }
 
 impl<'a> Immediate<'a> for MemArg {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         let at = r.offset();
         let align = r.u32()?;
@@ -133,6 +144,7 @@ impl<'a> Immediate<'a> for MemArg {
 pub struct MemIdx;
 
 impl<'a> Immediate<'a> for MemIdx {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         let at = r.offset();
         match r.u8()? {
@@ -153,6 +165,7 @@ pub struct SelectType {
 }
 
 impl<'a> Immediate<'a> for SelectType {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         let count = r.u32()?;
         let mut ty = None;
@@ -195,6 +208,7 @@ impl<'a> BrTable<'a> {
 }
 
 impl<'a> Immediate<'a> for BrTable<'a> {
+    #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         let count = r.u32()?;
         let offset = r.offset();
@@ -280,46 +294,20 @@ macro_rules! define_operators {
             )*
         }
 
+        /// What the opcode table says about each opcode, indexed by `Opcode as usize`.
+        static INFO: &[OpcodeInfo] = &[$(OpcodeInfo {
+            name: $name,
+            prefix: $prefix,
+            code: $code,
+            signature: signature!($sig),
+            max_align: optional!($align),
+            lanes: optional!($lanes),
+        }),*];
+
         impl Opcode {
             /// Every opcode, in table order.
             pub const ALL: &'static [Opcode] = &[$(Opcode::$variant),*];
-
-            /// The spec's text name, such as `i32.add`.
-            pub fn name(self) -> &'static str {
-                match self {
-                    $(Opcode::$variant => $name,)*
-                }
-            }
-
-            /// The encoding: prefix byte (0 for none) and opcode or sub-opcode.
-            pub fn encoding(self) -> (u8, u32) {
-                match self {
-                    $(Opcode::$variant => ($prefix, $code),)*
-                }
-            }
-
-            /// The fixed stack effect, or `None` for instructions typed case by case.
-            pub fn signature(self) -> Option<Signature> {
-                match self {
-                    $(Opcode::$variant => signature!($sig),)*
-                }
-            }
-
-            /// log2 of the natural alignment, for memory accesses.
-            pub fn max_align(self) -> Option<u32> {
-                match self {
-                    $(Opcode::$variant => optional!($align),)*
-                }
-            }
-
-            /// The exclusive bound of the lane immediate(s), for lane instructions.
-            pub fn lanes(self) -> Option<u8> {
-                match self {
-                    $(Opcode::$variant => optional!($lanes),)*
-                }
-            }
         }
-
         impl<'a> Operator<'a> {
             /// The opcode of this instruction.
             pub fn opcode(&self) -> Opcode {
@@ -363,6 +351,57 @@ macro_rules! define_operators {
 }
 
 crate::for_each_operator!(define_operators);
+
+/// One row of the opcode table, without the immediates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpcodeInfo {
+    /// The spec's text name, such as `i32.add`.
+    pub name: &'static str,
+    /// Prefix byte (0 for none).
+    pub prefix: u8,
+    /// The opcode byte, or the sub-opcode after the prefix.
+    pub code: u32,
+    /// The fixed stack effect, or `None` for instructions typed case by case.
+    pub signature: Option<Signature>,
+    /// log2 of the natural alignment, for memory accesses.
+    pub max_align: Option<u32>,
+    /// The exclusive bound of the lane immediate(s), for lane instructions.
+    pub lanes: Option<u8>,
+}
+
+impl Opcode {
+    /// This opcode's row of the table.
+    #[inline]
+    pub fn info(self) -> &'static OpcodeInfo {
+        &INFO[self as usize]
+    }
+
+    /// The spec's text name, such as `i32.add`.
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+
+    /// The encoding: prefix byte (0 for none) and opcode or sub-opcode.
+    pub fn encoding(self) -> (u8, u32) {
+        (self.info().prefix, self.info().code)
+    }
+
+    /// The fixed stack effect, or `None` for instructions typed case by case.
+    #[inline]
+    pub fn signature(self) -> Option<Signature> {
+        self.info().signature
+    }
+
+    /// log2 of the natural alignment, for memory accesses.
+    pub fn max_align(self) -> Option<u32> {
+        self.info().max_align
+    }
+
+    /// The exclusive bound of the lane immediate(s), for lane instructions.
+    pub fn lanes(self) -> Option<u8> {
+        self.info().lanes
+    }
+}
 
 impl std::fmt::Display for Opcode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

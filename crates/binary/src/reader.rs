@@ -157,8 +157,24 @@ impl<'a> Reader<'a> {
     }
 
     /// A signed 32-bit LEB128 integer.
+    #[inline]
     pub fn i32(&mut self) -> Result<i32> {
+        if let Some(v) = self.one_byte_signed() {
+            return Ok(v as i32);
+        }
         self.sleb(32).map(|v| v as i32)
+    }
+
+    /// Fast path for a one-byte signed LEB128 integer.
+    #[inline]
+    fn one_byte_signed(&mut self) -> Option<i64> {
+        let b = *self.data.get(self.pos)?;
+        if b >= 0x80 {
+            return None;
+        }
+        self.pos += 1;
+        // Sign-extend the 7-bit payload.
+        Some(i64::from((b << 1) as i8 >> 1))
     }
 
     /// A signed 33-bit LEB128 integer (block types).
@@ -167,7 +183,11 @@ impl<'a> Reader<'a> {
     }
 
     /// A signed 64-bit LEB128 integer.
+    #[inline]
     pub fn i64(&mut self) -> Result<i64> {
+        if let Some(v) = self.one_byte_signed() {
+            return Ok(v);
+        }
         self.sleb(64)
     }
 

@@ -18,6 +18,7 @@ pub enum ValType {
 
 impl ValType {
     /// The value type that `byte` encodes, if any.
+    #[inline]
     pub fn from_byte(byte: u8) -> Option<ValType> {
         Some(match byte {
             0x7f => ValType::I32,
@@ -193,6 +194,7 @@ pub enum BlockType {
 
 impl BlockType {
     /// Reads a block type.
+    #[inline]
     pub fn decode(r: &mut Reader<'_>) -> Result<BlockType> {
         let b = r.peek_u8()?;
         if b == 0x40 {

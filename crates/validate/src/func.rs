@@ -3,9 +3,7 @@
 
 use crate::module::Context;
 use crate::{invalid, malformed, Error};
-use ssvm_binary::{
-    BlockType, FuncType, FunctionBody, MemArg, Opcode, Operator, OperatorReader, ValType,
-};
+use ssvm_binary::{BlockType, FuncType, FunctionBody, Operator, OperatorReader, ValType};
 
 /// An operand type; `None` is the unknown type popped from a polymorphic (unreachable) stack.
 type Operand = Option<ValType>;
@@ -42,14 +40,36 @@ impl<'m> Frame<'m> {
     }
 }
 
-/// The locals of a function, as runs of equal types so that a huge declared count costs nothing.
+/// The locals of a function: the first ones in a flat list for a quick lookup, all of them as
+/// runs of equal types so that a huge declared count costs no memory.
 struct Locals {
+    /// The types of the first locals, at most `FLAT_LOCALS` of them.
+    flat: Vec<ValType>,
     /// (first index after the run, type), ascending.
     runs: Vec<(u64, ValType)>,
 }
 
+/// How many locals are kept in the flat list.
+const FLAT_LOCALS: usize = 1024;
+
 impl Locals {
+    fn clear(&mut self) {
+        self.flat.clear();
+        self.runs.clear();
+    }
+
+    /// Appends `count` locals of type `t`; `end` is the total count after them.
+    fn push(&mut self, count: u32, t: ValType, end: u64) {
+        let flat = (count as usize).min(FLAT_LOCALS - self.flat.len());
+        self.flat.extend(std::iter::repeat_n(t, flat));
+        self.runs.push((end, t));
+    }
+
+    #[inline]
     fn get(&self, index: u32) -> Option<ValType> {
+        if let Some(&t) = self.flat.get(index as usize) {
+            return Some(t);
+        }
         let i = self
             .runs
             .partition_point(|&(end, _)| end <= u64::from(index));
@@ -76,6 +96,8 @@ pub(crate) struct FuncValidator<'c, 'm, 'a> {
     locals: Locals,
     operands: Vec<Operand>,
     frames: Vec<Frame<'m>>,
+    /// The innermost frame's `height`, kept at hand for the hot pop path.
+    height: usize,
 }
 
 type Res<T> = Result<T, Error>;
@@ -88,25 +110,29 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
     pub(crate) fn new(ctx: &'c Context<'m, 'a>) -> Self {
         FuncValidator {
             ctx,
-            locals: Locals { runs: Vec::new() },
+            locals: Locals {
+                flat: Vec::new(),
+                runs: Vec::new(),
+            },
             operands: Vec::new(),
             frames: Vec::new(),
+            height: 0,
         }
     }
 
     /// Validates the body of a function of type `ty`.
     pub(crate) fn validate(&mut self, ty: &'m FuncType, body: &FunctionBody<'a>) -> Res<()> {
-        let runs = &mut self.locals.runs;
-        runs.clear();
+        let locals = &mut self.locals;
+        locals.clear();
         let mut count = 0u64;
         for &p in ty.params.iter() {
             count += 1;
-            runs.push((count, p));
+            locals.push(1, p, count);
         }
         let ops = body.read_locals(|n, t| {
             if n > 0 {
                 count += u64::from(n);
-                runs.push((count, t));
+                locals.push(n, t, count);
             }
             Ok(())
         })?;
@@ -138,7 +164,16 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
         Ok(self.operands.pop().flatten())
     }
 
+    #[inline]
     fn pop_expect(&mut self, expected: ValType, at: usize) -> Res<Operand> {
+        if self.operands.len() > self.height && self.operands.last() == Some(&Some(expected)) {
+            self.operands.pop();
+            return Ok(Some(expected));
+        }
+        self.pop_expect_slow(expected, at)
+    }
+
+    fn pop_expect_slow(&mut self, expected: ValType, at: usize) -> Res<Operand> {
         let actual = self.pop(at)?;
         match actual {
             Some(t) if t != expected => Err(mismatch(at)),
@@ -174,11 +209,12 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
     }
 
     fn push_frame(&mut self, kind: FrameKind, params: &'m [ValType], results: &'m [ValType]) {
+        self.height = self.operands.len();
         self.frames.push(Frame {
             kind,
             params,
             results,
-            height: self.operands.len(),
+            height: self.height,
             unreachable: false,
         });
         self.push_all(params);
@@ -188,6 +224,7 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
         let results = self.frames.last().expect("a frame is open").results;
         self.pop_all(results, at)?;
         let frame = self.frames.pop().expect("a frame is open");
+        self.height = self.frames.last().map_or(0, |f| f.height);
         if self.operands.len() != frame.height {
             return Err(mismatch(at));
         }
@@ -219,21 +256,6 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
                 Ok((&ty.params, &ty.results))
             }
         }
-    }
-
-    fn memarg(&self, op: Opcode, memarg: MemArg, at: usize) -> Res<()> {
-        self.ctx.memory(0, at)?;
-        if memarg.align > op.max_align().unwrap_or(0) {
-            return Err(invalid("alignment must not be larger than natural", at));
-        }
-        Ok(())
-    }
-
-    fn lane(&self, op: Opcode, lane: u8, at: usize) -> Res<()> {
-        if lane >= op.lanes().unwrap_or(0) {
-            return Err(invalid("invalid lane index", at));
-        }
-        Ok(())
     }
 
     fn local(&self, index: u32, at: usize) -> Res<ValType> {
@@ -466,11 +488,18 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
                 }
             }
             _ => {
-                if let Some(memarg) = op.memarg() {
-                    self.memarg(opcode, memarg, at)?;
+                // Most instructions have neither immediate: ask the table before the operator.
+                let info = opcode.info();
+                if let Some(max_align) = info.max_align {
+                    self.ctx.memory(0, at)?;
+                    if op.memarg().is_some_and(|m| m.align > max_align) {
+                        return Err(invalid("alignment must not be larger than natural", at));
+                    }
                 }
-                if let Some(lane) = op.lane() {
-                    self.lane(opcode, lane, at)?;
+                if let Some(lanes) = info.lanes {
+                    if op.lane().is_some_and(|lane| lane >= lanes) {
+                        return Err(invalid("invalid lane index", at));
+                    }
                 }
             }
         }

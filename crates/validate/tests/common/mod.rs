@@ -895,7 +895,11 @@ pub fn regression_snippet(name: &str, bytes: &[u8]) -> String {
     let h = hex(bytes);
     let mut lines = String::new();
     for chunk in h.as_bytes().chunks(96) {
-        let _ = writeln!(lines, "        \"{}\",", std::str::from_utf8(chunk).unwrap());
+        let _ = writeln!(
+            lines,
+            "        \"{}\",",
+            std::str::from_utf8(chunk).unwrap()
+        );
     }
     format!("regression!(\n    {name},\n    concat!(\n{lines}    )\n);")
 }
