@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Rebuilds every benchmark kernel: benches/kernels/NAME.c -> benches/kernels/NAME.wasm (committed)
+# and, when a host C compiler is present, a native build benches/kernels/native/NAME (not
+# committed) whose checksum must match the Wasm one.
+#
+# usage: benches/kernels/build.sh [--no-native] [NAME...]
+#
+# Needs Debian's clang-19 and lld-19 (for wasm-ld). When they are missing and this runs as root
+# where apt-get exists, it installs them; otherwise it stops and says what to install.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$here"
+
+native=1
+names=()
+for arg in "$@"; do
+    case "$arg" in
+        --no-native) native=0 ;;
+        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
+        *) names+=("$arg") ;;
+    esac
+done
+if [ ${#names[@]} -eq 0 ]; then
+    names=(fib nbody fannkuch mandelbrot binarytrees sorthash coremark)
+fi
+
+CLANG=clang-19
+if ! command -v "$CLANG" >/dev/null || ! command -v wasm-ld-19 >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        echo "build.sh: installing clang-19 and lld-19 with apt-get" >&2
+        apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-19 lld-19 >/dev/null
+    else
+        echo "build.sh: clang-19 and wasm-ld-19 are needed: install Debian's clang-19 and lld-19" \
+             "(apt-get install clang-19 lld-19, as root)" >&2
+        exit 1
+    fi
+fi
+
+# Generic wasm32 (clang 19: sign-ext, mutable-globals, multivalue, reference-types; no SIMD,
+# no bulk memory, so rt.c supplies memset/memcpy). No libc, no entry point: the module only
+# exports `run` and its memory.
+WASM_FLAGS=(--target=wasm32 -O2 -nostdlib -Wall -Wextra
+            -Wl,--no-entry -Wl,--export=run -Wl,-z,stack-size=1048576)
+NATIVE_FLAGS=(-O2 -fno-math-errno -Wall -Wextra)
+
+mkdir -p native
+for name in "${names[@]}"; do
+    src="$name.c"
+    [ -f "$src" ] || { echo "build.sh: no kernel $src" >&2; exit 2; }
+    "$CLANG" "${WASM_FLAGS[@]}" -o "$name.wasm" "$src" rt.c
+    echo "built benches/kernels/$name.wasm ($(wc -c <"$name.wasm") bytes)"
+    if [ "$native" = 1 ]; then
+        if command -v cc >/dev/null; then
+            cc "${NATIVE_FLAGS[@]}" -o "native/$name" "$src" native_main.c -lm
+        else
+            echo "build.sh: no host cc, skipping the native build of $name" >&2
+        fi
+    fi
+done
