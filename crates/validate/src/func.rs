@@ -2,7 +2,7 @@
 //! algorithm, with the polymorphic stack after unconditional branches.
 
 use crate::module::Context;
-use crate::{invalid, malformed, Error};
+use crate::{invalid, malformed, Error, FunctionSink};
 use ssvm_binary::{BlockType, FuncType, FunctionBody, Operator, OperatorReader, ValType};
 
 /// An operand type; `None` is the unknown type popped from a polymorphic (unreachable) stack.
@@ -120,8 +120,13 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
         }
     }
 
-    /// Validates the body of a function of type `ty`.
-    pub(crate) fn validate(&mut self, ty: &'m FuncType, body: &FunctionBody<'a>) -> Res<()> {
+    /// Validates the body of a function of type `ty`, handing each operator to `sink`.
+    pub(crate) fn validate<S: FunctionSink<'a>>(
+        &mut self,
+        ty: &'m FuncType,
+        body: &FunctionBody<'a>,
+        sink: &mut S,
+    ) -> Res<()> {
         let locals = &mut self.locals;
         locals.clear();
         let mut count = 0u64;
@@ -129,16 +134,23 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
             count += 1;
             locals.push(1, p, count);
         }
+        let mut sink_error = None;
         let ops = body.read_locals(|n, t| {
             if n > 0 {
                 count += u64::from(n);
                 locals.push(n, t, count);
+                if let Err(e) = sink.locals(n, t) {
+                    sink_error.get_or_insert(e);
+                }
             }
             Ok(())
         })?;
+        if let Some(e) = sink_error {
+            return Err(e);
+        }
         self.operands.clear();
         self.frames.clear();
-        self.run(ty, ops, body.end())
+        self.run(ty, ops, body.end(), sink)
     }
 
     fn push(&mut self, t: ValType) {
@@ -264,13 +276,20 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
             .ok_or_else(|| invalid(format!("unknown local {index}"), at))
     }
 
-    fn run(&mut self, ty: &'m FuncType, mut ops: OperatorReader<'a>, end: usize) -> Res<()> {
+    fn run<S: FunctionSink<'a>>(
+        &mut self,
+        ty: &'m FuncType,
+        mut ops: OperatorReader<'a>,
+        end: usize,
+        sink: &mut S,
+    ) -> Res<()> {
         // The parameters live in locals, not on the operand stack.
         self.push_frame(FrameKind::Function, &[], &ty.results);
         loop {
             let at = ops.offset();
             let op = ops.read()?;
             self.operator(op, at)?;
+            sink.operator(&op, at)?;
             if self.frames.is_empty() {
                 if ops.offset() != end {
                     return Err(malformed("section size mismatch", ops.offset()));

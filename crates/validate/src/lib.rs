@@ -7,7 +7,7 @@
 mod func;
 mod module;
 
-use ssvm_binary::{DecodeError, Module};
+use ssvm_binary::{DecodeError, FuncType, Module, Operator, ValType};
 use std::fmt;
 
 /// Whether a module broke the binary format or the validation rules.
@@ -61,9 +61,50 @@ pub fn validate(bytes: &[u8]) -> Result<Module<'_>, Error> {
     Ok(module)
 }
 
+/// Receives each function body while it is validated: the hook through which a compiler lowers
+/// code in the same pass as validation. Every method but `operator` defaults to doing nothing.
+pub trait FunctionSink<'a> {
+    /// The body of function `index` (imported functions counted) of type `ty` starts.
+    fn begin(&mut self, index: u32, ty: &FuncType) -> Result<(), Error> {
+        let _ = (index, ty);
+        Ok(())
+    }
+
+    /// The body declares `count` locals of type `ty` (after the parameters).
+    fn locals(&mut self, count: u32, ty: ValType) -> Result<(), Error> {
+        let _ = (count, ty);
+        Ok(())
+    }
+
+    /// `op`, at byte `offset`, has just been validated.
+    fn operator(&mut self, op: &Operator<'a>, offset: usize) -> Result<(), Error>;
+
+    /// The body ended.
+    fn end(&mut self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+/// The sink of plain validation: ignores everything.
+impl<'a> FunctionSink<'a> for () {
+    #[inline(always)]
+    fn operator(&mut self, _: &Operator<'a>, _: usize) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
 /// Validates a decoded module.
 pub fn validate_module(module: &Module<'_>) -> Result<(), Error> {
-    module::validate_module(module).map_err(|e| {
+    validate_module_with(module, &mut ())
+}
+
+/// Validates a decoded module, handing every function body's operators to `sink` as they are
+/// validated.
+pub fn validate_module_with<'a, S: FunctionSink<'a>>(
+    module: &Module<'a>,
+    sink: &mut S,
+) -> Result<(), Error> {
+    module::validate_module(module, sink).map_err(|e| {
         // Validation reads function bodies lazily, but a malformed body makes the whole module
         // malformed, whatever else is invalid: report the first malformed body instead.
         if e.kind == ErrorKind::Invalid {

@@ -3,7 +3,7 @@
 //! and constant expressions.
 
 use crate::func::FuncValidator;
-use crate::{invalid, malformed, Error};
+use crate::{invalid, malformed, Error, FunctionSink};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, Limits, MemoryType,
     Module, Operator, RefType, SegmentMode, TableType, ValType,
@@ -183,8 +183,11 @@ fn check_limits(limits: Limits, max_allowed: Option<u32>, at: usize) -> Result<(
     Ok(())
 }
 
-/// Validates a decoded module.
-pub(crate) fn validate_module(module: &Module<'_>) -> Result<(), Error> {
+/// Validates a decoded module, handing each function body's operators to `sink`.
+pub(crate) fn validate_module<'a, S: FunctionSink<'a>>(
+    module: &Module<'a>,
+    sink: &mut S,
+) -> Result<(), Error> {
     let mut ctx = Context::new(module);
 
     for import in &module.imports {
@@ -304,10 +307,14 @@ pub(crate) fn validate_module(module: &Module<'_>) -> Result<(), Error> {
     let mut validator = FuncValidator::new(&ctx);
     for (i, (body, &type_index)) in module.code.iter().zip(&module.functions).enumerate() {
         let ty = &module.types[type_index as usize];
-        validator.validate(ty, body).map_err(|mut e| {
-            e.function = Some(imported_functions + i as u32);
-            e
-        })?;
+        let index = imported_functions + i as u32;
+        sink.begin(index, ty)
+            .and_then(|()| validator.validate(ty, body, sink))
+            .and_then(|()| sink.end())
+            .map_err(|mut e| {
+                e.function = Some(index);
+                e
+            })?;
     }
     Ok(())
 }

@@ -1,0 +1,43 @@
+//! The engine: configuration shared by the stores and modules that use it.
+
+/// Limits and settings of execution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config {
+    /// Most nested Wasm calls before the trap "call stack exhausted".
+    pub max_call_depth: u32,
+    /// Most 64-bit value slots all frames of one call may use together.
+    pub max_stack_slots: u32,
+    /// Most pages (64 KiB) a memory may grow to, whatever its declared maximum.
+    pub max_memory_pages: u32,
+    /// Most elements a table may grow to.
+    pub max_table_elements: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_call_depth: 100_000,
+            max_stack_slots: 16 << 20,
+            max_memory_pages: 65536,
+            max_table_elements: 10_000_000,
+        }
+    }
+}
+
+/// Compiles modules and runs them with one configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Engine {
+    pub(crate) config: Config,
+}
+
+impl Engine {
+    /// An engine with this configuration.
+    pub fn new(config: Config) -> Self {
+        Engine { config }
+    }
+
+    /// The engine's configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+}

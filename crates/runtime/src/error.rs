@@ -1,0 +1,52 @@
+//! Errors of the embedding API.
+
+use crate::trap::Trap;
+use std::fmt;
+
+/// Why an operation of the runtime failed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// The module is malformed or invalid.
+    Validation(ssvm_validate::Error),
+    /// An import is missing or does not match (the spec's "unknown import" and
+    /// "incompatible import type").
+    Link(String),
+    /// Execution trapped.
+    Trap(Trap),
+    /// A call was made with arguments or results that do not match the function's type.
+    Type(String),
+    /// The module uses something this runtime cannot execute yet.
+    Unsupported(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Validation(e) => write!(f, "{e}"),
+            Error::Link(m) => write!(f, "link error: {m}"),
+            Error::Trap(t) => write!(f, "trap: {t}"),
+            Error::Type(m) => write!(f, "type error: {m}"),
+            Error::Unsupported(m) => write!(f, "unsupported: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ssvm_validate::Error> for Error {
+    fn from(e: ssvm_validate::Error) -> Error {
+        Error::Validation(e)
+    }
+}
+
+impl From<ssvm_binary::DecodeError> for Error {
+    fn from(e: ssvm_binary::DecodeError) -> Error {
+        Error::Validation(e.into())
+    }
+}
+
+impl From<Trap> for Error {
+    fn from(t: Trap) -> Error {
+        Error::Trap(t)
+    }
+}

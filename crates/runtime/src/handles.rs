@@ -1,0 +1,293 @@
+//! Handles to store entities: functions, memories, tables, globals, and what an import or export
+//! can be.
+
+use crate::error::Error;
+use crate::exec;
+use crate::store::{Caller, FuncEntity, FuncKind, GlobalEntity, Store, PAGE_SIZE};
+use crate::trap::Trap;
+use crate::value::{FuncRef, Val};
+use ssvm_binary::{FuncType, GlobalType, ValType};
+use std::sync::Arc;
+
+/// A function in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Func(pub(crate) u32);
+
+/// A linear memory in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Memory(pub(crate) u32);
+
+/// A table in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Table(pub(crate) u32);
+
+/// A global in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Global(pub(crate) u32);
+
+/// Something an instance imports or exports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Extern {
+    Func(Func),
+    Table(Table),
+    Memory(Memory),
+    Global(Global),
+}
+
+impl Func {
+    /// A host function of type `ty` implemented by `f`.
+    pub fn new<T>(
+        store: &mut Store<T>,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
+    ) -> Func {
+        let host = store.host_funcs.len() as u32;
+        store.host_funcs.push(Arc::new(f));
+        store.funcs.push(FuncEntity {
+            ty,
+            kind: FuncKind::Host(host),
+        });
+        Func(store.funcs.len() as u32 - 1)
+    }
+
+    /// The function's type.
+    pub fn ty<'s, T>(&self, store: &'s Store<T>) -> &'s FuncType {
+        &store.funcs[self.0 as usize].ty
+    }
+
+    /// Calls the function with `args`, writing its results to `results`.
+    pub fn call<T>(
+        &self,
+        store: &mut Store<T>,
+        args: &[Val],
+        results: &mut [Val],
+    ) -> Result<(), Error> {
+        let ty = self.ty(store);
+        if args.len() != ty.params.len()
+            || args.iter().zip(ty.params.iter()).any(|(a, &t)| a.ty() != t)
+        {
+            return Err(Error::Type(format!(
+                "arguments do not match the function type {ty}"
+            )));
+        }
+        if results.len() != ty.results.len() {
+            return Err(Error::Type(format!(
+                "expected {} results, the function type is {ty}",
+                results.len()
+            )));
+        }
+        exec::call(store, self.0, args, results).map_err(Error::Trap)
+    }
+
+    /// A typed view of the function, checked against its type.
+    pub fn typed<P: WasmParams, R: WasmResults, T>(
+        &self,
+        store: &Store<T>,
+    ) -> Result<TypedFunc<P, R>, Error> {
+        let ty = self.ty(store);
+        if *ty.params != *P::types() || *ty.results != *R::types() {
+            return Err(Error::Type(format!("the function's type is {ty}")));
+        }
+        Ok(TypedFunc {
+            func: *self,
+            _marker: std::marker::PhantomData,
+        })
+    }
+
+    /// This function as a reference value.
+    pub fn as_ref(&self) -> FuncRef {
+        FuncRef(self.0)
+    }
+}
+
+/// A function whose parameter and result types are known statically.
+#[derive(Debug, Clone, Copy)]
+pub struct TypedFunc<P, R> {
+    func: Func,
+    _marker: std::marker::PhantomData<fn(P) -> R>,
+}
+
+impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
+    /// Calls the function.
+    pub fn call<T>(&self, store: &mut Store<T>, params: P) -> Result<R, Error> {
+        let args = params.into_vals();
+        let mut results = vec![Val::I32(0); R::types().len()];
+        self.func.call(store, &args, &mut results)?;
+        R::from_vals(&results).ok_or_else(|| Error::Type("unexpected result types".into()))
+    }
+}
+
+/// A Rust type that stands for one Wasm value type.
+pub trait WasmTy: Sized {
+    fn ty() -> ValType;
+    fn into_val(self) -> Val;
+    fn from_val(v: Val) -> Option<Self>;
+}
+
+macro_rules! wasm_ty {
+    ($t:ty, $vt:ident, $v:ident, $into:expr, $from:expr) => {
+        impl WasmTy for $t {
+            fn ty() -> ValType {
+                ValType::$vt
+            }
+            fn into_val(self) -> Val {
+                let f: fn($t) -> Val = $into;
+                f(self)
+            }
+            fn from_val(v: Val) -> Option<Self> {
+                match v {
+                    Val::$v(x) => {
+                        let f: fn(_) -> $t = $from;
+                        Some(f(x))
+                    }
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
+wasm_ty!(i32, I32, I32, Val::I32, |x| x);
+wasm_ty!(u32, I32, I32, |x| Val::I32(x as i32), |x: i32| x as u32);
+wasm_ty!(i64, I64, I64, Val::I64, |x| x);
+wasm_ty!(u64, I64, I64, |x| Val::I64(x as i64), |x: i64| x as u64);
+wasm_ty!(f32, F32, F32, |x| Val::F32(x.to_bits()), f32::from_bits);
+wasm_ty!(f64, F64, F64, |x| Val::F64(x.to_bits()), f64::from_bits);
+
+/// Parameter lists of typed functions: `()`, a single type, or tuples.
+pub trait WasmParams {
+    fn types() -> Vec<ValType>;
+    fn into_vals(self) -> Vec<Val>;
+}
+
+/// Result lists of typed functions: `()`, a single type, or tuples.
+pub trait WasmResults: Sized {
+    fn types() -> Vec<ValType>;
+    fn from_vals(vals: &[Val]) -> Option<Self>;
+}
+
+impl<A: WasmTy> WasmParams for A {
+    fn types() -> Vec<ValType> {
+        vec![A::ty()]
+    }
+    fn into_vals(self) -> Vec<Val> {
+        vec![self.into_val()]
+    }
+}
+
+impl<A: WasmTy> WasmResults for A {
+    fn types() -> Vec<ValType> {
+        vec![A::ty()]
+    }
+    fn from_vals(vals: &[Val]) -> Option<Self> {
+        match vals {
+            [a] => A::from_val(*a),
+            _ => None,
+        }
+    }
+}
+
+macro_rules! tuples {
+    ($($name:ident)*) => {
+        impl<$($name: WasmTy),*> WasmParams for ($($name,)*) {
+            fn types() -> Vec<ValType> {
+                vec![$($name::ty()),*]
+            }
+            #[allow(non_snake_case)]
+            fn into_vals(self) -> Vec<Val> {
+                let ($($name,)*) = self;
+                vec![$($name.into_val()),*]
+            }
+        }
+
+        impl<$($name: WasmTy),*> WasmResults for ($($name,)*) {
+            fn types() -> Vec<ValType> {
+                vec![$($name::ty()),*]
+            }
+            #[allow(non_snake_case, unused_mut, unused_variables)]
+            fn from_vals(vals: &[Val]) -> Option<Self> {
+                let mut it = vals.iter().copied();
+                let out = ($($name::from_val(it.next()?)?,)*);
+                it.next().is_none().then_some(out)
+            }
+        }
+    };
+}
+
+tuples!();
+tuples!(A B);
+tuples!(A B C);
+tuples!(A B C D);
+
+impl Global {
+    /// A new global.
+    pub fn new<T>(store: &mut Store<T>, ty: GlobalType, value: Val) -> Result<Global, Error> {
+        if value.ty() != ty.content {
+            return Err(Error::Type(format!(
+                "a {} value for a global of type {}",
+                value.ty(),
+                ty.content
+            )));
+        }
+        store.globals.push(GlobalEntity {
+            ty,
+            value: value.to_slot(),
+        });
+        Ok(Global(store.globals.len() as u32 - 1))
+    }
+
+    /// The global's value.
+    pub fn get<T>(&self, store: &Store<T>) -> Val {
+        let g = &store.globals[self.0 as usize];
+        Val::from_slot(g.ty.content, g.value)
+    }
+
+    /// The global's type.
+    pub fn ty<T>(&self, store: &Store<T>) -> GlobalType {
+        store.globals[self.0 as usize].ty
+    }
+
+    /// Sets a mutable global.
+    pub fn set<T>(&self, store: &mut Store<T>, value: Val) -> Result<(), Error> {
+        let g = &mut store.globals[self.0 as usize];
+        if !g.ty.mutable || value.ty() != g.ty.content {
+            return Err(Error::Type("cannot set this global to that value".into()));
+        }
+        g.value = value.to_slot();
+        Ok(())
+    }
+}
+
+impl Memory {
+    /// A new memory of `min` pages, growable to `max`.
+    pub fn new<T>(store: &mut Store<T>, min: u32, max: Option<u32>) -> Result<Memory, Error> {
+        crate::instance::new_memory(store, ssvm_binary::Limits { min, max }).map(Memory)
+    }
+
+    /// The memory's bytes.
+    pub fn data<'s, T>(&self, store: &'s Store<T>) -> &'s [u8] {
+        &store.memories[self.0 as usize].data
+    }
+
+    /// The memory's bytes, mutably.
+    pub fn data_mut<'s, T>(&self, store: &'s mut Store<T>) -> &'s mut [u8] {
+        &mut store.memories[self.0 as usize].data
+    }
+
+    /// Size in pages.
+    pub fn pages<T>(&self, store: &Store<T>) -> u32 {
+        (store.memories[self.0 as usize].data.len() / PAGE_SIZE) as u32
+    }
+}
+
+impl Table {
+    /// A new table.
+    pub fn new<T>(store: &mut Store<T>, ty: ssvm_binary::TableType) -> Result<Table, Error> {
+        crate::instance::new_table(store, ty, 0).map(Table)
+    }
+
+    /// Number of elements.
+    pub fn size<T>(&self, store: &Store<T>) -> u32 {
+        store.tables[self.0 as usize].elements.len() as u32
+    }
+}

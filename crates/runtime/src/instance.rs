@@ -1,0 +1,346 @@
+//! Instantiation: resolving imports, creating the module's functions, tables, memories and
+//! globals, running element and data segments and the start function. Also the `Linker`.
+
+use crate::error::Error;
+use crate::exec;
+use crate::handles::{Extern, Func, Global, Memory, Table, TypedFunc, WasmParams, WasmResults};
+use crate::module::{Const, Module, SegmentPlace};
+use crate::store::{
+    Caller, FuncEntity, FuncKind, GlobalEntity, HostFn, InstanceEntity, MemoryEntity, Store,
+    TableEntity, PAGE_SIZE,
+};
+use crate::trap::Trap;
+use crate::value::Val;
+use ssvm_binary::{ExternKind, FuncType, ImportDesc, Limits, TableType};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// An instance of a module in a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Instance(pub(crate) u32);
+
+impl Instance {
+    /// The export called `name`.
+    pub fn get_export<T>(&self, store: &Store<T>, name: &str) -> Option<Extern> {
+        let inst = &store.instances[self.0 as usize];
+        let export = inst.module.exports.iter().find(|x| x.name == name)?;
+        let i = export.index as usize;
+        Some(match export.kind {
+            ExternKind::Func => Extern::Func(Func(inst.funcs[i])),
+            ExternKind::Table => Extern::Table(Table(inst.tables[i])),
+            ExternKind::Memory => Extern::Memory(Memory(inst.memories[i])),
+            ExternKind::Global => Extern::Global(Global(inst.globals[i])),
+        })
+    }
+
+    /// Every export, by name.
+    pub fn exports<T>(&self, store: &Store<T>) -> Vec<(String, Extern)> {
+        let inst = &store.instances[self.0 as usize];
+        inst.module
+            .exports
+            .iter()
+            .filter_map(|x| Some((x.name.clone(), self.get_export(store, &x.name)?)))
+            .collect()
+    }
+
+    /// The exported function called `name`.
+    pub fn get_func<T>(&self, store: &Store<T>, name: &str) -> Option<Func> {
+        match self.get_export(store, name)? {
+            Extern::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The exported function called `name`, with its type checked against `P -> R`.
+    pub fn get_typed_func<P: WasmParams, R: WasmResults, T>(
+        &self,
+        store: &Store<T>,
+        name: &str,
+    ) -> Result<TypedFunc<P, R>, Error> {
+        self.get_func(store, name)
+            .ok_or_else(|| Error::Link(format!("no exported function named `{name}`")))?
+            .typed(store)
+    }
+
+    /// The exported global called `name`.
+    pub fn get_global<T>(&self, store: &Store<T>, name: &str) -> Option<Global> {
+        match self.get_export(store, name)? {
+            Extern::Global(g) => Some(g),
+            _ => None,
+        }
+    }
+
+    /// The exported memory called `name`.
+    pub fn get_memory<T>(&self, store: &Store<T>, name: &str) -> Option<Memory> {
+        match self.get_export(store, name)? {
+            Extern::Memory(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The module this is an instance of.
+    pub fn module<T>(&self, store: &Store<T>) -> Module {
+        Module {
+            inner: store.instances[self.0 as usize].module.clone(),
+        }
+    }
+}
+
+enum Definition<T> {
+    Extern(Extern),
+    HostFunc(FuncType, HostFn<T>),
+}
+
+/// Resolves imports by module and name: host functions and externs of other instances.
+pub struct Linker<T> {
+    definitions: HashMap<(String, String), Definition<T>>,
+}
+
+impl<T> Default for Linker<T> {
+    fn default() -> Self {
+        Linker {
+            definitions: HashMap::new(),
+        }
+    }
+}
+
+impl<T> Linker<T> {
+    /// An empty linker.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Defines a host function `module::name` of type `ty`.
+    pub fn func_new(
+        &mut self,
+        module: &str,
+        name: &str,
+        ty: FuncType,
+        f: impl Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.definitions.insert(
+            (module.to_string(), name.to_string()),
+            Definition::HostFunc(ty, Arc::new(f)),
+        );
+        self
+    }
+
+    /// Defines `module::name` as an existing extern of the store.
+    pub fn define(&mut self, module: &str, name: &str, item: Extern) -> &mut Self {
+        self.definitions.insert(
+            (module.to_string(), name.to_string()),
+            Definition::Extern(item),
+        );
+        self
+    }
+
+    /// Defines every export of `instance` under module name `module`.
+    pub fn instance(&mut self, store: &Store<T>, module: &str, instance: Instance) -> &mut Self {
+        for (name, item) in instance.exports(store) {
+            self.define(module, &name, item);
+        }
+        self
+    }
+
+    fn resolve(&self, store: &mut Store<T>, module: &str, name: &str) -> Option<Extern> {
+        match self
+            .definitions
+            .get(&(module.to_string(), name.to_string()))?
+        {
+            Definition::Extern(e) => Some(*e),
+            Definition::HostFunc(ty, f) => {
+                let host = store.host_funcs.len() as u32;
+                store.host_funcs.push(f.clone());
+                store.funcs.push(FuncEntity {
+                    ty: ty.clone(),
+                    kind: FuncKind::Host(host),
+                });
+                Some(Extern::Func(Func(store.funcs.len() as u32 - 1)))
+            }
+        }
+    }
+
+    /// Instantiates `module`, resolving its imports here, and runs its start function.
+    pub fn instantiate(&self, store: &mut Store<T>, module: &Module) -> Result<Instance, Error> {
+        let mut imports = Vec::with_capacity(module.inner.imports.len());
+        for import in &module.inner.imports {
+            let item = self
+                .resolve(store, &import.module, &import.name)
+                .ok_or_else(|| {
+                    Error::Link(format!(
+                        "unknown import `{}::{}`",
+                        import.module, import.name
+                    ))
+                })?;
+            imports.push(item);
+        }
+        instantiate(store, module, &imports)
+    }
+}
+
+pub(crate) fn new_memory<T>(store: &mut Store<T>, limits: Limits) -> Result<u32, Error> {
+    let cap = store.config.max_memory_pages;
+    if limits.min > cap {
+        return Err(Error::Link(format!(
+            "memory of {} pages exceeds the limit of {cap} pages",
+            limits.min
+        )));
+    }
+    store.memories.push(MemoryEntity {
+        data: vec![0; limits.min as usize * PAGE_SIZE],
+        max: limits.max.unwrap_or(u32::MAX).min(cap),
+        declared_max: limits.max,
+    });
+    Ok(store.memories.len() as u32 - 1)
+}
+
+pub(crate) fn new_table<T>(store: &mut Store<T>, ty: TableType, init: u64) -> Result<u32, Error> {
+    let cap = store.config.max_table_elements;
+    if ty.limits.min > cap {
+        return Err(Error::Link(format!(
+            "table of {} elements exceeds the limit of {cap}",
+            ty.limits.min
+        )));
+    }
+    store.tables.push(TableEntity {
+        ty,
+        elements: vec![init; ty.limits.min as usize],
+        max: ty.limits.max.unwrap_or(u32::MAX).min(cap),
+    });
+    Ok(store.tables.len() as u32 - 1)
+}
+
+/// Whether limits `actual` satisfy the declared import limits `expected`.
+fn limits_match(actual_min: u32, actual_max: Option<u32>, expected: Limits) -> bool {
+    actual_min >= expected.min
+        && match (expected.max, actual_max) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(e), Some(a)) => a <= e,
+        }
+}
+
+fn check_import<T>(store: &Store<T>, desc: &ImportDesc, item: Extern, module: &Module) -> bool {
+    match (desc, item) {
+        (ImportDesc::Func(t), Extern::Func(f)) => {
+            module.inner.types[*t as usize] == store.funcs[f.0 as usize].ty
+        }
+        (ImportDesc::Table(t), Extern::Table(x)) => {
+            let table = &store.tables[x.0 as usize];
+            table.ty.element == t.element
+                && limits_match(table.elements.len() as u32, table.ty.limits.max, t.limits)
+        }
+        (ImportDesc::Memory(t), Extern::Memory(x)) => {
+            let memory = &store.memories[x.0 as usize];
+            limits_match(memory.pages(), memory.declared_max, t.limits)
+        }
+        (ImportDesc::Global(t), Extern::Global(x)) => store.globals[x.0 as usize].ty == *t,
+        _ => false,
+    }
+}
+
+fn instantiate<T>(
+    store: &mut Store<T>,
+    module: &Module,
+    imports: &[Extern],
+) -> Result<Instance, Error> {
+    let m = &module.inner;
+    let index = store.instances.len() as u32;
+    let mut inst = InstanceEntity {
+        module: m.clone(),
+        funcs: Vec::new(),
+        tables: Vec::new(),
+        memories: Vec::new(),
+        globals: Vec::new(),
+        elements: Vec::new(),
+        data: Vec::new(),
+    };
+    for (import, &item) in m.imports.iter().zip(imports) {
+        if !check_import(store, &import.desc, item, module) {
+            return Err(Error::Link(format!(
+                "incompatible import type for `{}::{}`",
+                import.module, import.name
+            )));
+        }
+        match item {
+            Extern::Func(f) => inst.funcs.push(f.0),
+            Extern::Table(t) => inst.tables.push(t.0),
+            Extern::Memory(x) => inst.memories.push(x.0),
+            Extern::Global(g) => inst.globals.push(g.0),
+        }
+    }
+    let imported_funcs = inst.funcs.len();
+    for (i, code) in m.code.iter().enumerate() {
+        let ty = m.types[m.functions[imported_funcs + i] as usize].clone();
+        store.funcs.push(FuncEntity {
+            ty,
+            kind: FuncKind::Wasm {
+                instance: index,
+                code: code.clone(),
+            },
+        });
+        inst.funcs.push(store.funcs.len() as u32 - 1);
+    }
+    for &ty in &m.tables[inst.tables.len()..] {
+        let t = new_table(store, ty, 0)?;
+        inst.tables.push(t);
+    }
+    for &ty in &m.memories[inst.memories.len()..] {
+        let x = new_memory(store, ty.limits)?;
+        inst.memories.push(x);
+    }
+    for &(ty, init) in &m.globals {
+        let value = eval(store, &inst, init);
+        store.globals.push(GlobalEntity { ty, value });
+        inst.globals.push(store.globals.len() as u32 - 1);
+    }
+    for e in &m.elements {
+        let items = e.items.iter().map(|&c| eval(store, &inst, c)).collect();
+        inst.elements.push((e.ty, items));
+    }
+    for d in &m.data {
+        inst.data.push(d.bytes.clone().into());
+    }
+    store.instances.push(inst);
+    let instance = Instance(index);
+
+    // Active segments are copied in order, and dropped; declarative ones are dropped.
+    for (i, e) in m.elements.iter().enumerate() {
+        match &e.place {
+            SegmentPlace::Active {
+                index: table,
+                offset,
+            } => {
+                let inst = &store.instances[index as usize];
+                let d = eval(store, inst, *offset) as u32;
+                let n = e.items.len() as u32;
+                exec::table_init(store, index, *table, i as u32, d, 0, n)?;
+                store.instances[index as usize].elements[i].1.clear();
+            }
+            SegmentPlace::Declarative => store.instances[index as usize].elements[i].1.clear(),
+            SegmentPlace::Passive => {}
+        }
+    }
+    for (i, d) in m.data.iter().enumerate() {
+        if let SegmentPlace::Active { offset, .. } = &d.place {
+            let inst = &store.instances[index as usize];
+            let at = eval(store, inst, *offset) as u32;
+            exec::memory_init(store, index, i as u32, at, 0, d.bytes.len() as u32)?;
+            store.instances[index as usize].data[i] = Arc::from(&[][..]);
+        }
+    }
+    if let Some(start) = m.start {
+        let f = store.instances[index as usize].funcs[start as usize];
+        exec::call(store, f, &[], &mut []).map_err(Error::Trap)?;
+    }
+    Ok(instance)
+}
+
+/// Evaluates a constant expression in `inst`.
+fn eval<T>(store: &Store<T>, inst: &InstanceEntity, c: Const) -> u64 {
+    match c {
+        Const::Value(v) => v,
+        Const::Global(g) => store.globals[inst.globals[g as usize] as usize].value,
+        Const::Func(f) => u64::from(inst.funcs[f as usize]) + 1,
+    }
+}

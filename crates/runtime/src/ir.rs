@@ -1,0 +1,126 @@
+//! The register IR: what the interpreter executes.
+//!
+//! Operands name slots of the current frame: parameters and locals first, then one slot per
+//! operand-stack depth. `local.get` and constants produce no instruction of their own when their
+//! consumer can read them in place; results are written straight to their destination slot, which
+//! `local.set` retargets to the local. Calls lay out their arguments where the callee's frame
+//! starts, so nothing is copied. Each instruction keeps the byte offset of the Wasm instruction it
+//! came from (`CompiledFunc::offsets`), for traces and for metering.
+
+use crate::numeric::for_each_numeric;
+
+/// A slot index relative to the frame pointer.
+pub type Slot = u32;
+
+macro_rules! define_instrs {
+    ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+        /// One register-IR instruction.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Instr {
+            $($name { dst: Slot, a: Slot, b: Slot },)*
+            /// Copies `src` to `dst`.
+            Copy { dst: Slot, src: Slot },
+            /// Writes a constant.
+            Const { dst: Slot, value: u64 },
+            /// `dst = if cond != 0 { a } else { b }`.
+            Select { dst: Slot, cond: Slot, a: Slot, b: Slot },
+            /// Jumps to `target`.
+            Br { target: u32 },
+            /// Jumps when `cond` is non-zero.
+            BrIfNz { cond: Slot, target: u32 },
+            /// Jumps when `cond` is zero.
+            BrIfZ { cond: Slot, target: u32 },
+            /// Jumps through `CompiledFunc::br_tables[start..start + len]`; the last entry is the
+            /// default.
+            BrTable { index: Slot, start: u32, len: u32 },
+            /// Returns; the results are already in slots `0..n`.
+            Return,
+            Unreachable,
+            /// Calls function `func` of the instance; its frame starts at slot `base`.
+            Call { func: u32, base: Slot },
+            /// Calls through table `table` at the index in `index`, checking type `ty`.
+            CallIndirect { ty: u32, table: u32, index: Slot, base: Slot },
+            GlobalGet { dst: Slot, global: u32 },
+            GlobalSet { src: Slot, global: u32 },
+            /// A load of `kind`; the effective address is `addr + offset`.
+            Load { kind: LoadKind, dst: Slot, addr: Slot, offset: u32 },
+            /// A store of `kind`.
+            Store { kind: StoreKind, addr: Slot, value: Slot, offset: u32 },
+            MemorySize { dst: Slot },
+            MemoryGrow { dst: Slot, delta: Slot },
+            /// Operands in order: destination, value, length.
+            MemoryFill { d: Slot, val: Slot, n: Slot },
+            MemoryCopy { d: Slot, s: Slot, n: Slot },
+            MemoryInit { data: u32, d: Slot, s: Slot, n: Slot },
+            DataDrop { data: u32 },
+            TableGet { dst: Slot, table: u32, index: Slot },
+            TableSet { table: u32, index: Slot, value: Slot },
+            TableSize { dst: Slot, table: u32 },
+            TableGrow { dst: Slot, table: u32, init: Slot, delta: Slot },
+            TableFill { table: u32, d: Slot, val: Slot, n: Slot },
+            TableCopy { dst_table: u32, src_table: u32, d: Slot, s: Slot, n: Slot },
+            TableInit { table: u32, elem: u32, d: Slot, s: Slot, n: Slot },
+            ElemDrop { elem: u32 },
+            RefIsNull { dst: Slot, src: Slot },
+            RefFunc { dst: Slot, func: u32 },
+        }
+    };
+}
+
+for_each_numeric!(define_instrs);
+
+/// The kinds of load: result type and width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadKind {
+    I32,
+    I64,
+    F32,
+    F64,
+    I32_8S,
+    I32_8U,
+    I32_16S,
+    I32_16U,
+    I64_8S,
+    I64_8U,
+    I64_16S,
+    I64_16U,
+    I64_32S,
+    I64_32U,
+}
+
+/// The kinds of store: how many low bytes of the value are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    B1,
+    B2,
+    B4,
+    B8,
+}
+
+impl StoreKind {
+    /// Bytes written.
+    pub fn width(self) -> usize {
+        match self {
+            StoreKind::B1 => 1,
+            StoreKind::B2 => 2,
+            StoreKind::B4 => 4,
+            StoreKind::B8 => 8,
+        }
+    }
+}
+
+/// A function lowered to register IR.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledFunc {
+    pub code: Vec<Instr>,
+    /// Byte offset of the Wasm instruction each IR instruction came from.
+    pub offsets: Vec<u32>,
+    /// Targets of all `br_table`s.
+    pub br_tables: Vec<u32>,
+    /// Parameters.
+    pub params: u32,
+    /// Parameters and declared locals.
+    pub locals: u32,
+    /// Slots the frame needs: locals plus the deepest operand stack.
+    pub frame_size: u32,
+}

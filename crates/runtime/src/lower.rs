@@ -1,0 +1,758 @@
+//! Lowering of validated function bodies to register IR, in the same pass as validation: the
+//! validator hands every operator to `Lowerer` (a `FunctionSink`) right after checking it, so the
+//! lowering can rely on the code being well typed.
+
+use crate::ir::{CompiledFunc, Instr, LoadKind, Slot, StoreKind};
+use crate::numeric::for_each_numeric;
+use ssvm_binary::{BlockType, FuncType, Operator, ValType};
+use ssvm_validate::{Error, FunctionSink};
+
+/// Where an operand-stack value is, before it is needed in a slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Operand {
+    /// In a slot: a temporary at its canonical position, written by an instruction.
+    Slot(Slot),
+    /// Still in a local (`local.get` emitted nothing).
+    Local(Slot),
+    /// A constant not written anywhere yet.
+    Const(u64),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Block,
+    Loop,
+    If,
+    Else,
+    Function,
+}
+
+/// A jump whose target is not known yet: the `target` of the instruction at this index.
+#[derive(Debug, Clone, Copy)]
+struct Patch(usize);
+
+#[derive(Debug)]
+struct Control {
+    kind: Kind,
+    params: u32,
+    results: u32,
+    /// Operand-stack depth at entry, below the parameters.
+    height: u32,
+    /// For loops: where the body starts.
+    loop_start: u32,
+    /// Forward jumps to this block's end.
+    patches: Vec<Patch>,
+    /// For `if`: the jump to the `else` arm (or the end).
+    else_patch: Option<usize>,
+    /// Whether the code reached the current position: false after `br`, `return`, ...
+    reachable: bool,
+    /// Whether the whole frame lies in unreachable code (nothing of it is lowered).
+    dead: bool,
+}
+
+/// Lowers every function body of a module.
+pub(crate) struct Lowerer<'t> {
+    types: &'t [FuncType],
+    /// Type index of every function, imported ones first.
+    functions: &'t [u32],
+    /// The lowered functions, in order of definition.
+    pub(crate) compiled: Vec<CompiledFunc>,
+    func: CompiledFunc,
+    stack: Vec<Operand>,
+    controls: Vec<Control>,
+    max_depth: u32,
+    /// The last instruction's index and result slot, while no label came after it: it may be
+    /// retargeted by `local.set`.
+    last_result: Option<(usize, Slot)>,
+    /// Offset of the Wasm operator being lowered.
+    offset: u32,
+}
+
+fn arity(types: &[FuncType], bt: BlockType) -> (u32, u32) {
+    match bt {
+        BlockType::Empty => (0, 0),
+        BlockType::Value(_) => (0, 1),
+        BlockType::Func(i) => {
+            let t = &types[i as usize];
+            (t.params.len() as u32, t.results.len() as u32)
+        }
+    }
+}
+
+impl<'t> Lowerer<'t> {
+    pub(crate) fn new(types: &'t [FuncType], functions: &'t [u32]) -> Self {
+        Lowerer {
+            types,
+            functions,
+            compiled: Vec::new(),
+            func: CompiledFunc::default(),
+            stack: Vec::new(),
+            controls: Vec::new(),
+            max_depth: 0,
+            last_result: None,
+            offset: 0,
+        }
+    }
+
+    fn pc(&self) -> u32 {
+        self.func.code.len() as u32
+    }
+
+    fn emit(&mut self, instr: Instr) -> usize {
+        self.func.code.push(instr);
+        self.func.offsets.push(self.offset);
+        self.last_result = None;
+        self.func.code.len() - 1
+    }
+
+    /// Emits an instruction that writes `dst`, which `local.set` may later retarget.
+    fn emit_result(&mut self, instr: Instr, dst: Slot) {
+        let at = self.emit(instr);
+        self.last_result = Some((at, dst));
+    }
+
+    /// The slot of operand-stack depth `depth`.
+    fn canonical(&self, depth: u32) -> Slot {
+        self.func.locals + depth
+    }
+
+    fn depth(&self) -> u32 {
+        self.stack.len() as u32
+    }
+
+    fn push_slot(&mut self) -> Slot {
+        let slot = self.canonical(self.depth());
+        self.stack.push(Operand::Slot(slot));
+        self.max_depth = self.max_depth.max(self.depth());
+        slot
+    }
+
+    fn push(&mut self, operand: Operand) {
+        self.stack.push(operand);
+        self.max_depth = self.max_depth.max(self.depth());
+    }
+
+    /// Writes the operand at stack position `i` to its canonical slot, if it is not there.
+    fn materialize(&mut self, i: usize) {
+        let slot = self.canonical(i as u32);
+        match self.stack[i] {
+            Operand::Slot(_) => {}
+            Operand::Local(local) => {
+                self.emit(Instr::Copy {
+                    dst: slot,
+                    src: local,
+                });
+            }
+            Operand::Const(value) => {
+                self.emit(Instr::Const { dst: slot, value });
+            }
+        }
+        self.stack[i] = Operand::Slot(slot);
+    }
+
+    /// Puts every operand in its canonical slot: the state at every control-flow edge.
+    fn materialize_all(&mut self) {
+        for i in 0..self.stack.len() {
+            self.materialize(i);
+        }
+    }
+
+    /// Pops an operand into a slot it can be read from.
+    fn pop_slot(&mut self) -> Slot {
+        let i = self.stack.len() - 1;
+        if let Operand::Const(_) = self.stack[i] {
+            self.materialize(i);
+        }
+        match self.stack.pop().expect("validated code never underflows") {
+            Operand::Slot(s) | Operand::Local(s) => s,
+            Operand::Const(_) => unreachable!("materialized above"),
+        }
+    }
+
+    fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) {
+        let a = self.pop_slot();
+        let dst = self.push_slot();
+        self.emit_result(make(dst, a), dst);
+    }
+
+    fn binary(&mut self, make: impl FnOnce(Slot, Slot, Slot) -> Instr) {
+        let b = self.pop_slot();
+        let a = self.pop_slot();
+        let dst = self.push_slot();
+        self.emit_result(make(dst, a, b), dst);
+    }
+
+    /// Before local `local` is overwritten, operands still reading it must get their own copy.
+    fn preserve_local(&mut self, local: Slot) {
+        for i in 0..self.stack.len() {
+            if self.stack[i] == Operand::Local(local) {
+                self.materialize(i);
+            }
+        }
+    }
+
+    fn set_local(&mut self, local: Slot) {
+        self.preserve_local(local);
+        let value = self.stack.pop().expect("validated");
+        match value {
+            Operand::Slot(s) => match self.last_result {
+                Some((at, dst)) if dst == s && at + 1 == self.func.code.len() => {
+                    retarget(&mut self.func.code[at], local);
+                    self.last_result = None;
+                }
+                _ => {
+                    self.emit(Instr::Copy { dst: local, src: s });
+                }
+            },
+            Operand::Local(src) => {
+                if src != local {
+                    self.emit(Instr::Copy { dst: local, src });
+                }
+            }
+            Operand::Const(value) => {
+                self.emit(Instr::Const { dst: local, value });
+            }
+        }
+    }
+
+    /// The control frame `depth` labels out.
+    fn label(&self, depth: u32) -> usize {
+        self.controls.len() - 1 - depth as usize
+    }
+
+    /// Copies the top `n` operands to the slots of label `target`'s values, if they are not
+    /// there already. The operands must be materialized.
+    fn copy_to_label(&mut self, target: usize) -> u32 {
+        let c = &self.controls[target];
+        let n = if c.kind == Kind::Loop {
+            c.params
+        } else {
+            c.results
+        };
+        let dst_depth = c.height;
+        let src_depth = self.depth() - n;
+        if c.kind == Kind::Function {
+            // Branching out of the function is returning: results go to slots 0..n.
+            for i in 0..n {
+                let src = self.canonical(src_depth + i);
+                if src != i {
+                    self.emit(Instr::Copy { dst: i, src });
+                }
+            }
+        } else if src_depth != dst_depth {
+            for i in 0..n {
+                let (dst, src) = (self.canonical(dst_depth + i), self.canonical(src_depth + i));
+                self.emit(Instr::Copy { dst, src });
+            }
+        }
+        n
+    }
+
+    /// Emits the jump to label `target` (values already copied).
+    fn jump(&mut self, target: usize) {
+        let c = &self.controls[target];
+        match c.kind {
+            Kind::Function => {
+                self.emit(Instr::Return);
+            }
+            Kind::Loop => {
+                let start = c.loop_start;
+                self.emit(Instr::Br { target: start });
+            }
+            _ => {
+                let at = self.emit(Instr::Br { target: 0 });
+                self.controls[target].patches.push(Patch(at));
+            }
+        }
+    }
+
+    fn branch(&mut self, depth: u32) {
+        let target = self.label(depth);
+        self.copy_to_label(target);
+        self.jump(target);
+    }
+
+    fn set_unreachable(&mut self) {
+        let c = self.controls.last_mut().expect("a frame is open");
+        c.reachable = false;
+        let height = c.height as usize;
+        self.stack.truncate(height);
+    }
+
+    fn push_control(&mut self, kind: Kind, bt: BlockType) {
+        let (params, results) = arity(self.types, bt);
+        self.materialize_all();
+        let height = self.depth() - params;
+        let loop_start = self.pc();
+        self.last_result = None;
+        self.controls.push(Control {
+            kind,
+            params,
+            results,
+            height,
+            loop_start,
+            patches: Vec::new(),
+            else_patch: None,
+            reachable: true,
+            dead: false,
+        });
+    }
+
+    /// Points every pending jump of `c` at the current position.
+    fn resolve(&mut self, patches: &[Patch]) {
+        let here = self.pc();
+        for &Patch(at) in patches {
+            set_target(&mut self.func.code[at], here);
+        }
+        self.last_result = None;
+    }
+
+    /// Ends the current frame with its results on the stack.
+    fn end_frame(&mut self) {
+        let reachable = self.controls.last().is_some_and(|c| c.reachable);
+        if reachable {
+            self.materialize_all();
+        }
+        let c = self.controls.pop().expect("validated");
+        if c.dead {
+            return;
+        }
+        if c.kind == Kind::Function {
+            if reachable {
+                self.copy_results_and_return(c.results);
+            }
+            return;
+        }
+        if let Some(at) = c.else_patch {
+            // An `if` without `else`: a false condition jumps to the end.
+            self.resolve(&[Patch(at)]);
+        }
+        self.resolve(&c.patches);
+        self.stack.truncate(c.height as usize);
+        for _ in 0..c.results {
+            self.push_slot();
+        }
+    }
+
+    fn copy_results_and_return(&mut self, n: u32) {
+        let src_depth = self.depth() - n;
+        for i in 0..n {
+            let src = self.canonical(src_depth + i);
+            if src != i {
+                self.emit(Instr::Copy { dst: i, src });
+            }
+        }
+        self.emit(Instr::Return);
+    }
+
+    fn call(&mut self, ty: &FuncType, make: impl FnOnce(Slot) -> Instr) {
+        self.materialize_all();
+        let n = ty.params.len() as u32;
+        let base_depth = self.depth() - n;
+        let base = self.canonical(base_depth);
+        self.stack.truncate(base_depth as usize);
+        // The callee's results come back in its first slots, which are ours from `base` on.
+        self.emit(make(base));
+        for _ in 0..ty.results.len() {
+            self.push_slot();
+        }
+    }
+
+    fn load(&mut self, kind: LoadKind, offset: u32) {
+        self.unary(|dst, addr| Instr::Load {
+            kind,
+            dst,
+            addr,
+            offset,
+        });
+    }
+
+    fn store(&mut self, kind: StoreKind, offset: u32) {
+        let value = self.pop_slot();
+        let addr = self.pop_slot();
+        self.emit(Instr::Store {
+            kind,
+            addr,
+            value,
+            offset,
+        });
+    }
+
+    /// Pops three operands (in push order).
+    fn pop3(&mut self) -> (Slot, Slot, Slot) {
+        let c = self.pop_slot();
+        let b = self.pop_slot();
+        let a = self.pop_slot();
+        (a, b, c)
+    }
+}
+
+fn retarget(instr: &mut Instr, slot: Slot) {
+    macro_rules! numeric_dst {
+        ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+            match instr {
+                $(Instr::$name { dst, .. })|* => *dst = slot,
+                Instr::Copy { dst, .. }
+                | Instr::Const { dst, .. }
+                | Instr::Select { dst, .. }
+                | Instr::GlobalGet { dst, .. }
+                | Instr::Load { dst, .. }
+                | Instr::MemorySize { dst }
+                | Instr::MemoryGrow { dst, .. }
+                | Instr::TableGet { dst, .. }
+                | Instr::TableSize { dst, .. }
+                | Instr::TableGrow { dst, .. }
+                | Instr::RefIsNull { dst, .. }
+                | Instr::RefFunc { dst, .. } => *dst = slot,
+                other => unreachable!("{other:?} has no result to retarget"),
+            }
+        };
+    }
+    for_each_numeric!(numeric_dst)
+}
+
+fn set_target(instr: &mut Instr, here: u32) {
+    match instr {
+        Instr::Br { target } | Instr::BrIfNz { target, .. } | Instr::BrIfZ { target, .. } => {
+            *target = here
+        }
+        other => unreachable!("{other:?} is not a jump"),
+    }
+}
+
+impl<'a> FunctionSink<'a> for Lowerer<'_> {
+    fn begin(&mut self, _index: u32, ty: &FuncType) -> Result<(), Error> {
+        let params = ty.params.len() as u32;
+        self.func = CompiledFunc {
+            params,
+            locals: params,
+            ..CompiledFunc::default()
+        };
+        self.stack.clear();
+        self.controls.clear();
+        self.max_depth = 0;
+        self.last_result = None;
+        self.controls.push(Control {
+            kind: Kind::Function,
+            params: 0,
+            results: ty.results.len() as u32,
+            height: 0,
+            loop_start: 0,
+            patches: Vec::new(),
+            else_patch: None,
+            reachable: true,
+            dead: false,
+        });
+        Ok(())
+    }
+
+    fn locals(&mut self, count: u32, _ty: ValType) -> Result<(), Error> {
+        self.func.locals = self.func.locals.saturating_add(count);
+        Ok(())
+    }
+
+    fn operator(&mut self, op: &Operator<'a>, offset: usize) -> Result<(), Error> {
+        self.offset = offset as u32;
+        use Operator as O;
+        // In unreachable code only the block structure matters.
+        if !self.controls.last().is_some_and(|c| c.reachable) {
+            match op {
+                O::Block { .. } | O::Loop { .. } | O::If { .. } => {
+                    let height = self.depth();
+                    self.controls.push(Control {
+                        kind: Kind::Block,
+                        params: 0,
+                        results: 0,
+                        height,
+                        loop_start: 0,
+                        patches: Vec::new(),
+                        else_patch: None,
+                        reachable: false,
+                        dead: true,
+                    });
+                    return Ok(());
+                }
+                O::End {} => {}
+                O::Else {} if !self.controls.last().is_some_and(|c| c.dead) => {}
+                _ => return Ok(()),
+            }
+        }
+        macro_rules! numeric {
+            ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+                match op {
+                    $(O::$name {} => {
+                        numeric!(@emit $kind $name);
+                        return Ok(());
+                    })*
+                    _ => {}
+                }
+            };
+            (@emit un $name:ident) => { self.unary(|dst, a| Instr::$name { dst, a, b: 0 }) };
+            (@emit un_trap $name:ident) => { self.unary(|dst, a| Instr::$name { dst, a, b: 0 }) };
+            (@emit bin $name:ident) => { self.binary(|dst, a, b| Instr::$name { dst, a, b }) };
+            (@emit bin_trap $name:ident) => { self.binary(|dst, a, b| Instr::$name { dst, a, b }) };
+        }
+        for_each_numeric!(numeric);
+        match *op {
+            O::Unreachable {} => {
+                self.emit(Instr::Unreachable);
+                self.set_unreachable();
+            }
+            O::Nop {} => {}
+            O::Block { ty } => self.push_control(Kind::Block, ty),
+            O::Loop { ty } => self.push_control(Kind::Loop, ty),
+            O::If { ty } => {
+                let cond = self.pop_slot();
+                self.push_control(Kind::If, ty);
+                let at = self.emit(Instr::BrIfZ { cond, target: 0 });
+                self.controls.last_mut().expect("pushed").else_patch = Some(at);
+            }
+            O::Else {} => {
+                let c = self.controls.last().expect("validated");
+                if c.reachable {
+                    self.materialize_all();
+                    let at = self.emit(Instr::Br { target: 0 });
+                    self.controls
+                        .last_mut()
+                        .expect("open")
+                        .patches
+                        .push(Patch(at));
+                }
+                let c = self.controls.last_mut().expect("open");
+                let else_patch = c.else_patch.take();
+                c.kind = Kind::Else;
+                c.reachable = true;
+                let (height, params) = (c.height, c.params);
+                if let Some(at) = else_patch {
+                    self.resolve(&[Patch(at)]);
+                }
+                self.stack.truncate(height as usize);
+                for _ in 0..params {
+                    self.push_slot();
+                }
+            }
+            O::End {} => self.end_frame(),
+            O::Br { depth } => {
+                self.materialize_all();
+                self.branch(depth);
+                self.set_unreachable();
+            }
+            O::BrIf { depth } => {
+                let cond = self.pop_slot();
+                self.materialize_all();
+                let target = self.label(depth);
+                let c = &self.controls[target];
+                let n = if c.kind == Kind::Loop {
+                    c.params
+                } else {
+                    c.results
+                };
+                let in_place = c.kind != Kind::Function && c.height == self.depth() - n;
+                if in_place {
+                    if c.kind == Kind::Loop {
+                        let start = c.loop_start;
+                        self.emit(Instr::BrIfNz {
+                            cond,
+                            target: start,
+                        });
+                    } else {
+                        let at = self.emit(Instr::BrIfNz { cond, target: 0 });
+                        self.controls[target].patches.push(Patch(at));
+                    }
+                } else {
+                    let skip = self.emit(Instr::BrIfZ { cond, target: 0 });
+                    self.branch(depth);
+                    self.resolve(&[Patch(skip)]);
+                }
+            }
+            O::BrTable { targets } => {
+                let index = self.pop_slot();
+                self.materialize_all();
+                let start = self.func.br_tables.len();
+                let depths: Vec<u32> = targets.targets().chain([targets.default]).collect();
+                self.func.br_tables.resize(start + depths.len(), 0);
+                self.emit(Instr::BrTable {
+                    index,
+                    start: start as u32,
+                    len: depths.len() as u32,
+                });
+                // Each entry jumps to a stub that moves the values, then to the label.
+                for (i, depth) in depths.into_iter().enumerate() {
+                    self.func.br_tables[start + i] = self.pc();
+                    self.branch(depth);
+                }
+                self.set_unreachable();
+            }
+            O::Return {} => {
+                self.materialize_all();
+                self.branch(self.controls.len() as u32 - 1);
+                self.set_unreachable();
+            }
+            O::Call { func } => {
+                let ty = &self.types[self.functions[func as usize] as usize];
+                self.call(ty, |base| Instr::Call { func, base });
+            }
+            O::CallIndirect { type_index, table } => {
+                // The index is read before the callee's frame (which may cover its slot) is set up.
+                let index = self.pop_slot();
+                let ty = &self.types[type_index as usize];
+                self.call(ty, |base| Instr::CallIndirect {
+                    ty: type_index,
+                    table,
+                    index,
+                    base,
+                });
+            }
+            O::Drop {} => {
+                self.stack.pop();
+            }
+            O::Select {} | O::SelectTyped { .. } => {
+                let cond = self.pop_slot();
+                let b = self.pop_slot();
+                let a = self.pop_slot();
+                let dst = self.push_slot();
+                self.emit_result(Instr::Select { dst, cond, a, b }, dst);
+            }
+            O::LocalGet { local } => self.push(Operand::Local(local)),
+            O::LocalSet { local } => self.set_local(local),
+            O::LocalTee { local } => {
+                self.set_local(local);
+                self.push(Operand::Local(local));
+            }
+            O::GlobalGet { global } => {
+                let dst = self.push_slot();
+                self.emit_result(Instr::GlobalGet { dst, global }, dst);
+            }
+            O::GlobalSet { global } => {
+                let src = self.pop_slot();
+                self.emit(Instr::GlobalSet { src, global });
+            }
+            O::TableGet { table } => self.unary(|dst, index| Instr::TableGet { dst, table, index }),
+            O::TableSet { table } => {
+                let value = self.pop_slot();
+                let index = self.pop_slot();
+                self.emit(Instr::TableSet {
+                    table,
+                    index,
+                    value,
+                });
+            }
+            O::I32Load { memarg } => self.load(LoadKind::I32, memarg.offset),
+            O::I64Load { memarg } => self.load(LoadKind::I64, memarg.offset),
+            O::F32Load { memarg } => self.load(LoadKind::F32, memarg.offset),
+            O::F64Load { memarg } => self.load(LoadKind::F64, memarg.offset),
+            O::I32Load8S { memarg } => self.load(LoadKind::I32_8S, memarg.offset),
+            O::I32Load8U { memarg } => self.load(LoadKind::I32_8U, memarg.offset),
+            O::I32Load16S { memarg } => self.load(LoadKind::I32_16S, memarg.offset),
+            O::I32Load16U { memarg } => self.load(LoadKind::I32_16U, memarg.offset),
+            O::I64Load8S { memarg } => self.load(LoadKind::I64_8S, memarg.offset),
+            O::I64Load8U { memarg } => self.load(LoadKind::I64_8U, memarg.offset),
+            O::I64Load16S { memarg } => self.load(LoadKind::I64_16S, memarg.offset),
+            O::I64Load16U { memarg } => self.load(LoadKind::I64_16U, memarg.offset),
+            O::I64Load32S { memarg } => self.load(LoadKind::I64_32S, memarg.offset),
+            O::I64Load32U { memarg } => self.load(LoadKind::I64_32U, memarg.offset),
+            O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => {
+                self.store(StoreKind::B4, memarg.offset)
+            }
+            O::I64Store { memarg } | O::F64Store { memarg } => {
+                self.store(StoreKind::B8, memarg.offset)
+            }
+            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
+                self.store(StoreKind::B1, memarg.offset)
+            }
+            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
+                self.store(StoreKind::B2, memarg.offset)
+            }
+            O::MemorySize { .. } => {
+                let dst = self.push_slot();
+                self.emit_result(Instr::MemorySize { dst }, dst);
+            }
+            O::MemoryGrow { .. } => self.unary(|dst, delta| Instr::MemoryGrow { dst, delta }),
+            O::I32Const { value } => self.push(Operand::Const(u64::from(value as u32))),
+            O::I64Const { value } => self.push(Operand::Const(value as u64)),
+            O::F32Const { value } => self.push(Operand::Const(u64::from(value.0))),
+            O::F64Const { value } => self.push(Operand::Const(value.0)),
+            O::RefNull { .. } => self.push(Operand::Const(0)),
+            O::RefIsNull {} => self.unary(|dst, src| Instr::RefIsNull { dst, src }),
+            O::RefFunc { func } => {
+                let dst = self.push_slot();
+                self.emit_result(Instr::RefFunc { dst, func }, dst);
+            }
+            O::MemoryInit { data, .. } => {
+                let (d, s, n) = self.pop3();
+                self.emit(Instr::MemoryInit { data, d, s, n });
+            }
+            O::DataDrop { data } => {
+                self.emit(Instr::DataDrop { data });
+            }
+            O::MemoryCopy { .. } => {
+                let (d, s, n) = self.pop3();
+                self.emit(Instr::MemoryCopy { d, s, n });
+            }
+            O::MemoryFill { .. } => {
+                let (d, val, n) = self.pop3();
+                self.emit(Instr::MemoryFill { d, val, n });
+            }
+            O::TableInit { elem, table } => {
+                let (d, s, n) = self.pop3();
+                self.emit(Instr::TableInit {
+                    table,
+                    elem,
+                    d,
+                    s,
+                    n,
+                });
+            }
+            O::ElemDrop { elem } => {
+                self.emit(Instr::ElemDrop { elem });
+            }
+            O::TableCopy { dst, src } => {
+                let (d, s, n) = self.pop3();
+                self.emit(Instr::TableCopy {
+                    dst_table: dst,
+                    src_table: src,
+                    d,
+                    s,
+                    n,
+                });
+            }
+            O::TableGrow { table } => {
+                let delta = self.pop_slot();
+                let init = self.pop_slot();
+                let dst = self.push_slot();
+                self.emit_result(
+                    Instr::TableGrow {
+                        dst,
+                        table,
+                        init,
+                        delta,
+                    },
+                    dst,
+                );
+            }
+            O::TableSize { table } => {
+                let dst = self.push_slot();
+                self.emit_result(Instr::TableSize { dst, table }, dst);
+            }
+            O::TableFill { table } => {
+                let (d, val, n) = self.pop3();
+                self.emit(Instr::TableFill { table, d, val, n });
+            }
+            other => {
+                return Err(Error {
+                    kind: ssvm_validate::ErrorKind::Invalid,
+                    message: format!("{} is not supported by the interpreter yet", other.opcode()),
+                    offset,
+                    function: None,
+                })
+            }
+        }
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), Error> {
+        self.func.frame_size = self.func.locals.saturating_add(self.max_depth);
+        self.compiled.push(std::mem::take(&mut self.func));
+        Ok(())
+    }
+}

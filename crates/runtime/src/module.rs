@@ -1,0 +1,259 @@
+//! A compiled module: decoded, validated and lowered, owning everything instantiation needs.
+
+use crate::engine::Engine;
+use crate::error::Error;
+use crate::ir::CompiledFunc;
+use crate::lower::Lowerer;
+use ssvm_binary::{
+    ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Operator,
+    RefType, SegmentMode, TableType,
+};
+use std::sync::Arc;
+
+/// A constant expression, evaluated at instantiation.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Const {
+    /// A number or `ref.null`, as a slot value.
+    Value(u64),
+    /// `global.get` of an (imported) global.
+    Global(u32),
+    /// `ref.func` of a function of the module.
+    Func(u32),
+}
+
+impl Const {
+    fn from_expr(expr: &ConstExpr<'_>) -> Result<Const, Error> {
+        let mut ops = expr.operators();
+        let value = match ops.read()? {
+            Operator::I32Const { value } => Const::Value(u64::from(value as u32)),
+            Operator::I64Const { value } => Const::Value(value as u64),
+            Operator::F32Const { value } => Const::Value(u64::from(value.0)),
+            Operator::F64Const { value } => Const::Value(value.0),
+            Operator::V128Const { value } => Const::Value(u64::from_le_bytes(
+                value.0[..8].try_into().unwrap_or_default(),
+            )),
+            Operator::RefNull { .. } => Const::Value(0),
+            Operator::RefFunc { func } => Const::Func(func),
+            Operator::GlobalGet { global } => Const::Global(global),
+            other => {
+                return Err(Error::Unsupported(format!(
+                    "constant expression with {}",
+                    other.opcode()
+                )))
+            }
+        };
+        Ok(value)
+    }
+}
+
+/// An import, owned.
+#[derive(Debug, Clone)]
+pub struct ImportType {
+    pub module: String,
+    pub name: String,
+    pub desc: ImportDesc,
+}
+
+/// An export, owned.
+#[derive(Debug, Clone)]
+pub struct ExportType {
+    pub name: String,
+    pub kind: ExternKind,
+    pub index: u32,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum SegmentPlace {
+    Passive,
+    Active { index: u32, offset: Const },
+    Declarative,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct ElementSegment {
+    pub(crate) place: SegmentPlace,
+    pub(crate) ty: RefType,
+    pub(crate) items: Vec<Const>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct DataSegment {
+    pub(crate) place: SegmentPlace,
+    pub(crate) bytes: Vec<u8>,
+}
+
+#[derive(Debug)]
+pub(crate) struct ModuleInner {
+    pub(crate) types: Vec<FuncType>,
+    pub(crate) imports: Vec<ImportType>,
+    /// Type index of every function, imported ones first.
+    pub(crate) functions: Vec<u32>,
+    pub(crate) tables: Vec<TableType>,
+    pub(crate) memories: Vec<MemoryType>,
+    pub(crate) globals: Vec<(GlobalType, Const)>,
+    pub(crate) exports: Vec<ExportType>,
+    pub(crate) start: Option<u32>,
+    pub(crate) elements: Vec<ElementSegment>,
+    pub(crate) data: Vec<DataSegment>,
+    /// The lowered bodies of the module's own functions.
+    pub(crate) code: Vec<Arc<CompiledFunc>>,
+    /// Function names from the `name` section.
+    pub(crate) names: Vec<(u32, String)>,
+}
+
+/// A validated and compiled module, ready to be instantiated any number of times.
+#[derive(Debug, Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+impl Module {
+    /// Decodes, validates and compiles a module from its binary form.
+    pub fn new(_engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        let m = ssvm_binary::Module::decode(bytes).map_err(ssvm_validate::Error::from)?;
+        let mut functions: Vec<u32> = m
+            .imports
+            .iter()
+            .filter_map(|i| match i.desc {
+                ImportDesc::Func(t) => Some(t),
+                _ => None,
+            })
+            .collect();
+        functions.extend_from_slice(&m.functions);
+        let mut lowerer = Lowerer::new(&m.types, &functions);
+        ssvm_validate::validate_module_with(&m, &mut lowerer)?;
+        let code = lowerer.compiled.into_iter().map(Arc::new).collect();
+
+        let elements = m
+            .elements
+            .iter()
+            .map(|e| {
+                let items = match &e.items {
+                    ElementItems::Functions(funcs) => {
+                        funcs.iter().map(|&f| Const::Func(f)).collect()
+                    }
+                    ElementItems::Expressions(exprs) => exprs
+                        .iter()
+                        .map(Const::from_expr)
+                        .collect::<Result<_, _>>()?,
+                };
+                Ok(ElementSegment {
+                    place: place(&e.mode)?,
+                    ty: e.ty,
+                    items,
+                })
+            })
+            .collect::<Result<_, Error>>()?;
+        let data = m
+            .data
+            .iter()
+            .map(|d| {
+                Ok(DataSegment {
+                    place: place(&d.mode)?,
+                    bytes: d.bytes.to_vec(),
+                })
+            })
+            .collect::<Result<_, Error>>()?;
+        let globals = m
+            .globals
+            .iter()
+            .map(|g| Ok((g.ty, Const::from_expr(&g.init)?)))
+            .collect::<Result<_, Error>>()?;
+        let mut tables: Vec<TableType> = Vec::new();
+        let mut memories: Vec<MemoryType> = Vec::new();
+        for i in &m.imports {
+            match i.desc {
+                ImportDesc::Table(t) => tables.push(t),
+                ImportDesc::Memory(t) => memories.push(t),
+                _ => {}
+            }
+        }
+        tables.extend_from_slice(&m.tables);
+        memories.extend_from_slice(&m.memories);
+        let inner = ModuleInner {
+            types: m.types.clone(),
+            imports: m
+                .imports
+                .iter()
+                .map(|i| ImportType {
+                    module: i.module.to_string(),
+                    name: i.name.to_string(),
+                    desc: i.desc,
+                })
+                .collect(),
+            functions,
+            tables,
+            memories,
+            globals,
+            exports: m
+                .exports
+                .iter()
+                .map(|x| ExportType {
+                    name: x.name.to_string(),
+                    kind: x.kind,
+                    index: x.index,
+                })
+                .collect(),
+            start: m.start,
+            elements,
+            data,
+            code,
+            names: m
+                .names
+                .as_ref()
+                .map(|n| {
+                    n.functions
+                        .iter()
+                        .map(|&(i, s)| (i, s.to_string()))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        Ok(Module {
+            inner: Arc::new(inner),
+        })
+    }
+
+    /// The module's imports.
+    pub fn imports(&self) -> &[ImportType] {
+        &self.inner.imports
+    }
+
+    /// The module's exports.
+    pub fn exports(&self) -> &[ExportType] {
+        &self.inner.exports
+    }
+
+    /// The type of function `index` (imports counted).
+    pub fn function_type(&self, index: u32) -> Option<&FuncType> {
+        let t = *self.inner.functions.get(index as usize)?;
+        self.inner.types.get(t as usize)
+    }
+
+    /// The lowered IR of function `index` (imports counted), `None` for imported functions.
+    pub fn compiled_function(&self, index: u32) -> Option<&CompiledFunc> {
+        let imported = self.inner.functions.len() - self.inner.code.len();
+        let i = (index as usize).checked_sub(imported)?;
+        self.inner.code.get(i).map(|c| &**c)
+    }
+
+    /// The function's name from the `name` section, or `func[N]`.
+    pub fn function_name(&self, index: u32) -> String {
+        self.inner
+            .names
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map_or_else(|| format!("func[{index}]"), |(_, n)| n.clone())
+    }
+}
+
+fn place(mode: &SegmentMode<'_>) -> Result<SegmentPlace, Error> {
+    Ok(match mode {
+        SegmentMode::Passive => SegmentPlace::Passive,
+        SegmentMode::Declarative => SegmentPlace::Declarative,
+        SegmentMode::Active { index, offset } => SegmentPlace::Active {
+            index: *index,
+            offset: Const::from_expr(offset)?,
+        },
+    })
+}

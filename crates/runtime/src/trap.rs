@@ -1,0 +1,47 @@
+//! Traps: the ways execution can stop abnormally, with the spec's messages.
+
+use std::fmt;
+
+/// Why execution trapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Trap {
+    Unreachable,
+    MemoryOutOfBounds,
+    TableOutOfBounds,
+    IndirectCallToNull,
+    IndirectCallTypeMismatch,
+    UninitializedElement,
+    IntegerDivideByZero,
+    IntegerOverflow,
+    InvalidConversionToInteger,
+    CallStackExhausted,
+    /// A host function failed with this message.
+    Host(String),
+}
+
+impl Trap {
+    /// The spec's message for this trap.
+    pub fn message(&self) -> &str {
+        match self {
+            Trap::Unreachable => "unreachable",
+            Trap::MemoryOutOfBounds => "out of bounds memory access",
+            Trap::TableOutOfBounds => "out of bounds table access",
+            Trap::IndirectCallToNull => "uninitialized element",
+            Trap::IndirectCallTypeMismatch => "indirect call type mismatch",
+            Trap::UninitializedElement => "uninitialized element",
+            Trap::IntegerDivideByZero => "integer divide by zero",
+            Trap::IntegerOverflow => "integer overflow",
+            Trap::InvalidConversionToInteger => "invalid conversion to integer",
+            Trap::CallStackExhausted => "call stack exhausted",
+            Trap::Host(message) => message,
+        }
+    }
+}
+
+impl fmt::Display for Trap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.message())
+    }
+}
+
+impl std::error::Error for Trap {}
