@@ -11,12 +11,41 @@ usage: ssvm-lite <COMMAND> [ARGS]
 
 commands:
   validate FILE.wasm   check that a binary module is well-formed and valid
+  run [OPTIONS] FILE.wasm [ARGS...]
+                       call an exported function and print its results
+  compile --dump-ir FILE.wasm [--func N]
+                       print the register IR the module's functions are lowered to
 
 options:
   -h, --help           print this help
   -V, --version        print the version
 
-Exit codes: 0 success, 1 the module is malformed or invalid, 2 bad usage or an I/O error.";
+Exit codes: 0 success, 1 the module is malformed or invalid, 2 bad usage or an I/O error,
+3 the program trapped, 4 the module could not be instantiated (docs/cli.md).";
+
+/// The usage text of `ssvm-lite run`.
+pub const RUN_USAGE: &str = "\
+usage: ssvm-lite run [OPTIONS] FILE.wasm [ARGS...]
+
+Instantiates FILE.wasm and calls the exported function NAME (default `_start`) with ARGS,
+each parsed by the function's parameter type (integers in decimal or 0x-hex, floats as decimal,
+`inf`, `-inf` or `nan`). Prints the results, one per line.
+
+options:
+  --invoke NAME   the exported function to call
+  -h, --help      print this help";
+
+/// The usage text of `ssvm-lite compile`.
+pub const COMPILE_USAGE: &str = "\
+usage: ssvm-lite compile --dump-ir FILE.wasm [--func N]
+
+Validates FILE.wasm, lowers its functions to register IR and prints the IR of every function
+defined in the module, or only of function N (imported functions counted).
+
+options:
+  --dump-ir   print the IR (the only output this command has)
+  --func N    only function N
+  -h, --help  print this help";
 
 /// The usage text of `ssvm-lite validate`.
 pub const VALIDATE_USAGE: &str = "\
@@ -43,6 +72,26 @@ pub enum Command {
         /// The module's path.
         file: PathBuf,
     },
+    /// Print the usage of `run`.
+    RunHelp,
+    /// Call an exported function.
+    Run {
+        /// The export to call (`_start` when not given).
+        invoke: Option<String>,
+        /// The module's path.
+        file: PathBuf,
+        /// The arguments, as text.
+        args: Vec<String>,
+    },
+    /// Print the usage of `compile`.
+    CompileHelp,
+    /// Print the register IR.
+    DumpIr {
+        /// The module's path.
+        file: PathBuf,
+        /// Only this function.
+        func: Option<u32>,
+    },
 }
 
 /// A command line that does not parse: what is wrong and the usage text to show with it.
@@ -68,6 +117,8 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         Some("-h" | "--help") => Ok(Command::Help),
         Some("-V" | "--version") => Ok(Command::Version),
         Some("validate") => parse_validate(args),
+        Some("run") => parse_run(args),
+        Some("compile") => parse_compile(args),
         Some(s) if s.starts_with('-') => Err(usage_error(format!("unknown option `{s}`"), USAGE)),
         _ => Err(usage_error(
             format!("unknown command `{}`", first.to_string_lossy()),
@@ -104,6 +155,88 @@ fn parse_validate(args: impl Iterator<Item = OsString>) -> Result<Command, Usage
     match file {
         Some(file) => Ok(Command::Validate { file }),
         None => Err(usage_error("missing FILE".into(), VALIDATE_USAGE)),
+    }
+}
+
+fn text(arg: OsString, usage: &'static str) -> Result<String, UsageError> {
+    arg.into_string().map_err(|a| {
+        usage_error(
+            format!("argument `{}` is not valid UTF-8", a.to_string_lossy()),
+            usage,
+        )
+    })
+}
+
+fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
+    let mut invoke = None;
+    // Options come before the module; everything after it is the program's.
+    let file = loop {
+        let Some(arg) = args.next() else {
+            return Err(usage_error("missing FILE".into(), RUN_USAGE));
+        };
+        match arg.to_str() {
+            Some("-h" | "--help") => return Ok(Command::RunHelp),
+            Some("--invoke") => {
+                let name = args.next().ok_or_else(|| {
+                    usage_error("--invoke needs a function name".into(), RUN_USAGE)
+                })?;
+                invoke = Some(text(name, RUN_USAGE)?);
+            }
+            Some("--") => {
+                let file = args
+                    .next()
+                    .ok_or_else(|| usage_error("missing FILE".into(), RUN_USAGE))?;
+                break PathBuf::from(file);
+            }
+            Some(s) if s.starts_with('-') && s != "-" => {
+                return Err(usage_error(format!("unknown option `{s}`"), RUN_USAGE));
+            }
+            _ => break PathBuf::from(arg),
+        }
+    };
+    let args = args.map(|a| text(a, RUN_USAGE)).collect::<Result<_, _>>()?;
+    Ok(Command::Run { invoke, file, args })
+}
+
+fn parse_compile(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
+    let (mut dump, mut file, mut func) = (false, None, None);
+    while let Some(arg) = args.next() {
+        match arg.to_str() {
+            Some("-h" | "--help") => return Ok(Command::CompileHelp),
+            Some("--dump-ir") => dump = true,
+            Some("--func") => {
+                let n = args.next().ok_or_else(|| {
+                    usage_error("--func needs a function index".into(), COMPILE_USAGE)
+                })?;
+                let n = n.to_str().and_then(|n| n.parse().ok()).ok_or_else(|| {
+                    usage_error(
+                        format!(
+                            "--func needs a function index, not `{}`",
+                            n.to_string_lossy()
+                        ),
+                        COMPILE_USAGE,
+                    )
+                })?;
+                func = Some(n);
+            }
+            Some(s) if s.starts_with('-') => {
+                return Err(usage_error(format!("unknown option `{s}`"), COMPILE_USAGE));
+            }
+            _ if file.is_some() => {
+                return Err(usage_error(
+                    format!("unexpected argument `{}`", arg.to_string_lossy()),
+                    COMPILE_USAGE,
+                ))
+            }
+            _ => file = Some(PathBuf::from(arg)),
+        }
+    }
+    if !dump {
+        return Err(usage_error("compile needs --dump-ir".into(), COMPILE_USAGE));
+    }
+    match file {
+        Some(file) => Ok(Command::DumpIr { file, func }),
+        None => Err(usage_error("missing FILE".into(), COMPILE_USAGE)),
     }
 }
 
@@ -153,11 +286,41 @@ mod tests {
     #[test]
     fn bad_usage_says_what_is_wrong() {
         assert_eq!(message(&[]), "missing command");
-        assert_eq!(message(&["run"]), "unknown command `run`");
+        assert_eq!(message(&["frob"]), "unknown command `frob`");
+        assert_eq!(message(&["run"]), "missing FILE");
+        assert_eq!(
+            message(&["run", "--invoke"]),
+            "--invoke needs a function name"
+        );
+        assert_eq!(message(&["compile", "a.wasm"]), "compile needs --dump-ir");
+        assert_eq!(
+            message(&["compile", "--dump-ir", "a.wasm", "--func", "x"]),
+            "--func needs a function index, not `x`"
+        );
         assert_eq!(message(&["--frobnicate"]), "unknown option `--frobnicate`");
         assert_eq!(message(&["validate"]), "missing FILE");
         assert_eq!(message(&["validate", "a", "b"]), "unexpected argument `b`");
         assert_eq!(message(&["validate", "-x", "a"]), "unknown option `-x`");
+    }
+
+    #[test]
+    fn run_takes_options_then_the_module_then_its_arguments() {
+        assert_eq!(
+            parse_strs(&["run", "--invoke", "fib", "k.wasm", "30", "--invoke"]),
+            Ok(Command::Run {
+                invoke: Some("fib".into()),
+                file: "k.wasm".into(),
+                args: vec!["30".into(), "--invoke".into()],
+            })
+        );
+        assert_eq!(parse_strs(&["run", "-h"]), Ok(Command::RunHelp));
+        assert_eq!(
+            parse_strs(&["compile", "--dump-ir", "a.wasm", "--func", "3"]),
+            Ok(Command::DumpIr {
+                file: "a.wasm".into(),
+                func: Some(3)
+            })
+        );
     }
 
     #[test]

@@ -1,11 +1,13 @@
 //! `ssvm-lite`, the command-line front end of the ssvm-lite WebAssembly runtime.
 //!
-//! Exit codes: 0 success; 1 the module is malformed or invalid; 2 bad usage or an I/O error.
-//! A panic (exit code 101) is a bug. `docs/cli.md` documents the commands.
+//! Exit codes: 0 success; 1 the module is malformed or invalid; 2 bad usage or an I/O error;
+//! 3 the program trapped; 4 the module could not be instantiated. A panic (exit code 101) is a
+//! bug. `docs/cli.md` documents the commands.
 
 mod args;
+mod run;
 
-use args::{Command, USAGE, VALIDATE_USAGE};
+use args::{Command, COMPILE_USAGE, RUN_USAGE, USAGE, VALIDATE_USAGE};
 use std::io::Write;
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,6 +18,10 @@ const EXIT_OK: u8 = 0;
 const EXIT_BAD_MODULE: u8 = 1;
 /// Bad usage, or a file could not be read.
 const EXIT_USAGE_OR_IO: u8 = 2;
+/// Execution trapped.
+const EXIT_TRAP: u8 = 3;
+/// The module could not be instantiated (a missing or mismatched import, a limit).
+const EXIT_UNINSTANTIABLE: u8 = 4;
 
 fn main() -> ExitCode {
     let code = match args::parse(std::env::args_os().skip(1)) {
@@ -23,6 +29,10 @@ fn main() -> ExitCode {
         Ok(Command::ValidateHelp) => print_out(VALIDATE_USAGE),
         Ok(Command::Version) => print_out(&format!("ssvm-lite {}", env!("CARGO_PKG_VERSION"))),
         Ok(Command::Validate { file }) => validate(&file),
+        Ok(Command::RunHelp) => print_out(RUN_USAGE),
+        Ok(Command::Run { invoke, file, args }) => run::run(invoke.as_deref(), &file, &args),
+        Ok(Command::CompileHelp) => print_out(COMPILE_USAGE),
+        Ok(Command::DumpIr { file, func }) => run::dump_ir(&file, func),
         Err(e) => {
             print_err(&format!("error: {}\n\n{}", e.message, e.usage));
             EXIT_USAGE_OR_IO

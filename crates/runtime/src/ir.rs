@@ -124,3 +124,18 @@ pub struct CompiledFunc {
     /// Slots the frame needs: locals plus the deepest operand stack.
     pub frame_size: u32,
 }
+
+impl std::fmt::Display for CompiledFunc {
+    /// One instruction per line: its index, the instruction, and the Wasm offset it came from.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (pc, (instr, offset)) in self.code.iter().zip(&self.offsets).enumerate() {
+            write!(f, "  {pc:4}: {instr:?}")?;
+            if let Instr::BrTable { start, len, .. } = instr {
+                let targets = &self.br_tables[*start as usize..(*start + *len) as usize];
+                write!(f, " -> {targets:?}")?;
+            }
+            writeln!(f, "  ; wasm @0x{offset:x}")?;
+        }
+        Ok(())
+    }
+}

@@ -224,6 +224,11 @@ impl Module {
         &self.inner.exports
     }
 
+    /// Number of functions, imported ones included.
+    pub fn function_count(&self) -> u32 {
+        self.inner.functions.len() as u32
+    }
+
     /// The type of function `index` (imports counted).
     pub fn function_type(&self, index: u32) -> Option<&FuncType> {
         let t = *self.inner.functions.get(index as usize)?;
