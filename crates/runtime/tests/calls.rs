@@ -1,0 +1,64 @@
+//! Calls: deep recursion runs on the interpreter's own call stack, never on the host's, and
+//! its exhaustion is the spec trap.
+
+use ssvm_runtime::{Engine, Error, Linker, Module, Store, Trap};
+
+fn wat(text: &str) -> Vec<u8> {
+    let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
+    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
+    module.encode().expect("encodes")
+}
+
+const RECURSIVE: &str = r#"
+(module
+  (func $depth (export "depth") (param i32) (result i32)
+    (if (result i32) (i32.eqz (local.get 0))
+      (then (i32.const 0))
+      (else (i32.add (i32.const 1) (call $depth (i32.sub (local.get 0) (i32.const 1)))))))
+  (func $forever (export "forever") (param i32) (result i32)
+    (call $forever (i32.add (local.get 0) (i32.const 1)))))
+"#;
+
+fn instance() -> (Store<()>, ssvm_runtime::Instance) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat(RECURSIVE)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new()
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    (store, instance)
+}
+
+#[test]
+fn recursion_50000_deep_completes() {
+    let (mut store, instance) = instance();
+    let depth = instance
+        .get_typed_func::<i32, i32, _>(&store, "depth")
+        .unwrap();
+    assert_eq!(depth.call(&mut store, 50_000).unwrap(), 50_000);
+}
+
+#[test]
+fn endless_recursion_traps_and_the_store_stays_usable() {
+    // A small host stack: if Wasm calls recursed on it, this would overflow instead of trapping.
+    std::thread::Builder::new()
+        .stack_size(256 * 1024)
+        .spawn(|| {
+            let (mut store, instance) = instance();
+            let forever = instance
+                .get_typed_func::<i32, i32, _>(&store, "forever")
+                .unwrap();
+            match forever.call(&mut store, 0) {
+                Err(Error::Trap(Trap::CallStackExhausted)) => {}
+                other => panic!("expected call stack exhausted, got {other:?}"),
+            }
+            assert_eq!(Trap::CallStackExhausted.message(), "call stack exhausted");
+            let depth = instance
+                .get_typed_func::<i32, i32, _>(&store, "depth")
+                .unwrap();
+            assert_eq!(depth.call(&mut store, 10).unwrap(), 10);
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
