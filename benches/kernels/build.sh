@@ -3,7 +3,10 @@
 # and, when a host C compiler is present, a native build benches/kernels/native/NAME (not
 # committed) whose checksum must match the Wasm one.
 #
-# usage: benches/kernels/build.sh [--no-native] [NAME...]
+# usage: benches/kernels/build.sh [--no-native | --native-only] [NAME...]
+#
+# --native-only rebuilds only the native programs (needs only the host cc); the benchmark
+# harness uses it, so that it measures the committed .wasm files without needing clang.
 #
 # Needs Debian's clang-19 and lld-19 (for wasm-ld). When they are missing and this runs as root
 # where apt-get exists, it installs them; otherwise it stops and says what to install.
@@ -13,11 +16,13 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$here"
 
 native=1
+wasm=1
 names=()
 for arg in "$@"; do
     case "$arg" in
         --no-native) native=0 ;;
-        -h|--help) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --native-only) wasm=0 ;;
+        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
         *) names+=("$arg") ;;
     esac
@@ -27,7 +32,7 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 
 CLANG=clang-19
-if ! command -v "$CLANG" >/dev/null || ! command -v wasm-ld-19 >/dev/null; then
+if [ "$wasm" = 1 ] && { ! command -v "$CLANG" >/dev/null || ! command -v wasm-ld-19 >/dev/null; }; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
         echo "build.sh: installing clang-19 and lld-19 with apt-get" >&2
         apt-get update -qq
@@ -42,19 +47,30 @@ fi
 # Generic wasm32 (clang 19: sign-ext, mutable-globals, multivalue, reference-types; no SIMD,
 # no bulk memory, so rt.c supplies memset/memcpy). No libc, no entry point: the module only
 # exports `run` and its memory.
-WASM_FLAGS=(--target=wasm32 -O2 -nostdlib -Wall -Wextra
+#
+# -ffp-contract=off everywhere: by default clang turns a*b+c into llvm.fmuladd, which its
+# optimiser may constant-fold with a single rounding (as a fused multiply-add), and gcc fuses
+# them on CPUs with FMA. Either would make floating-point checksums (nbody) differ between
+# the Wasm and the native build; with it every operation is rounded on its own, as Wasm does.
+WASM_FLAGS=(--target=wasm32 -O2 -ffp-contract=off -nostdlib -Wall -Wextra
             -Wl,--no-entry -Wl,--export=run -Wl,-z,stack-size=1048576)
-NATIVE_FLAGS=(-O2 -fno-math-errno -Wall -Wextra)
+NATIVE_FLAGS=(-O2 -ffp-contract=off -fno-math-errno -Wall -Wextra)
 
 mkdir -p native
 for name in "${names[@]}"; do
     src="$name.c"
     [ -f "$src" ] || { echo "build.sh: no kernel $src" >&2; exit 2; }
-    "$CLANG" "${WASM_FLAGS[@]}" -o "$name.wasm" "$src" rt.c
-    echo "built benches/kernels/$name.wasm ($(wc -c <"$name.wasm") bytes)"
+    if [ "$wasm" = 1 ]; then
+        "$CLANG" "${WASM_FLAGS[@]}" -o "$name.wasm" "$src" rt.c
+        echo "built benches/kernels/$name.wasm ($(wc -c <"$name.wasm") bytes)"
+    fi
     if [ "$native" = 1 ]; then
         if command -v cc >/dev/null; then
             cc "${NATIVE_FLAGS[@]}" -o "native/$name" "$src" native_main.c -lm
+            echo "built benches/kernels/native/$name"
+        elif [ "$wasm" = 0 ]; then
+            echo "build.sh: no host cc to build native/$name" >&2
+            exit 1
         else
             echo "build.sh: no host cc, skipping the native build of $name" >&2
         fi
