@@ -1,0 +1,236 @@
+"""Unit tests of the harness's pure parts (benchlib.py) and its argument handling.
+
+python3 -m unittest benches/harness/test_run.py     (from the repository root)
+"""
+
+import contextlib
+import io
+import sys
+import unittest
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import benchlib  # noqa: E402
+import run  # noqa: E402
+from benchlib import Cell  # noqa: E402
+
+
+class Statistics(unittest.TestCase):
+    def test_median_odd_even_unsorted(self):
+        self.assertEqual(benchlib.median([3.0]), 3.0)
+        self.assertEqual(benchlib.median([5, 1, 3]), 3)
+        self.assertEqual(benchlib.median([4, 1, 3, 2]), 2.5)
+
+    def test_median_of_nothing_is_an_error(self):
+        with self.assertRaises(ValueError):
+            benchlib.median([])
+
+    def test_geomean(self):
+        self.assertAlmostEqual(benchlib.geomean([2.0, 8.0]), 4.0)
+        self.assertAlmostEqual(benchlib.geomean([0.5, 2.0, 1.0]), 1.0)
+        self.assertAlmostEqual(benchlib.geomean([3.0]), 3.0)
+
+    def test_geomean_rejects_empty_and_non_positive(self):
+        for bad in ([], [1.0, 0.0], [-1.0]):
+            with self.assertRaises(ValueError):
+                benchlib.geomean(bad)
+
+    def test_rotated(self):
+        self.assertEqual(benchlib.rotated("abc", 0), list("abc"))
+        self.assertEqual(benchlib.rotated("abc", 1), list("bca"))
+        self.assertEqual(benchlib.rotated("abc", 5), list("cab"))
+        self.assertEqual(benchlib.rotated([], 3), [])
+
+    def test_every_engine_leads_once_per_cycle(self):
+        firsts = [benchlib.rotated(["a", "b", "c", "d"], r)[0] for r in range(4)]
+        self.assertEqual(sorted(firsts), ["a", "b", "c", "d"])
+
+
+class Checksums(unittest.TestCase):
+    def test_one_decimal_line(self):
+        self.assertEqual(benchlib.parse_checksum("39088169\n"), 39088169)
+        self.assertEqual(benchlib.parse_checksum("\n  42  \n\n"), 42)
+
+    def test_signed_and_unsigned_printings_agree(self):
+        self.assertEqual(benchlib.parse_checksum("-1"), benchlib.parse_checksum("18446744073709551615"))
+
+    def test_rejects_other_output(self):
+        for bad in ("", "1\n2\n", "0x10", "result: 5", "1.5"):
+            with self.assertRaises(ValueError):
+                benchlib.parse_checksum(bad)
+
+
+def cell(times, rss=None, **kw):
+    return Cell(times=list(times), rss_kib=list(rss or [1024] * len(times)), checksum=7, **kw)
+
+
+class Tables(unittest.TestCase):
+    kernels = [("fib", 38), ("nbody", 1000)]
+    engines = ["ssvm", "wasmi", "native"]
+
+    def cells(self):
+        return {
+            ("fib", "ssvm"): cell([1.0, 3.0, 2.0]),
+            ("fib", "wasmi"): cell([4.0, 4.0, 4.0], rss=[2048, 5120, 1024]),
+            ("fib", "native"): cell([0.5]),
+            ("nbody", "ssvm"): cell([2.0]),
+            ("nbody", "wasmi"): cell([1.0]),
+            ("nbody", "native"): cell([0.25]),
+        }
+
+    def rows(self, table):
+        return [[c.strip() for c in line.strip("|").split("|")] for line in table.splitlines()]
+
+    def test_header_medians_ratios_rss_and_geomean(self):
+        rows = self.rows(benchlib.format_table(self.kernels, self.engines, self.cells()))
+        self.assertEqual(rows[0], ["kernel", "N", "ssvm (s)", "wasmi (s)", "native (s)",
+                                   "ssvm/wasmi", "ssvm/native",
+                                   "RSS ssvm (MiB)", "RSS wasmi (MiB)", "RSS native (MiB)"])
+        self.assertEqual(rows[2], ["fib", "38", "2.000", "4.000", "0.500", "0.50", "4.00",
+                                   "1.0", "5.0", "1.0"])
+        self.assertEqual(rows[3][5:7], ["2.00", "8.00"])
+        # geometric means: sqrt(0.5 * 2) = 1, sqrt(4 * 8)
+        self.assertEqual(rows[4][0], "geometric mean")
+        self.assertEqual(rows[4][5:7], ["1.00", f"{(4 * 8) ** 0.5:.2f}"])
+        self.assertEqual(len(rows), 5)
+        self.assertTrue(all(len(r) == len(rows[0]) for r in rows))
+
+    def test_unavailable_subject_leaves_ratios_empty(self):
+        cells = self.cells()
+        for k, _ in self.kernels:
+            cells[(k, "ssvm")] = Cell(error="unavailable: exit 2: error: unknown command `run`")
+        rows = self.rows(benchlib.format_table(self.kernels, self.engines, cells))
+        self.assertEqual(rows[2][2], "unavailable")
+        self.assertEqual(rows[2][5:7], ["—", "—"])
+        self.assertEqual(rows[2][7], "—")
+        self.assertEqual(rows[4][5:7], ["—", "—"])
+        notes = benchlib.format_notes(self.kernels, self.engines, cells)
+        self.assertEqual(notes, "- `ssvm`, every kernel: unavailable: exit 2: error: unknown command `run`\n")
+
+    def test_partial_geomean_says_how_many(self):
+        cells = self.cells()
+        cells[("nbody", "ssvm")] = Cell(error="failed in timed run 2: signal 9: killed")
+        rows = self.rows(benchlib.format_table(self.kernels, self.engines, cells))
+        self.assertEqual(rows[3][2], "failed")
+        self.assertEqual(rows[4][5], "0.50 (1 of 2)")
+        notes = benchlib.format_notes(self.kernels, self.engines, cells)
+        self.assertIn("- `ssvm`, nbody: failed in timed run 2", notes)
+
+    def test_mismatch_is_marked_and_excluded_from_ratios(self):
+        cells = self.cells()
+        cells[("fib", "wasmi")].mismatch = True
+        cells[("fib", "wasmi")].checksum = 8
+        table = benchlib.format_table(self.kernels, self.engines, cells)
+        rows = self.rows(table)
+        self.assertEqual(rows[2][3], "**MISMATCH** 4.000")
+        self.assertEqual(rows[2][5], "—")
+        self.assertIn("CHECKSUM MISMATCH", benchlib.format_notes(self.kernels, self.engines, cells))
+        self.assertIn("wasmi (MISMATCH)", benchlib.format_details(self.kernels, self.engines, cells))
+
+    def test_without_the_subject_there_are_no_ratio_columns(self):
+        rows = self.rows(benchlib.format_table(self.kernels, ["wasmi", "native"], self.cells()))
+        self.assertEqual(rows[0], ["kernel", "N", "wasmi (s)", "native (s)",
+                                   "RSS wasmi (MiB)", "RSS native (MiB)"])
+        self.assertEqual(len(rows), 4)  # no geometric mean row
+
+    def test_details_rows(self):
+        rows = self.rows(benchlib.format_details(self.kernels, self.engines, self.cells()))
+        self.assertEqual(rows[2], ["fib", "ssvm", "3", "1.000", "2.000", "3.000", "1.0", "7"])
+        self.assertEqual(len(rows), 2 + 6)
+
+
+class GeneratedSection(unittest.TestCase):
+    B, E = benchlib.BEGIN_MARKER, benchlib.END_MARKER
+
+    def test_replaces_only_between_markers(self):
+        doc = f"# Intro\n\nhand-written\n\n{self.B}\nold table\n{self.E}\n\nafterword\n"
+        new = benchlib.replace_generated(doc, "new table\n")
+        self.assertEqual(new, f"# Intro\n\nhand-written\n\n{self.B}\nnew table\n{self.E}\n\nafterword\n")
+        self.assertEqual(benchlib.replace_generated(new, "new table"), new)
+
+    def test_appends_when_markers_are_missing(self):
+        self.assertEqual(benchlib.replace_generated("# Intro\n", "t\n"),
+                         f"# Intro\n\n{self.B}\nt\n{self.E}\n")
+        self.assertEqual(benchlib.replace_generated("", "t\n"), f"{self.B}\nt\n{self.E}\n")
+
+
+class Arguments(unittest.TestCase):
+    def test_defaults_write_the_doc(self):
+        args = run.parse_args([])
+        self.assertEqual(args.runs, 5)
+        self.assertEqual(args.kernels, list(run.SIZES))
+        self.assertEqual(args.engines, list(run.ENGINES))
+        self.assertEqual(args.doc, run.DOC)
+
+    def test_partial_runs_do_not_write_the_doc(self):
+        self.assertIsNone(run.parse_args(["--quick"]).doc)
+        self.assertEqual(run.parse_args(["--quick"]).runs, 1)
+        self.assertIsNone(run.parse_args(["--kernels", "fib"]).doc)
+        self.assertIsNone(run.parse_args(["--no-doc"]).doc)
+
+    def test_sizes_cover_the_same_kernels(self):
+        self.assertEqual(set(run.SIZES), set(run.QUICK_SIZES))
+        for k in run.SIZES:
+            self.assertTrue((run.KERNELS_DIR / f"{k}.c").exists(), k)
+            self.assertTrue((run.KERNELS_DIR / f"{k}.wasm").exists(), k)
+
+    def test_unknown_names_are_usage_errors(self):
+        for argv in (["--kernels", "nope"], ["--engines", "wasmtime"], ["--runs", "0"]):
+            with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+                run.parse_args(argv)
+
+
+class Processes(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.measure = run.build_measure()  # needs the host cc
+
+    def helpers(self):
+        """Both ways of running: through the measuring helper (when it built) and directly."""
+        return [self.measure, None] if self.measure else [None]
+
+    def test_run_once_measures_and_captures(self):
+        for measure in self.helpers():
+            with self.subTest(measure=measure):
+                o = run.run_once([sys.executable, "-c", "print(12)"], measure=measure)
+                self.assertEqual(o.exit_code, 0)
+                self.assertEqual(benchlib.parse_checksum(o.stdout), 12)
+                self.assertGreater(o.seconds, 0)
+                if measure:
+                    self.assertGreater(o.rss_kib, 0)
+                else:
+                    self.assertIsNone(o.rss_kib)
+
+    def test_helper_sees_the_childs_peak_not_pythons(self):
+        if self.measure is None:
+            self.skipTest("no cc to build the measuring helper")
+        small = run.run_once(["true"], measure=self.measure)
+        big = run.run_once([sys.executable, "-c", "b = bytearray(64 << 20); b[::4096] = b'x' * len(b[::4096])"],
+                           measure=self.measure)
+        self.assertLess(small.rss_kib, 8 * 1024)
+        self.assertGreater(big.rss_kib, 64 * 1024)
+
+    def test_failures_are_described(self):
+        for measure in self.helpers():
+            with self.subTest(measure=measure):
+                script = "import sys; sys.stderr.write('error: boom\\n'); sys.exit(3)"
+                o = run.run_once([sys.executable, "-c", script], measure=measure)
+                self.assertEqual(run.failure(o), "exit 3: error: boom")
+                o = run.run_once(["/nonexistent/engine"], measure=measure)
+                self.assertIn("cannot start", run.failure(o))
+                o = run.run_once([sys.executable, "-c", "import os; os.abort()"], measure=measure)
+                self.assertTrue(run.failure(o).startswith("signal 6"), run.failure(o))
+
+    def test_timeout_kills(self):
+        for measure in self.helpers():
+            with self.subTest(measure=measure):
+                o = run.run_once([sys.executable, "-c", "import time; time.sleep(30)"], timeout=0.2,
+                                 measure=measure)
+                self.assertIsNone(o.exit_code)
+                self.assertIn("timed out", run.failure(o))
+                self.assertLess(o.seconds, 10)
+
+
+if __name__ == "__main__":
+    unittest.main()
