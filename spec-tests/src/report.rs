@@ -19,6 +19,9 @@ pub enum Verdict {
     PassedSuperseded,
     /// The runner does not check this directive yet.
     Skipped,
+    /// Not run: the directive's module uses instructions the interpreter does not execute yet
+    /// (SIMD), or the directive depends on such a module. Counted as skipped.
+    SkippedUnsupported,
     /// The expectation did not hold.
     Failed {
         /// What the directive expected.
@@ -58,7 +61,7 @@ impl Counts {
             | Verdict::PassedAtTextLevel
             | Verdict::PassedKindOnly
             | Verdict::PassedSuperseded => self.passed += 1,
-            Verdict::Skipped => self.skipped += 1,
+            Verdict::Skipped | Verdict::SkippedUnsupported => self.skipped += 1,
             Verdict::Failed { .. } => self.failed += 1,
         }
     }
@@ -111,6 +114,7 @@ const KIND_ORDER: &[&str] = &[
     "assert_trap",
     "assert_exhaustion",
     "assert_unlinkable",
+    "assert_uninstantiable",
     "assert_exception",
 ];
 
@@ -123,6 +127,7 @@ pub struct Report {
     text_level_malformed: usize,
     kind_only_malformed: usize,
     superseded_malformed: usize,
+    unsupported_skipped: usize,
 }
 
 impl Report {
@@ -137,6 +142,7 @@ impl Report {
                 Verdict::PassedAtTextLevel => self.text_level_malformed += 1,
                 Verdict::PassedKindOnly => self.kind_only_malformed += 1,
                 Verdict::PassedSuperseded => self.superseded_malformed += 1,
+                Verdict::SkippedUnsupported => self.unsupported_skipped += 1,
                 Verdict::Failed { expected, actual } => self.failures.push(Failure {
                     file: file.to_string(),
                     line: c.line,
@@ -189,6 +195,12 @@ impl Report {
     /// How many `wasm-v1` `assert_malformed` gave the Wasm 2.0 message listed for them.
     pub fn superseded_malformed(&self) -> usize {
         self.superseded_malformed
+    }
+
+    /// How many directives were skipped because their module uses what the interpreter does not
+    /// execute yet (see [`Verdict::SkippedUnsupported`]).
+    pub fn unsupported_skipped(&self) -> usize {
+        self.unsupported_skipped
     }
 
     /// The failures, at most `limit` of them (all when `None`), then a line saying how many were
@@ -304,12 +316,14 @@ mod tests {
                     failed("invalid: type mismatch", "valid"),
                 ),
                 checked("assert_malformed", 5, Verdict::PassedKindOnly),
+                checked("assert_return", 6, Verdict::SkippedUnsupported),
             ],
         );
-        assert_eq!(a.to_string(), "3 passed, 1 failed, 1 skipped");
+        assert_eq!(a.to_string(), "3 passed, 1 failed, 2 skipped");
         let b = report.add_file("wasm-v2/b.wast", &[checked("module", 7, Verdict::Passed)]);
         assert_eq!(b.to_string(), "1 passed, 0 failed, 0 skipped");
-        assert_eq!(report.total().to_string(), "4 passed, 1 failed, 1 skipped");
+        assert_eq!(report.total().to_string(), "4 passed, 1 failed, 2 skipped");
+        assert_eq!(report.unsupported_skipped(), 1);
         assert_eq!(report.text_level_malformed(), 1);
         assert_eq!(report.kind_only_malformed(), 1);
         assert_eq!(

@@ -1,7 +1,9 @@
-//! Runs the directives of one `.wast` file against the decoder and validator.
+//! Runs the directives of one `.wast` file: module checks against the decoder and validator,
+//! and execution against the runtime (see `script.rs`).
 
 use crate::matcher::message_matches;
 use crate::report::{Checked, Verdict};
+use crate::script::Script;
 use ssvm_validate::{Error, ErrorKind};
 use std::cell::{Cell, RefCell};
 use std::panic::{self, AssertUnwindSafe};
@@ -9,49 +11,56 @@ use wast::lexer::Lexer;
 use wast::parser::{self, ParseBuffer};
 use wast::{QuoteWat, Wast, WastDirective, WastExecute, Wat};
 
-/// Parses `text` (a whole `.wast` file) and checks each of its directives.
+/// Parses `text` (a whole `.wast` file) and checks each of its directives, in order, with one
+/// store for the whole file.
 ///
 /// A file that does not parse gives one failed `wast` entry.
 pub fn run_file(text: &str) -> Vec<Checked> {
     let mut lexer = Lexer::new(text);
     lexer.allow_confusing_unicode(true);
-    let parsed = ParseBuffer::new_with_lexer(lexer).and_then(|buf| {
-        let wast = parser::parse::<Wast>(&buf)?;
-        Ok(wast
-            .directives
-            .into_iter()
-            .map(|d| check_directive(d, text))
-            .collect::<Vec<_>>())
-    });
-    match parsed {
-        Ok(checked) => checked,
-        Err(mut e) => {
-            e.set_text(text);
-            vec![Checked {
+    let buf = match ParseBuffer::new_with_lexer(lexer) {
+        Ok(buf) => buf,
+        Err(e) => return vec![parse_failure(e, text)],
+    };
+    let wast = match parser::parse::<Wast>(&buf) {
+        Ok(wast) => wast,
+        Err(e) => return vec![parse_failure(e, text)],
+    };
+    let mut script = match guarded(Script::new) {
+        Ok(script) => script,
+        Err(panic) => {
+            return vec![Checked {
                 kind: "wast",
-                line: e.span().linecol_in(text).0 + 1,
-                verdict: Verdict::Failed {
-                    expected: "a .wast file that parses".into(),
-                    actual: format!("wast parse error: {}", e.message()),
-                },
+                line: 1,
+                verdict: failed("a store with the spectest module", panic_text(&panic)),
             }]
         }
+    };
+    wast.directives
+        .into_iter()
+        .map(|d| check_directive(d, text, &mut script))
+        .collect()
+}
+
+fn parse_failure(mut e: wast::Error, text: &str) -> Checked {
+    e.set_text(text);
+    Checked {
+        kind: "wast",
+        line: e.span().linecol_in(text).0 + 1,
+        verdict: Verdict::Failed {
+            expected: "a .wast file that parses".into(),
+            actual: format!("wast parse error: {}", e.message()),
+        },
     }
 }
 
-fn check_directive(directive: WastDirective<'_>, text: &str) -> Checked {
+/// Checks one directive. A panic anywhere in it (the runtime is young) is caught and reported as
+/// the directive's failure.
+fn check_directive(directive: WastDirective<'_>, text: &str, script: &mut Script) -> Checked {
     let line = directive.span().linecol_in(text).0 + 1;
-    let (kind, verdict) = match directive {
-        WastDirective::Module(module) => ("module", check_valid(module)),
-        WastDirective::ModuleDefinition(module) => ("module_definition", check_valid(module)),
-        WastDirective::AssertMalformed {
-            module, message, ..
-        } => ("assert_malformed", check_malformed(module, message)),
-        WastDirective::AssertInvalid {
-            module, message, ..
-        } => ("assert_invalid", check_invalid(module, message)),
-        other => (skipped_kind(&other), Verdict::Skipped),
-    };
+    let kind = directive_kind(&directive);
+    let verdict = guarded(AssertUnwindSafe(|| verdict(directive, line, script)))
+        .unwrap_or_else(|panic| failed("no panic", panic_text(&panic)));
     Checked {
         kind,
         line,
@@ -59,8 +68,55 @@ fn check_directive(directive: WastDirective<'_>, text: &str) -> Checked {
     }
 }
 
-/// The name of a directive the runner does not check yet.
-fn skipped_kind(directive: &WastDirective<'_>) -> &'static str {
+fn panic_text(message: &str) -> String {
+    format!("PANIC (a runtime or runner bug): {message}")
+}
+
+fn verdict(directive: WastDirective<'_>, line: usize, script: &mut Script) -> Verdict {
+    match directive {
+        WastDirective::Module(module) => {
+            let name = module.name();
+            script.module(line, name, encode(module))
+        }
+        WastDirective::ModuleDefinition(module) => {
+            let name = module.name();
+            script.module_definition(line, name, encode(module))
+        }
+        WastDirective::ModuleInstance {
+            instance, module, ..
+        } => script.module_instance(line, instance, module),
+        WastDirective::AssertMalformed {
+            module, message, ..
+        } => check_malformed(module, message),
+        WastDirective::AssertInvalid {
+            module, message, ..
+        } => check_invalid(module, message),
+        WastDirective::Register { name, module, .. } => script.register(name, module),
+        WastDirective::Invoke(call) => script.invoke(&call),
+        WastDirective::AssertTrap {
+            exec: WastExecute::Wat(module),
+            message,
+            ..
+        } => script.assert_uninstantiable(encode(QuoteWat::Wat(module)), message),
+        WastDirective::AssertTrap { exec, message, .. } => script.assert_trap(&exec, message),
+        WastDirective::AssertReturn { exec, results, .. } => script.assert_return(&exec, &results),
+        WastDirective::AssertExhaustion { call, message, .. } => {
+            script.assert_trap(&WastExecute::Invoke(call), message)
+        }
+        WastDirective::AssertUnlinkable {
+            module, message, ..
+        } => script.assert_unlinkable(encode(QuoteWat::Wat(module)), message),
+        WastDirective::AssertInvalidCustom { .. }
+        | WastDirective::AssertMalformedCustom { .. }
+        | WastDirective::AssertException { .. }
+        | WastDirective::AssertSuspension { .. }
+        | WastDirective::Thread(_)
+        | WastDirective::Wait { .. } => Verdict::Skipped,
+    }
+}
+
+/// The name a directive is tallied under.
+fn directive_kind(directive: &WastDirective<'_>) -> &'static str {
     match directive {
         WastDirective::Module(_) => "module",
         WastDirective::ModuleDefinition(_) => "module_definition",
@@ -88,7 +144,7 @@ fn skipped_kind(directive: &WastDirective<'_>) -> &'static str {
 }
 
 /// What the module's binary came to, or why there is none.
-enum Encoded {
+pub enum Encoded {
     Binary(Vec<u8>),
     /// A component: outside what ssvm-lite runs.
     Component,
@@ -99,7 +155,7 @@ enum Encoded {
     },
 }
 
-fn encode(mut module: QuoteWat<'_>) -> Encoded {
+pub fn encode(mut module: QuoteWat<'_>) -> Encoded {
     let quoted = match &module {
         QuoteWat::Wat(Wat::Component(_)) | QuoteWat::QuoteComponent(..) => {
             return Encoded::Component;
@@ -113,19 +169,6 @@ fn encode(mut module: QuoteWat<'_>) -> Encoded {
             message: e.message(),
             quoted,
         },
-    }
-}
-
-/// `module`: must validate.
-fn check_valid(module: QuoteWat<'_>) -> Verdict {
-    let bytes = match encode(module) {
-        Encoded::Binary(bytes) => bytes,
-        Encoded::Component => return Verdict::Skipped,
-        Encoded::Error { message, .. } => return cannot_encode("valid", &message),
-    };
-    match validate(&bytes) {
-        Outcome::Valid => Verdict::Passed,
-        other => failed("valid", other.describe()),
     }
 }
 
@@ -214,18 +257,18 @@ impl Outcome {
 }
 
 thread_local! {
-    /// Set while a validator call runs, so the panic hook captures instead of printing.
-    static IN_VALIDATOR: Cell<bool> = const { Cell::new(false) };
-    /// The message of the last panic inside a validator call.
+    /// How many [`guarded`] calls are running, so the panic hook captures instead of printing.
+    static GUARDS: Cell<u32> = const { Cell::new(0) };
+    /// The message of the last panic inside a guarded call.
     static PANIC_MESSAGE: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Installs a panic hook that, during validator calls, records the panic (with its location)
+/// Installs a panic hook that, during [`guarded`] calls, records the panic (with its location)
 /// instead of printing it; other panics go to the previous hook as usual.
 pub fn install_panic_hook() {
     let previous = panic::take_hook();
     panic::set_hook(Box::new(move |info| {
-        if IN_VALIDATOR.with(Cell::get) {
+        if GUARDS.with(Cell::get) > 0 {
             PANIC_MESSAGE.with(|m| *m.borrow_mut() = Some(info.to_string().replace('\n', " ")));
         } else {
             previous(info);
@@ -233,24 +276,27 @@ pub fn install_panic_hook() {
     }));
 }
 
+/// Runs `f`, turning a panic into `Err` with the panic's message (and location, when the hook of
+/// [`install_panic_hook`] is installed).
+pub fn guarded<R>(f: impl FnOnce() -> R) -> Result<R, String> {
+    GUARDS.with(|g| g.set(g.get() + 1));
+    let result = panic::catch_unwind(AssertUnwindSafe(f));
+    GUARDS.with(|g| g.set(g.get() - 1));
+    result.map_err(|payload| {
+        PANIC_MESSAGE
+            .with(|m| m.borrow_mut().take())
+            .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "(no message)".into())
+    })
+}
+
 /// Runs the validator on `bytes`, turning a panic into [`Outcome::Panicked`].
 fn validate(bytes: &[u8]) -> Outcome {
-    IN_VALIDATOR.with(|f| f.set(true));
-    let result = panic::catch_unwind(AssertUnwindSafe(|| {
-        ssvm_validate::validate(bytes).map(|_| ())
-    }));
-    IN_VALIDATOR.with(|f| f.set(false));
-    match result {
+    match guarded(|| ssvm_validate::validate(bytes).map(|_| ())) {
         Ok(Ok(())) => Outcome::Valid,
         Ok(Err(e)) => Outcome::Rejected(e),
-        Err(payload) => {
-            let message = PANIC_MESSAGE
-                .with(|m| m.borrow_mut().take())
-                .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "(no message)".into());
-            Outcome::Panicked(message)
-        }
+        Err(message) => Outcome::Panicked(message),
     }
 }
 
@@ -265,15 +311,132 @@ mod tests {
             .collect()
     }
 
+    fn passed(v: &[(&'static str, usize, Verdict)]) -> Vec<bool> {
+        v.iter().map(|(_, _, v)| *v == Verdict::Passed).collect()
+    }
+
     #[test]
-    fn valid_modules_pass_and_execution_is_skipped() {
-        let text = "(module (func (export \"f\")))\n(assert_return (invoke \"f\"))\n";
+    fn modules_instantiate_and_functions_run() {
+        let text = r#"(module (func (export "f")))
+(assert_return (invoke "f"))
+(module $m (func (export "add") (param i32 i32) (result i32)
+  local.get 0 local.get 1 i32.add))
+(assert_return (invoke "add" (i32.const 2) (i32.const 3)) (i32.const 5))
+(assert_return (invoke $m "add" (i32.const -1) (i32.const 1)) (i32.const 0))
+(invoke "add" (i32.const 1) (i32.const 1))
+"#;
+        let v = verdicts(text);
         assert_eq!(
-            verdicts(text),
+            v.iter().map(|(k, l, _)| (*k, *l)).collect::<Vec<_>>(),
             vec![
-                ("module", 1, Verdict::Passed),
-                ("assert_return", 2, Verdict::Skipped),
+                ("module", 1),
+                ("assert_return", 2),
+                ("module", 3),
+                ("assert_return", 5),
+                ("assert_return", 6),
+                ("invoke", 7),
             ]
+        );
+        assert_eq!(passed(&v), vec![true; 6], "{v:?}");
+    }
+
+    #[test]
+    fn a_wrong_result_fails_with_both_values() {
+        let text = r#"(module (func (export "one") (result i32) i32.const 1))
+(assert_return (invoke "one") (i32.const 2))"#;
+        assert_eq!(
+            verdicts(text)[1].2,
+            Verdict::Failed {
+                expected: "i32:2".into(),
+                actual: "i32:1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn traps_are_checked_by_message() {
+        let text = r#"(module (func (export "u") unreachable)
+  (func (export "div") (param i32) (result i32) i32.const 1 local.get 0 i32.div_u))
+(assert_trap (invoke "u") "unreachable")
+(assert_trap (invoke "div" (i32.const 0)) "integer divide by zero")
+(assert_trap (invoke "div" (i32.const 0)) "unreachable")
+(assert_trap (invoke "div" (i32.const 1)) "integer divide by zero")"#;
+        let v = verdicts(text);
+        assert_eq!(passed(&v), vec![true, true, true, false, false], "{v:?}");
+        assert_eq!(
+            v[4].2,
+            Verdict::Failed {
+                expected: "trap: integer divide by zero".into(),
+                actual: "returned i32:1".into()
+            }
+        );
+    }
+
+    #[test]
+    fn spectest_imports_and_registered_instances_link() {
+        let text = r#"(module
+  (import "spectest" "print_i32" (func (param i32)))
+  (import "spectest" "global_i32" (global i32))
+  (import "spectest" "table" (table 10 20 funcref))
+  (import "spectest" "memory" (memory 1 2))
+  (global (export "g") i32 (global.get 0))
+  (func (export "p") i32.const 7 call 0))
+(assert_return (get "g") (i32.const 666))
+(assert_return (invoke "p"))
+(register "M")
+(module (import "M" "g" (global i32)) (global (export "h") i32 (global.get 0)))
+(assert_return (get "h") (i32.const 666))
+(assert_unlinkable (module (import "M" "nope" (func))) "unknown import")
+(assert_unlinkable (module (import "M" "g" (global i64))) "incompatible import type")"#;
+        let v = verdicts(text);
+        assert_eq!(passed(&v), vec![true; 8], "{v:?}");
+    }
+
+    #[test]
+    fn exhaustion_and_unlinkable_fail_when_nothing_goes_wrong() {
+        let text = r#"(module (func $f (export "f") call $f) (func (export "g")))
+(assert_exhaustion (invoke "f") "call stack exhausted")
+(assert_exhaustion (invoke "g") "call stack exhausted")
+(assert_unlinkable (module (import "spectest" "print" (func))) "unknown import")
+(assert_unlinkable (module (import "spectest" "print" (func (param i32)))) "unknown import")"#;
+        let v = verdicts(text);
+        assert_eq!(passed(&v), vec![true, true, false, false, false], "{v:?}");
+        assert_eq!(v[1].0, "assert_exhaustion");
+        assert_eq!(
+            v[3].2,
+            Verdict::Failed {
+                expected: "link error: unknown import".into(),
+                actual: "instantiated".into()
+            }
+        );
+        // An incompatible import is not an unknown one.
+        assert!(
+            matches!(&v[4].2, Verdict::Failed { actual, .. } if actual.contains("incompatible"))
+        );
+    }
+
+    #[test]
+    fn an_uninstantiable_module_traps_at_its_start() {
+        let text = r#"(assert_trap (module (func $s unreachable) (start $s)) "unreachable")
+(assert_trap (module (func $s) (start $s)) "unreachable")"#;
+        let v = verdicts(text);
+        assert_eq!(v[0], ("assert_uninstantiable", 1, Verdict::Passed));
+        assert!(matches!(v[1].2, Verdict::Failed { .. }));
+    }
+
+    #[test]
+    fn directives_on_a_module_that_failed_fail_without_running() {
+        let text = r#"(module (func (export "f")))
+(module (import "spectest" "nope" (func)) (func (export "f")))
+(assert_return (invoke "f"))"#;
+        let v = verdicts(text);
+        assert!(matches!(v[1].2, Verdict::Failed { .. }));
+        assert_eq!(
+            v[2].2,
+            Verdict::Failed {
+                expected: "nothing".into(),
+                actual: "not run: the module directive of line 2 failed".into()
+            }
         );
     }
 
@@ -329,13 +492,12 @@ mod tests {
     }
 
     #[test]
-    fn validate_turns_a_panic_into_an_outcome() {
+    fn guarded_turns_a_panic_into_its_message() {
         install_panic_hook();
-        IN_VALIDATOR.with(|f| f.set(true));
-        let result = panic::catch_unwind(|| panic!("boom"));
-        IN_VALIDATOR.with(|f| f.set(false));
-        assert!(result.is_err());
-        let message = PANIC_MESSAGE.with(|m| m.borrow_mut().take());
-        assert!(message.is_some_and(|m| m.contains("boom")));
+        let result: Result<(), String> = guarded(|| panic!("boom"));
+        assert!(result.is_err_and(|m| m.contains("boom")));
+        let nested = guarded(|| guarded(|| panic!("inner")).map(|()| 1));
+        assert!(nested.is_ok_and(|inner| inner.is_err_and(|m| m.contains("inner"))));
+        assert_eq!(guarded(|| 5), Ok(5));
     }
 }
