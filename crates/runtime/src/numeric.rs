@@ -96,6 +96,25 @@ macro_rules! float_helpers {
 float_helpers!(f32, f32_min, f32_max);
 float_helpers!(f64, f64_min, f64_max);
 
+/// A rounding operation: a NaN operand gives a quiet NaN (Rust's `floor` and friends would pass
+/// a signalling NaN through unchanged, which Wasm does not allow).
+pub(crate) fn f32_round(a: f32, round: fn(f32) -> f32) -> f32 {
+    if a.is_nan() {
+        f32::from_bits(a.to_bits() | 0x0040_0000)
+    } else {
+        round(a)
+    }
+}
+
+/// The `f64` twin of [`f32_round`].
+pub(crate) fn f64_round(a: f64, round: fn(f64) -> f64) -> f64 {
+    if a.is_nan() {
+        f64::from_bits(a.to_bits() | 0x0008_0000_0000_0000)
+    } else {
+        round(a)
+    }
+}
+
 /// A float-to-integer truncation that traps on NaN and on results out of range: the value must
 /// lie strictly between `lo` and `hi`.
 pub(crate) fn trunc_checked(x: f64, lo: f64, hi: f64) -> Result<f64, Trap> {
@@ -222,10 +241,10 @@ macro_rules! for_each_numeric {
             bin I64Rotr (i64 i64 -> i64) |a, b| a.rotate_right((b as u64 % 64) as u32);
             un F32Abs (f32 -> f32) |a| f32::from_bits(a.to_bits() & 0x7fff_ffff);
             un F32Neg (f32 -> f32) |a| f32::from_bits(a.to_bits() ^ 0x8000_0000);
-            un F32Ceil (f32 -> f32) |a| a.ceil();
-            un F32Floor (f32 -> f32) |a| a.floor();
-            un F32Trunc (f32 -> f32) |a| a.trunc();
-            un F32Nearest (f32 -> f32) |a| a.round_ties_even();
+            un F32Ceil (f32 -> f32) |a| crate::numeric::f32_round(a, f32::ceil);
+            un F32Floor (f32 -> f32) |a| crate::numeric::f32_round(a, f32::floor);
+            un F32Trunc (f32 -> f32) |a| crate::numeric::f32_round(a, f32::trunc);
+            un F32Nearest (f32 -> f32) |a| crate::numeric::f32_round(a, f32::round_ties_even);
             un F32Sqrt (f32 -> f32) |a| a.sqrt();
             bin F32Add (f32 f32 -> f32) |a, b| a + b;
             bin F32Sub (f32 f32 -> f32) |a, b| a - b;
@@ -238,10 +257,10 @@ macro_rules! for_each_numeric {
             );
             un F64Abs (f64 -> f64) |a| f64::from_bits(a.to_bits() & 0x7fff_ffff_ffff_ffff);
             un F64Neg (f64 -> f64) |a| f64::from_bits(a.to_bits() ^ 0x8000_0000_0000_0000);
-            un F64Ceil (f64 -> f64) |a| a.ceil();
-            un F64Floor (f64 -> f64) |a| a.floor();
-            un F64Trunc (f64 -> f64) |a| a.trunc();
-            un F64Nearest (f64 -> f64) |a| a.round_ties_even();
+            un F64Ceil (f64 -> f64) |a| crate::numeric::f64_round(a, f64::ceil);
+            un F64Floor (f64 -> f64) |a| crate::numeric::f64_round(a, f64::floor);
+            un F64Trunc (f64 -> f64) |a| crate::numeric::f64_round(a, f64::trunc);
+            un F64Nearest (f64 -> f64) |a| crate::numeric::f64_round(a, f64::round_ties_even);
             un F64Sqrt (f64 -> f64) |a| a.sqrt();
             bin F64Add (f64 f64 -> f64) |a, b| a + b;
             bin F64Sub (f64 f64 -> f64) |a, b| a - b;
