@@ -66,6 +66,9 @@ pub(crate) struct Lowerer<'t> {
     last_result: Option<(usize, Slot)>,
     /// Offset of the Wasm operator being lowered.
     offset: u32,
+    /// The first thing met that the interpreter cannot run. Lowering stops there, but validation
+    /// goes on, so that an invalid module is reported as invalid.
+    pub(crate) unsupported: Option<Error>,
 }
 
 fn arity(types: &[FuncType], bt: BlockType) -> (u32, u32) {
@@ -91,6 +94,7 @@ impl<'t> Lowerer<'t> {
             max_depth: 0,
             last_result: None,
             offset: 0,
+            unsupported: None,
         }
     }
 
@@ -387,6 +391,16 @@ impl<'t> Lowerer<'t> {
     }
 }
 
+/// The error for what the interpreter cannot run yet (SIMD): slots are 64 bits wide.
+pub(crate) fn unsupported(what: &str, offset: usize) -> Error {
+    Error {
+        kind: ssvm_validate::ErrorKind::Invalid,
+        message: format!("{what} is not supported by the interpreter yet"),
+        offset,
+        function: None,
+    }
+}
+
 fn retarget(instr: &mut Instr, slot: Slot) {
     macro_rules! numeric_dst {
         ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
@@ -446,13 +460,20 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
         Ok(())
     }
 
-    fn locals(&mut self, count: u32, _ty: ValType) -> Result<(), Error> {
+    fn locals(&mut self, count: u32, ty: ValType) -> Result<(), Error> {
+        if ty == ValType::V128 {
+            self.unsupported
+                .get_or_insert_with(|| unsupported("v128 locals", self.offset as usize));
+        }
         self.func.locals = self.func.locals.saturating_add(count);
         Ok(())
     }
 
     fn operator(&mut self, op: &Operator<'a>, offset: usize) -> Result<(), Error> {
         self.offset = offset as u32;
+        if self.unsupported.is_some() {
+            return Ok(());
+        }
         use Operator as O;
         // In unreachable code only the block structure matters.
         if !self.controls.last().is_some_and(|c| c.reachable) {
@@ -739,12 +760,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
                 self.emit(Instr::TableFill { table, d, val, n });
             }
             other => {
-                return Err(Error {
-                    kind: ssvm_validate::ErrorKind::Invalid,
-                    message: format!("{} is not supported by the interpreter yet", other.opcode()),
-                    offset,
-                    function: None,
-                })
+                self.unsupported = Some(unsupported(other.opcode().name(), offset));
             }
         }
         Ok(())

@@ -6,7 +6,7 @@ use crate::ir::CompiledFunc;
 use crate::lower::Lowerer;
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Operator,
-    RefType, SegmentMode, TableType,
+    RefType, SegmentMode, TableType, ValType,
 };
 use std::sync::Arc;
 
@@ -111,6 +111,21 @@ impl Module {
     /// Decodes, validates and compiles a module from its binary form.
     pub fn new(_engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let m = ssvm_binary::Module::decode(bytes).map_err(ssvm_validate::Error::from)?;
+        // Slots are 64 bits: v128 values cannot be held yet (SIMD execution is to come).
+        let v128_type = m
+            .types
+            .iter()
+            .any(|t| t.params.contains(&ValType::V128) || t.results.contains(&ValType::V128));
+        let v128_global = m
+            .globals
+            .iter()
+            .map(|g| g.ty.content)
+            .chain(m.imports.iter().filter_map(|i| match i.desc {
+                ImportDesc::Global(g) => Some(g.content),
+                _ => None,
+            }))
+            .any(|t| t == ValType::V128);
+        let v128 = (v128_type || v128_global).then(|| crate::lower::unsupported("v128 values", 0));
         let mut functions: Vec<u32> = m
             .imports
             .iter()
@@ -122,6 +137,9 @@ impl Module {
         functions.extend_from_slice(&m.functions);
         let mut lowerer = Lowerer::new(&m.types, &functions);
         ssvm_validate::validate_module_with(&m, &mut lowerer)?;
+        if let Some(e) = v128.or(lowerer.unsupported) {
+            return Err(Error::Unsupported(e.to_string()));
+        }
         let code = lowerer.compiled.into_iter().map(Arc::new).collect();
 
         let elements = m
