@@ -434,12 +434,12 @@ def machine_section(engines, argv, started, load_before, load_after):
 def report(kernels, engines, cells, machine):
     names = [e.name for e in engines]
     parts = [
-        "### Results\n",
+        "## Results\n",
         machine,
-        "",
-        f"Median wall time of {runs_text(cells)} per engine; `{SUBJECT}/X` is the ratio of "
-        f"medians (above 1: {SUBJECT} is slower); RSS is the largest peak resident set of the "
-        "runs.\n",
+        f"Median wall time of {runs_text(cells)} per engine, in seconds"
+        + (f"; `{SUBJECT}/X` is the ratio of medians (above 1: {SUBJECT} is slower than X)"
+           if SUBJECT in names else "")
+        + "; RSS is the largest peak resident set of the runs.\n",
         benchlib.format_table(kernels, names, cells, SUBJECT),
     ]
     notes = benchlib.format_notes(kernels, names, cells)
