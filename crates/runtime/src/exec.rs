@@ -126,7 +126,6 @@ fn run<T>(store: &mut Store<T>, stack: &mut Vec<u64>, func: u32) -> Result<(), T
             (@other $other:ident) => {
                 match $other {
                     Instr::Copy { dst, src } => slot!(dst) = slot!(src),
-                    Instr::Const { dst, value } => slot!(dst) = value,
                     Instr::Select { dst, cond, a, b } => {
                         slot!(dst) = if slot!(cond) as u32 != 0 { slot!(a) } else { slot!(b) };
                     }
@@ -138,6 +137,18 @@ fn run<T>(store: &mut Store<T>, stack: &mut Vec<u64>, func: u32) -> Result<(), T
                     }
                     Instr::BrIfZ { cond, target } => {
                         if slot!(cond) as u32 == 0 {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::BrCmpI32 { cmp, a, b, target } => {
+                        let (x, y) = (slot!(a) as u32, slot!(b) as u32);
+                        if cmp.holds(i64::from(x as i32), i64::from(y as i32), u64::from(x), u64::from(y)) {
+                            pc = target as usize;
+                        }
+                    }
+                    Instr::BrCmpI64 { cmp, a, b, target } => {
+                        let (x, y) = (slot!(a), slot!(b));
+                        if cmp.holds(x as i64, y as i64, x, y) {
                             pc = target as usize;
                         }
                     }
@@ -367,7 +378,9 @@ fn enter(
     if stack.len() < end {
         stack.resize(end, 0);
     }
-    stack[fp + code.params as usize..fp + code.locals as usize].fill(0);
+    let locals = fp + code.locals as usize;
+    stack[fp + code.params as usize..locals].fill(0);
+    stack[locals..locals + code.consts.len()].copy_from_slice(&code.consts);
     Ok(())
 }
 

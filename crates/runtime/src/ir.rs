@@ -20,8 +20,6 @@ macro_rules! define_instrs {
             $($name { dst: Slot, a: Slot, b: Slot },)*
             /// Copies `src` to `dst`.
             Copy { dst: Slot, src: Slot },
-            /// Writes a constant.
-            Const { dst: Slot, value: u64 },
             /// `dst = if cond != 0 { a } else { b }`.
             Select { dst: Slot, cond: Slot, a: Slot, b: Slot },
             /// Jumps to `target`.
@@ -30,6 +28,10 @@ macro_rules! define_instrs {
             BrIfNz { cond: Slot, target: u32 },
             /// Jumps when `cond` is zero.
             BrIfZ { cond: Slot, target: u32 },
+            /// Jumps when the i32 comparison holds: a compare fused with its `br_if` or `if`.
+            BrCmpI32 { cmp: Cmp, a: Slot, b: Slot, target: u32 },
+            /// Jumps when the i64 comparison holds.
+            BrCmpI64 { cmp: Cmp, a: Slot, b: Slot, target: u32 },
             /// Jumps through `CompiledFunc::br_tables[start..start + len]`; the last entry is the
             /// default.
             BrTable { index: Slot, start: u32, len: u32 },
@@ -68,6 +70,57 @@ macro_rules! define_instrs {
 }
 
 for_each_numeric!(define_instrs);
+
+/// An integer comparison of a fused compare-and-branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    Eq,
+    Ne,
+    LtS,
+    LtU,
+    GtS,
+    GtU,
+    LeS,
+    LeU,
+    GeS,
+    GeU,
+}
+
+impl Cmp {
+    /// The comparison that holds exactly when this one does not.
+    pub fn negate(self) -> Cmp {
+        match self {
+            Cmp::Eq => Cmp::Ne,
+            Cmp::Ne => Cmp::Eq,
+            Cmp::LtS => Cmp::GeS,
+            Cmp::LtU => Cmp::GeU,
+            Cmp::GtS => Cmp::LeS,
+            Cmp::GtU => Cmp::LeU,
+            Cmp::LeS => Cmp::GtS,
+            Cmp::LeU => Cmp::GtU,
+            Cmp::GeS => Cmp::LtS,
+            Cmp::GeU => Cmp::LtU,
+        }
+    }
+
+    /// Compares two 64-bit patterns (i32 operands are compared as `i64::from(x as i32)` /
+    /// `u64::from(x as u32)` by the caller).
+    #[inline(always)]
+    pub fn holds(self, a: i64, b: i64, ua: u64, ub: u64) -> bool {
+        match self {
+            Cmp::Eq => ua == ub,
+            Cmp::Ne => ua != ub,
+            Cmp::LtS => a < b,
+            Cmp::LtU => ua < ub,
+            Cmp::GtS => a > b,
+            Cmp::GtU => ua > ub,
+            Cmp::LeS => a <= b,
+            Cmp::LeU => ua <= ub,
+            Cmp::GeS => a >= b,
+            Cmp::GeU => ua >= ub,
+        }
+    }
+}
 
 /// The kinds of load: result type and width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,6 +174,8 @@ pub struct CompiledFunc {
     pub params: u32,
     /// Parameters and declared locals.
     pub locals: u32,
+    /// Constants the code reads; a call copies them to the slots after the locals.
+    pub consts: Vec<u64>,
     /// Slots the frame needs: locals plus the deepest operand stack.
     pub frame_size: u32,
 }

@@ -2,7 +2,7 @@
 //! validator hands every operator to `Lowerer` (a `FunctionSink`) right after checking it, so the
 //! lowering can rely on the code being well typed.
 
-use crate::ir::{CompiledFunc, Instr, LoadKind, Slot, StoreKind};
+use crate::ir::{Cmp, CompiledFunc, Instr, LoadKind, Slot, StoreKind};
 use crate::numeric::for_each_numeric;
 use ssvm_binary::{BlockType, FuncType, Operator, ValType};
 use ssvm_validate::{Error, FunctionSink};
@@ -117,7 +117,19 @@ impl<'t> Lowerer<'t> {
 
     /// The slot of operand-stack depth `depth`.
     fn canonical(&self, depth: u32) -> Slot {
-        self.func.locals + depth
+        TEMP | depth
+    }
+
+    /// The slot holding constant `value` (constants live in the frame, after the locals).
+    fn const_slot(&mut self, value: u64) -> Slot {
+        let k = match self.func.consts.iter().position(|&c| c == value) {
+            Some(k) => k,
+            None => {
+                self.func.consts.push(value);
+                self.func.consts.len() - 1
+            }
+        };
+        CONST | k as u32
     }
 
     fn depth(&self) -> u32 {
@@ -148,7 +160,8 @@ impl<'t> Lowerer<'t> {
                 });
             }
             Operand::Const(value) => {
-                self.emit(Instr::Const { dst: slot, value });
+                let src = self.const_slot(value);
+                self.emit(Instr::Copy { dst: slot, src });
             }
         }
         self.stack[i] = Operand::Slot(slot);
@@ -161,15 +174,11 @@ impl<'t> Lowerer<'t> {
         }
     }
 
-    /// Pops an operand into a slot it can be read from.
+    /// Pops an operand, giving the slot it can be read from.
     fn pop_slot(&mut self) -> Slot {
-        let i = self.stack.len() - 1;
-        if let Operand::Const(_) = self.stack[i] {
-            self.materialize(i);
-        }
         match self.stack.pop().expect("validated code never underflows") {
             Operand::Slot(s) | Operand::Local(s) => s,
-            Operand::Const(_) => unreachable!("materialized above"),
+            Operand::Const(value) => self.const_slot(value),
         }
     }
 
@@ -184,6 +193,25 @@ impl<'t> Lowerer<'t> {
         let a = self.pop_slot();
         let dst = self.push_slot();
         self.emit_result(make(dst, a, b), dst);
+    }
+
+    /// Emits a jump to `target` taken when `cond` is non-zero (`when_nonzero`) or zero. When the
+    /// instruction just emitted computed `cond` by a comparison, the two fuse into one.
+    fn cond_branch(&mut self, cond: Slot, when_nonzero: bool, target: u32) -> usize {
+        if let Some((at, dst)) = self.last_result {
+            if dst == cond && cond & TEMP != 0 && at + 1 == self.func.code.len() {
+                if let Some(fused) = fuse(self.func.code[at], when_nonzero, target) {
+                    self.func.code[at] = fused;
+                    self.last_result = None;
+                    return at;
+                }
+            }
+        }
+        if when_nonzero {
+            self.emit(Instr::BrIfNz { cond, target })
+        } else {
+            self.emit(Instr::BrIfZ { cond, target })
+        }
     }
 
     /// Before local `local` is overwritten, operands still reading it must get their own copy.
@@ -214,7 +242,8 @@ impl<'t> Lowerer<'t> {
                 }
             }
             Operand::Const(value) => {
-                self.emit(Instr::Const { dst: local, value });
+                let src = self.const_slot(value);
+                self.emit(Instr::Copy { dst: local, src });
             }
         }
     }
@@ -391,6 +420,96 @@ impl<'t> Lowerer<'t> {
     }
 }
 
+/// Provisional slots of constants (`CONST | k`) and operand-stack depths (`TEMP | depth`),
+/// placed after the locals once the function's constants and depth are known.
+const CONST: Slot = 1 << 31;
+const TEMP: Slot = 1 << 30;
+
+/// The largest frame the interpreter runs; it keeps provisional slot numbers below `TEMP`.
+const MAX_FRAME_SLOTS: u32 = 1 << 24;
+
+/// Calls `f` on every slot operand of `instr`.
+fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
+    macro_rules! visit {
+        ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+            match instr {
+                $(Instr::$name { dst, a, b } => {
+                    f(dst);
+                    f(a);
+                    f(b);
+                })*
+                Instr::Copy { dst, src } | Instr::RefIsNull { dst, src } => {
+                    f(dst);
+                    f(src);
+                }
+                Instr::Select { dst, cond, a, b } => {
+                    f(dst);
+                    f(cond);
+                    f(a);
+                    f(b);
+                }
+                Instr::BrIfNz { cond, .. } | Instr::BrIfZ { cond, .. } => f(cond),
+                Instr::BrCmpI32 { a, b, .. } | Instr::BrCmpI64 { a, b, .. } => {
+                    f(a);
+                    f(b);
+                }
+                Instr::BrTable { index, .. } => f(index),
+                Instr::Call { base, .. } => f(base),
+                Instr::CallIndirect { index, base, .. } => {
+                    f(index);
+                    f(base);
+                }
+                Instr::GlobalGet { dst, .. }
+                | Instr::MemorySize { dst }
+                | Instr::TableSize { dst, .. }
+                | Instr::RefFunc { dst, .. } => f(dst),
+                Instr::GlobalSet { src, .. } => f(src),
+                Instr::Load { dst, addr, .. } => {
+                    f(dst);
+                    f(addr);
+                }
+                Instr::Store { addr, value, .. } => {
+                    f(addr);
+                    f(value);
+                }
+                Instr::MemoryGrow { dst, delta } => {
+                    f(dst);
+                    f(delta);
+                }
+                Instr::MemoryFill { d, val: s, n }
+                | Instr::MemoryCopy { d, s, n }
+                | Instr::MemoryInit { d, s, n, .. }
+                | Instr::TableFill { d, val: s, n, .. }
+                | Instr::TableCopy { d, s, n, .. }
+                | Instr::TableInit { d, s, n, .. } => {
+                    f(d);
+                    f(s);
+                    f(n);
+                }
+                Instr::TableGet { dst, index, .. } => {
+                    f(dst);
+                    f(index);
+                }
+                Instr::TableSet { index, value, .. } => {
+                    f(index);
+                    f(value);
+                }
+                Instr::TableGrow { dst, init, delta, .. } => {
+                    f(dst);
+                    f(init);
+                    f(delta);
+                }
+                Instr::Br { .. }
+                | Instr::Return
+                | Instr::Unreachable
+                | Instr::DataDrop { .. }
+                | Instr::ElemDrop { .. } => {}
+            }
+        };
+    }
+    for_each_numeric!(visit)
+}
+
 /// The error for what the interpreter cannot run yet (SIMD): slots are 64 bits wide.
 pub(crate) fn unsupported(what: &str, offset: usize) -> Error {
     Error {
@@ -407,7 +526,6 @@ fn retarget(instr: &mut Instr, slot: Slot) {
             match instr {
                 $(Instr::$name { dst, .. })|* => *dst = slot,
                 Instr::Copy { dst, .. }
-                | Instr::Const { dst, .. }
                 | Instr::Select { dst, .. }
                 | Instr::GlobalGet { dst, .. }
                 | Instr::Load { dst, .. }
@@ -425,11 +543,144 @@ fn retarget(instr: &mut Instr, slot: Slot) {
     for_each_numeric!(numeric_dst)
 }
 
+/// The compare-and-branch that jumps to `target` when comparison `instr` gives non-zero
+/// (`when_nonzero`) or zero, if `instr` is a comparison that fuses.
+fn fuse(instr: Instr, when_nonzero: bool, target: u32) -> Option<Instr> {
+    let pick = |cmp: Cmp| if when_nonzero { cmp } else { cmp.negate() };
+    Some(match instr {
+        Instr::I32Eqz { a, .. } if when_nonzero => Instr::BrIfZ { cond: a, target },
+        Instr::I32Eqz { a, .. } => Instr::BrIfNz { cond: a, target },
+        Instr::I32Eq { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::Eq),
+            a,
+            b,
+            target,
+        },
+        Instr::I32Ne { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::Ne),
+            a,
+            b,
+            target,
+        },
+        Instr::I32LtS { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::LtS),
+            a,
+            b,
+            target,
+        },
+        Instr::I32LtU { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::LtU),
+            a,
+            b,
+            target,
+        },
+        Instr::I32GtS { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::GtS),
+            a,
+            b,
+            target,
+        },
+        Instr::I32GtU { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::GtU),
+            a,
+            b,
+            target,
+        },
+        Instr::I32LeS { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::LeS),
+            a,
+            b,
+            target,
+        },
+        Instr::I32LeU { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::LeU),
+            a,
+            b,
+            target,
+        },
+        Instr::I32GeS { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::GeS),
+            a,
+            b,
+            target,
+        },
+        Instr::I32GeU { a, b, .. } => Instr::BrCmpI32 {
+            cmp: pick(Cmp::GeU),
+            a,
+            b,
+            target,
+        },
+        Instr::I64Eq { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::Eq),
+            a,
+            b,
+            target,
+        },
+        Instr::I64Ne { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::Ne),
+            a,
+            b,
+            target,
+        },
+        Instr::I64LtS { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::LtS),
+            a,
+            b,
+            target,
+        },
+        Instr::I64LtU { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::LtU),
+            a,
+            b,
+            target,
+        },
+        Instr::I64GtS { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::GtS),
+            a,
+            b,
+            target,
+        },
+        Instr::I64GtU { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::GtU),
+            a,
+            b,
+            target,
+        },
+        Instr::I64LeS { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::LeS),
+            a,
+            b,
+            target,
+        },
+        Instr::I64LeU { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::LeU),
+            a,
+            b,
+            target,
+        },
+        Instr::I64GeS { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::GeS),
+            a,
+            b,
+            target,
+        },
+        Instr::I64GeU { a, b, .. } => Instr::BrCmpI64 {
+            cmp: pick(Cmp::GeU),
+            a,
+            b,
+            target,
+        },
+        _ => return None,
+    })
+}
+
 fn set_target(instr: &mut Instr, here: u32) {
     match instr {
-        Instr::Br { target } | Instr::BrIfNz { target, .. } | Instr::BrIfZ { target, .. } => {
-            *target = here
-        }
+        Instr::Br { target }
+        | Instr::BrIfNz { target, .. }
+        | Instr::BrIfZ { target, .. }
+        | Instr::BrCmpI32 { target, .. }
+        | Instr::BrCmpI64 { target, .. } => *target = here,
         other => unreachable!("{other:?} is not a jump"),
     }
 }
@@ -524,8 +775,9 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
             O::Loop { ty } => self.push_control(Kind::Loop, ty),
             O::If { ty } => {
                 let cond = self.pop_slot();
+                self.materialize_all();
+                let at = self.cond_branch(cond, false, 0);
                 self.push_control(Kind::If, ty);
-                let at = self.emit(Instr::BrIfZ { cond, target: 0 });
                 self.controls.last_mut().expect("pushed").else_patch = Some(at);
             }
             O::Else {} => {
@@ -572,16 +824,13 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
                 if in_place {
                     if c.kind == Kind::Loop {
                         let start = c.loop_start;
-                        self.emit(Instr::BrIfNz {
-                            cond,
-                            target: start,
-                        });
+                        self.cond_branch(cond, true, start);
                     } else {
-                        let at = self.emit(Instr::BrIfNz { cond, target: 0 });
+                        let at = self.cond_branch(cond, true, 0);
                         self.controls[target].patches.push(Patch(at));
                     }
                 } else {
-                    let skip = self.emit(Instr::BrIfZ { cond, target: 0 });
+                    let skip = self.cond_branch(cond, false, 0);
                     self.branch(depth);
                     self.resolve(&[Patch(skip)]);
                 }
@@ -767,7 +1016,32 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
     }
 
     fn end(&mut self) -> Result<(), Error> {
-        self.func.frame_size = self.func.locals.saturating_add(self.max_depth);
+        let f = &mut self.func;
+        let frame_size = u64::from(f.locals) + f.consts.len() as u64 + u64::from(self.max_depth);
+        if frame_size > u64::from(MAX_FRAME_SLOTS) {
+            return Err(Error {
+                kind: ssvm_validate::ErrorKind::Invalid,
+                message: format!(
+                    "function frame of {frame_size} slots exceeds the interpreter's limit of \
+                     {MAX_FRAME_SLOTS}"
+                ),
+                offset: self.offset as usize,
+                function: None,
+            });
+        }
+        // Final layout: parameters and locals, then constants, then the operand stack.
+        let (locals, temps) = (f.locals, f.locals + f.consts.len() as u32);
+        let place = |s: &mut Slot| {
+            if *s & CONST != 0 {
+                *s = locals + (*s & !CONST);
+            } else if *s & TEMP != 0 {
+                *s = temps + (*s & !TEMP);
+            }
+        };
+        for instr in &mut f.code {
+            for_each_slot(instr, place);
+        }
+        f.frame_size = frame_size as u32;
         self.compiled.push(std::mem::take(&mut self.func));
         Ok(())
     }
