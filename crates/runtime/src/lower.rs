@@ -1042,6 +1042,9 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
             for_each_slot(instr, place);
         }
         f.frame_size = frame_size as u32;
+        // A terminator at the very end: no jump target or fall-through can leave the code.
+        f.code.push(Instr::Unreachable);
+        f.offsets.push(self.offset);
         self.compiled.push(std::mem::take(&mut self.func));
         Ok(())
     }
