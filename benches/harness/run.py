@@ -405,19 +405,25 @@ def memory_total():
 
 
 def git_revision():
+    """The commit checked out, and which tracked files differ from it (the build includes them)."""
     code, out = capture(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"])
     if code != 0:
         return "unknown"
     rev = out.strip()
     code, out = capture(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"])
-    return rev + (" (with uncommitted changes)" if code == 0 and out.strip() else "")
+    changed = [line[3:] for line in out.splitlines() if line.strip()] if code == 0 else []
+    if not changed:
+        return rev
+    shown = ", ".join(f"`{c}`" for c in changed[:6]) + (", ..." if len(changed) > 6 else "")
+    return f"{rev}, with uncommitted changes to {shown}"
 
 
-def machine_section(engines, argv, started, load_before, load_after):
+def machine_section(engines, argv, started, revision, load_before, load_after):
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     lines = [
         f"- command: `python3 benches/harness/run.py{''.join(' ' + shlex.quote(a) for a in argv)}`",
-        f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}; repository at {git_revision()}",
+        f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}; repository at {revision} "
+        "(when the engines were built)",
         f"- machine: {nproc} CPUs (`nproc`), {cpu_model()}, {memory_total()} memory, "
         f"{platform.system()} {platform.release()}",
         f"- load average (1 min) before / after: {load_before:.2f} / {load_after:.2f}",
@@ -512,6 +518,7 @@ def main(argv):
             engines.append(find_native(args.kernels))
     for e in engines:
         log(f"engine {e.name}: {e.unavailable or e.version}")
+    revision = git_revision()
 
     measure = build_measure()
     load_before = os.getloadavg()[0]
@@ -523,7 +530,7 @@ def main(argv):
         time_kernel(kernel, n, engines, cells, args.runs, measure)
     load_after = os.getloadavg()[0]
 
-    machine = machine_section(engines, argv, started, load_before, load_after)
+    machine = machine_section(engines, argv, started, revision, load_before, load_after)
     text = report(kernels, engines, cells, machine)
     print(text)
     if args.doc is not None:
