@@ -176,8 +176,12 @@ pub struct CompiledFunc {
     pub locals: u32,
     /// Constants the code reads; a call copies them to the slots after the locals.
     pub consts: Vec<u64>,
-    /// Slots the frame needs: locals plus the deepest operand stack.
+    /// Slots the frame needs: locals, constants and the deepest operand stack.
     pub frame_size: u32,
+    /// The code assembled for the interpreter's handlers.
+    pub(crate) ops: Vec<crate::exec::Op>,
+    /// `br_table` targets as offsets from their `br_table` op.
+    pub(crate) br_targets: Vec<u32>,
 }
 
 impl std::fmt::Display for CompiledFunc {

@@ -1045,6 +1045,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
         // A terminator at the very end: no jump target or fall-through can leave the code.
         f.code.push(Instr::Unreachable);
         f.offsets.push(self.offset);
+        crate::exec::assemble(f);
         self.compiled.push(std::mem::take(&mut self.func));
         Ok(())
     }

@@ -90,32 +90,53 @@ pub(crate) struct InstanceEntity {
     pub(crate) data: Vec<Arc<[u8]>>,
 }
 
-/// Owns all instances and the embedder's data `T`.
-pub struct Store<T> {
+/// Everything of a store but the host functions and the embedder's data: the part the
+/// interpreter's handlers work on, which does not depend on `T`.
+pub struct StoreInner {
     pub(crate) config: Config,
     pub(crate) funcs: Vec<FuncEntity>,
-    pub(crate) host_funcs: Vec<HostFn<T>>,
     pub(crate) memories: Vec<MemoryEntity>,
     pub(crate) tables: Vec<TableEntity>,
     pub(crate) globals: Vec<GlobalEntity>,
     pub(crate) instances: Vec<InstanceEntity>,
     /// The interpreter's value stack, kept between calls.
     pub(crate) stack: Vec<u64>,
+}
+
+/// Owns all instances and the embedder's data `T`.
+pub struct Store<T> {
+    pub(crate) inner: StoreInner,
+    pub(crate) host_funcs: Vec<HostFn<T>>,
     data: T,
+}
+
+impl<T> std::ops::Deref for Store<T> {
+    type Target = StoreInner;
+    fn deref(&self) -> &StoreInner {
+        &self.inner
+    }
+}
+
+impl<T> std::ops::DerefMut for Store<T> {
+    fn deref_mut(&mut self) -> &mut StoreInner {
+        &mut self.inner
+    }
 }
 
 impl<T> Store<T> {
     /// A store for modules of `engine`, holding `data`.
     pub fn new(engine: &Engine, data: T) -> Self {
         Store {
-            config: engine.config,
-            funcs: Vec::new(),
+            inner: StoreInner {
+                config: engine.config,
+                funcs: Vec::new(),
+                memories: Vec::new(),
+                tables: Vec::new(),
+                globals: Vec::new(),
+                instances: Vec::new(),
+                stack: Vec::new(),
+            },
             host_funcs: Vec::new(),
-            memories: Vec::new(),
-            tables: Vec::new(),
-            globals: Vec::new(),
-            instances: Vec::new(),
-            stack: Vec::new(),
             data,
         }
     }

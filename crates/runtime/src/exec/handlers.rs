@@ -1,0 +1,508 @@
+//! The handlers: one function per kind of op, all with the same signature.
+//!
+//! Every handler is `unsafe`: it relies on `ip` pointing at one of the running function's ops
+//! and `sp` at its frame, which the lowering and `enter` guarantee (see `exec/mod.rs`). Slot
+//! operands are below the frame's `frame_size`, every body ends with a terminator, and indices
+//! of functions, globals, tables and segments were checked by the validator.
+
+#![allow(non_snake_case)]
+
+use super::assemble::Op;
+use super::{enter, Exec, Flow, Frame};
+use crate::numeric::{for_each_numeric, SlotValue};
+use crate::store::{FuncKind, StoreInner, PAGE_SIZE};
+use crate::trap::Trap;
+use std::sync::Arc;
+
+/// Continues with op `ip`: a tail call in optimised builds, a return to the loop otherwise.
+macro_rules! next {
+    ($ip:expr, $sp:expr, $exec:expr, $store:expr) => {{
+        let ip: *const Op = $ip;
+        #[cfg(not(debug_assertions))]
+        {
+            return ((*ip).handler)(ip, $sp, $exec, $store);
+        }
+        #[cfg(debug_assertions)]
+        {
+            $exec.ip = ip;
+            $exec.sp = $sp;
+            return Flow::Continue;
+        }
+    }};
+}
+
+/// Stops with a trap.
+macro_rules! trap {
+    ($exec:expr, $trap:expr) => {{
+        $exec.trap = Some($trap);
+        return Flow::Trap;
+    }};
+}
+
+/// A slot of the current frame, as a place.
+macro_rules! slot {
+    ($sp:expr, $i:expr) => {
+        *$sp.add($i as usize)
+    };
+}
+
+/// The op `rel` ops away from `ip` (a jump offset stored in a `u32`).
+#[inline(always)]
+unsafe fn jump(ip: *const Op, rel: u32) -> *const Op {
+    ip.offset(rel as i32 as isize)
+}
+
+macro_rules! numeric_handlers {
+    ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+        $(numeric_handlers!(@$kind $name ($($in)*) $out ($($arg),*) $body);)*
+    };
+    (@un $name:ident ($t:ident) $out:ident ($x:ident) $body:expr) => {
+        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner) -> Flow {
+            let op = &*ip;
+            let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
+            let r: $out = $body;
+            slot!(sp, op.a) = r.into_slot();
+            next!(ip.add(1), sp, exec, store)
+        }
+    };
+    (@un_trap $name:ident ($t:ident) $out:ident ($x:ident) $body:expr) => {
+        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner) -> Flow {
+            let op = &*ip;
+            let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
+            let r: Result<$out, Trap> = $body;
+            match r {
+                Ok(r) => slot!(sp, op.a) = r.into_slot(),
+                Err(t) => trap!(exec, t),
+            }
+            next!(ip.add(1), sp, exec, store)
+        }
+    };
+    (@bin $name:ident ($t:ident $u:ident) $out:ident ($x:ident, $y:ident) $body:expr) => {
+        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner) -> Flow {
+            let op = &*ip;
+            let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
+            let $y = <$u as SlotValue>::from_slot(slot!(sp, op.c));
+            let r: $out = $body;
+            slot!(sp, op.a) = r.into_slot();
+            next!(ip.add(1), sp, exec, store)
+        }
+    };
+    (@bin_trap $name:ident ($t:ident $u:ident) $out:ident ($x:ident, $y:ident) $body:expr) => {
+        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner) -> Flow {
+            let op = &*ip;
+            let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
+            let $y = <$u as SlotValue>::from_slot(slot!(sp, op.c));
+            let r: Result<$out, Trap> = $body;
+            match r {
+                Ok(r) => slot!(sp, op.a) = r.into_slot(),
+                Err(t) => trap!(exec, t),
+            }
+            next!(ip.add(1), sp, exec, store)
+        }
+    };
+}
+
+for_each_numeric!(numeric_handlers);
+
+/// Declares handlers with the shared signature: `handler!(name(ip, sp, exec, store) { body })`.
+macro_rules! handler {
+    ($(fn $name:ident($ip:ident, $sp:ident, $exec:ident, $store:ident) $body:block)*) => {
+        $(
+            #[allow(unused_variables, unused_mut)]
+            pub(crate) unsafe fn $name(
+                $ip: *const Op,
+                $sp: *mut u64,
+                $exec: &mut Exec,
+                $store: &mut StoreInner,
+            ) -> Flow $body
+        )*
+    };
+}
+
+macro_rules! cmp_branches {
+    ($($name:ident $t:ty, |$x:ident, $y:ident| $cond:expr;)*) => {
+        $(handler! {
+            fn $name(ip, sp, exec, store) {
+                let op = &*ip;
+                let $x = slot!(sp, op.a) as $t;
+                let $y = slot!(sp, op.b) as $t;
+                let next = if $cond { jump(ip, op.c) } else { ip.add(1) };
+                next!(next, sp, exec, store)
+            }
+        })*
+    };
+}
+
+cmp_branches! {
+    br_i32_eq u32, |x, y| x == y;
+    br_i32_ne u32, |x, y| x != y;
+    br_i32_lt_s i32, |x, y| x < y;
+    br_i32_lt_u u32, |x, y| x < y;
+    br_i32_gt_s i32, |x, y| x > y;
+    br_i32_gt_u u32, |x, y| x > y;
+    br_i32_le_s i32, |x, y| x <= y;
+    br_i32_le_u u32, |x, y| x <= y;
+    br_i32_ge_s i32, |x, y| x >= y;
+    br_i32_ge_u u32, |x, y| x >= y;
+    br_i64_eq u64, |x, y| x == y;
+    br_i64_ne u64, |x, y| x != y;
+    br_i64_lt_s i64, |x, y| x < y;
+    br_i64_lt_u u64, |x, y| x < y;
+    br_i64_gt_s i64, |x, y| x > y;
+    br_i64_gt_u u64, |x, y| x > y;
+    br_i64_le_s i64, |x, y| x <= y;
+    br_i64_le_u u64, |x, y| x <= y;
+    br_i64_ge_s i64, |x, y| x >= y;
+    br_i64_ge_u u64, |x, y| x >= y;
+}
+
+/// Bounds-checks an access of `len` bytes at `addr + offset` in a memory of `size` bytes; the
+/// start index when in bounds.
+#[inline(always)]
+fn effective(addr: u64, offset: u32, len: usize, size: usize) -> Option<usize> {
+    let start = (addr as u32 as u64) + u64::from(offset);
+    match start.checked_add(len as u64) {
+        Some(end) if end <= size as u64 => Some(start as usize),
+        _ => None,
+    }
+}
+
+macro_rules! loads {
+    ($($name:ident $n:literal |$b:ident| $conv:expr;)*) => {
+        $(handler! {
+            fn $name(ip, sp, exec, store) {
+                let op = &*ip;
+                let mem = &store.memories[exec.memory].data;
+                let Some(at) = effective(slot!(sp, op.b), op.c, $n, mem.len()) else {
+                    trap!(exec, Trap::MemoryOutOfBounds)
+                };
+                // SAFETY: `effective` checked `at + $n <= mem.len()`.
+                let $b: [u8; $n] = *(mem.as_ptr().add(at) as *const [u8; $n]);
+                slot!(sp, op.a) = $conv;
+                next!(ip.add(1), sp, exec, store)
+            }
+        })*
+    };
+}
+
+loads! {
+    load_u8 1 |b| u64::from(b[0]);
+    load_u16 2 |b| u64::from(u16::from_le_bytes(b));
+    load_u32 4 |b| u64::from(u32::from_le_bytes(b));
+    load_u64 8 |b| u64::from_le_bytes(b);
+    load_i32_8s 1 |b| u64::from(i32::from(b[0] as i8) as u32);
+    load_i32_16s 2 |b| u64::from(i32::from(i16::from_le_bytes(b)) as u32);
+    load_i64_8s 1 |b| i64::from(b[0] as i8) as u64;
+    load_i64_16s 2 |b| i64::from(i16::from_le_bytes(b)) as u64;
+    load_i64_32s 4 |b| i64::from(i32::from_le_bytes(b)) as u64;
+}
+
+macro_rules! stores {
+    ($($name:ident $n:literal;)*) => {
+        $(handler! {
+            fn $name(ip, sp, exec, store) {
+                let op = &*ip;
+                let value = slot!(sp, op.b).to_le_bytes();
+                let mem = &mut store.memories[exec.memory].data;
+                let Some(at) = effective(slot!(sp, op.a), op.c, $n, mem.len()) else {
+                    trap!(exec, Trap::MemoryOutOfBounds)
+                };
+                // SAFETY: `effective` checked `at + $n <= mem.len()`.
+                std::ptr::copy_nonoverlapping(value.as_ptr(), mem.as_mut_ptr().add(at), $n);
+                next!(ip.add(1), sp, exec, store)
+            }
+        })*
+    };
+}
+
+stores! {
+    store_8 1;
+    store_16 2;
+    store_32 4;
+    store_64 8;
+}
+
+/// Calls store function `addr` with its frame starting `base` slots into the current frame.
+#[inline(always)]
+unsafe fn call_addr(
+    ip: *const Op,
+    sp: *mut u64,
+    exec: &mut Exec,
+    store: &mut StoreInner,
+    addr: u32,
+    base: u32,
+) -> Flow {
+    let base = exec.fp + base as usize;
+    match &store.funcs[addr as usize].kind {
+        FuncKind::Wasm { instance, code } => {
+            if exec.frames.len() + 1 >= exec.max_depth {
+                trap!(exec, Trap::CallStackExhausted)
+            }
+            let callee = Arc::as_ptr(code);
+            let instance = *instance;
+            // SAFETY: the store keeps the callee's code alive for the whole call.
+            if let Err(t) = enter(&mut exec.stack, &*callee, base, exec.max_slots) {
+                trap!(exec, t)
+            }
+            exec.frames.push(Frame {
+                func: exec.func,
+                ip: ip.add(1),
+                fp: exec.fp,
+                instance: exec.instance,
+            });
+            exec.func = callee;
+            exec.fp = base;
+            exec.set_instance(store, instance);
+            let sp = exec.frame(base);
+            let callee = &*callee;
+            next!(callee.ops.as_ptr(), sp, exec, store)
+        }
+        FuncKind::Host(h) => {
+            exec.host = (addr, *h, base);
+            exec.ip = ip.add(1);
+            exec.sp = sp;
+            Flow::Host
+        }
+    }
+}
+
+handler! {
+    fn copy(ip, sp, exec, store) {
+        let op = &*ip;
+        slot!(sp, op.a) = slot!(sp, op.b);
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn select(ip, sp, exec, store) {
+        let op = &*ip;
+        slot!(sp, op.a) = if slot!(sp, op.b) as u32 != 0 { slot!(sp, op.c) } else { slot!(sp, op.d) };
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn br(ip, sp, exec, store) {
+        next!(jump(ip, (*ip).a), sp, exec, store)
+    }
+
+    fn br_if_nz(ip, sp, exec, store) {
+        let op = &*ip;
+        let next = if slot!(sp, op.a) as u32 != 0 { jump(ip, op.b) } else { ip.add(1) };
+        next!(next, sp, exec, store)
+    }
+
+    fn br_if_z(ip, sp, exec, store) {
+        let op = &*ip;
+        let next = if slot!(sp, op.a) as u32 == 0 { jump(ip, op.b) } else { ip.add(1) };
+        next!(next, sp, exec, store)
+    }
+
+    fn br_table(ip, sp, exec, store) {
+        let op = &*ip;
+        let i = (slot!(sp, op.a) as u32).min(op.c - 1);
+        let func = &*exec.func;
+        let rel = func.br_targets[(op.b + i) as usize];
+        next!(jump(ip, rel), sp, exec, store)
+    }
+
+    fn ret(ip, sp, exec, store) {
+        match exec.frames.pop() {
+            None => Flow::Done,
+            Some(frame) => {
+                exec.func = frame.func;
+                exec.fp = frame.fp;
+                exec.set_instance(store, frame.instance);
+                let sp = exec.frame(frame.fp);
+                next!(frame.ip, sp, exec, store)
+            }
+        }
+    }
+
+    fn unreachable(ip, sp, exec, store) {
+        trap!(exec, Trap::Unreachable)
+    }
+
+    fn call(ip, sp, exec, store) {
+        let op = &*ip;
+        let addr = store.instances[exec.instance as usize].funcs[op.a as usize];
+        call_addr(ip, sp, exec, store, addr, op.b)
+    }
+
+    fn call_indirect(ip, sp, exec, store) {
+        let op = &*ip;
+        let inst = &store.instances[exec.instance as usize];
+        let table = &store.tables[inst.tables[op.b as usize] as usize];
+        let i = slot!(sp, op.c) as u32 as usize;
+        let Some(&r) = table.elements.get(i) else {
+            trap!(exec, Trap::UninitializedElement)
+        };
+        let Some(addr) = r.checked_sub(1) else {
+            trap!(exec, Trap::UninitializedElement)
+        };
+        if store.funcs[addr as usize].ty != inst.module.types[op.a as usize] {
+            trap!(exec, Trap::IndirectCallTypeMismatch)
+        }
+        call_addr(ip, sp, exec, store, addr as u32, op.d)
+    }
+
+    fn global_get(ip, sp, exec, store) {
+        let op = &*ip;
+        let g = store.instances[exec.instance as usize].globals[op.b as usize];
+        slot!(sp, op.a) = store.globals[g as usize].value;
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn global_set(ip, sp, exec, store) {
+        let op = &*ip;
+        let g = store.instances[exec.instance as usize].globals[op.b as usize];
+        store.globals[g as usize].value = slot!(sp, op.a);
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn memory_size(ip, sp, exec, store) {
+        let op = &*ip;
+        slot!(sp, op.a) = (store.memories[exec.memory].data.len() / PAGE_SIZE) as u64;
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn memory_grow(ip, sp, exec, store) {
+        let op = &*ip;
+        let delta = slot!(sp, op.b) as u32;
+        let old = store.memories[exec.memory].grow(delta);
+        slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn memory_fill(ip, sp, exec, store) {
+        let op = &*ip;
+        let (d, val, n) = (slot!(sp, op.a), slot!(sp, op.b) as u8, slot!(sp, op.c) as u32 as usize);
+        let mem = &mut store.memories[exec.memory].data;
+        let Some(at) = effective(d, 0, n, mem.len()) else {
+            trap!(exec, Trap::MemoryOutOfBounds)
+        };
+        mem[at..at + n].fill(val);
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn memory_copy(ip, sp, exec, store) {
+        let op = &*ip;
+        let (d, s, n) = (slot!(sp, op.a), slot!(sp, op.b), slot!(sp, op.c) as u32 as usize);
+        let mem = &mut store.memories[exec.memory].data;
+        let (Some(dst), Some(src)) = (effective(d, 0, n, mem.len()), effective(s, 0, n, mem.len())) else {
+            trap!(exec, Trap::MemoryOutOfBounds)
+        };
+        mem.copy_within(src..src + n, dst);
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn memory_init(ip, sp, exec, store) {
+        let op = &*ip;
+        let (d, s, n) = (slot!(sp, op.b) as u32, slot!(sp, op.c) as u32, slot!(sp, op.d) as u32);
+        if let Err(t) = super::memory_init(store, exec.instance, op.a, d, s, n) {
+            trap!(exec, t)
+        }
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn data_drop(ip, sp, exec, store) {
+        let op = &*ip;
+        store.instances[exec.instance as usize].data[op.a as usize] = Arc::from(&[][..]);
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn table_get(ip, sp, exec, store) {
+        let op = &*ip;
+        let t = store.instances[exec.instance as usize].tables[op.b as usize];
+        let i = slot!(sp, op.c) as u32 as usize;
+        let Some(&v) = store.tables[t as usize].elements.get(i) else {
+            trap!(exec, Trap::TableOutOfBounds)
+        };
+        slot!(sp, op.a) = v;
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn table_set(ip, sp, exec, store) {
+        let op = &*ip;
+        let t = store.instances[exec.instance as usize].tables[op.a as usize];
+        let i = slot!(sp, op.b) as u32 as usize;
+        let v = slot!(sp, op.c);
+        let Some(e) = store.tables[t as usize].elements.get_mut(i) else {
+            trap!(exec, Trap::TableOutOfBounds)
+        };
+        *e = v;
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn table_size(ip, sp, exec, store) {
+        let op = &*ip;
+        let t = store.instances[exec.instance as usize].tables[op.b as usize];
+        slot!(sp, op.a) = store.tables[t as usize].elements.len() as u64;
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn table_grow(ip, sp, exec, store) {
+        let op = &*ip;
+        let t = store.instances[exec.instance as usize].tables[op.b as usize];
+        let (init, delta) = (slot!(sp, op.c), slot!(sp, op.d) as u32);
+        let old = store.tables[t as usize].grow(delta, init);
+        slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn table_fill(ip, sp, exec, store) {
+        let op = &*ip;
+        let t = store.instances[exec.instance as usize].tables[op.a as usize];
+        let (d, val, n) = (slot!(sp, op.b) as u32 as usize, slot!(sp, op.c), slot!(sp, op.d) as u32 as usize);
+        let elements = &mut store.tables[t as usize].elements;
+        if d.checked_add(n).is_none_or(|end| end > elements.len()) {
+            trap!(exec, Trap::TableOutOfBounds)
+        }
+        elements[d..d + n].fill(val);
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn table_copy(ip, sp, exec, store) {
+        let op = &*ip;
+        let n = slot!(sp, (*ip.add(1)).a) as u32 as usize;
+        let inst = &store.instances[exec.instance as usize];
+        let (dt, st) = (inst.tables[op.a as usize] as usize, inst.tables[op.b as usize] as usize);
+        let (d, s) = (slot!(sp, op.c) as u32 as usize, slot!(sp, op.d) as u32 as usize);
+        let (src_len, dst_len) = (store.tables[st].elements.len(), store.tables[dt].elements.len());
+        if s.checked_add(n).is_none_or(|e| e > src_len) || d.checked_add(n).is_none_or(|e| e > dst_len) {
+            trap!(exec, Trap::TableOutOfBounds)
+        }
+        if dt == st {
+            store.tables[dt].elements.copy_within(s..s + n, d);
+        } else {
+            let items = store.tables[st].elements[s..s + n].to_vec();
+            store.tables[dt].elements[d..d + n].copy_from_slice(&items);
+        }
+        next!(ip.add(2), sp, exec, store)
+    }
+
+    fn table_init(ip, sp, exec, store) {
+        let op = &*ip;
+        let n = slot!(sp, (*ip.add(1)).a) as u32;
+        let (d, s) = (slot!(sp, op.c) as u32, slot!(sp, op.d) as u32);
+        if let Err(t) = super::table_init(store, exec.instance, op.a, op.b, d, s, n) {
+            trap!(exec, t)
+        }
+        next!(ip.add(2), sp, exec, store)
+    }
+
+    fn elem_drop(ip, sp, exec, store) {
+        let op = &*ip;
+        store.instances[exec.instance as usize].elements[op.a as usize].1 = Vec::new();
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn ref_is_null(ip, sp, exec, store) {
+        let op = &*ip;
+        slot!(sp, op.a) = u64::from(slot!(sp, op.b) == 0);
+        next!(ip.add(1), sp, exec, store)
+    }
+
+    fn ref_func(ip, sp, exec, store) {
+        let op = &*ip;
+        slot!(sp, op.a) = u64::from(store.instances[exec.instance as usize].funcs[op.b as usize]) + 1;
+        next!(ip.add(1), sp, exec, store)
+    }
+}

@@ -1,0 +1,306 @@
+//! The interpreter: runs a function's assembled ops on a value stack of 64-bit slots, with its
+//! own call stack (Wasm calls never recurse on the host stack).
+//!
+//! **Threaded dispatch.** Every op carries its handler; a handler does its work and calls the
+//! next op's handler itself, with the hot state (op pointer, frame pointer) in arguments so that
+//! it stays in registers. Optimised builds rely on LLVM turning those calls into jumps (sibling
+//! calls: every handler has the same signature and ends in the call); `tests/threaded.rs` runs a
+//! long loop on a thread with a small stack, so a handler that stops tail-calling fails CI. Builds
+//! with debug assertions use the portable loop instead: handlers return to a driver loop.
+//!
+//! Handlers never see the store's type parameter: a call to a host function returns to the
+//! driver (`run`), which calls it with the whole store and resumes.
+
+mod assemble;
+mod handlers;
+
+pub(crate) use assemble::{assemble, Op};
+
+use crate::ir::CompiledFunc;
+use crate::store::{Caller, FuncKind, Store, StoreInner};
+use crate::trap::Trap;
+use crate::value::Val;
+use std::sync::Arc;
+
+/// How a handler left the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flow {
+    /// The outermost function returned.
+    Done,
+    /// Execution trapped; the trap is in `Exec::trap`.
+    Trap,
+    /// A host function is to be called (`Exec::host`), then execution resumes at `Exec::ip`.
+    Host,
+    /// Portable loop only: continue at `Exec::ip`, `Exec::sp`.
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
+    Continue,
+}
+
+/// A suspended caller.
+pub(crate) struct Frame {
+    /// Kept alive by the store's function entities, which outlive the call.
+    func: *const CompiledFunc,
+    /// Where to continue in the caller.
+    ip: *const Op,
+    fp: usize,
+    instance: u32,
+}
+
+/// The interpreter's state besides the op and frame pointers.
+pub(crate) struct Exec {
+    pub(crate) stack: Vec<u64>,
+    pub(crate) frames: Vec<Frame>,
+    /// The running function.
+    pub(crate) func: *const CompiledFunc,
+    /// Absolute slot index of the current frame.
+    pub(crate) fp: usize,
+    pub(crate) instance: u32,
+    /// Store index of the current instance's memory 0, or `usize::MAX`.
+    pub(crate) memory: usize,
+    pub(crate) max_depth: usize,
+    pub(crate) max_slots: usize,
+    pub(crate) trap: Option<Trap>,
+    /// A pending host call: store function, host function, absolute slot of its arguments.
+    pub(crate) host: (u32, u32, usize),
+    /// Where to resume (after a host call, or in the portable loop).
+    pub(crate) ip: *const Op,
+    pub(crate) sp: *mut u64,
+}
+
+impl Exec {
+    /// Switches to `instance`, refreshing the cached memory index.
+    #[inline(always)]
+    pub(crate) fn set_instance(&mut self, store: &StoreInner, instance: u32) {
+        if instance != self.instance {
+            self.instance = instance;
+            self.memory = memory_of(store, instance);
+        }
+    }
+
+    /// The frame pointer of absolute slot `fp`.
+    #[inline(always)]
+    pub(crate) fn frame(&mut self, fp: usize) -> *mut u64 {
+        // SAFETY: `enter` made the stack at least `fp + frame_size` long.
+        unsafe { self.stack.as_mut_ptr().add(fp) }
+    }
+}
+
+fn memory_of(store: &StoreInner, instance: u32) -> usize {
+    store.instances[instance as usize]
+        .memories
+        .first()
+        .map_or(usize::MAX, |&m| m as usize)
+}
+
+/// Calls store function `func` with `args`, writing `results`.
+pub(crate) fn call<T>(
+    store: &mut Store<T>,
+    func: u32,
+    args: &[Val],
+    results: &mut [Val],
+) -> Result<(), Trap> {
+    let entity = &store.funcs[func as usize];
+    let result_types = entity.ty.results.clone();
+    let (code, instance) = match &entity.kind {
+        FuncKind::Host(h) => {
+            let f = store.host_funcs[*h as usize].clone();
+            return f(
+                Caller {
+                    store,
+                    instance: None,
+                },
+                args,
+                results,
+            );
+        }
+        FuncKind::Wasm { instance, code } => (Arc::as_ptr(code), *instance),
+    };
+    // A host function called from Wasm may call back into Wasm: each activation takes the stack
+    // the store holds (or a new one when it is in use) and gives it back.
+    let mut stack = std::mem::take(&mut store.stack);
+    stack.clear();
+    stack.resize(args.len().max(results.len()), 0);
+    for (slot, a) in stack.iter_mut().zip(args) {
+        *slot = a.to_slot();
+    }
+    let mut exec = Exec {
+        stack,
+        frames: Vec::new(),
+        func: code,
+        fp: 0,
+        instance,
+        memory: memory_of(store, instance),
+        max_depth: store.config.max_call_depth as usize,
+        max_slots: store.config.max_stack_slots as usize,
+        trap: None,
+        host: (0, 0, 0),
+        ip: std::ptr::null(),
+        sp: std::ptr::null_mut(),
+    };
+    let outcome = run(store, &mut exec);
+    if outcome.is_ok() {
+        for (i, (r, &t)) in results.iter_mut().zip(result_types.iter()).enumerate() {
+            *r = Val::from_slot(t, exec.stack[i]);
+        }
+    }
+    store.stack = exec.stack;
+    outcome
+}
+
+/// Runs `exec.func` with its arguments in the first slots of the stack.
+fn run<T>(store: &mut Store<T>, exec: &mut Exec) -> Result<(), Trap> {
+    // SAFETY: `exec.func` points into an `Arc` held by `store.funcs`, which no one removes while
+    // the store is borrowed for this call; the same holds for every function entered later.
+    let code = unsafe { &*exec.func };
+    enter(&mut exec.stack, code, 0, exec.max_slots)?;
+    exec.ip = code.ops.as_ptr();
+    exec.sp = exec.frame(0);
+    loop {
+        match resume(&mut store.inner, exec) {
+            Flow::Done => return Ok(()),
+            Flow::Trap => {
+                return Err(exec.trap.take().unwrap_or(Trap::Unreachable));
+            }
+            Flow::Host => {
+                let (addr, h, base) = exec.host;
+                call_host(store, &mut exec.stack, addr, h, base, exec.instance)?;
+                // The host may have grown a memory or the stack: re-derive the frame pointer.
+                exec.sp = exec.frame(exec.fp);
+            }
+            Flow::Continue => unreachable!("resume only returns at the end, a trap or a host call"),
+        }
+    }
+}
+
+/// Runs from `exec.ip` until the outermost function returns, a trap, or a host call.
+#[cfg(not(debug_assertions))]
+fn resume(store: &mut StoreInner, exec: &mut Exec) -> Flow {
+    let (ip, sp) = (exec.ip, exec.sp);
+    // SAFETY: `ip` points at an op of the running function and `sp` at its frame (see `run`).
+    unsafe { ((*ip).handler)(ip, sp, exec, store) }
+}
+
+/// The portable loop: each handler returns to here with the next op.
+#[cfg(debug_assertions)]
+fn resume(store: &mut StoreInner, exec: &mut Exec) -> Flow {
+    loop {
+        let (ip, sp) = (exec.ip, exec.sp);
+        // SAFETY: as in the threaded `resume`.
+        match unsafe { ((*ip).handler)(ip, sp, exec, store) } {
+            Flow::Continue => {}
+            other => return other,
+        }
+    }
+}
+
+/// Sets up the frame of `code` at absolute slot `fp`: room for its slots, locals zeroed,
+/// constants in place.
+#[inline(always)]
+pub(crate) fn enter(
+    stack: &mut Vec<u64>,
+    code: &CompiledFunc,
+    fp: usize,
+    max_slots: usize,
+) -> Result<(), Trap> {
+    let end = fp + code.frame_size as usize;
+    if end > max_slots {
+        return Err(Trap::CallStackExhausted);
+    }
+    if stack.len() < end {
+        grow_stack(stack, end, max_slots);
+    }
+    // Frames are small: plain loops beat calls to memset and memcpy here.
+    let locals = fp + code.locals as usize;
+    for slot in &mut stack[fp + code.params as usize..locals] {
+        *slot = 0;
+    }
+    for (slot, &c) in stack[locals..].iter_mut().zip(code.consts.iter()) {
+        *slot = c;
+    }
+    Ok(())
+}
+
+/// Grows the value stack to at least `end` slots, with room to spare so that growth is rare.
+#[cold]
+fn grow_stack(stack: &mut Vec<u64>, end: usize, max_slots: usize) {
+    let len = (stack.len() * 2).clamp(1024, max_slots.max(end));
+    stack.resize(len.max(end), 0);
+}
+
+/// Calls host function `h` (store function `addr`) with arguments at `stack[base..]`.
+fn call_host<T>(
+    store: &mut Store<T>,
+    stack: &mut Vec<u64>,
+    addr: u32,
+    h: u32,
+    base: usize,
+    instance: u32,
+) -> Result<(), Trap> {
+    let ty = store.funcs[addr as usize].ty.clone();
+    let args: Vec<Val> = ty
+        .params
+        .iter()
+        .enumerate()
+        .map(|(i, &t)| Val::from_slot(t, stack.get(base + i).copied().unwrap_or(0)))
+        .collect();
+    let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
+    let f = store.host_funcs[h as usize].clone();
+    f(
+        Caller {
+            store,
+            instance: Some(instance),
+        },
+        &args,
+        &mut results,
+    )?;
+    if stack.len() < base + results.len() {
+        stack.resize(base + results.len(), 0);
+    }
+    for (i, r) in results.iter().enumerate() {
+        stack[base + i] = r.to_slot();
+    }
+    Ok(())
+}
+
+/// `memory.init`: copies `n` bytes of data segment `data` from `s` to memory address `d`.
+pub(crate) fn memory_init(
+    store: &mut StoreInner,
+    instance: u32,
+    data: u32,
+    d: u32,
+    s: u32,
+    n: u32,
+) -> Result<(), Trap> {
+    let inst = &store.instances[instance as usize];
+    let bytes = inst.data[data as usize].clone();
+    let memory = inst.memories[0] as usize;
+    let mem = &mut store.memories[memory].data;
+    let (d, s, n) = (d as usize, s as usize, n as usize);
+    if s + n > bytes.len() || d + n > mem.len() {
+        return Err(Trap::MemoryOutOfBounds);
+    }
+    mem[d..d + n].copy_from_slice(&bytes[s..s + n]);
+    Ok(())
+}
+
+/// `table.init`: copies `n` elements of segment `elem` from `s` to table `table` at `d`.
+pub(crate) fn table_init(
+    store: &mut StoreInner,
+    instance: u32,
+    table: u32,
+    elem: u32,
+    d: u32,
+    s: u32,
+    n: u32,
+) -> Result<(), Trap> {
+    let inst = &store.instances[instance as usize];
+    let t = inst.tables[table as usize] as usize;
+    let (d, s, n) = (d as usize, s as usize, n as usize);
+    let items_len = inst.elements[elem as usize].1.len();
+    if s + n > items_len || d + n > store.tables[t].elements.len() {
+        return Err(Trap::TableOutOfBounds);
+    }
+    let items = store.instances[instance as usize].elements[elem as usize].1[s..s + n].to_vec();
+    store.tables[t].elements[d..d + n].copy_from_slice(&items);
+    Ok(())
+}
