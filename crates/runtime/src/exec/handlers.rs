@@ -24,6 +24,7 @@ macro_rules! next {
         }
         #[cfg(debug_assertions)]
         {
+            let _ = $store;
             $exec.ip = ip;
             $exec.sp = $sp;
             return Flow::Continue;
