@@ -35,9 +35,18 @@ macro_rules! next {
 /// Stops with a trap.
 macro_rules! trap {
     ($exec:expr, $trap:expr) => {{
-        $exec.trap = Some($trap);
-        return Flow::Trap;
+        return set_trap($exec, move || $trap);
     }};
+}
+
+/// Records the trap `make` gives. Out of line, and given a constructor rather than the trap
+/// itself, so that handlers' fast paths carry neither drop code nor a trap value (either would
+/// give each of them a stack frame to set up).
+#[cold]
+#[inline(never)]
+fn set_trap(exec: &mut Exec, make: impl FnOnce() -> Trap) -> Flow {
+    exec.trap = Some(make());
+    Flow::Trap
 }
 
 /// A slot of the current frame, as a place.
@@ -173,12 +182,12 @@ macro_rules! loads {
         $(handler! {
             fn $name(ip, sp, exec, store) {
                 let op = &*ip;
-                let mem = &store.memories[exec.memory].data;
-                let Some(at) = effective(slot!(sp, op.b), op.c, $n, mem.len()) else {
+                let Some(at) = effective(slot!(sp, op.b), op.c, $n, exec.mem_len) else {
                     trap!(exec, Trap::MemoryOutOfBounds)
                 };
-                // SAFETY: `effective` checked `at + $n <= mem.len()`.
-                let $b: [u8; $n] = *(mem.as_ptr().add(at) as *const [u8; $n]);
+                // SAFETY: `effective` checked `at + $n <= mem_len`, the length of the memory at
+                // `mem_base` (kept current by `Exec::refresh_memory`).
+                let $b: [u8; $n] = std::ptr::read_unaligned(exec.mem_base.add(at) as *const [u8; $n]);
                 slot!(sp, op.a) = $conv;
                 next!(ip.add(1), sp, exec, store)
             }
@@ -204,12 +213,11 @@ macro_rules! stores {
             fn $name(ip, sp, exec, store) {
                 let op = &*ip;
                 let value = slot!(sp, op.b).to_le_bytes();
-                let mem = &mut store.memories[exec.memory].data;
-                let Some(at) = effective(slot!(sp, op.a), op.c, $n, mem.len()) else {
+                let Some(at) = effective(slot!(sp, op.a), op.c, $n, exec.mem_len) else {
                     trap!(exec, Trap::MemoryOutOfBounds)
                 };
-                // SAFETY: `effective` checked `at + $n <= mem.len()`.
-                std::ptr::copy_nonoverlapping(value.as_ptr(), mem.as_mut_ptr().add(at), $n);
+                // SAFETY: as for loads.
+                std::ptr::copy_nonoverlapping(value.as_ptr(), exec.mem_base.add(at), $n);
                 next!(ip.add(1), sp, exec, store)
             }
         })*
@@ -368,6 +376,7 @@ handler! {
         let op = &*ip;
         let delta = slot!(sp, op.b) as u32;
         let old = store.memories[exec.memory].grow(delta);
+        exec.refresh_memory(store);
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
         next!(ip.add(1), sp, exec, store)
     }

@@ -57,6 +57,10 @@ pub(crate) struct Exec {
     pub(crate) instance: u32,
     /// Store index of the current instance's memory 0, or `usize::MAX`.
     pub(crate) memory: usize,
+    /// Base address and length of that memory, refreshed whenever it may have moved: on a
+    /// change of instance, after `memory.grow` and after host calls.
+    pub(crate) mem_base: *mut u8,
+    pub(crate) mem_len: usize,
     pub(crate) max_depth: usize,
     pub(crate) max_slots: usize,
     pub(crate) trap: Option<Trap>,
@@ -70,10 +74,25 @@ pub(crate) struct Exec {
 impl Exec {
     /// Switches to `instance`, refreshing the cached memory index.
     #[inline(always)]
-    pub(crate) fn set_instance(&mut self, store: &StoreInner, instance: u32) {
+    pub(crate) fn set_instance(&mut self, store: &mut StoreInner, instance: u32) {
         if instance != self.instance {
             self.instance = instance;
             self.memory = memory_of(store, instance);
+            self.refresh_memory(store);
+        }
+    }
+
+    /// Reloads the cached base and length of the current memory.
+    pub(crate) fn refresh_memory(&mut self, store: &mut StoreInner) {
+        match store.memories.get_mut(self.memory) {
+            Some(m) => {
+                self.mem_base = m.data.as_mut_ptr();
+                self.mem_len = m.data.len();
+            }
+            None => {
+                self.mem_base = std::ptr::null_mut();
+                self.mem_len = 0;
+            }
         }
     }
 
@@ -130,6 +149,8 @@ pub(crate) fn call<T>(
         fp: 0,
         instance,
         memory: memory_of(store, instance),
+        mem_base: std::ptr::null_mut(),
+        mem_len: 0,
         max_depth: store.config.max_call_depth as usize,
         max_slots: store.config.max_stack_slots as usize,
         trap: None,
@@ -153,6 +174,7 @@ fn run<T>(store: &mut Store<T>, exec: &mut Exec) -> Result<(), Trap> {
     // the store is borrowed for this call; the same holds for every function entered later.
     let code = unsafe { &*exec.func };
     enter(&mut exec.stack, code, 0, exec.max_slots)?;
+    exec.refresh_memory(&mut store.inner);
     exec.ip = code.ops.as_ptr();
     exec.sp = exec.frame(0);
     loop {
@@ -164,8 +186,9 @@ fn run<T>(store: &mut Store<T>, exec: &mut Exec) -> Result<(), Trap> {
             Flow::Host => {
                 let (addr, h, base) = exec.host;
                 call_host(store, &mut exec.stack, addr, h, base, exec.instance)?;
-                // The host may have grown a memory or the stack: re-derive the frame pointer.
+                // The host may have grown a memory or the stack: re-derive what points into them.
                 exec.sp = exec.frame(exec.fp);
+                exec.refresh_memory(&mut store.inner);
             }
             Flow::Continue => unreachable!("resume only returns at the end, a trap or a host call"),
         }
