@@ -3,11 +3,8 @@
 
 use ssvm_runtime::{Engine, Error, Linker, Module, Store, Trap};
 
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
-    module.encode().expect("encodes")
-}
+mod common;
+use common::wat;
 
 const RECURSIVE: &str = r#"
 (module

@@ -4,11 +4,8 @@
 
 use ssvm_runtime::{Engine, Linker, Module, Store};
 
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
-    module.encode().expect("encodes")
-}
+mod common;
+use common::wat;
 
 /// Loops `n` times through arithmetic, memory, globals, locals, select, calls and branches.
 const LOOP: &str = r#"
