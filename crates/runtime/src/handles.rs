@@ -222,6 +222,11 @@ tuples!(A B C D);
 impl Global {
     /// A new global.
     pub fn new<T>(store: &mut Store<T>, ty: GlobalType, value: Val) -> Result<Global, Error> {
+        if ty.content == ValType::V128 {
+            return Err(Error::Unsupported(
+                "v128 globals are not supported by the interpreter yet".into(),
+            ));
+        }
         if value.ty() != ty.content {
             return Err(Error::Type(format!(
                 "a {} value for a global of type {}",
