@@ -1,7 +1,7 @@
 //! The engine: configuration shared by the stores and modules that use it.
 
 /// Limits and settings of execution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
     /// Most nested Wasm calls before the trap "call stack exhausted".
     pub max_call_depth: u32,
@@ -11,6 +11,9 @@ pub struct Config {
     pub max_memory_pages: u32,
     /// Most elements a table may grow to.
     pub max_table_elements: u32,
+    /// With a cost table, modules are compiled metered: every instruction executed is charged
+    /// its price (metering.md). Without one, code carries no metering at all.
+    pub cost_table: Option<std::sync::Arc<crate::cost::CostTable>>,
 }
 
 impl Default for Config {
@@ -20,6 +23,7 @@ impl Default for Config {
             max_stack_slots: 16 << 20,
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,
+            cost_table: None,
         }
     }
 }

@@ -13,6 +13,9 @@ pub enum Error {
     Link(String),
     /// Execution trapped.
     Trap(Trap),
+    /// Metered execution ran out of gas, having used `used` (exactly: everything before the
+    /// instruction it could not pay). The call can be resumed with `Store::resume`.
+    OutOfGas { used: u64 },
     /// A call was made with arguments or results that do not match the function's type.
     Type(String),
     /// The module uses something this runtime cannot execute yet.
@@ -25,6 +28,7 @@ impl fmt::Display for Error {
             Error::Validation(e) => write!(f, "{e}"),
             Error::Link(m) => write!(f, "link error: {m}"),
             Error::Trap(t) => write!(f, "trap: {t}"),
+            Error::OutOfGas { used } => write!(f, "out of gas after using {used}"),
             Error::Type(m) => write!(f, "type error: {m}"),
             Error::Unsupported(m) => write!(f, "unsupported: {m}"),
         }
@@ -42,6 +46,18 @@ impl From<ssvm_validate::Error> for Error {
 impl From<ssvm_binary::DecodeError> for Error {
     fn from(e: ssvm_binary::DecodeError) -> Error {
         Error::Validation(e.into())
+    }
+}
+
+impl Error {
+    /// The error for a call that stopped.
+    pub(crate) fn from_stop<T>(stop: crate::exec::Stop, store: &crate::Store<T>) -> Error {
+        match stop {
+            crate::exec::Stop::Trap(t) => Error::Trap(t),
+            crate::exec::Stop::OutOfGas => Error::OutOfGas {
+                used: store.gas_used(),
+            },
+        }
     }
 }
 

@@ -46,6 +46,7 @@ impl Func {
         store.funcs.push(FuncEntity {
             ty,
             kind: FuncKind::Host(host),
+            host_price: 0,
         });
         Func(store.funcs.len() as u32 - 1)
     }
@@ -76,7 +77,7 @@ impl Func {
                 results.len()
             )));
         }
-        exec::call(store, self.0, args, results).map_err(Error::Trap)
+        exec::call(store, self.0, args, results).map_err(|stop| Error::from_stop(stop, store))
     }
 
     /// A typed view of the function, checked against its type.

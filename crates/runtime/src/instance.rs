@@ -151,9 +151,15 @@ impl<T> Linker<T> {
             Definition::HostFunc(ty, f) => {
                 let host = store.host_funcs.len() as u32;
                 store.host_funcs.push(f.clone());
+                let host_price = store
+                    .config
+                    .cost_table
+                    .as_ref()
+                    .map_or(0, |t| t.host(module, name));
                 store.funcs.push(FuncEntity {
                     ty: ty.clone(),
                     kind: FuncKind::Host(host),
+                    host_price,
                 });
                 Some(Extern::Func(Func(store.funcs.len() as u32 - 1)))
             }
@@ -278,6 +284,7 @@ fn instantiate<T>(
                 instance: index,
                 code: code.clone(),
             },
+            host_price: 0,
         });
         inst.funcs.push(store.funcs.len() as u32 - 1);
     }
@@ -314,7 +321,7 @@ fn instantiate<T>(
                 let inst = &store.instances[index as usize];
                 let d = eval(store, inst, *offset) as u32;
                 let n = e.items.len() as u32;
-                exec::table_init(store, index, *table, i as u32, d, 0, n)?;
+                exec::table_init(&mut store.inner, index, *table, i as u32, d, 0, n)?;
                 store.instances[index as usize].elements[i].1.clear();
             }
             SegmentPlace::Declarative => store.instances[index as usize].elements[i].1.clear(),
@@ -325,13 +332,13 @@ fn instantiate<T>(
         if let SegmentPlace::Active { offset, .. } = &d.place {
             let inst = &store.instances[index as usize];
             let at = eval(store, inst, *offset) as u32;
-            exec::memory_init(store, index, i as u32, at, 0, d.bytes.len() as u32)?;
+            exec::memory_init(&mut store.inner, index, i as u32, at, 0, d.bytes.len() as u32)?;
             store.instances[index as usize].data[i] = Arc::from(&[][..]);
         }
     }
     if let Some(start) = m.start {
         let f = store.instances[index as usize].funcs[start as usize];
-        exec::call(store, f, &[], &mut []).map_err(Error::Trap)?;
+        exec::call(store, f, &[], &mut []).map_err(|stop| Error::from_stop(stop, store))?;
     }
     Ok(instance)
 }

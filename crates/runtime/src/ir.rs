@@ -37,6 +37,8 @@ macro_rules! define_instrs {
             BrTable { index: Slot, start: u32, len: u32 },
             /// Returns; the results are already in slots `0..n`.
             Return,
+            /// Charges metering block `block` of the function (metered code only).
+            Charge { block: u32 },
             Unreachable,
             /// Calls function `func` of the instance; its frame starts at slot `base`.
             Call { func: u32, base: Slot },
@@ -122,6 +124,52 @@ impl Cmp {
     }
 }
 
+impl Instr {
+    /// Whether the instruction only computes a value: no trap, no side effect, no dynamic cost.
+    pub fn is_pure(&self) -> bool {
+        macro_rules! pure {
+            ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+                match self {
+                    $(Instr::$name { .. } => pure!(@$kind),)*
+                    Instr::Copy { .. }
+                    | Instr::Select { .. }
+                    | Instr::GlobalGet { .. }
+                    | Instr::MemorySize { .. }
+                    | Instr::TableSize { .. }
+                    | Instr::RefIsNull { .. }
+                    | Instr::RefFunc { .. } => true,
+                    _ => false,
+                }
+            };
+            (@un) => { true };
+            (@bin) => { true };
+            (@un_trap) => { false };
+            (@bin_trap) => { false };
+        }
+        for_each_numeric!(pure)
+    }
+}
+
+/// A metering block: a straight run of Wasm instructions that, once entered, all execute unless
+/// one traps or gas runs out. It is charged as a whole on entry.
+#[derive(Debug, Clone, Default)]
+pub struct MeterBlock {
+    /// The price of all its instructions.
+    pub cost: u64,
+    /// `prefix[i]`: the price of its first `i` instructions (`prefix[len] == cost`).
+    pub prefix: Vec<u64>,
+    /// Its instructions' opcodes, in order.
+    pub opcodes: Vec<ssvm_binary::Opcode>,
+}
+
+/// Where an IR instruction (or op) stands in metering: its block, and how many of the block's
+/// Wasm instructions are complete once it has run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OpMeter {
+    pub block: u32,
+    pub wasm_end: u32,
+}
+
 /// The kinds of load: result type and width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadKind {
@@ -182,6 +230,12 @@ pub struct CompiledFunc {
     pub(crate) ops: Vec<crate::exec::Op>,
     /// `br_table` targets as offsets from their `br_table` op.
     pub(crate) br_targets: Vec<u32>,
+    /// Metered code: the metering blocks.
+    pub meter_blocks: Vec<MeterBlock>,
+    /// Metered code: the metering position of each IR instruction.
+    pub meter: Vec<OpMeter>,
+    /// Metered code: the metering position of each op.
+    pub(crate) op_meter: Vec<OpMeter>,
 }
 
 impl std::fmt::Display for CompiledFunc {

@@ -23,6 +23,7 @@
 //! assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 5);
 //! ```
 
+mod cost;
 mod engine;
 mod error;
 mod exec;
@@ -36,6 +37,7 @@ mod store;
 mod trap;
 mod value;
 
+pub use cost::{CostTable, CostTableError, PerUnit};
 pub use engine::{Config, Engine};
 pub use error::Error;
 pub use handles::{

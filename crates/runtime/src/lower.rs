@@ -2,7 +2,7 @@
 //! validator hands every operator to `Lowerer` (a `FunctionSink`) right after checking it, so the
 //! lowering can rely on the code being well typed.
 
-use crate::ir::{Cmp, CompiledFunc, Instr, LoadKind, Slot, StoreKind};
+use crate::ir::{Cmp, CompiledFunc, Instr, LoadKind, OpMeter, Slot, StoreKind};
 use crate::numeric::for_each_numeric;
 use ssvm_binary::{BlockType, FuncType, Operator, ValType};
 use ssvm_validate::{Error, FunctionSink};
@@ -69,6 +69,30 @@ pub(crate) struct Lowerer<'t> {
     /// The first thing met that the interpreter cannot run. Lowering stops there, but validation
     /// goes on, so that an invalid module is reported as invalid.
     pub(crate) unsupported: Option<Error>,
+    /// With metering: the price of every opcode (`Opcode as usize`).
+    prices: Option<&'t [u64]>,
+    /// The metering block being filled, if one is open.
+    block: Option<MeterBlock>,
+}
+
+/// Whether the straight-line metering block must end after this (charged) operator: branches,
+/// calls, and operators after which the next position is a branch target.
+fn ends_meter_block(op: &Operator<'_>) -> bool {
+    use Operator as O;
+    matches!(
+        op,
+        O::Loop { .. }
+            | O::If { .. }
+            | O::Else {}
+            | O::End {}
+            | O::Br { .. }
+            | O::BrIf { .. }
+            | O::BrTable { .. }
+            | O::Return {}
+            | O::Unreachable {}
+            | O::Call { .. }
+            | O::CallIndirect { .. }
+    )
 }
 
 fn arity(types: &[FuncType], bt: BlockType) -> (u32, u32) {
@@ -83,8 +107,11 @@ fn arity(types: &[FuncType], bt: BlockType) -> (u32, u32) {
 }
 
 impl<'t> Lowerer<'t> {
-    pub(crate) fn new(types: &'t [FuncType], functions: &'t [u32]) -> Self {
+    /// A lowerer; with `prices` (per opcode), the code is metered.
+    pub(crate) fn new(types: &'t [FuncType], functions: &'t [u32], prices: Option<&'t [u64]>) -> Self {
         Lowerer {
+            prices,
+            block: None,
             types,
             functions,
             compiled: Vec::new(),
@@ -105,8 +132,29 @@ impl<'t> Lowerer<'t> {
     fn emit(&mut self, instr: Instr) -> usize {
         self.func.code.push(instr);
         self.func.offsets.push(self.offset);
+        if self.prices.is_some() {
+            let (block, wasm_end) = match &self.block {
+                Some(b) => (b.id, b.costs.len() as u32),
+                None => (u32::MAX, 0),
+            };
+            self.func.meter.push(OpMeter { block, wasm_end });
+        }
         self.last_result = None;
         self.func.code.len() - 1
+    }
+
+    /// With metering: the instruction at `at` now also completes the current Wasm instruction.
+    fn extend_meter(&mut self, at: usize) {
+        if let (Some(b), Some(m)) = (&self.block, self.func.meter.get_mut(at)) {
+            m.wasm_end = b.costs.len() as u32;
+        }
+    }
+
+    /// With metering: whether the instruction at `at` may absorb a later Wasm instruction
+    /// (`local.set` retargeting it). Only instructions without side effects, traps or dynamic
+    /// costs may: out of gas must be able to stop between the two (metering.md).
+    fn may_absorb(&self, at: usize) -> bool {
+        self.prices.is_none() || self.func.code[at].is_pure()
     }
 
     /// Emits an instruction that writes `dst`, which `local.set` may later retarget.
@@ -202,6 +250,7 @@ impl<'t> Lowerer<'t> {
             if dst == cond && cond & TEMP != 0 && at + 1 == self.func.code.len() {
                 if let Some(fused) = fuse(self.func.code[at], when_nonzero, target) {
                     self.func.code[at] = fused;
+                    self.extend_meter(at);
                     self.last_result = None;
                     return at;
                 }
@@ -228,8 +277,9 @@ impl<'t> Lowerer<'t> {
         let value = self.stack.pop().expect("validated");
         match value {
             Operand::Slot(s) => match self.last_result {
-                Some((at, dst)) if dst == s && at + 1 == self.func.code.len() => {
+                Some((at, dst)) if dst == s && at + 1 == self.func.code.len() && self.may_absorb(at) => {
                     retarget(&mut self.func.code[at], local);
+                    self.extend_meter(at);
                     self.last_result = None;
                 }
                 _ => {
@@ -420,6 +470,13 @@ impl<'t> Lowerer<'t> {
     }
 }
 
+/// A metering block being lowered: the prices and opcodes of its Wasm instructions so far.
+struct MeterBlock {
+    id: u32,
+    costs: Vec<u64>,
+    opcodes: Vec<ssvm_binary::Opcode>,
+}
+
 /// Provisional slots of constants (`CONST | k`) and operand-stack depths (`TEMP | depth`),
 /// placed after the locals once the function's constants and depth are known.
 const CONST: Slot = 1 << 31;
@@ -500,6 +557,7 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                     f(delta);
                 }
                 Instr::Br { .. }
+                | Instr::Charge { .. }
                 | Instr::Return
                 | Instr::Unreachable
                 | Instr::DataDrop { .. }
@@ -749,6 +807,59 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
                 _ => return Ok(()),
             }
         }
+        if let Some(prices) = self.prices {
+            // Control reaches this operator: it is charged, in the current metering block.
+            let opcode = op.opcode();
+            if self.block.is_none() {
+                let id = self.func.meter_blocks.len() as u32;
+                self.func.meter_blocks.push(crate::ir::MeterBlock::default());
+                self.block = Some(MeterBlock {
+                    id,
+                    costs: Vec::new(),
+                    opcodes: Vec::new(),
+                });
+                self.emit(Instr::Charge { block: id });
+            }
+            let b = self.block.as_mut().expect("opened above");
+            b.costs.push(prices[opcode as usize]);
+            b.opcodes.push(opcode);
+            self.lower(op, offset)?;
+            if ends_meter_block(op) {
+                self.close_block();
+            }
+            return Ok(());
+        }
+        self.lower(op, offset)
+    }
+
+    fn end(&mut self) -> Result<(), Error> {
+        self.close_block();
+        self.finish()
+    }
+}
+
+impl Lowerer<'_> {
+    /// With metering: closes the open metering block, recording its prices.
+    fn close_block(&mut self) {
+        if let Some(b) = self.block.take() {
+            let mut prefix = Vec::with_capacity(b.costs.len() + 1);
+            let mut sum = 0u64;
+            prefix.push(0);
+            for &c in &b.costs {
+                sum = sum.saturating_add(c);
+                prefix.push(sum);
+            }
+            self.func.meter_blocks[b.id as usize] = crate::ir::MeterBlock {
+                cost: sum,
+                prefix,
+                opcodes: b.opcodes,
+            };
+        }
+    }
+
+    /// Lowers one reachable operator.
+    fn lower(&mut self, op: &Operator<'_>, offset: usize) -> Result<(), Error> {
+        use Operator as O;
         macro_rules! numeric {
             ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
                 match op {
@@ -1015,7 +1126,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
         Ok(())
     }
 
-    fn end(&mut self) -> Result<(), Error> {
+    fn finish(&mut self) -> Result<(), Error> {
         let f = &mut self.func;
         let frame_size = u64::from(f.locals) + f.consts.len() as u64 + u64::from(self.max_depth);
         if frame_size > u64::from(MAX_FRAME_SLOTS) {

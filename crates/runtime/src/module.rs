@@ -6,7 +6,7 @@ use crate::ir::CompiledFunc;
 use crate::lower::Lowerer;
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Operator,
-    RefType, SegmentMode, TableType, ValType,
+    Opcode, RefType, SegmentMode, TableType, ValType,
 };
 use std::sync::Arc;
 
@@ -109,7 +109,7 @@ pub struct Module {
 
 impl Module {
     /// Decodes, validates and compiles a module from its binary form.
-    pub fn new(_engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+    pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let m = ssvm_binary::Module::decode(bytes).map_err(ssvm_validate::Error::from)?;
         // Slots are 64 bits: v128 values cannot be held yet (SIMD execution is to come).
         let v128_type = m
@@ -135,7 +135,12 @@ impl Module {
             })
             .collect();
         functions.extend_from_slice(&m.functions);
-        let mut lowerer = Lowerer::new(&m.types, &functions);
+        let prices: Option<Vec<u64>> = engine
+            .config
+            .cost_table
+            .as_ref()
+            .map(|t| Opcode::ALL.iter().map(|&op| t.instr(op)).collect());
+        let mut lowerer = Lowerer::new(&m.types, &functions, prices.as_deref());
         ssvm_validate::validate_module_with(&m, &mut lowerer)?;
         if let Some(e) = v128.or(lowerer.unsupported) {
             return Err(Error::Unsupported(e.to_string()));

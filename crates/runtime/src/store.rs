@@ -1,6 +1,7 @@
 //! The store: every function, memory, table, global and segment instance, and the embedder's
 //! data. Handles (`Func`, `Memory`, ...) are indices into one store.
 
+use crate::cost::PerUnit;
 use crate::engine::{Config, Engine};
 use crate::ir::CompiledFunc;
 use crate::module::ModuleInner;
@@ -28,6 +29,8 @@ pub(crate) enum FuncKind {
 pub(crate) struct FuncEntity {
     pub(crate) ty: FuncType,
     pub(crate) kind: FuncKind,
+    /// The metering price of a call to this host function (its `[host]` cost table entry).
+    pub(crate) host_price: u64,
 }
 
 pub(crate) struct MemoryEntity {
@@ -101,6 +104,13 @@ pub struct StoreInner {
     pub(crate) instances: Vec<InstanceEntity>,
     /// The interpreter's value stack, kept between calls.
     pub(crate) stack: Vec<u64>,
+    /// Gas left for metered code, and all the gas given so far (used = given - left).
+    pub(crate) gas_left: u64,
+    pub(crate) gas_given: u64,
+    /// Prices of per-unit work, from the engine's cost table.
+    pub(crate) per_unit: PerUnit,
+    /// A call stopped by out of gas, until it is resumed.
+    pub(crate) suspended: Option<crate::exec::Suspended>,
 }
 
 /// Owns all instances and the embedder's data `T`.
@@ -128,7 +138,16 @@ impl<T> Store<T> {
     pub fn new(engine: &Engine, data: T) -> Self {
         Store {
             inner: StoreInner {
-                config: engine.config,
+                config: engine.config.clone(),
+                gas_left: u64::MAX,
+                gas_given: u64::MAX,
+                per_unit: engine
+                    .config
+                    .cost_table
+                    .as_ref()
+                    .map(|t| t.per_unit())
+                    .unwrap_or_default(),
+                suspended: None,
                 funcs: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
@@ -154,6 +173,40 @@ impl<T> Store<T> {
     /// Gives back the embedder's data.
     pub fn into_data(self) -> T {
         self.data
+    }
+
+    /// Sets the gas metered code may use from now on (the engine needs a cost table), and
+    /// starts counting gas used from zero.
+    pub fn set_gas_limit(&mut self, limit: u64) {
+        self.inner.gas_left = limit;
+        self.inner.gas_given = limit;
+    }
+
+    /// Adds gas, for example to resume a call stopped by [`Error::OutOfGas`](crate::Error).
+    pub fn add_gas(&mut self, gas: u64) {
+        self.inner.gas_left = self.inner.gas_left.saturating_add(gas);
+        self.inner.gas_given = self.inner.gas_given.saturating_add(gas);
+    }
+
+    /// Gas used since the limit was set (without a limit: since the store was made).
+    pub fn gas_used(&self) -> u64 {
+        self.inner.gas_given - self.inner.gas_left
+    }
+
+    /// Gas left.
+    pub fn gas_left(&self) -> u64 {
+        self.inner.gas_left
+    }
+
+    /// Whether a call stopped by out of gas waits to be resumed.
+    pub fn has_suspended_call(&self) -> bool {
+        self.inner.suspended.is_some()
+    }
+
+    /// Resumes the call that ran out of gas, with the gas there is now: it goes on exactly where
+    /// it stopped, and its results land in `results`. It may run out of gas again.
+    pub fn resume(&mut self, results: &mut [crate::Val]) -> Result<(), crate::Error> {
+        crate::exec::resume_suspended(self, results).map_err(|stop| crate::Error::from_stop(stop, self))
     }
 }
 

@@ -110,6 +110,7 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
     let rel = |from: usize, target: u32| (at[target as usize] as i64 - at[from] as i64) as u32;
     let mut ops = Vec::with_capacity(n);
     let mut br_targets = Vec::with_capacity(func.br_tables.len());
+    let mut op_meter = Vec::new();
     for (pc, &instr) in func.code.iter().enumerate() {
         macro_rules! numeric {
             ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
@@ -130,6 +131,10 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
                         op(h::br_table, index, first, len, 0)
                     }
                     Instr::Return => op(h::ret, 0, 0, 0, 0),
+                    Instr::Charge { block } => {
+                        let cost = func.meter_blocks[block as usize].cost;
+                        op(h::charge, cost as u32, (cost >> 32) as u32, block, 0)
+                    }
                     Instr::Unreachable => op(h::unreachable, 0, 0, 0, 0),
                     Instr::Call { func, base } => op(h::call, func, base, 0, 0),
                     Instr::CallIndirect { ty, table, index, base } => {
@@ -170,7 +175,11 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
         }
         let assembled = for_each_numeric!(numeric);
         ops.push(assembled);
+        if let Some(&m) = func.meter.get(pc) {
+            op_meter.resize(ops.len(), m);
+        }
     }
+    func.op_meter = op_meter;
     func.ops = ops;
     func.br_targets = br_targets;
 }

@@ -34,8 +34,8 @@ macro_rules! next {
 
 /// Stops with a trap.
 macro_rules! trap {
-    ($exec:expr, $trap:expr) => {{
-        return set_trap($exec, move || $trap);
+    ($ip:expr, $exec:expr, $trap:expr) => {{
+        return set_trap($ip, $exec, move || $trap);
     }};
 }
 
@@ -44,9 +44,23 @@ macro_rules! trap {
 /// give each of them a stack frame to set up).
 #[cold]
 #[inline(never)]
-fn set_trap(exec: &mut Exec, make: impl FnOnce() -> Trap) -> Flow {
+fn set_trap(ip: *const Op, exec: &mut Exec, make: impl FnOnce() -> Trap) -> Flow {
     exec.trap = Some(make());
+    // The trapping instruction is charged, nothing after it.
+    let refund = exec.price_after(ip, 0);
+    exec.gas += refund;
     Flow::Trap
+}
+
+/// Stops before op `ip`'s own instruction because its price (with `extra` for per-unit work)
+/// cannot be paid: gives back what was charged for it and after it, and records where to resume.
+#[cold]
+#[inline(never)]
+fn out_of_gas_at(ip: *const Op, exec: &mut Exec) -> Flow {
+    let refund = exec.price_after(ip, 1);
+    exec.gas += refund;
+    exec.suspend_before(ip);
+    Flow::OutOfGas
 }
 
 /// A slot of the current frame, as a place.
@@ -82,7 +96,7 @@ macro_rules! numeric_handlers {
             let r: Result<$out, Trap> = $body;
             match r {
                 Ok(r) => slot!(sp, op.a) = r.into_slot(),
-                Err(t) => trap!(exec, t),
+                Err(t) => trap!(ip, exec, t),
             }
             next!(ip.add(1), sp, exec, store)
         }
@@ -105,7 +119,7 @@ macro_rules! numeric_handlers {
             let r: Result<$out, Trap> = $body;
             match r {
                 Ok(r) => slot!(sp, op.a) = r.into_slot(),
-                Err(t) => trap!(exec, t),
+                Err(t) => trap!(ip, exec, t),
             }
             next!(ip.add(1), sp, exec, store)
         }
@@ -166,6 +180,18 @@ cmp_branches! {
     br_i64_ge_u u64, |x, y| x >= y;
 }
 
+/// The price of `units` of per-unit work at rate `exec.per_unit.$rate`; stops with out of gas
+/// (before the instruction) when it cannot be paid. Charged by the caller once the work is done.
+macro_rules! per_unit {
+    ($ip:expr, $exec:expr, $rate:ident, $units:expr) => {{
+        let price = ($units as u64).saturating_mul($exec.per_unit.$rate);
+        if price > $exec.gas {
+            return out_of_gas_at($ip, $exec);
+        }
+        price
+    }};
+}
+
 /// Bounds-checks an access of `len` bytes at `addr + offset` in a memory of `size` bytes; the
 /// start index when in bounds.
 #[inline(always)]
@@ -183,7 +209,7 @@ macro_rules! loads {
             fn $name(ip, sp, exec, store) {
                 let op = &*ip;
                 let Some(at) = effective(slot!(sp, op.b), op.c, $n, exec.mem_len) else {
-                    trap!(exec, Trap::MemoryOutOfBounds)
+                    trap!(ip, exec, Trap::MemoryOutOfBounds)
                 };
                 // SAFETY: `effective` checked `at + $n <= mem_len`, the length of the memory at
                 // `mem_base` (kept current by `Exec::refresh_memory`).
@@ -214,7 +240,7 @@ macro_rules! stores {
                 let op = &*ip;
                 let value = slot!(sp, op.b).to_le_bytes();
                 let Some(at) = effective(slot!(sp, op.a), op.c, $n, exec.mem_len) else {
-                    trap!(exec, Trap::MemoryOutOfBounds)
+                    trap!(ip, exec, Trap::MemoryOutOfBounds)
                 };
                 // SAFETY: as for loads.
                 std::ptr::copy_nonoverlapping(value.as_ptr(), exec.mem_base.add(at), $n);
@@ -245,13 +271,13 @@ unsafe fn call_addr(
     match &store.funcs[addr as usize].kind {
         FuncKind::Wasm { instance, code } => {
             if exec.frames.len() + 1 >= exec.max_depth {
-                trap!(exec, Trap::CallStackExhausted)
+                trap!(ip, exec, Trap::CallStackExhausted)
             }
             let callee = Arc::as_ptr(code);
             let instance = *instance;
             // SAFETY: the store keeps the callee's code alive for the whole call.
             if let Err(t) = enter(&mut exec.stack, &*callee, base, exec.max_slots) {
-                trap!(exec, t)
+                trap!(ip, exec, t)
             }
             exec.frames.push(Frame {
                 func: exec.func,
@@ -276,6 +302,20 @@ unsafe fn call_addr(
 }
 
 handler! {
+    fn charge(ip, sp, exec, store) {
+        let op = &*ip;
+        let price = u64::from(op.a) | (u64::from(op.b) << 32);
+        if exec.gas >= price {
+            exec.gas -= price;
+            next!(ip.add(1), sp, exec, store)
+        }
+        super::run_partial(sp, exec, store, op.c, 0, ip.add(1))
+    }
+
+    fn stop(ip, sp, exec, store) {
+        Flow::OutOfGas
+    }
+
     fn copy(ip, sp, exec, store) {
         let op = &*ip;
         slot!(sp, op.a) = slot!(sp, op.b);
@@ -326,7 +366,7 @@ handler! {
     }
 
     fn unreachable(ip, sp, exec, store) {
-        trap!(exec, Trap::Unreachable)
+        trap!(ip, exec, Trap::Unreachable)
     }
 
     fn call(ip, sp, exec, store) {
@@ -341,13 +381,13 @@ handler! {
         let table = &store.tables[inst.tables[op.b as usize] as usize];
         let i = slot!(sp, op.c) as u32 as usize;
         let Some(&r) = table.elements.get(i) else {
-            trap!(exec, Trap::UninitializedElement)
+            trap!(ip, exec, Trap::UninitializedElement)
         };
         let Some(addr) = r.checked_sub(1) else {
-            trap!(exec, Trap::UninitializedElement)
+            trap!(ip, exec, Trap::UninitializedElement)
         };
         if store.funcs[addr as usize].ty != inst.module.types[op.a as usize] {
-            trap!(exec, Trap::IndirectCallTypeMismatch)
+            trap!(ip, exec, Trap::IndirectCallTypeMismatch)
         }
         call_addr(ip, sp, exec, store, addr as u32, op.d)
     }
@@ -375,7 +415,15 @@ handler! {
     fn memory_grow(ip, sp, exec, store) {
         let op = &*ip;
         let delta = slot!(sp, op.b) as u32;
+        // Priced as if the grow succeeds; charged only if it does.
+        let price = u64::from(delta).saturating_mul(exec.per_unit.memory_grow);
+        if price > exec.gas {
+            return out_of_gas_at(ip, exec);
+        }
         let old = store.memories[exec.memory].grow(delta);
+        if old.is_some() {
+            exec.gas -= price;
+        }
         exec.refresh_memory(store);
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
         next!(ip.add(1), sp, exec, store)
@@ -384,31 +432,37 @@ handler! {
     fn memory_fill(ip, sp, exec, store) {
         let op = &*ip;
         let (d, val, n) = (slot!(sp, op.a), slot!(sp, op.b) as u8, slot!(sp, op.c) as u32 as usize);
+        let price = per_unit!(ip, exec, memory_fill, n);
         let mem = &mut store.memories[exec.memory].data;
         let Some(at) = effective(d, 0, n, mem.len()) else {
-            trap!(exec, Trap::MemoryOutOfBounds)
+            trap!(ip, exec, Trap::MemoryOutOfBounds)
         };
         mem[at..at + n].fill(val);
+        exec.gas -= price;
         next!(ip.add(1), sp, exec, store)
     }
 
     fn memory_copy(ip, sp, exec, store) {
         let op = &*ip;
         let (d, s, n) = (slot!(sp, op.a), slot!(sp, op.b), slot!(sp, op.c) as u32 as usize);
+        let price = per_unit!(ip, exec, memory_copy, n);
         let mem = &mut store.memories[exec.memory].data;
         let (Some(dst), Some(src)) = (effective(d, 0, n, mem.len()), effective(s, 0, n, mem.len())) else {
-            trap!(exec, Trap::MemoryOutOfBounds)
+            trap!(ip, exec, Trap::MemoryOutOfBounds)
         };
         mem.copy_within(src..src + n, dst);
+        exec.gas -= price;
         next!(ip.add(1), sp, exec, store)
     }
 
     fn memory_init(ip, sp, exec, store) {
         let op = &*ip;
         let (d, s, n) = (slot!(sp, op.b) as u32, slot!(sp, op.c) as u32, slot!(sp, op.d) as u32);
+        let price = per_unit!(ip, exec, memory_init, n);
         if let Err(t) = super::memory_init(store, exec.instance, op.a, d, s, n) {
-            trap!(exec, t)
+            trap!(ip, exec, t)
         }
+        exec.gas -= price;
         next!(ip.add(1), sp, exec, store)
     }
 
@@ -423,7 +477,7 @@ handler! {
         let t = store.instances[exec.instance as usize].tables[op.b as usize];
         let i = slot!(sp, op.c) as u32 as usize;
         let Some(&v) = store.tables[t as usize].elements.get(i) else {
-            trap!(exec, Trap::TableOutOfBounds)
+            trap!(ip, exec, Trap::TableOutOfBounds)
         };
         slot!(sp, op.a) = v;
         next!(ip.add(1), sp, exec, store)
@@ -435,7 +489,7 @@ handler! {
         let i = slot!(sp, op.b) as u32 as usize;
         let v = slot!(sp, op.c);
         let Some(e) = store.tables[t as usize].elements.get_mut(i) else {
-            trap!(exec, Trap::TableOutOfBounds)
+            trap!(ip, exec, Trap::TableOutOfBounds)
         };
         *e = v;
         next!(ip.add(1), sp, exec, store)
@@ -452,7 +506,11 @@ handler! {
         let op = &*ip;
         let t = store.instances[exec.instance as usize].tables[op.b as usize];
         let (init, delta) = (slot!(sp, op.c), slot!(sp, op.d) as u32);
+        let price = per_unit!(ip, exec, table_grow, delta);
         let old = store.tables[t as usize].grow(delta, init);
+        if old.is_some() {
+            exec.gas -= price;
+        }
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
         next!(ip.add(1), sp, exec, store)
     }
@@ -461,23 +519,26 @@ handler! {
         let op = &*ip;
         let t = store.instances[exec.instance as usize].tables[op.a as usize];
         let (d, val, n) = (slot!(sp, op.b) as u32 as usize, slot!(sp, op.c), slot!(sp, op.d) as u32 as usize);
+        let price = per_unit!(ip, exec, table_fill, n);
         let elements = &mut store.tables[t as usize].elements;
         if d.checked_add(n).is_none_or(|end| end > elements.len()) {
-            trap!(exec, Trap::TableOutOfBounds)
+            trap!(ip, exec, Trap::TableOutOfBounds)
         }
         elements[d..d + n].fill(val);
+        exec.gas -= price;
         next!(ip.add(1), sp, exec, store)
     }
 
     fn table_copy(ip, sp, exec, store) {
         let op = &*ip;
         let n = slot!(sp, (*ip.add(1)).a) as u32 as usize;
+        let price = per_unit!(ip, exec, table_copy, n);
         let inst = &store.instances[exec.instance as usize];
         let (dt, st) = (inst.tables[op.a as usize] as usize, inst.tables[op.b as usize] as usize);
         let (d, s) = (slot!(sp, op.c) as u32 as usize, slot!(sp, op.d) as u32 as usize);
         let (src_len, dst_len) = (store.tables[st].elements.len(), store.tables[dt].elements.len());
         if s.checked_add(n).is_none_or(|e| e > src_len) || d.checked_add(n).is_none_or(|e| e > dst_len) {
-            trap!(exec, Trap::TableOutOfBounds)
+            trap!(ip, exec, Trap::TableOutOfBounds)
         }
         if dt == st {
             store.tables[dt].elements.copy_within(s..s + n, d);
@@ -485,16 +546,19 @@ handler! {
             let items = store.tables[st].elements[s..s + n].to_vec();
             store.tables[dt].elements[d..d + n].copy_from_slice(&items);
         }
+        exec.gas -= price;
         next!(ip.add(2), sp, exec, store)
     }
 
     fn table_init(ip, sp, exec, store) {
         let op = &*ip;
         let n = slot!(sp, (*ip.add(1)).a) as u32;
+        let price = per_unit!(ip, exec, table_init, n);
         let (d, s) = (slot!(sp, op.c) as u32, slot!(sp, op.d) as u32);
         if let Err(t) = super::table_init(store, exec.instance, op.a, op.b, d, s, n) {
-            trap!(exec, t)
+            trap!(ip, exec, t)
         }
+        exec.gas -= price;
         next!(ip.add(2), sp, exec, store)
     }
 

@@ -16,7 +16,8 @@ mod handlers;
 
 pub(crate) use assemble::{assemble, Op};
 
-use crate::ir::CompiledFunc;
+use crate::cost::PerUnit;
+use crate::ir::{CompiledFunc, OpMeter};
 use crate::store::{Caller, FuncKind, Store, StoreInner};
 use crate::trap::Trap;
 use crate::value::Val;
@@ -34,6 +35,28 @@ pub(crate) enum Flow {
     /// Portable loop only: continue at `Exec::ip`, `Exec::sp`.
     #[cfg_attr(not(debug_assertions), allow(dead_code))]
     Continue,
+    /// Gas ran out; `Exec::pending` says where to resume.
+    OutOfGas,
+}
+
+/// Where a call stopped by out of gas resumes: in metering block `block` of `func`, before its
+/// Wasm instruction `p`, at op `op` (the first op not run).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Pending {
+    func: *const CompiledFunc,
+    block: u32,
+    p: u32,
+    op: usize,
+}
+
+/// A metering block run only in part because gas would not cover it: its ops up to the
+/// affordable prefix are copied to `Exec::partial`, followed by a stop.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Partial {
+    /// Wasm instructions of the block charged so far.
+    charged_to: u32,
+    /// Index in the function's ops of the first op copied.
+    first: usize,
 }
 
 /// A suspended caller.
@@ -69,6 +92,14 @@ pub(crate) struct Exec {
     /// Where to resume (after a host call, or in the portable loop).
     pub(crate) ip: *const Op,
     pub(crate) sp: *mut u64,
+    /// Gas left (metered code charges it; unmetered code has no charges).
+    pub(crate) gas: u64,
+    /// Prices of per-unit work.
+    pub(crate) per_unit: PerUnit,
+    pub(crate) partial: Vec<Op>,
+    pub(crate) partial_meta: Vec<OpMeter>,
+    pub(crate) in_partial: Option<Partial>,
+    pub(crate) pending: Option<Pending>,
 }
 
 impl Exec {
@@ -104,6 +135,125 @@ impl Exec {
     }
 }
 
+impl Exec {
+    /// The metering position of op `ip` and how far its block has been charged, if the running
+    /// code is metered.
+    fn position(&self, ip: *const Op) -> Option<(OpMeter, u32, usize)> {
+        // SAFETY: `func` is the running function (see `run`).
+        let f = unsafe { &*self.func };
+        if f.op_meter.is_empty() {
+            return None;
+        }
+        match self.in_partial {
+            Some(part) => {
+                // SAFETY: in partial mode, `ip` points into `partial`.
+                let i = unsafe { ip.offset_from(self.partial.as_ptr()) } as usize;
+                Some((self.partial_meta[i], part.charged_to, part.first + i))
+            }
+            None => {
+                // SAFETY: otherwise `ip` points into the function's ops.
+                let i = unsafe { ip.offset_from(f.ops.as_ptr()) } as usize;
+                let m = *f.op_meter.get(i)?;
+                let block = f.meter_blocks.get(m.block as usize)?;
+                Some((m, block.opcodes.len() as u32, i))
+            }
+        }
+    }
+
+    /// The price charged for op `ip`'s block after its instruction (`own` = 1: from its
+    /// instruction on), to be given back when execution stops there.
+    pub(crate) fn price_after(&self, ip: *const Op, own: u32) -> u64 {
+        let Some((m, charged_to, _)) = self.position(ip) else {
+            return 0;
+        };
+        // SAFETY: as in `position`.
+        let block = unsafe { &(&(*self.func).meter_blocks)[m.block as usize] };
+        let done = m.wasm_end.saturating_sub(own) as usize;
+        block.prefix[charged_to as usize] - block.prefix[done]
+    }
+
+    /// Records that execution stops before op `ip`'s instruction, to resume there.
+    pub(crate) fn suspend_before(&mut self, ip: *const Op) {
+        let Some((m, _, mut i)) = self.position(ip) else {
+            return;
+        };
+        // SAFETY: as in `position`.
+        let f = unsafe { &*self.func };
+        // Resume at the first op of that instruction (copies lowered with it run again).
+        while i > 0 && f.op_meter[i - 1] == m {
+            i -= 1;
+        }
+        self.in_partial = None;
+        self.pending = Some(Pending {
+            func: self.func,
+            block: m.block,
+            p: m.wasm_end - 1,
+            op: i,
+        });
+    }
+}
+
+/// Runs metering block `block` of the current function from its Wasm instruction `p0` (op
+/// `first`) when gas may not cover the rest of it: charges the longest prefix gas covers and, if
+/// that is not all, runs just the ops of that prefix and stops.
+pub(crate) fn run_partial(
+    sp: *mut u64,
+    exec: &mut Exec,
+    store: &mut StoreInner,
+    block: u32,
+    p0: u32,
+    first: *const Op,
+) -> Flow {
+    // SAFETY: `func` is the running function and `first` one of its ops.
+    let f = unsafe { &*exec.func };
+    let first_index = unsafe { first.offset_from(f.ops.as_ptr()) } as usize;
+    let mb = &f.meter_blocks[block as usize];
+    let n = mb.opcodes.len() as u32;
+    let base = mb.prefix[p0 as usize];
+    let mut p = p0;
+    while p < n && mb.prefix[p as usize + 1] - base <= exec.gas {
+        p += 1;
+    }
+    exec.gas -= mb.prefix[p as usize] - base;
+    if p == n {
+        // SAFETY: `first` is an op of the running function.
+        return unsafe { ((*first).handler)(first, sp, exec, store) };
+    }
+    exec.partial.clear();
+    exec.partial_meta.clear();
+    let mut i = first_index;
+    while let Some(&m) = f.op_meter.get(i) {
+        if m.block != block || m.wasm_end > p {
+            break;
+        }
+        exec.partial.push(f.ops[i]);
+        exec.partial_meta.push(m);
+        i += 1;
+    }
+    exec.partial.push(Op {
+        handler: handlers::stop,
+        a: 0,
+        b: 0,
+        c: 0,
+        d: 0,
+    });
+    exec.partial_meta.push(OpMeter { block, wasm_end: p });
+    exec.pending = Some(Pending {
+        func: exec.func,
+        block,
+        p,
+        op: i,
+    });
+    exec.in_partial = Some(Partial {
+        charged_to: p,
+        first: first_index,
+    });
+    let ip = exec.partial.as_ptr();
+    // SAFETY: `partial` holds ops of the running function and ends with a stop; it is not
+    // touched until that stop (or a trap) returns.
+    unsafe { ((*ip).handler)(ip, sp, exec, store) }
+}
+
 fn memory_of(store: &StoreInner, instance: u32) -> usize {
     store.instances[instance as usize]
         .memories
@@ -111,26 +261,51 @@ fn memory_of(store: &StoreInner, instance: u32) -> usize {
         .map_or(usize::MAX, |&m| m as usize)
 }
 
+/// Why a call did not return.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Stop {
+    Trap(Trap),
+    /// Gas ran out; the call is suspended in the store and may be resumed.
+    OutOfGas,
+}
+
+impl From<Trap> for Stop {
+    fn from(t: Trap) -> Stop {
+        Stop::Trap(t)
+    }
+}
+
+/// A call stopped by out of gas, kept by the store until it is resumed.
+pub(crate) struct Suspended {
+    exec: Exec,
+    results: Box<[ssvm_binary::ValType]>,
+}
+
+// SAFETY: the raw pointers in a suspended `Exec` point into the store that owns it (its stack,
+// its memories, and compiled code kept alive by its function entities), so they move with it.
+unsafe impl Send for Suspended {}
+unsafe impl Sync for Suspended {}
+
 /// Calls store function `func` with `args`, writing `results`.
 pub(crate) fn call<T>(
     store: &mut Store<T>,
     func: u32,
     args: &[Val],
     results: &mut [Val],
-) -> Result<(), Trap> {
+) -> Result<(), Stop> {
     let entity = &store.funcs[func as usize];
     let result_types = entity.ty.results.clone();
     let (code, instance) = match &entity.kind {
         FuncKind::Host(h) => {
             let f = store.host_funcs[*h as usize].clone();
-            return f(
+            return Ok(f(
                 Caller {
                     store,
                     instance: None,
                 },
                 args,
                 results,
-            );
+            )?);
         }
         FuncKind::Wasm { instance, code } => (Arc::as_ptr(code), *instance),
     };
@@ -157,19 +332,67 @@ pub(crate) fn call<T>(
         host: (0, 0, 0),
         ip: std::ptr::null(),
         sp: std::ptr::null_mut(),
+        gas: store.gas_left,
+        per_unit: store.per_unit,
+        partial: Vec::new(),
+        partial_meta: Vec::new(),
+        in_partial: None,
+        pending: None,
     };
     let outcome = run(store, &mut exec);
-    if outcome.is_ok() {
-        for (i, (r, &t)) in results.iter_mut().zip(result_types.iter()).enumerate() {
-            *r = Val::from_slot(t, exec.stack[i]);
+    finish(store, exec, outcome, result_types, results)
+}
+
+/// Resumes the call suspended by out of gas, with the gas the store has now.
+pub(crate) fn resume_suspended<T>(store: &mut Store<T>, results: &mut [Val]) -> Result<(), Stop> {
+    let Some(Suspended { mut exec, results: types }) = store.suspended.take() else {
+        return Err(Stop::Trap(Trap::Host("no call is suspended".into())));
+    };
+    let Some(pending) = exec.pending.take() else {
+        return Err(Stop::Trap(Trap::Host("no call is suspended".into())));
+    };
+    exec.gas = store.gas_left;
+    exec.func = pending.func;
+    exec.in_partial = None;
+    exec.sp = exec.frame(exec.fp);
+    exec.refresh_memory(&mut store.inner);
+    // SAFETY: `pending.func` is the function that stopped, kept alive by the store.
+    let first = unsafe { (*pending.func).ops.as_ptr().add(pending.op) };
+    let flow = run_partial(exec.sp, &mut exec, &mut store.inner, pending.block, pending.p, first);
+    let outcome = drive(store, &mut exec, flow);
+    finish(store, exec, outcome, types, results)
+}
+
+/// Ends a call: results on success, the suspended state on out of gas, the stack back to the
+/// store.
+fn finish<T>(
+    store: &mut Store<T>,
+    mut exec: Exec,
+    outcome: Result<(), Stop>,
+    types: Box<[ssvm_binary::ValType]>,
+    results: &mut [Val],
+) -> Result<(), Stop> {
+    store.gas_left = exec.gas;
+    match &outcome {
+        Ok(()) => {
+            for (i, (r, &t)) in results.iter_mut().zip(types.iter()).enumerate() {
+                *r = Val::from_slot(t, exec.stack[i]);
+            }
+            store.stack = std::mem::take(&mut exec.stack);
         }
+        Err(Stop::OutOfGas) => {
+            store.suspended = Some(Suspended {
+                exec,
+                results: types,
+            });
+        }
+        Err(Stop::Trap(_)) => store.stack = std::mem::take(&mut exec.stack),
     }
-    store.stack = exec.stack;
     outcome
 }
 
 /// Runs `exec.func` with its arguments in the first slots of the stack.
-fn run<T>(store: &mut Store<T>, exec: &mut Exec) -> Result<(), Trap> {
+fn run<T>(store: &mut Store<T>, exec: &mut Exec) -> Result<(), Stop> {
     // SAFETY: `exec.func` points into an `Arc` held by `store.funcs`, which no one removes while
     // the store is borrowed for this call; the same holds for every function entered later.
     let code = unsafe { &*exec.func };
@@ -177,20 +400,36 @@ fn run<T>(store: &mut Store<T>, exec: &mut Exec) -> Result<(), Trap> {
     exec.refresh_memory(&mut store.inner);
     exec.ip = code.ops.as_ptr();
     exec.sp = exec.frame(0);
+    let flow = resume(&mut store.inner, exec);
+    drive(store, exec, flow)
+}
+
+/// Handles what made the handlers return, until the call ends.
+fn drive<T>(store: &mut Store<T>, exec: &mut Exec, mut flow: Flow) -> Result<(), Stop> {
     loop {
-        match resume(&mut store.inner, exec) {
+        match flow {
             Flow::Done => return Ok(()),
-            Flow::Trap => {
-                return Err(exec.trap.take().unwrap_or(Trap::Unreachable));
-            }
+            Flow::Trap => return Err(Stop::Trap(exec.trap.take().unwrap_or(Trap::Unreachable))),
+            Flow::OutOfGas => return Err(Stop::OutOfGas),
             Flow::Host => {
                 let (addr, h, base) = exec.host;
+                // The host's price is charged with its call, and checked before it.
+                let price = store.funcs[addr as usize].host_price;
+                if price > exec.gas {
+                    // SAFETY: `exec.ip` is the op after the call, in the running function.
+                    let call_op = unsafe { exec.ip.sub(1) };
+                    exec.gas += exec.price_after(call_op, 1);
+                    exec.suspend_before(call_op);
+                    return Err(Stop::OutOfGas);
+                }
+                exec.gas -= price;
                 call_host(store, &mut exec.stack, addr, h, base, exec.instance)?;
                 // The host may have grown a memory or the stack: re-derive what points into them.
                 exec.sp = exec.frame(exec.fp);
                 exec.refresh_memory(&mut store.inner);
+                flow = resume(&mut store.inner, exec);
             }
-            Flow::Continue => unreachable!("resume only returns at the end, a trap or a host call"),
+            Flow::Continue => flow = resume(&mut store.inner, exec),
         }
     }
 }

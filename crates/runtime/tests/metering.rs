@@ -1,0 +1,140 @@
+//! Exact metering on hand-counted programs (DESIGN.md "Metering", docs/metering.md). The
+//! independent oracle (crates/metering-oracle) checks the same rules on many more programs.
+
+mod common;
+use common::wat;
+use ssvm_runtime::{Config, CostTable, Engine, Error, Instance, Linker, Module, PerUnit, Store, Val};
+use std::sync::Arc;
+
+fn metered(text: &str, table: CostTable) -> (Store<()>, Instance) {
+    let engine = Engine::new(Config {
+        cost_table: Some(Arc::new(table)),
+        ..Config::default()
+    });
+    let module = Module::new(&engine, &wat(text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).expect("instantiates");
+    (store, instance)
+}
+
+fn call(store: &mut Store<()>, instance: Instance, name: &str, args: &[Val]) -> Result<Val, Error> {
+    let f = instance.get_func(store, name).expect("exported");
+    let mut results = [Val::I32(0)];
+    let n = f.ty(store).results.len();
+    f.call(store, args, &mut results[..n])?;
+    Ok(results[0])
+}
+
+/// Sums n, n-1, ..., 1. With every instruction priced 1 it costs 12n + 7: `block`, `loop`,
+/// 12 per iteration (`local.get`, `i32.eqz`, `br_if`; 4 to add; 4 to decrement; `br`), the
+/// final check (3), `local.get`, and the function's `end`; the loop's and block's `end`s are
+/// never reached by falling through.
+const SUM: &str = r#"
+(module
+  (func (export "sum") (param $n i32) (result i32) (local $acc i32)
+    block
+      loop
+        local.get $n
+        i32.eqz
+        br_if 1
+        local.get $acc
+        local.get $n
+        i32.add
+        local.set $acc
+        local.get $n
+        i32.const 1
+        i32.sub
+        local.set $n
+        br 0
+      end
+    end
+    local.get $acc))
+"#;
+
+#[test]
+fn completion_charges_every_executed_instruction() {
+    let (mut store, instance) = metered(SUM, CostTable::uniform(1));
+    store.set_gas_limit(1_000);
+    assert_eq!(call(&mut store, instance, "sum", &[Val::I32(3)]).unwrap(), Val::I32(6));
+    assert_eq!(store.gas_used(), 12 * 3 + 7);
+}
+
+#[test]
+fn out_of_gas_stops_exactly_and_resumes_to_the_same_end() {
+    let total = 12 * 3 + 7;
+    for limit in 0..total {
+        let (mut store, instance) = metered(SUM, CostTable::uniform(1));
+        store.set_gas_limit(limit);
+        match call(&mut store, instance, "sum", &[Val::I32(3)]) {
+            Err(Error::OutOfGas { used }) => assert_eq!(used, limit, "limit {limit}"),
+            other => panic!("limit {limit}: expected out of gas, got {other:?}"),
+        }
+        // Resume in slices of 5 until it completes.
+        let mut results = [Val::I32(0)];
+        loop {
+            store.add_gas(5);
+            match store.resume(&mut results) {
+                Ok(()) => break,
+                Err(Error::OutOfGas { .. }) => continue,
+                Err(e) => panic!("limit {limit}: resume failed: {e}"),
+            }
+        }
+        assert_eq!(results[0], Val::I32(6), "limit {limit}");
+        assert_eq!(store.gas_used(), total, "limit {limit}");
+    }
+    let (mut store, instance) = metered(SUM, CostTable::uniform(1));
+    store.set_gas_limit(total);
+    assert_eq!(call(&mut store, instance, "sum", &[Val::I32(3)]).unwrap(), Val::I32(6));
+}
+
+#[test]
+fn a_trap_charges_the_trapping_instruction_and_nothing_after() {
+    let text = r#"(module (func (export "t") (result i32)
+        i32.const 1 i32.const 0 i32.div_s i32.const 5 i32.add))"#;
+    let (mut store, instance) = metered(text, CostTable::uniform(1));
+    store.set_gas_limit(100);
+    assert!(matches!(call(&mut store, instance, "t", &[]), Err(Error::Trap(_))));
+    assert_eq!(store.gas_used(), 3);
+}
+
+#[test]
+fn per_unit_work_is_charged_when_done() {
+    let text = r#"(module (memory 1 2)
+        (func (export "fill") (param i32) (memory.fill (i32.const 0) (i32.const 7) (local.get 0)))
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let mut table = CostTable::uniform(1);
+    table.set_per_unit(PerUnit {
+        memory_fill: 2,
+        memory_grow: 3,
+        ..PerUnit::default()
+    });
+    let (mut store, instance) = metered(text, table);
+    store.set_gas_limit(1_000_000);
+    call(&mut store, instance, "fill", &[Val::I32(10)]).unwrap();
+    assert_eq!(store.gas_used(), 5 + 2 * 10);
+    store.set_gas_limit(1_000_000);
+    assert!(call(&mut store, instance, "fill", &[Val::I32(70_000)]).is_err());
+    assert_eq!(store.gas_used(), 4, "a trapping fill pays no per-unit price");
+    store.set_gas_limit(1_000_000);
+    assert_eq!(call(&mut store, instance, "grow", &[Val::I32(1)]).unwrap(), Val::I32(1));
+    assert_eq!(store.gas_used(), 3 + 3);
+    store.set_gas_limit(1_000_000);
+    assert_eq!(call(&mut store, instance, "grow", &[Val::I32(5)]).unwrap(), Val::I32(-1));
+    assert_eq!(store.gas_used(), 3, "a failed grow pays no per-page price");
+    // Out of gas before the fill: it would need 4 + 2 * 10 with only 10 left after the
+    // operands; it stops before the fill, having used the three operand pushes.
+    store.set_gas_limit(10);
+    match call(&mut store, instance, "fill", &[Val::I32(10)]) {
+        Err(Error::OutOfGas { used }) => assert_eq!(used, 3),
+        other => panic!("expected out of gas, got {other:?}"),
+    }
+}
+
+#[test]
+fn unmetered_engines_compile_no_charges() {
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat(SUM)).expect("valid");
+    let code = module.compiled_function(0).unwrap();
+    assert!(code.meter_blocks.is_empty());
+    assert!(!code.to_string().contains("Charge"));
+}
