@@ -14,6 +14,8 @@ pub struct Config {
     /// With a cost table, modules are compiled metered: every instruction executed is charged
     /// its price (metering.md). Without one, code carries no metering at all.
     pub cost_table: Option<std::sync::Arc<crate::cost::CostTable>>,
+    /// With a cost table: also count executions per opcode (`Store::histogram`).
+    pub histogram: bool,
 }
 
 impl Default for Config {
@@ -24,6 +26,7 @@ impl Default for Config {
             max_memory_pages: 65536,
             max_table_elements: 10_000_000,
             cost_table: None,
+            histogram: false,
         }
     }
 }

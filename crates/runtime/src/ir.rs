@@ -236,6 +236,10 @@ pub struct CompiledFunc {
     pub meter: Vec<OpMeter>,
     /// Metered code: the metering position of each op.
     pub(crate) op_meter: Vec<OpMeter>,
+    /// Metered code: whether block executions are counted (for per-opcode histograms).
+    pub counted: bool,
+    /// A number no other compiled function in this process has (histogram counters use it).
+    pub id: u32,
 }
 
 impl std::fmt::Display for CompiledFunc {

@@ -71,6 +71,8 @@ pub(crate) struct Lowerer<'t> {
     pub(crate) unsupported: Option<Error>,
     /// With metering: the price of every opcode (`Opcode as usize`).
     prices: Option<&'t [u64]>,
+    /// With metering: whether block executions are counted for histograms.
+    counted: bool,
     /// The metering block being filled, if one is open.
     block: Option<MeterBlock>,
 }
@@ -108,9 +110,15 @@ fn arity(types: &[FuncType], bt: BlockType) -> (u32, u32) {
 
 impl<'t> Lowerer<'t> {
     /// A lowerer; with `prices` (per opcode), the code is metered.
-    pub(crate) fn new(types: &'t [FuncType], functions: &'t [u32], prices: Option<&'t [u64]>) -> Self {
+    pub(crate) fn new(
+        types: &'t [FuncType],
+        functions: &'t [u32],
+        prices: Option<&'t [u64]>,
+        counted: bool,
+    ) -> Self {
         Lowerer {
             prices,
+            counted,
             block: None,
             types,
             functions,
@@ -277,7 +285,9 @@ impl<'t> Lowerer<'t> {
         let value = self.stack.pop().expect("validated");
         match value {
             Operand::Slot(s) => match self.last_result {
-                Some((at, dst)) if dst == s && at + 1 == self.func.code.len() && self.may_absorb(at) => {
+                Some((at, dst))
+                    if dst == s && at + 1 == self.func.code.len() && self.may_absorb(at) =>
+                {
                     retarget(&mut self.func.code[at], local);
                     self.extend_meter(at);
                     self.last_result = None;
@@ -746,9 +756,12 @@ fn set_target(instr: &mut Instr, here: u32) {
 impl<'a> FunctionSink<'a> for Lowerer<'_> {
     fn begin(&mut self, _index: u32, ty: &FuncType) -> Result<(), Error> {
         let params = ty.params.len() as u32;
+        static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         self.func = CompiledFunc {
             params,
             locals: params,
+            counted: self.counted && self.prices.is_some(),
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ..CompiledFunc::default()
         };
         self.stack.clear();
@@ -812,7 +825,9 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
             let opcode = op.opcode();
             if self.block.is_none() {
                 let id = self.func.meter_blocks.len() as u32;
-                self.func.meter_blocks.push(crate::ir::MeterBlock::default());
+                self.func
+                    .meter_blocks
+                    .push(crate::ir::MeterBlock::default());
                 self.block = Some(MeterBlock {
                     id,
                     costs: Vec::new(),

@@ -5,8 +5,8 @@ use crate::error::Error;
 use crate::ir::CompiledFunc;
 use crate::lower::Lowerer;
 use ssvm_binary::{
-    ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Operator,
-    Opcode, RefType, SegmentMode, TableType, ValType,
+    ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Opcode,
+    Operator, RefType, SegmentMode, TableType, ValType,
 };
 use std::sync::Arc;
 
@@ -140,7 +140,12 @@ impl Module {
             .cost_table
             .as_ref()
             .map(|t| Opcode::ALL.iter().map(|&op| t.instr(op)).collect());
-        let mut lowerer = Lowerer::new(&m.types, &functions, prices.as_deref());
+        let mut lowerer = Lowerer::new(
+            &m.types,
+            &functions,
+            prices.as_deref(),
+            engine.config.histogram,
+        );
         ssvm_validate::validate_module_with(&m, &mut lowerer)?;
         if let Some(e) = v128.or(lowerer.unsupported) {
             return Err(Error::Unsupported(e.to_string()));

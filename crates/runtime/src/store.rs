@@ -111,6 +111,10 @@ pub struct StoreInner {
     pub(crate) per_unit: PerUnit,
     /// A call stopped by out of gas, until it is resumed.
     pub(crate) suspended: Option<crate::exec::Suspended>,
+    /// Histogram: whole-block executions by compiled function id and block, and instructions
+    /// counted one by one (+1) or given back (-1).
+    pub(crate) counts: Vec<Vec<u64>>,
+    pub(crate) counts_extra: Vec<(ssvm_binary::Opcode, i64)>,
 }
 
 /// Owns all instances and the embedder's data `T`.
@@ -148,6 +152,8 @@ impl<T> Store<T> {
                     .map(|t| t.per_unit())
                     .unwrap_or_default(),
                 suspended: None,
+                counts: Vec::new(),
+                counts_extra: Vec::new(),
                 funcs: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
@@ -198,6 +204,40 @@ impl<T> Store<T> {
         self.inner.gas_left
     }
 
+    /// Executions per opcode since the store was made (engines with a cost table and
+    /// `Config::histogram`), exact like gas: every executed instruction counts once.
+    pub fn histogram(&self) -> std::collections::BTreeMap<ssvm_binary::Opcode, u64> {
+        let mut counts: std::collections::BTreeMap<ssvm_binary::Opcode, i64> = Default::default();
+        let mut seen = std::collections::HashSet::new();
+        for f in &self.inner.funcs {
+            let FuncKind::Wasm { code, .. } = &f.kind else {
+                continue;
+            };
+            if !seen.insert(code.id) {
+                continue;
+            }
+            let Some(blocks) = self.inner.counts.get(code.id as usize) else {
+                continue;
+            };
+            for (b, &n) in blocks.iter().enumerate() {
+                if n == 0 {
+                    continue;
+                }
+                for &op in &code.meter_blocks[b].opcodes {
+                    *counts.entry(op).or_default() += n as i64;
+                }
+            }
+        }
+        for &(op, sign) in &self.inner.counts_extra {
+            *counts.entry(op).or_default() += sign;
+        }
+        counts
+            .into_iter()
+            .filter(|&(_, n)| n > 0)
+            .map(|(op, n)| (op, n as u64))
+            .collect()
+    }
+
     /// Whether a call stopped by out of gas waits to be resumed.
     pub fn has_suspended_call(&self) -> bool {
         self.inner.suspended.is_some()
@@ -206,7 +246,8 @@ impl<T> Store<T> {
     /// Resumes the call that ran out of gas, with the gas there is now: it goes on exactly where
     /// it stopped, and its results land in `results`. It may run out of gas again.
     pub fn resume(&mut self, results: &mut [crate::Val]) -> Result<(), crate::Error> {
-        crate::exec::resume_suspended(self, results).map_err(|stop| crate::Error::from_stop(stop, self))
+        crate::exec::resume_suspended(self, results)
+            .map_err(|stop| crate::Error::from_stop(stop, self))
     }
 }
 

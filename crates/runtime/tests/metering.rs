@@ -3,7 +3,9 @@
 
 mod common;
 use common::wat;
-use ssvm_runtime::{Config, CostTable, Engine, Error, Instance, Linker, Module, PerUnit, Store, Val};
+use ssvm_runtime::{
+    Config, CostTable, Engine, Error, Instance, Linker, Module, PerUnit, Store, Val,
+};
 use std::sync::Arc;
 
 fn metered(text: &str, table: CostTable) -> (Store<()>, Instance) {
@@ -13,7 +15,9 @@ fn metered(text: &str, table: CostTable) -> (Store<()>, Instance) {
     });
     let module = Module::new(&engine, &wat(text)).expect("valid");
     let mut store = Store::new(&engine, ());
-    let instance = Linker::new().instantiate(&mut store, &module).expect("instantiates");
+    let instance = Linker::new()
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
     (store, instance)
 }
 
@@ -55,7 +59,10 @@ const SUM: &str = r#"
 fn completion_charges_every_executed_instruction() {
     let (mut store, instance) = metered(SUM, CostTable::uniform(1));
     store.set_gas_limit(1_000);
-    assert_eq!(call(&mut store, instance, "sum", &[Val::I32(3)]).unwrap(), Val::I32(6));
+    assert_eq!(
+        call(&mut store, instance, "sum", &[Val::I32(3)]).unwrap(),
+        Val::I32(6)
+    );
     assert_eq!(store.gas_used(), 12 * 3 + 7);
 }
 
@@ -84,7 +91,10 @@ fn out_of_gas_stops_exactly_and_resumes_to_the_same_end() {
     }
     let (mut store, instance) = metered(SUM, CostTable::uniform(1));
     store.set_gas_limit(total);
-    assert_eq!(call(&mut store, instance, "sum", &[Val::I32(3)]).unwrap(), Val::I32(6));
+    assert_eq!(
+        call(&mut store, instance, "sum", &[Val::I32(3)]).unwrap(),
+        Val::I32(6)
+    );
 }
 
 #[test]
@@ -93,7 +103,10 @@ fn a_trap_charges_the_trapping_instruction_and_nothing_after() {
         i32.const 1 i32.const 0 i32.div_s i32.const 5 i32.add))"#;
     let (mut store, instance) = metered(text, CostTable::uniform(1));
     store.set_gas_limit(100);
-    assert!(matches!(call(&mut store, instance, "t", &[]), Err(Error::Trap(_))));
+    assert!(matches!(
+        call(&mut store, instance, "t", &[]),
+        Err(Error::Trap(_))
+    ));
     assert_eq!(store.gas_used(), 3);
 }
 
@@ -114,12 +127,22 @@ fn per_unit_work_is_charged_when_done() {
     assert_eq!(store.gas_used(), 5 + 2 * 10);
     store.set_gas_limit(1_000_000);
     assert!(call(&mut store, instance, "fill", &[Val::I32(70_000)]).is_err());
-    assert_eq!(store.gas_used(), 4, "a trapping fill pays no per-unit price");
+    assert_eq!(
+        store.gas_used(),
+        4,
+        "a trapping fill pays no per-unit price"
+    );
     store.set_gas_limit(1_000_000);
-    assert_eq!(call(&mut store, instance, "grow", &[Val::I32(1)]).unwrap(), Val::I32(1));
+    assert_eq!(
+        call(&mut store, instance, "grow", &[Val::I32(1)]).unwrap(),
+        Val::I32(1)
+    );
     assert_eq!(store.gas_used(), 3 + 3);
     store.set_gas_limit(1_000_000);
-    assert_eq!(call(&mut store, instance, "grow", &[Val::I32(5)]).unwrap(), Val::I32(-1));
+    assert_eq!(
+        call(&mut store, instance, "grow", &[Val::I32(5)]).unwrap(),
+        Val::I32(-1)
+    );
     assert_eq!(store.gas_used(), 3, "a failed grow pays no per-page price");
     // Out of gas before the fill: it would need 4 + 2 * 10 with only 10 left after the
     // operands; it stops before the fill, having used the three operand pushes.
@@ -137,4 +160,83 @@ fn unmetered_engines_compile_no_charges() {
     let code = module.compiled_function(0).unwrap();
     assert!(code.meter_blocks.is_empty());
     assert!(!code.to_string().contains("Charge"));
+}
+
+fn histogram_engine() -> Engine {
+    Engine::new(Config {
+        cost_table: Some(Arc::new(CostTable::uniform(1))),
+        histogram: true,
+        ..Config::default()
+    })
+}
+
+fn names(store: &Store<()>) -> Vec<(String, u64)> {
+    store
+        .histogram()
+        .into_iter()
+        .map(|(op, n)| (op.name().to_string(), n))
+        .collect()
+}
+
+#[test]
+fn histogram_counts_each_executed_instruction_also_across_out_of_gas() {
+    let engine = histogram_engine();
+    let module = Module::new(&engine, &wat(SUM)).expect("valid");
+    let run = |limit: u64| {
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        store.set_gas_limit(limit);
+        let sum = instance.get_func(&store, "sum").unwrap();
+        let mut results = [Val::I32(0)];
+        let mut outcome = sum.call(&mut store, &[Val::I32(3)], &mut results);
+        while let Err(Error::OutOfGas { .. }) = outcome {
+            store.add_gas(3);
+            outcome = store.resume(&mut results);
+        }
+        outcome.unwrap();
+        names(&store)
+    };
+    let expected: Vec<(String, u64)> = [
+        ("block", 1),
+        ("loop", 1),
+        ("br", 3),
+        ("br_if", 4),
+        ("end", 1),
+        ("local.get", 14),
+        ("local.set", 6),
+        ("i32.const", 3),
+        ("i32.eqz", 4),
+        ("i32.add", 3),
+        ("i32.sub", 3),
+    ]
+    .iter()
+    .map(|&(n, c)| (n.to_string(), c))
+    .collect();
+    let mut full = run(u64::MAX);
+    full.sort();
+    let mut want = expected.clone();
+    want.sort();
+    assert_eq!(full, want);
+    for limit in 0..43 {
+        let mut h = run(limit);
+        h.sort();
+        assert_eq!(h, want, "limit {limit}");
+    }
+}
+
+#[test]
+fn histogram_leaves_out_what_a_trap_skips() {
+    let engine = histogram_engine();
+    let text = r#"(module (func (export "t") (result i32)
+        i32.const 1 i32.const 0 i32.div_s i32.const 5 i32.add))"#;
+    let module = Module::new(&engine, &wat(text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    assert!(call(&mut store, instance, "t", &[]).is_err());
+    let mut h = names(&store);
+    h.sort();
+    assert_eq!(
+        h,
+        vec![("i32.const".to_string(), 2), ("i32.div_s".to_string(), 1)]
+    );
 }

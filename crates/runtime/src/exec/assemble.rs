@@ -133,7 +133,8 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
                     Instr::Return => op(h::ret, 0, 0, 0, 0),
                     Instr::Charge { block } => {
                         let cost = func.meter_blocks[block as usize].cost;
-                        op(h::charge, cost as u32, (cost >> 32) as u32, block, 0)
+                        let handler: Handler = if func.counted { h::charge_counted } else { h::charge };
+                        op(handler, cost as u32, (cost >> 32) as u32, block, 0)
                     }
                     Instr::Unreachable => op(h::unreachable, 0, 0, 0, 0),
                     Instr::Call { func, base } => op(h::call, func, base, 0, 0),

@@ -47,8 +47,7 @@ macro_rules! trap {
 fn set_trap(ip: *const Op, exec: &mut Exec, make: impl FnOnce() -> Trap) -> Flow {
     exec.trap = Some(make());
     // The trapping instruction is charged, nothing after it.
-    let refund = exec.price_after(ip, 0);
-    exec.gas += refund;
+    exec.refund_after(ip, 0);
     Flow::Trap
 }
 
@@ -57,8 +56,7 @@ fn set_trap(ip: *const Op, exec: &mut Exec, make: impl FnOnce() -> Trap) -> Flow
 #[cold]
 #[inline(never)]
 fn out_of_gas_at(ip: *const Op, exec: &mut Exec) -> Flow {
-    let refund = exec.price_after(ip, 1);
-    exec.gas += refund;
+    exec.refund_after(ip, 1);
     exec.suspend_before(ip);
     Flow::OutOfGas
 }
@@ -314,6 +312,17 @@ handler! {
 
     fn stop(ip, sp, exec, store) {
         Flow::OutOfGas
+    }
+
+    fn charge_counted(ip, sp, exec, store) {
+        let op = &*ip;
+        let price = u64::from(op.a) | (u64::from(op.b) << 32);
+        if exec.gas >= price {
+            exec.gas -= price;
+            exec.count_block(op.c);
+            next!(ip.add(1), sp, exec, store)
+        }
+        super::run_partial(sp, exec, store, op.c, 0, ip.add(1))
     }
 
     fn copy(ip, sp, exec, store) {

@@ -100,6 +100,11 @@ pub(crate) struct Exec {
     pub(crate) partial_meta: Vec<OpMeter>,
     pub(crate) in_partial: Option<Partial>,
     pub(crate) pending: Option<Pending>,
+    /// Histogram: whether it is kept; whole-block executions by `CompiledFunc::id` and block;
+    /// and the instructions counted (or given back) one by one.
+    pub(crate) counting: bool,
+    pub(crate) counts: Vec<Vec<u64>>,
+    pub(crate) counts_extra: Vec<(ssvm_binary::Opcode, i64)>,
 }
 
 impl Exec {
@@ -160,16 +165,57 @@ impl Exec {
         }
     }
 
-    /// The price charged for op `ip`'s block after its instruction (`own` = 1: from its
-    /// instruction on), to be given back when execution stops there.
-    pub(crate) fn price_after(&self, ip: *const Op, own: u32) -> u64 {
+    /// Gives back what was charged for op `ip`'s block after its instruction (`own` = 1: from
+    /// its instruction on), when execution stops there.
+    pub(crate) fn refund_after(&mut self, ip: *const Op, own: u32) {
         let Some((m, charged_to, _)) = self.position(ip) else {
-            return 0;
+            return;
         };
+        let done = m.wasm_end.saturating_sub(own);
         // SAFETY: as in `position`.
         let block = unsafe { &(&(*self.func).meter_blocks)[m.block as usize] };
-        let done = m.wasm_end.saturating_sub(own) as usize;
-        block.prefix[charged_to as usize] - block.prefix[done]
+        self.gas += block.prefix[charged_to as usize] - block.prefix[done as usize];
+        self.count_range(m.block, done, charged_to, -1);
+    }
+
+    /// Histogram: one more execution of metering block `block` of the running function.
+    #[inline(always)]
+    pub(crate) fn count_block(&mut self, block: u32) {
+        // SAFETY: `func` is the running function.
+        let id = unsafe { (*self.func).id } as usize;
+        match self
+            .counts
+            .get_mut(id)
+            .and_then(|c| c.get_mut(block as usize))
+        {
+            Some(c) => *c += 1,
+            None => self.count_block_slow(id, block as usize),
+        }
+    }
+
+    #[cold]
+    fn count_block_slow(&mut self, id: usize, block: usize) {
+        if self.counts.len() <= id {
+            self.counts.resize_with(id + 1, Vec::new);
+        }
+        // SAFETY: `func` is the running function.
+        let blocks = unsafe { (*self.func).meter_blocks.len() };
+        let c = &mut self.counts[id];
+        c.resize(c.len().max(blocks).max(block + 1), 0);
+        c[block] += 1;
+    }
+
+    /// Histogram: instructions `from..to` of metering block `block` of the running function
+    /// ran (`sign` 1) or were given back (`sign` -1) outside a whole-block count.
+    pub(crate) fn count_range(&mut self, block: u32, from: u32, to: u32, sign: i64) {
+        if !self.counting || from >= to {
+            return;
+        }
+        // SAFETY: `func` is the running function.
+        let b = unsafe { &(&(*self.func).meter_blocks)[block as usize] };
+        for &op in &b.opcodes[from as usize..to as usize] {
+            self.counts_extra.push((op, sign));
+        }
     }
 
     /// Records that execution stops before op `ip`'s instruction, to resume there.
@@ -215,6 +261,7 @@ pub(crate) fn run_partial(
         p += 1;
     }
     exec.gas -= mb.prefix[p as usize] - base;
+    exec.count_range(block, p0, p, 1);
     if p == n {
         // SAFETY: `first` is an op of the running function.
         return unsafe { ((*first).handler)(first, sp, exec, store) };
@@ -338,6 +385,9 @@ pub(crate) fn call<T>(
         partial_meta: Vec::new(),
         in_partial: None,
         pending: None,
+        counting: store.config.histogram,
+        counts: std::mem::take(&mut store.counts),
+        counts_extra: std::mem::take(&mut store.counts_extra),
     };
     let outcome = run(store, &mut exec);
     finish(store, exec, outcome, result_types, results)
@@ -345,20 +395,33 @@ pub(crate) fn call<T>(
 
 /// Resumes the call suspended by out of gas, with the gas the store has now.
 pub(crate) fn resume_suspended<T>(store: &mut Store<T>, results: &mut [Val]) -> Result<(), Stop> {
-    let Some(Suspended { mut exec, results: types }) = store.suspended.take() else {
+    let Some(Suspended {
+        mut exec,
+        results: types,
+    }) = store.suspended.take()
+    else {
         return Err(Stop::Trap(Trap::Host("no call is suspended".into())));
     };
     let Some(pending) = exec.pending.take() else {
         return Err(Stop::Trap(Trap::Host("no call is suspended".into())));
     };
     exec.gas = store.gas_left;
+    exec.counts = std::mem::take(&mut store.counts);
+    exec.counts_extra = std::mem::take(&mut store.counts_extra);
     exec.func = pending.func;
     exec.in_partial = None;
     exec.sp = exec.frame(exec.fp);
     exec.refresh_memory(&mut store.inner);
     // SAFETY: `pending.func` is the function that stopped, kept alive by the store.
     let first = unsafe { (*pending.func).ops.as_ptr().add(pending.op) };
-    let flow = run_partial(exec.sp, &mut exec, &mut store.inner, pending.block, pending.p, first);
+    let flow = run_partial(
+        exec.sp,
+        &mut exec,
+        &mut store.inner,
+        pending.block,
+        pending.p,
+        first,
+    );
     let outcome = drive(store, &mut exec, flow);
     finish(store, exec, outcome, types, results)
 }
@@ -373,6 +436,8 @@ fn finish<T>(
     results: &mut [Val],
 ) -> Result<(), Stop> {
     store.gas_left = exec.gas;
+    store.counts = std::mem::take(&mut exec.counts);
+    store.counts_extra = std::mem::take(&mut exec.counts_extra);
     match &outcome {
         Ok(()) => {
             for (i, (r, &t)) in results.iter_mut().zip(types.iter()).enumerate() {
@@ -418,7 +483,7 @@ fn drive<T>(store: &mut Store<T>, exec: &mut Exec, mut flow: Flow) -> Result<(),
                 if price > exec.gas {
                     // SAFETY: `exec.ip` is the op after the call, in the running function.
                     let call_op = unsafe { exec.ip.sub(1) };
-                    exec.gas += exec.price_after(call_op, 1);
+                    exec.refund_after(call_op, 1);
                     exec.suspend_before(call_op);
                     return Err(Stop::OutOfGas);
                 }
