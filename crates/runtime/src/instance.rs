@@ -332,7 +332,14 @@ fn instantiate<T>(
         if let SegmentPlace::Active { offset, .. } = &d.place {
             let inst = &store.instances[index as usize];
             let at = eval(store, inst, *offset) as u32;
-            exec::memory_init(&mut store.inner, index, i as u32, at, 0, d.bytes.len() as u32)?;
+            exec::memory_init(
+                &mut store.inner,
+                index,
+                i as u32,
+                at,
+                0,
+                d.bytes.len() as u32,
+            )?;
             store.instances[index as usize].data[i] = Arc::from(&[][..]);
         }
     }
