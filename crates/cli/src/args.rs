@@ -32,8 +32,16 @@ each parsed by the function's parameter type (integers in decimal or 0x-hex, flo
 `inf`, `-inf` or `nan`). Prints the results, one per line.
 
 options:
-  --invoke NAME   the exported function to call
-  -h, --help      print this help";
+  --invoke NAME         the exported function to call
+  --gas-limit N         stop with out of gas (exit 5) before the first instruction whose price
+                        would make gas used exceed N
+  --cost-table FILE     price instructions by this TOML cost table (default: the shipped
+                        docs/default-cost-table.toml)
+  --gas-report FILE|-   write a JSON gas report to FILE (`-`: standard error)
+  --histogram           count executions per opcode into the gas report
+  -h, --help            print this help
+
+Any gas option turns metering on.";
 
 /// The usage text of `ssvm-lite compile`.
 pub const COMPILE_USAGE: &str = "\
@@ -78,6 +86,8 @@ pub enum Command {
     Run {
         /// The export to call (`_start` when not given).
         invoke: Option<String>,
+        /// Metering options.
+        gas: GasOptions,
         /// The module's path.
         file: PathBuf,
         /// The arguments, as text.
@@ -92,6 +102,23 @@ pub enum Command {
         /// Only this function.
         func: Option<u32>,
     },
+}
+
+/// The gas options of `run`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct GasOptions {
+    pub limit: Option<u64>,
+    pub cost_table: Option<PathBuf>,
+    /// Where the JSON report goes: a path, or `-` for standard error.
+    pub report: Option<String>,
+    pub histogram: bool,
+}
+
+impl GasOptions {
+    /// Whether any option asks for metering.
+    pub fn metered(&self) -> bool {
+        self.limit.is_some() || self.cost_table.is_some() || self.report.is_some() || self.histogram
+    }
 }
 
 /// A command line that does not parse: what is wrong and the usage text to show with it.
@@ -169,6 +196,12 @@ fn text(arg: OsString, usage: &'static str) -> Result<String, UsageError> {
 
 fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut invoke = None;
+    let mut gas = GasOptions::default();
+    let value = |args: &mut dyn Iterator<Item = OsString>, option: &str| {
+        args.next()
+            .ok_or_else(|| usage_error(format!("{option} needs a value"), RUN_USAGE))
+            .and_then(|v| text(v, RUN_USAGE))
+    };
     // Options come before the module; everything after it is the program's.
     let file = loop {
         let Some(arg) = args.next() else {
@@ -182,6 +215,21 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
                 })?;
                 invoke = Some(text(name, RUN_USAGE)?);
             }
+            Some("--gas-limit") => {
+                let v = value(&mut args, "--gas-limit")?;
+                let n = v.replace('_', "").parse().map_err(|_| {
+                    usage_error(
+                        format!("--gas-limit needs a whole number, not `{v}`"),
+                        RUN_USAGE,
+                    )
+                })?;
+                gas.limit = Some(n);
+            }
+            Some("--cost-table") => {
+                gas.cost_table = Some(PathBuf::from(value(&mut args, "--cost-table")?));
+            }
+            Some("--gas-report") => gas.report = Some(value(&mut args, "--gas-report")?),
+            Some("--histogram") => gas.histogram = true,
             Some("--") => {
                 let file = args
                     .next()
@@ -195,7 +243,12 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
         }
     };
     let args = args.map(|a| text(a, RUN_USAGE)).collect::<Result<_, _>>()?;
-    Ok(Command::Run { invoke, file, args })
+    Ok(Command::Run {
+        invoke,
+        gas,
+        file,
+        args,
+    })
 }
 
 fn parse_compile(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
@@ -309,8 +362,31 @@ mod tests {
             parse_strs(&["run", "--invoke", "fib", "k.wasm", "30", "--invoke"]),
             Ok(Command::Run {
                 invoke: Some("fib".into()),
+                gas: GasOptions::default(),
                 file: "k.wasm".into(),
                 args: vec!["30".into(), "--invoke".into()],
+            })
+        );
+        assert_eq!(
+            parse_strs(&[
+                "run",
+                "--gas-limit",
+                "1_000",
+                "--histogram",
+                "--gas-report",
+                "-",
+                "k.wasm"
+            ]),
+            Ok(Command::Run {
+                invoke: None,
+                gas: GasOptions {
+                    limit: Some(1000),
+                    cost_table: None,
+                    report: Some("-".into()),
+                    histogram: true,
+                },
+                file: "k.wasm".into(),
+                args: vec![],
             })
         );
         assert_eq!(parse_strs(&["run", "-h"]), Ok(Command::RunHelp));

@@ -1,10 +1,11 @@
 //! `ssvm-lite`, the command-line front end of the ssvm-lite WebAssembly runtime.
 //!
 //! Exit codes: 0 success; 1 the module is malformed or invalid; 2 bad usage or an I/O error;
-//! 3 the program trapped; 4 the module could not be instantiated. A panic (exit code 101) is a
+//! 3 the program trapped; 4 the module could not be instantiated; 5 out of gas. A panic (exit code 101) is a
 //! bug. `docs/cli.md` documents the commands.
 
 mod args;
+mod report;
 mod run;
 
 use args::{Command, COMPILE_USAGE, RUN_USAGE, USAGE, VALIDATE_USAGE};
@@ -22,6 +23,8 @@ const EXIT_USAGE_OR_IO: u8 = 2;
 const EXIT_TRAP: u8 = 3;
 /// The module could not be instantiated (a missing or mismatched import, a limit).
 const EXIT_UNINSTANTIABLE: u8 = 4;
+/// Metered execution ran out of gas.
+const EXIT_OUT_OF_GAS: u8 = 5;
 
 fn main() -> ExitCode {
     let code = match args::parse(std::env::args_os().skip(1)) {
@@ -30,7 +33,12 @@ fn main() -> ExitCode {
         Ok(Command::Version) => print_out(&format!("ssvm-lite {}", env!("CARGO_PKG_VERSION"))),
         Ok(Command::Validate { file }) => validate(&file),
         Ok(Command::RunHelp) => print_out(RUN_USAGE),
-        Ok(Command::Run { invoke, file, args }) => run::run(invoke.as_deref(), &file, &args),
+        Ok(Command::Run {
+            invoke,
+            gas,
+            file,
+            args,
+        }) => run::run(invoke.as_deref(), &gas, &file, &args),
         Ok(Command::CompileHelp) => print_out(COMPILE_USAGE),
         Ok(Command::DumpIr { file, func }) => run::dump_ir(&file, func),
         Err(e) => {

@@ -1,11 +1,15 @@
 //! `ssvm-lite run` and `ssvm-lite compile --dump-ir`.
 
+use crate::args::GasOptions;
+use crate::report::GasReport;
 use crate::{
-    print_err, EXIT_BAD_MODULE, EXIT_OK, EXIT_TRAP, EXIT_UNINSTANTIABLE, EXIT_USAGE_OR_IO,
+    print_err, EXIT_BAD_MODULE, EXIT_OK, EXIT_OUT_OF_GAS, EXIT_TRAP, EXIT_UNINSTANTIABLE,
+    EXIT_USAGE_OR_IO,
 };
-use ssvm_runtime::{Engine, Error, Linker, Module, Store, Val, ValType};
+use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Val, ValType};
 use std::io::Write;
 use std::path::Path;
+use std::sync::Arc;
 
 /// Reads and compiles `file`, or says why not and gives the exit code.
 fn load(engine: &Engine, file: &Path) -> Result<Module, u8> {
@@ -63,44 +67,144 @@ pub fn parse_value(text: &str, ty: ValType) -> Result<Val, String> {
     }
 }
 
-/// `ssvm-lite run [--invoke NAME] FILE ARGS...`.
-pub fn run(invoke: Option<&str>, file: &Path, args: &[String]) -> u8 {
-    let engine = Engine::default();
+/// The engine for `run`: metered when any gas option asks for it.
+fn engine(gas: &GasOptions) -> Result<Engine, u8> {
+    if !gas.metered() {
+        return Ok(Engine::default());
+    }
+    let table = match &gas.cost_table {
+        Some(path) => CostTable::from_file(path).map_err(|e| {
+            print_err(&format!("error: cost table {}: {e}", path.display()));
+            EXIT_USAGE_OR_IO
+        })?,
+        None => CostTable::default_table(),
+    };
+    Ok(Engine::new(Config {
+        cost_table: Some(Arc::new(table)),
+        histogram: gas.histogram,
+        ..Config::default()
+    }))
+}
+
+/// `ssvm-lite run [OPTIONS] FILE ARGS...`.
+pub fn run(invoke: Option<&str>, gas: &GasOptions, file: &Path, args: &[String]) -> u8 {
+    let engine = match engine(gas) {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
     let module = match load(&engine, file) {
         Ok(m) => m,
         Err(code) => return code,
     };
     let mut store = Store::new(&engine, ());
-    let instance = match Linker::new().instantiate(&mut store, &module) {
-        Ok(i) => i,
-        Err(Error::Trap(t)) => {
+    if let Some(limit) = gas.limit {
+        store.set_gas_limit(limit);
+    }
+    let outcome = instantiate_and_call(&mut store, &module, invoke, file, args);
+    let code = match &outcome {
+        Ok(()) => EXIT_OK,
+        Err(Stopped::Usage) => return EXIT_USAGE_OR_IO,
+        Err(Stopped::Uninstantiable) => return EXIT_UNINSTANTIABLE,
+        Err(Stopped::Trap(t)) => {
             print_err(&format!("error: trap: {t}"));
-            return EXIT_TRAP;
+            EXIT_TRAP
         }
+        Err(Stopped::OutOfGas) => {
+            print_err(&format!(
+                "error: out of gas: used {} of the limit {}",
+                store.gas_used(),
+                gas.limit.map_or_else(|| "(none)".into(), |l| l.to_string())
+            ));
+            EXIT_OUT_OF_GAS
+        }
+    };
+    if let Some(target) = &gas.report {
+        let report = GasReport {
+            outcome: match &outcome {
+                Ok(()) => "ok",
+                Err(Stopped::OutOfGas) => "out_of_gas",
+                _ => "trap",
+            },
+            exit_code: None,
+            trap: match &outcome {
+                Err(Stopped::Trap(t)) => Some(t.clone()),
+                _ => None,
+            },
+            gas_limit: gas.limit,
+            gas_used: store.gas_used(),
+            counts: gas.histogram.then(|| {
+                store
+                    .histogram()
+                    .into_iter()
+                    .map(|(op, n)| (op.name(), n))
+                    .collect()
+            }),
+        };
+        if let Err(e) = report.write_to(target) {
+            print_err(&format!(
+                "error: cannot write the gas report to {target}: {e}"
+            ));
+            return EXIT_USAGE_OR_IO;
+        }
+    }
+    code
+}
+
+/// Why `run` did not complete.
+enum Stopped {
+    /// Already reported: bad arguments, no such export.
+    Usage,
+    /// Already reported: the module could not be instantiated.
+    Uninstantiable,
+    Trap(String),
+    OutOfGas,
+}
+
+fn stopped(e: Error) -> Stopped {
+    match e {
+        Error::Trap(t) => Stopped::Trap(t.to_string()),
+        Error::OutOfGas { .. } => Stopped::OutOfGas,
+        other => {
+            print_err(&format!("error: {other}"));
+            Stopped::Usage
+        }
+    }
+}
+
+fn instantiate_and_call(
+    store: &mut Store<()>,
+    module: &Module,
+    invoke: Option<&str>,
+    file: &Path,
+    args: &[String],
+) -> Result<(), Stopped> {
+    let instance = match Linker::new().instantiate(store, module) {
+        Ok(i) => i,
+        Err(e @ (Error::Trap(_) | Error::OutOfGas { .. })) => return Err(stopped(e)),
         Err(e) => {
             print_err(&format!(
                 "error: cannot instantiate {}: {e}",
                 file.display()
             ));
-            return EXIT_UNINSTANTIABLE;
+            return Err(Stopped::Uninstantiable);
         }
     };
     let name = invoke.unwrap_or("_start");
-    let Some(func) = instance.get_func(&store, name) else {
+    let Some(func) = instance.get_func(store, name) else {
         print_err(&format!(
             "error: {} exports no function named `{name}`",
             file.display()
         ));
-        return EXIT_USAGE_OR_IO;
+        return Err(Stopped::Usage);
     };
-    let ty = func.ty(&store).clone();
+    let ty = func.ty(store).clone();
     if args.len() != ty.params.len() {
         print_err(&format!(
             "error: `{name}` takes {} arguments ({ty}), {} given",
             ty.params.len(),
             args.len()
         ));
-        return EXIT_USAGE_OR_IO;
+        return Err(Stopped::Usage);
     }
     let mut values = Vec::with_capacity(args.len());
     for (text, &t) in args.iter().zip(ty.params.iter()) {
@@ -108,28 +212,17 @@ pub fn run(invoke: Option<&str>, file: &Path, args: &[String]) -> u8 {
             Ok(v) => values.push(v),
             Err(e) => {
                 print_err(&format!("error: {e}"));
-                return EXIT_USAGE_OR_IO;
+                return Err(Stopped::Usage);
             }
         }
     }
     let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
-    match func.call(&mut store, &values, &mut results) {
-        Ok(()) => {
-            let mut out = std::io::stdout().lock();
-            for r in &results {
-                let _ = writeln!(out, "{r}");
-            }
-            EXIT_OK
-        }
-        Err(Error::Trap(t)) => {
-            print_err(&format!("error: trap: {t}"));
-            EXIT_TRAP
-        }
-        Err(e) => {
-            print_err(&format!("error: {e}"));
-            EXIT_USAGE_OR_IO
-        }
+    func.call(store, &values, &mut results).map_err(stopped)?;
+    let mut out = std::io::stdout().lock();
+    for r in &results {
+        let _ = writeln!(out, "{r}");
     }
+    Ok(())
 }
 
 /// `ssvm-lite compile --dump-ir FILE [--func N]`.

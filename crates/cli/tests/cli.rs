@@ -346,3 +346,106 @@ fn dump_ir_shows_each_function_with_wasm_offsets() {
     let o = ssvm_lite(&["compile", "--dump-ir", f.to_str().unwrap(), "--func", "9"]);
     assert_eq!(o.status.code(), Some(2));
 }
+
+// Metering: `run` with gas options.
+
+const SUM: &str = r#"
+(module
+  (func (export "sum") (param $n i32) (result i32) (local $acc i32)
+    block
+      loop
+        local.get $n
+        i32.eqz
+        br_if 1
+        local.get $acc
+        local.get $n
+        i32.add
+        local.set $acc
+        local.get $n
+        i32.const 1
+        i32.sub
+        local.set $n
+        br 0
+      end
+    end
+    local.get $acc))
+"#;
+
+/// A cost table pricing every instruction 1: `sum(n)` then costs 12n + 7.
+fn uniform_table() -> PathBuf {
+    scratch_file("uniform.toml", b"default = 1\n")
+}
+
+#[test]
+fn gas_report_gives_exact_gas_and_counts() {
+    let f = wat_file("sum.wasm", SUM);
+    let table = uniform_table();
+    let o = ssvm_lite(&[
+        "run",
+        "--invoke",
+        "sum",
+        "--cost-table",
+        table.to_str().unwrap(),
+        "--histogram",
+        "--gas-report",
+        "-",
+        f.to_str().unwrap(),
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o), "6\n");
+    let report = stderr(&o);
+    assert!(report.starts_with(r#"{"outcome": "ok", "exit_code": null, "trap": null, "gas_limit": null, "gas_used": 43, "counts": {"#), "{report}");
+    assert!(report.contains(r#""local.get": 14"#), "{report}");
+}
+
+#[test]
+fn out_of_gas_exits_5_with_the_exact_gas_used() {
+    let f = wat_file("sum-oog.wasm", SUM);
+    let table = uniform_table();
+    let out = scratch_dir().join("oog-report.json");
+    let o = ssvm_lite(&[
+        "run",
+        "--invoke",
+        "sum",
+        "--cost-table",
+        table.to_str().unwrap(),
+        "--gas-limit",
+        "20",
+        "--gas-report",
+        out.to_str().unwrap(),
+        f.to_str().unwrap(),
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(5), "stderr: {}", stderr(&o));
+    assert_eq!(stderr(&o), "error: out of gas: used 20 of the limit 20\n");
+    let report = std::fs::read_to_string(&out).unwrap();
+    assert_eq!(
+        report,
+        "{\"outcome\": \"out_of_gas\", \"exit_code\": null, \"trap\": null, \"gas_limit\": 20, \"gas_used\": 20}\n"
+    );
+}
+
+#[test]
+fn a_bad_cost_table_is_an_error_naming_its_line() {
+    let f = wat_file("sum-bad.wasm", SUM);
+    let table = scratch_file(
+        "bad.toml",
+        b"default = 1\n[instr]\n\"i32.frobnicate\" = 2\n",
+    );
+    let o = ssvm_lite(&[
+        "run",
+        "--invoke",
+        "sum",
+        "--cost-table",
+        table.to_str().unwrap(),
+        f.to_str().unwrap(),
+        "3",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.contains("line 3") && err.contains("i32.frobnicate"),
+        "{err}"
+    );
+}
