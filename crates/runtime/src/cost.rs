@@ -237,12 +237,12 @@ impl Parser {
                 section = self.header(&mut c)?;
                 continue;
             }
-            let (key, raw_key) = c.key()?;
+            let key_start = c.pos;
+            let (key, _) = c.key()?;
             c.skip_ws();
             match c.peek() {
                 Some('.') => {
-                    let rest = c.rest().split('=').next().unwrap_or("").trim_end();
-                    let dotted = format!("{raw_key}{rest}");
+                    let dotted = line[key_start..].split('=').next().unwrap_or("").trim_end();
                     return Err(c.error(format!(
                         "dotted keys are not supported: {dotted} (quote a name that contains \
                          dots, as in \"i32.add\" = 2)"
@@ -457,7 +457,8 @@ impl<'a> Cursor<'a> {
             )));
         }
         let line = self.line;
-        let unterminated = || CostTableError::at(line, format!("unterminated string {}", rest.trim_end()));
+        let unterminated =
+            || CostTableError::at(line, format!("unterminated string {}", rest.trim_end()));
         let mut out = String::new();
         let mut chars = rest.char_indices().skip(1);
         while let Some((i, ch)) = chars.next() {
@@ -513,7 +514,12 @@ impl<'a> Cursor<'a> {
         let rest = self.rest();
         match self.peek() {
             None | Some('#') => return Err(bad("missing value".into())),
-            Some('[') => return Err(bad(format!("arrays are not supported: {}", rest.trim_end()))),
+            Some('[') => {
+                return Err(bad(format!(
+                    "arrays are not supported: {}",
+                    rest.trim_end()
+                )))
+            }
             Some('{') => {
                 return Err(bad(format!(
                     "inline tables are not supported: {}",
@@ -521,7 +527,7 @@ impl<'a> Cursor<'a> {
                 )))
             }
             Some('"' | '\'') => {
-                let text = self.string()?;
+                let text = self.string().map_err(|e| bad(e.message))?;
                 return Err(bad(format!(
                     "expected a non-negative integer, found the string {text:?}"
                 )));
@@ -556,7 +562,9 @@ impl<'a> Cursor<'a> {
             && !digits.contains("__")
             && digits.chars().all(|ch| ch == '_' || ch.is_digit(radix));
         if !well_formed {
-            return Err(bad(format!("expected a non-negative integer, found {token}")));
+            return Err(bad(format!(
+                "expected a non-negative integer, found {token}"
+            )));
         }
         if radix == 10 && digits.len() > 1 && digits.starts_with('0') {
             return Err(bad(format!("leading zeros are not allowed: {token}")));

@@ -1,0 +1,610 @@
+//! The cost table and its file format (DESIGN.md "Metering", docs/metering.md).
+
+use ssvm_binary::Opcode;
+use ssvm_runtime::{CostTable, CostTableError, PerUnit};
+
+fn parse(text: &str) -> CostTable {
+    CostTable::parse(text).unwrap_or_else(|e| panic!("{e}\n--- in ---\n{text}"))
+}
+
+/// Parses `text`, expecting an error on `line` whose message contains every one of `needles`.
+fn parse_err(text: &str, line: usize, needles: &[&str]) -> CostTableError {
+    let err = CostTable::parse(text).expect_err(text);
+    assert_eq!(err.line, Some(line), "{err} --- in ---\n{text}");
+    for needle in needles {
+        assert!(
+            err.message.contains(needle),
+            "{err:?} does not mention {needle:?} --- in ---\n{text}"
+        );
+    }
+    assert_eq!(err.to_string(), format!("line {line}: {}", err.message));
+    err
+}
+
+#[test]
+fn opcode_all_is_in_discriminant_order() {
+    for (i, &op) in Opcode::ALL.iter().enumerate() {
+        assert_eq!(op as usize, i, "{op}");
+    }
+}
+
+#[test]
+fn uniform_prices_every_instruction_and_nothing_else() {
+    let t = CostTable::uniform(7);
+    assert!(Opcode::ALL.iter().all(|&op| t.instr(op) == 7));
+    assert_eq!(t.per_unit(), PerUnit::default());
+    assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 0);
+}
+
+#[test]
+fn empty_and_comment_only_files_are_uniform_one() {
+    assert_eq!(parse(""), CostTable::uniform(1));
+    assert_eq!(parse("\n\n   \n"), CostTable::uniform(1));
+    assert_eq!(parse("# nothing\n  # at all\n"), CostTable::uniform(1));
+}
+
+#[test]
+fn every_section() {
+    let t = parse(
+        r#"
+default = 3                 # every instruction not listed below
+[instr]                     # spec text names
+"nop" = 0
+"i64.div_s" = 9
+[per_unit]
+"memory.grow" = 11
+"memory.fill" = 12
+"memory.copy" = 13
+"memory.init" = 14
+"table.grow" = 21
+"table.fill" = 22
+"table.copy" = 23
+"table.init" = 24
+[host]
+"wasi_snapshot_preview1::fd_write" = 100
+"env::log" = 5
+"#,
+    );
+    assert_eq!(t.instr(Opcode::Nop), 0);
+    assert_eq!(t.instr(Opcode::I64DivS), 9);
+    assert_eq!(t.instr(Opcode::I32Add), 3);
+    assert_eq!(t.instr(Opcode::I64DivU), 3);
+    assert_eq!(
+        t.per_unit(),
+        PerUnit {
+            memory_grow: 11,
+            memory_fill: 12,
+            memory_copy: 13,
+            memory_init: 14,
+            table_grow: 21,
+            table_fill: 22,
+            table_copy: 23,
+            table_init: 24,
+        }
+    );
+    assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 100);
+    assert_eq!(t.host("env", "log"), 5);
+    assert_eq!(t.host("env", "other"), 0);
+    assert_eq!(t.host("other", "log"), 0);
+}
+
+#[test]
+fn sections_in_any_order_and_empty() {
+    let t = parse("[host]\n[per_unit]\n\"table.copy\" = 2\n[instr]\n\"call\" = 5\n");
+    assert_eq!(t.instr(Opcode::Call), 5);
+    assert_eq!(t.instr(Opcode::I32Add), 1);
+    assert_eq!(t.per_unit().table_copy, 2);
+    assert_eq!(t.per_unit().memory_copy, 0);
+}
+
+#[test]
+fn default_applies_to_unlisted_instructions_only() {
+    let t = parse("default = 6\n[instr]\n\"i32.add\" = 2\n");
+    for &o in Opcode::ALL {
+        let want = if o == Opcode::I32Add { 2 } else { 6 };
+        assert_eq!(t.instr(o), want, "{o}");
+    }
+    // `default` prices instructions only.
+    assert_eq!(t.per_unit(), PerUnit::default());
+    assert_eq!(t.host("env", "f"), 0);
+}
+
+#[test]
+fn missing_default_is_one() {
+    let t = parse("[instr]\n\"i32.add\" = 2\n");
+    assert_eq!(t.instr(Opcode::I32Add), 2);
+    assert_eq!(t.instr(Opcode::I32Sub), 1);
+    assert_eq!(t.instr(Opcode::V128Load), 1);
+}
+
+#[test]
+fn default_zero() {
+    let t = parse("default = 0\n");
+    assert_eq!(t, CostTable::uniform(0));
+}
+
+#[test]
+fn quoting_styles() {
+    let t = parse(
+        "[instr]\n\
+         \"i32.add\" = 4\n\
+         'i32.sub' = 5\n\
+         nop = 6\n\
+         select = 7\n\
+         \"\\u0069\\u0033\\u0032.mul\" = 8\n\
+         [per_unit]\n\
+         'memory.fill' = 9\n\
+         [host]\n\
+         'env::log' = 10\n\
+         \"a b::c\\td\" = 11\n",
+    );
+    assert_eq!(t.instr(Opcode::I32Add), 4);
+    assert_eq!(t.instr(Opcode::I32Sub), 5);
+    assert_eq!(t.instr(Opcode::Nop), 6);
+    assert_eq!(t.instr(Opcode::Select), 7);
+    assert_eq!(t.instr(Opcode::I32Mul), 8);
+    assert_eq!(t.per_unit().memory_fill, 9);
+    assert_eq!(t.host("env", "log"), 10);
+    assert_eq!(t.host("a b", "c\td"), 11);
+}
+
+#[test]
+fn whitespace_comments_and_line_endings() {
+    let t = parse(
+        "\u{feff}# a table\r\n\
+         \tdefault=2# no spaces\r\n\
+         \r\n\
+         [ instr ]   # spaced header\r\n\
+         \t\"i32.add\"\t=\t4   \r\n\
+         \"f32.add\" = 5 # a comment with \"quotes\" and = signs\n",
+    );
+    assert_eq!(t.instr(Opcode::I32Add), 4);
+    assert_eq!(t.instr(Opcode::F32Add), 5);
+    assert_eq!(t.instr(Opcode::Nop), 2);
+}
+
+#[test]
+fn quoted_section_header_is_the_same_section() {
+    let t = parse("[\"instr\"]\n\"nop\" = 0\n");
+    assert_eq!(t.instr(Opcode::Nop), 0);
+}
+
+#[test]
+fn select_prices_both_opcodes() {
+    assert_eq!(Opcode::Select.name(), "select");
+    assert_eq!(Opcode::SelectTyped.name(), "select");
+    let t = parse("[instr]\n\"select\" = 3\n");
+    assert_eq!(t.instr(Opcode::Select), 3);
+    assert_eq!(t.instr(Opcode::SelectTyped), 3);
+    // set_instr sets one opcode.
+    let mut t = t;
+    t.set_instr(Opcode::SelectTyped, 9);
+    assert_eq!(t.instr(Opcode::Select), 3);
+    assert_eq!(t.instr(Opcode::SelectTyped), 9);
+}
+
+#[test]
+fn every_instruction_name_is_accepted() {
+    for (i, &o) in Opcode::ALL.iter().enumerate() {
+        let cost = 1000 + i as u64;
+        let t = parse(&format!(
+            "default = 1\n[instr]\n\"{}\" = {cost}\n",
+            o.name()
+        ));
+        for &other in Opcode::ALL {
+            let want = if other.name() == o.name() { cost } else { 1 };
+            assert_eq!(t.instr(other), want, "{} priced by {:?}", other, o.name());
+        }
+    }
+}
+
+#[test]
+fn numbers() {
+    let cases: &[(&str, u64)] = &[
+        ("0", 0),
+        ("7", 7),
+        ("+7", 7),
+        ("1_000", 1000),
+        ("1_2_3", 123),
+        ("0x1f", 31),
+        ("0xFF", 255),
+        ("0xdead_BEEF", 0xdead_beef),
+        ("0o17", 15),
+        ("0b1010", 10),
+        ("0x00", 0),
+        ("18446744073709551615", u64::MAX),
+        ("0xffff_ffff_ffff_ffff", u64::MAX),
+    ];
+    for &(text, want) in cases {
+        let t = parse(&format!("default = {text}\n"));
+        assert_eq!(t.instr(Opcode::I32Add), want, "{text}");
+    }
+}
+
+#[test]
+fn setters() {
+    let mut t = CostTable::uniform(1);
+    t.set_instr(Opcode::Call, 5);
+    assert_eq!(t.instr(Opcode::Call), 5);
+    assert_eq!(t.instr(Opcode::CallIndirect), 1);
+    let p = PerUnit {
+        memory_copy: 3,
+        ..PerUnit::default()
+    };
+    t.set_per_unit(p);
+    assert_eq!(t.per_unit(), p);
+    t.set_host("env", "log", 40);
+    assert_eq!(t.host("env", "log"), 40);
+    assert_eq!(t.host("env", "log2"), 0);
+    assert_ne!(t, CostTable::uniform(1));
+    // The setters agree with the parser.
+    let parsed = parse(
+        "[instr]\n\"call\" = 5\n[per_unit]\n\"memory.copy\" = 3\n[host]\n\"env::log\" = 40\n",
+    );
+    assert_eq!(t, parsed);
+}
+
+#[test]
+fn default_table_parses_and_prices_every_opcode() {
+    let text = include_str!("../../../docs/default-cost-table.toml");
+    let t = CostTable::default_table();
+    assert_eq!(t, parse(text));
+    assert_eq!(t, CostTable::default_table());
+    // Every opcode has a price, and the structural markers are the only free ones.
+    for &o in Opcode::ALL {
+        let free = matches!(o, Opcode::Nop | Opcode::Block | Opcode::Loop | Opcode::End);
+        assert_eq!(t.instr(o) == 0, free, "{o} costs {}", t.instr(o));
+    }
+    assert_eq!(t.instr(Opcode::I32Add), 1);
+    assert_eq!(t.instr(Opcode::I32Load), 2);
+    assert_eq!(t.instr(Opcode::I64DivS), 8);
+    assert_eq!(t.instr(Opcode::Call), 5);
+    assert_eq!(t.instr(Opcode::CallIndirect), 8);
+    assert_eq!(t.instr(Opcode::Select), t.instr(Opcode::SelectTyped));
+    // Every memory access costs the same.
+    for &o in Opcode::ALL {
+        if o.max_align().is_some() {
+            assert_eq!(t.instr(o), 2, "{o}");
+        }
+    }
+    let p = t.per_unit();
+    assert_eq!(p.memory_grow, 65536);
+    for per_unit in [
+        p.memory_fill,
+        p.memory_copy,
+        p.memory_init,
+        p.table_grow,
+        p.table_fill,
+        p.table_copy,
+        p.table_init,
+    ] {
+        assert_eq!(per_unit, 1);
+    }
+    assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 0);
+}
+
+#[test]
+fn from_file_reads_a_table() {
+    let dir = std::env::temp_dir().join(format!("ssvm-cost-table-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("table.toml");
+    std::fs::write(&path, "default = 2\n[instr]\n\"nop\" = 0\n").unwrap();
+    let t = CostTable::from_file(&path).unwrap();
+    assert_eq!(t.instr(Opcode::Nop), 0);
+    assert_eq!(t.instr(Opcode::I32Add), 2);
+
+    std::fs::write(&path, "default = 2\n[instr]\n\"nope\" = 0\n").unwrap();
+    let err = CostTable::from_file(&path).unwrap_err();
+    assert_eq!(err.line, Some(3));
+    assert!(err.message.contains("\"nope\""), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn from_file_with_a_missing_file_names_the_path() {
+    let path = std::env::temp_dir().join("ssvm-no-such-dir-7a1c/costs.toml");
+    let err = CostTable::from_file(&path).unwrap_err();
+    assert_eq!(err.line, None);
+    assert!(err.message.contains(&path.display().to_string()), "{err}");
+    assert_eq!(err.to_string(), err.message);
+    // It is a std error.
+    let _: &dyn std::error::Error = &err;
+}
+
+#[test]
+fn error_unknown_instruction_name() {
+    parse_err(
+        "[instr]\n\"i32.addd\" = 4\n",
+        2,
+        &["unknown instruction name", "\"i32.addd\""],
+    );
+    // Names are case-sensitive spec text names, not variant names.
+    parse_err("[instr]\n\n\"I32Add\" = 4\n", 3, &["\"I32Add\""]);
+    // `default` is a top-level key: under [instr] it is an instruction name.
+    parse_err(
+        "[instr]\ndefault = 4\n",
+        2,
+        &["unknown instruction name", "\"default\""],
+    );
+}
+
+#[test]
+fn error_unknown_per_unit_key() {
+    parse_err(
+        "[per_unit]\n\"memory.size\" = 1\n",
+        2,
+        &["unknown per-unit key", "\"memory.size\"", "\"memory.grow\""],
+    );
+    parse_err("[per_unit]\nmemory_fill = 1\n", 2, &["\"memory_fill\""]);
+}
+
+#[test]
+fn error_host_key_without_separator() {
+    parse_err(
+        "[host]\n\"fd_write\" = 1\n",
+        2,
+        &["\"fd_write\"", "module::name"],
+    );
+    parse_err("[host]\n'env:log' = 1\n", 2, &["\"env:log\""]);
+}
+
+#[test]
+fn error_unknown_section() {
+    parse_err(
+        "default = 1\n[instrs]\n",
+        2,
+        &["unknown section", "[instrs]"],
+    );
+    parse_err("[Host]\n", 1, &["[Host]"]);
+}
+
+#[test]
+fn error_duplicate_section() {
+    parse_err(
+        "[instr]\n\"nop\" = 0\n[host]\n[instr]\n",
+        4,
+        &["[instr]", "twice", "line 1"],
+    );
+}
+
+#[test]
+fn error_unknown_top_level_key() {
+    parse_err("defualt = 1\n", 1, &["\"defualt\""]);
+    parse_err(
+        "# instr forgot its header\n\"i32.add\" = 4\n",
+        2,
+        &["\"i32.add\""],
+    );
+}
+
+#[test]
+fn error_duplicate_keys() {
+    parse_err(
+        "default = 1\ndefault = 2\n",
+        2,
+        &["duplicate key", "\"default\"", "line 1"],
+    );
+    parse_err(
+        "[instr]\n\"nop\" = 0\n'nop' = 1\n",
+        3,
+        &["duplicate key", "\"nop\"", "line 2"],
+    );
+    parse_err("[instr]\nnop = 0\n\"nop\" = 1\n", 3, &["\"nop\""]);
+    parse_err(
+        "[per_unit]\n\"memory.fill\" = 1\n\n\"memory.fill\" = 2\n",
+        4,
+        &["\"memory.fill\""],
+    );
+    parse_err(
+        "[host]\n\"env::f\" = 1\n\"env::f\" = 1\n",
+        3,
+        &["\"env::f\""],
+    );
+    // The same key in different sections is no duplicate... but `select` twice is.
+    parse_err("[instr]\nselect = 1\n\"select\" = 2\n", 3, &["\"select\""]);
+}
+
+#[test]
+fn error_dotted_keys() {
+    parse_err(
+        "[instr]\ni32.add = 4\n",
+        2,
+        &["dotted keys", "i32.add", "quote"],
+    );
+    parse_err(
+        "[per_unit]\nmemory . fill = 4\n",
+        2,
+        &["dotted keys", "memory . fill"],
+    );
+    parse_err(
+        "[instr]\n\"i32\".\"add\" = 4\n",
+        2,
+        &["dotted keys", "\"i32\".\"add\""],
+    );
+    parse_err("[instr.costs]\n", 1, &["dotted keys", "[instr.costs]"]);
+}
+
+#[test]
+fn error_missing_equals() {
+    parse_err("[instr]\n\"nop\" 0\n", 2, &["missing \"=\"", "\"nop\""]);
+    parse_err("[instr]\n\"nop\"\n", 2, &["missing \"=\"", "\"nop\""]);
+    parse_err("default\n", 1, &["missing \"=\"", "\"default\""]);
+}
+
+#[test]
+fn error_missing_value() {
+    parse_err("[instr]\n\"nop\" =\n", 2, &["\"nop\"", "missing value"]);
+    parse_err(
+        "[instr]\n\"nop\" = # nothing\n",
+        2,
+        &["\"nop\"", "missing value"],
+    );
+}
+
+#[test]
+fn error_unterminated_strings() {
+    parse_err(
+        "[instr]\n\"i32.add = 4\n",
+        2,
+        &["unterminated string", "\"i32.add = 4"],
+    );
+    parse_err(
+        "[instr]\n'i32.add = 4\n",
+        2,
+        &["unterminated string", "'i32.add = 4"],
+    );
+    parse_err("[instr]\n\"nop\\\" = 0\n", 2, &["unterminated string"]);
+    parse_err(
+        "[instr]\n\"nop\" = \"0\n",
+        2,
+        &["unterminated string", "\"0"],
+    );
+}
+
+#[test]
+fn error_bad_escapes() {
+    parse_err("[instr]\n\"n\\qop\" = 0\n", 2, &["invalid escape", "\\q"]);
+    parse_err("[instr]\n\"n\\u12\" = 0\n", 2, &["invalid escape"]);
+    parse_err("[instr]\n\"\\uD800\" = 0\n", 2, &["invalid escape", "D800"]);
+}
+
+#[test]
+fn error_multi_line_strings() {
+    parse_err(
+        "[instr]\n\"\"\"nop\"\"\" = 0\n",
+        2,
+        &["multi-line strings", "\"\"\"nop"],
+    );
+    parse_err(
+        "[instr]\n'''nop''' = 0\n",
+        2,
+        &["multi-line strings", "'''nop"],
+    );
+    parse_err(
+        "[instr]\nnop = \"\"\"0\"\"\"\n",
+        2,
+        &["multi-line strings", "\"nop\""],
+    );
+}
+
+#[test]
+fn error_inline_tables_and_arrays() {
+    parse_err(
+        "instr = { nop = 0 }\n",
+        1,
+        &["inline tables", "\"instr\"", "{ nop = 0 }"],
+    );
+    parse_err(
+        "[instr]\n\"nop\" = [0, 1]\n",
+        2,
+        &["arrays", "\"nop\"", "[0, 1]"],
+    );
+    parse_err("[[instr]]\n", 1, &["arrays of tables", "[[instr]]"]);
+}
+
+#[test]
+fn error_floats() {
+    for text in [
+        "1.5", "1e3", "1E3", "2.0", "1_0.5", "+1.5", "inf", "nan", "+inf", "6.02e+23",
+    ] {
+        parse_err(
+            &format!("[instr]\n\n\"f32.add\" = {text}\n"),
+            3,
+            &["floats", "\"f32.add\"", text],
+        );
+    }
+}
+
+#[test]
+fn error_negative_numbers() {
+    for text in ["-1", "-0", "-0x1", "-inf", "-1.5"] {
+        parse_err(
+            &format!("[instr]\n\"i32.sub\" = {text}\n"),
+            2,
+            &["negative", "\"i32.sub\"", text],
+        );
+    }
+}
+
+#[test]
+fn error_malformed_integers() {
+    for text in [
+        "1__0",
+        "_1",
+        "1_",
+        "0x",
+        "0x_1",
+        "0xg",
+        "0X10",
+        "+0x10",
+        "0b2",
+        "0o8",
+        "12abc",
+        "true",
+        "1979-05-27",
+        ".5",
+    ] {
+        parse_err(
+            &format!("default = 1\n[instr]\n\"nop\" = {text}\n"),
+            3,
+            &["\"nop\"", text],
+        );
+    }
+    parse_err("default = 007\n", 1, &["leading zeros", "007"]);
+    parse_err("[instr]\n\"nop\" = \"0\"\n", 2, &["string", "\"nop\""]);
+}
+
+#[test]
+fn error_values_above_u64() {
+    for text in [
+        "18446744073709551616",
+        "0x1_0000_0000_0000_0000",
+        "99999999999999999999999",
+    ] {
+        parse_err(
+            &format!("[instr]\n\"call\" = {text}\n"),
+            2,
+            &["too large", "\"call\"", text],
+        );
+    }
+}
+
+#[test]
+fn error_text_after_value_or_header() {
+    parse_err(
+        "[instr]\n\"nop\" = 0 1\n",
+        2,
+        &["unexpected text", "\"nop\"", "1"],
+    );
+    parse_err(
+        "default = 1 default = 2\n",
+        1,
+        &["unexpected text", "default = 2"],
+    );
+    parse_err(
+        "[instr] nop = 0\n",
+        1,
+        &["unexpected text", "[instr]", "nop = 0"],
+    );
+    parse_err("[instr\n", 1, &["missing \"]\"", "[instr"]);
+}
+
+#[test]
+fn error_not_a_key() {
+    parse_err("= 4\n", 1, &["expected a key", "= 4"]);
+    parse_err(
+        "[instr]\n\u{e9}t\u{e9} = 4\n",
+        2,
+        &["expected a key", "\u{e9}t\u{e9}"],
+    );
+    parse_err("[]\n", 1, &["expected a key"]);
+}
+
+#[test]
+fn the_first_error_is_reported() {
+    parse_err(
+        "default = 1\n[instr]\n\"nop\" = 0\n\"bogus\" = 1\n\"worse\" = -1\n",
+        4,
+        &["\"bogus\""],
+    );
+}
