@@ -240,3 +240,65 @@ fn histogram_leaves_out_what_a_trap_skips() {
         vec![("i32.const".to_string(), 2), ("i32.div_s".to_string(), 1)]
     );
 }
+
+/// The bench kernels, stopped by out of gas in many slices and resumed, end with the results,
+/// total gas and per-opcode counts of an uninterrupted run.
+#[test]
+fn kernels_resumed_in_slices_match_an_uninterrupted_run() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/kernels");
+    let engine = Engine::new(Config {
+        cost_table: Some(Arc::new(CostTable::default_table())),
+        histogram: true,
+        ..Config::default()
+    });
+    for (kernel, n) in [
+        ("fib", 15),
+        ("nbody", 200),
+        ("fannkuch", 6),
+        ("mandelbrot", 40),
+        ("binarytrees", 6),
+        ("sorthash", 2000),
+        ("coremark", 20),
+    ] {
+        let bytes = std::fs::read(dir.join(format!("{kernel}.wasm"))).expect("kernel is built");
+        let module = Module::new(&engine, &bytes).expect("kernel compiles");
+        let run = |slice: Option<u64>| {
+            let mut store = Store::new(&engine, ());
+            let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+            let run = instance.get_func(&store, "run").unwrap();
+            let mut results = [Val::I64(0)];
+            store.set_gas_limit(slice.unwrap_or(u64::MAX));
+            let mut outcome = run.call(&mut store, &[Val::I32(n)], &mut results);
+            let mut stops = 0;
+            while let Err(Error::OutOfGas { .. }) = outcome {
+                stops += 1;
+                store.add_gas(slice.expect("only sliced runs stop"));
+                outcome = store.resume(&mut results);
+            }
+            outcome.unwrap();
+            let used = store.gas_used();
+            (results[0], used, store.histogram(), stops)
+        };
+        let (result, total, histogram, _) = run(None);
+        let plain = {
+            let engine = Engine::default();
+            let module = Module::new(&engine, &bytes).unwrap();
+            let mut store = Store::new(&engine, ());
+            let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+            let run = instance
+                .get_typed_func::<i32, i64, _>(&store, "run")
+                .unwrap();
+            Val::I64(run.call(&mut store, n).unwrap())
+        };
+        assert_eq!(
+            result, plain,
+            "{kernel}: metered and unmetered results differ"
+        );
+        let slice = total / 37 + 1;
+        let (r, used, h, stops) = run(Some(slice));
+        assert_eq!(r, result, "{kernel}: result");
+        assert_eq!(used, total, "{kernel}: total gas");
+        assert_eq!(h, histogram, "{kernel}: histogram");
+        assert!(stops >= 36, "{kernel}: stopped only {stops} times");
+    }
+}
