@@ -39,6 +39,8 @@ options:
                         docs/default-cost-table.toml)
   --gas-report FILE|-   write a JSON gas report to FILE (`-`: standard error)
   --histogram           count executions per opcode into the gas report
+  --gas-profile FILE    write gas by call stack to FILE, in the folded-stack format of
+                        flame-graph tools (`main;f;g 123` per line)
   -h, --help            print this help
 
 Any gas option turns metering on.";
@@ -112,12 +114,18 @@ pub struct GasOptions {
     /// Where the JSON report goes: a path, or `-` for standard error.
     pub report: Option<String>,
     pub histogram: bool,
+    /// Where the folded-stack gas profile goes.
+    pub profile: Option<PathBuf>,
 }
 
 impl GasOptions {
     /// Whether any option asks for metering.
     pub fn metered(&self) -> bool {
-        self.limit.is_some() || self.cost_table.is_some() || self.report.is_some() || self.histogram
+        self.limit.is_some()
+            || self.cost_table.is_some()
+            || self.report.is_some()
+            || self.histogram
+            || self.profile.is_some()
     }
 }
 
@@ -230,6 +238,9 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
             }
             Some("--gas-report") => gas.report = Some(value(&mut args, "--gas-report")?),
             Some("--histogram") => gas.histogram = true,
+            Some("--gas-profile") => {
+                gas.profile = Some(PathBuf::from(value(&mut args, "--gas-profile")?));
+            }
             Some("--") => {
                 let file = args
                     .next()
@@ -384,6 +395,7 @@ mod tests {
                     cost_table: None,
                     report: Some("-".into()),
                     histogram: true,
+                    profile: None,
                 },
                 file: "k.wasm".into(),
                 args: vec![],

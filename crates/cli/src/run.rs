@@ -82,6 +82,7 @@ fn engine(gas: &GasOptions) -> Result<Engine, u8> {
     Ok(Engine::new(Config {
         cost_table: Some(Arc::new(table)),
         histogram: gas.histogram,
+        gas_profile: gas.profile.is_some(),
         ..Config::default()
     }))
 }
@@ -118,6 +119,20 @@ pub fn run(invoke: Option<&str>, gas: &GasOptions, file: &Path, args: &[String])
             EXIT_OUT_OF_GAS
         }
     };
+    if let Some(path) = &gas.profile {
+        let folded: String = store
+            .gas_profile()
+            .into_iter()
+            .map(|(path, gas)| format!("{path} {gas}\n"))
+            .collect();
+        if let Err(e) = std::fs::write(path, folded) {
+            print_err(&format!(
+                "error: cannot write the gas profile to {}: {e}",
+                path.display()
+            ));
+            return EXIT_USAGE_OR_IO;
+        }
+    }
     if let Some(target) = &gas.report {
         let report = GasReport {
             outcome: match &outcome {

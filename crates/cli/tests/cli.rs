@@ -449,3 +449,28 @@ fn a_bad_cost_table_is_an_error_naming_its_line() {
         "{err}"
     );
 }
+
+#[test]
+fn gas_profile_writes_folded_stacks() {
+    let text = r#"(module
+        (func $main (export "main") (call $leaf) (call $leaf))
+        (func $leaf (nop)))"#;
+    let f = wat_file("profile.wasm", text);
+    let table = uniform_table();
+    let out = scratch_dir().join("profile.folded");
+    let o = ssvm_lite(&[
+        "run",
+        "--invoke",
+        "main",
+        "--cost-table",
+        table.to_str().unwrap(),
+        "--gas-profile",
+        out.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        "main 3\nmain;leaf 4\n"
+    );
+}

@@ -16,6 +16,8 @@ pub struct Config {
     pub cost_table: Option<std::sync::Arc<crate::cost::CostTable>>,
     /// With a cost table: also count executions per opcode (`Store::histogram`).
     pub histogram: bool,
+    /// With a cost table: also attribute gas to call paths (`Store::gas_profile`).
+    pub gas_profile: bool,
 }
 
 impl Default for Config {
@@ -27,6 +29,7 @@ impl Default for Config {
             max_table_elements: 10_000_000,
             cost_table: None,
             histogram: false,
+            gas_profile: false,
         }
     }
 }

@@ -47,6 +47,7 @@ impl Func {
             ty,
             kind: FuncKind::Host(host),
             host_price: 0,
+            host_name: None,
         });
         Func(store.funcs.len() as u32 - 1)
     }

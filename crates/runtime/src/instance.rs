@@ -160,6 +160,7 @@ impl<T> Linker<T> {
                     ty: ty.clone(),
                     kind: FuncKind::Host(host),
                     host_price,
+                    host_name: Some(format!("{module}::{name}")),
                 });
                 Some(Extern::Func(Func(store.funcs.len() as u32 - 1)))
             }
@@ -282,9 +283,11 @@ fn instantiate<T>(
             ty,
             kind: FuncKind::Wasm {
                 instance: index,
+                index: (imported_funcs + i) as u32,
                 code: code.clone(),
             },
             host_price: 0,
+            host_name: None,
         });
         inst.funcs.push(store.funcs.len() as u32 - 1);
     }

@@ -236,8 +236,8 @@ pub struct CompiledFunc {
     pub meter: Vec<OpMeter>,
     /// Metered code: the metering position of each op.
     pub(crate) op_meter: Vec<OpMeter>,
-    /// Metered code: whether block executions are counted (for per-opcode histograms).
-    pub counted: bool,
+    /// Metered code: whether charges are traced (per-opcode histograms, gas profiles).
+    pub traced: bool,
     /// A number no other compiled function in this process has (histogram counters use it).
     pub id: u32,
 }

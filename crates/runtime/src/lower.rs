@@ -71,7 +71,7 @@ pub(crate) struct Lowerer<'t> {
     pub(crate) unsupported: Option<Error>,
     /// With metering: the price of every opcode (`Opcode as usize`).
     prices: Option<&'t [u64]>,
-    /// With metering: whether block executions are counted for histograms.
+    /// With metering: whether charges are traced (histograms, gas profiles).
     counted: bool,
     /// The metering block being filled, if one is open.
     block: Option<MeterBlock>,
@@ -760,7 +760,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
         self.func = CompiledFunc {
             params,
             locals: params,
-            counted: self.counted && self.prices.is_some(),
+            traced: self.counted && self.prices.is_some(),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ..CompiledFunc::default()
         };

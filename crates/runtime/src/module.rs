@@ -144,7 +144,7 @@ impl Module {
             &m.types,
             &functions,
             prices.as_deref(),
-            engine.config.histogram,
+            engine.config.histogram || engine.config.gas_profile,
         );
         ssvm_validate::validate_module_with(&m, &mut lowerer)?;
         if let Some(e) = v128.or(lowerer.unsupported) {

@@ -20,6 +20,8 @@ pub type HostFn<T> =
 pub(crate) enum FuncKind {
     Wasm {
         instance: u32,
+        /// The function's index in its module.
+        index: u32,
         code: Arc<CompiledFunc>,
     },
     /// Index into `Store::host_funcs`.
@@ -31,6 +33,8 @@ pub(crate) struct FuncEntity {
     pub(crate) kind: FuncKind,
     /// The metering price of a call to this host function (its `[host]` cost table entry).
     pub(crate) host_price: u64,
+    /// For host functions imported by name: `module::name` (gas profiles show it).
+    pub(crate) host_name: Option<String>,
 }
 
 pub(crate) struct MemoryEntity {
@@ -115,6 +119,8 @@ pub struct StoreInner {
     /// counted one by one (+1) or given back (-1).
     pub(crate) counts: Vec<Vec<u64>>,
     pub(crate) counts_extra: Vec<(ssvm_binary::Opcode, i64)>,
+    /// Gas profile: gas by call path.
+    pub(crate) profile: crate::exec::Profile,
 }
 
 /// Owns all instances and the embedder's data `T`.
@@ -154,6 +160,7 @@ impl<T> Store<T> {
                 suspended: None,
                 counts: Vec::new(),
                 counts_extra: Vec::new(),
+                profile: Default::default(),
                 funcs: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
@@ -236,6 +243,47 @@ impl<T> Store<T> {
             .filter(|&(_, n)| n > 0)
             .map(|(op, n)| (op, n as u64))
             .collect()
+    }
+
+    /// Gas by call path (engines with a cost table and `Config::gas_profile`), in the folded-stack
+    /// format flame-graph tools read: `outer;inner;innermost` and the gas spent in the innermost
+    /// function on that path (its own instructions, per-unit work, and the hosts it called).
+    /// Functions are named by the module's `name` section, else `func[N]`; hosts `module::name`.
+    pub fn gas_profile(&self) -> Vec<(String, u64)> {
+        let p = &self.inner.profile;
+        let name = |addr: u32| -> String {
+            let f = &self.inner.funcs[addr as usize];
+            match &f.kind {
+                FuncKind::Wasm {
+                    instance, index, ..
+                } => {
+                    let module = &self.inner.instances[*instance as usize].module;
+                    module
+                        .names
+                        .iter()
+                        .find(|(i, _)| i == index)
+                        .map_or_else(|| format!("func[{index}]"), |(_, n)| n.clone())
+                }
+                FuncKind::Host(_) => f.host_name.clone().unwrap_or_else(|| "host".into()),
+            }
+        };
+        let mut out = Vec::new();
+        for (node, &gas) in p.gas.iter().enumerate() {
+            if gas == 0 {
+                continue;
+            }
+            let mut path = Vec::new();
+            let mut n = node as u32;
+            while n != u32::MAX {
+                let (parent, addr) = p.nodes[n as usize];
+                path.push(name(addr));
+                n = parent;
+            }
+            path.reverse();
+            out.push((path.join(";"), gas));
+        }
+        out.sort();
+        out
     }
 
     /// Whether a call stopped by out of gas waits to be resumed.

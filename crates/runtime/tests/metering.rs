@@ -302,3 +302,35 @@ fn kernels_resumed_in_slices_match_an_uninterrupted_run() {
         assert!(stops >= 36, "{kernel}: stopped only {stops} times");
     }
 }
+
+#[test]
+fn gas_profile_attributes_gas_to_call_paths() {
+    let engine = Engine::new(Config {
+        cost_table: Some(Arc::new(CostTable::uniform(1))),
+        gas_profile: true,
+        ..Config::default()
+    });
+    let text = r#"(module
+        (import "env" "host" (func $host))
+        (func $main (export "main") (call $leaf) (call $mid) (call $host))
+        (func $mid (call $leaf) (nop))
+        (func $leaf (nop)))"#;
+    let module = Module::new(&engine, &wat(text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new();
+    let ty = ssvm_runtime::FuncType::default();
+    linker.func_new("env", "host", ty, |_, _, _| Ok(()));
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    call(&mut store, instance, "main", &[]).unwrap();
+    // main: call, call, call, end; mid: call, nop, end; leaf: nop, end (twice, on two paths).
+    assert_eq!(
+        store.gas_profile(),
+        vec![
+            ("main".to_string(), 4),
+            ("main;leaf".to_string(), 2),
+            ("main;mid".to_string(), 3),
+            ("main;mid;leaf".to_string(), 2),
+        ]
+    );
+    assert_eq!(store.gas_used(), 11);
+}

@@ -133,7 +133,7 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
                     Instr::Return => op(h::ret, 0, 0, 0, 0),
                     Instr::Charge { block } => {
                         let cost = func.meter_blocks[block as usize].cost;
-                        let handler: Handler = if func.counted { h::charge_counted } else { h::charge };
+                        let handler: Handler = if func.traced { h::charge_traced } else { h::charge };
                         op(handler, cost as u32, (cost >> 32) as u32, block, 0)
                     }
                     Instr::Unreachable => op(h::unreachable, 0, 0, 0, 0),

@@ -267,7 +267,7 @@ unsafe fn call_addr(
 ) -> Flow {
     let base = exec.fp + base as usize;
     match &store.funcs[addr as usize].kind {
-        FuncKind::Wasm { instance, code } => {
+        FuncKind::Wasm { instance, code, .. } => {
             if exec.frames.len() + 1 >= exec.max_depth {
                 trap!(ip, exec, Trap::CallStackExhausted)
             }
@@ -282,7 +282,11 @@ unsafe fn call_addr(
                 ip: ip.add(1),
                 fp: exec.fp,
                 instance: exec.instance,
+                node: exec.node,
             });
+            if exec.profiling {
+                exec.node = exec.profile.child(exec.node, addr);
+            }
             exec.func = callee;
             exec.fp = base;
             exec.set_instance(store, instance);
@@ -314,12 +318,15 @@ handler! {
         Flow::OutOfGas
     }
 
-    fn charge_counted(ip, sp, exec, store) {
+    fn charge_traced(ip, sp, exec, store) {
         let op = &*ip;
         let price = u64::from(op.a) | (u64::from(op.b) << 32);
         if exec.gas >= price {
             exec.gas -= price;
-            exec.count_block(op.c);
+            if exec.counting {
+                exec.count_block(op.c);
+            }
+            exec.attribute(price, 1);
             next!(ip.add(1), sp, exec, store)
         }
         super::run_partial(sp, exec, store, op.c, 0, ip.add(1))
@@ -367,6 +374,7 @@ handler! {
             Some(frame) => {
                 exec.func = frame.func;
                 exec.fp = frame.fp;
+                exec.node = frame.node;
                 exec.set_instance(store, frame.instance);
                 let sp = exec.frame(frame.fp);
                 next!(frame.ip, sp, exec, store)
@@ -431,7 +439,7 @@ handler! {
         }
         let old = store.memories[exec.memory].grow(delta);
         if old.is_some() {
-            exec.gas -= price;
+            exec.spend(price);
         }
         exec.refresh_memory(store);
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
@@ -447,7 +455,7 @@ handler! {
             trap!(ip, exec, Trap::MemoryOutOfBounds)
         };
         mem[at..at + n].fill(val);
-        exec.gas -= price;
+        exec.spend(price);
         next!(ip.add(1), sp, exec, store)
     }
 
@@ -460,7 +468,7 @@ handler! {
             trap!(ip, exec, Trap::MemoryOutOfBounds)
         };
         mem.copy_within(src..src + n, dst);
-        exec.gas -= price;
+        exec.spend(price);
         next!(ip.add(1), sp, exec, store)
     }
 
@@ -471,7 +479,7 @@ handler! {
         if let Err(t) = super::memory_init(store, exec.instance, op.a, d, s, n) {
             trap!(ip, exec, t)
         }
-        exec.gas -= price;
+        exec.spend(price);
         next!(ip.add(1), sp, exec, store)
     }
 
@@ -518,7 +526,7 @@ handler! {
         let price = per_unit!(ip, exec, table_grow, delta);
         let old = store.tables[t as usize].grow(delta, init);
         if old.is_some() {
-            exec.gas -= price;
+            exec.spend(price);
         }
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
         next!(ip.add(1), sp, exec, store)
@@ -534,7 +542,7 @@ handler! {
             trap!(ip, exec, Trap::TableOutOfBounds)
         }
         elements[d..d + n].fill(val);
-        exec.gas -= price;
+        exec.spend(price);
         next!(ip.add(1), sp, exec, store)
     }
 
@@ -555,7 +563,7 @@ handler! {
             let items = store.tables[st].elements[s..s + n].to_vec();
             store.tables[dt].elements[d..d + n].copy_from_slice(&items);
         }
-        exec.gas -= price;
+        exec.spend(price);
         next!(ip.add(2), sp, exec, store)
     }
 
@@ -567,7 +575,7 @@ handler! {
         if let Err(t) = super::table_init(store, exec.instance, op.a, op.b, d, s, n) {
             trap!(ip, exec, t)
         }
-        exec.gas -= price;
+        exec.spend(price);
         next!(ip.add(2), sp, exec, store)
     }
 

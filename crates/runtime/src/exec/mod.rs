@@ -59,6 +59,30 @@ pub(crate) struct Partial {
     first: usize,
 }
 
+/// Gas by call path: a tree of (caller path, function) nodes.
+#[derive(Debug, Default)]
+pub(crate) struct Profile {
+    /// (parent node or `u32::MAX`, store function) of each node.
+    pub(crate) nodes: Vec<(u32, u32)>,
+    index: std::collections::HashMap<(u32, u32), u32>,
+    /// Gas spent in each node's own function.
+    pub(crate) gas: Vec<u64>,
+}
+
+impl Profile {
+    /// The node for calling store function `func` from node `parent`.
+    pub(crate) fn child(&mut self, parent: u32, func: u32) -> u32 {
+        if let Some(&n) = self.index.get(&(parent, func)) {
+            return n;
+        }
+        let n = self.nodes.len() as u32;
+        self.nodes.push((parent, func));
+        self.gas.push(0);
+        self.index.insert((parent, func), n);
+        n
+    }
+}
+
 /// A suspended caller.
 pub(crate) struct Frame {
     /// Kept alive by the store's function entities, which outlive the call.
@@ -67,6 +91,8 @@ pub(crate) struct Frame {
     ip: *const Op,
     fp: usize,
     instance: u32,
+    /// Gas profile node of the caller.
+    node: u32,
 }
 
 /// The interpreter's state besides the op and frame pointers.
@@ -105,6 +131,10 @@ pub(crate) struct Exec {
     pub(crate) counting: bool,
     pub(crate) counts: Vec<Vec<u64>>,
     pub(crate) counts_extra: Vec<(ssvm_binary::Opcode, i64)>,
+    /// Gas profile: whether it is kept, the running function's node, and the tree.
+    pub(crate) profiling: bool,
+    pub(crate) node: u32,
+    pub(crate) profile: Profile,
 }
 
 impl Exec {
@@ -174,8 +204,32 @@ impl Exec {
         let done = m.wasm_end.saturating_sub(own);
         // SAFETY: as in `position`.
         let block = unsafe { &(&(*self.func).meter_blocks)[m.block as usize] };
-        self.gas += block.prefix[charged_to as usize] - block.prefix[done as usize];
+        let refund = block.prefix[charged_to as usize] - block.prefix[done as usize];
+        self.gas += refund;
+        self.attribute(refund, -1);
         self.count_range(m.block, done, charged_to, -1);
+    }
+
+    /// Charges per-unit work done (already checked to be affordable).
+    #[inline(always)]
+    pub(crate) fn spend(&mut self, price: u64) {
+        self.gas -= price;
+        if self.profiling {
+            self.attribute(price, 1);
+        }
+    }
+
+    /// Gas profile: adds (`sign` 1) or takes back (-1) `gas` spent in the running function.
+    pub(crate) fn attribute(&mut self, gas: u64, sign: i64) {
+        if !self.profiling {
+            return;
+        }
+        let g = &mut self.profile.gas[self.node as usize];
+        *g = if sign > 0 {
+            *g + gas
+        } else {
+            g.saturating_sub(gas)
+        };
     }
 
     /// Histogram: one more execution of metering block `block` of the running function.
@@ -260,7 +314,9 @@ pub(crate) fn run_partial(
     while p < n && mb.prefix[p as usize + 1] - base <= exec.gas {
         p += 1;
     }
-    exec.gas -= mb.prefix[p as usize] - base;
+    let charged = mb.prefix[p as usize] - base;
+    exec.gas -= charged;
+    exec.attribute(charged, 1);
     exec.count_range(block, p0, p, 1);
     if p == n {
         // SAFETY: `first` is an op of the running function.
@@ -354,7 +410,7 @@ pub(crate) fn call<T>(
                 results,
             )?);
         }
-        FuncKind::Wasm { instance, code } => (Arc::as_ptr(code), *instance),
+        FuncKind::Wasm { instance, code, .. } => (Arc::as_ptr(code), *instance),
     };
     // A host function called from Wasm may call back into Wasm: each activation takes the stack
     // the store holds (or a new one when it is in use) and gives it back.
@@ -388,7 +444,13 @@ pub(crate) fn call<T>(
         counting: store.config.histogram,
         counts: std::mem::take(&mut store.counts),
         counts_extra: std::mem::take(&mut store.counts_extra),
+        profiling: store.config.gas_profile,
+        node: u32::MAX,
+        profile: std::mem::take(&mut store.profile),
     };
+    if exec.profiling {
+        exec.node = exec.profile.child(u32::MAX, func);
+    }
     let outcome = run(store, &mut exec);
     finish(store, exec, outcome, result_types, results)
 }
@@ -408,6 +470,7 @@ pub(crate) fn resume_suspended<T>(store: &mut Store<T>, results: &mut [Val]) -> 
     exec.gas = store.gas_left;
     exec.counts = std::mem::take(&mut store.counts);
     exec.counts_extra = std::mem::take(&mut store.counts_extra);
+    exec.profile = std::mem::take(&mut store.profile);
     exec.func = pending.func;
     exec.in_partial = None;
     exec.sp = exec.frame(exec.fp);
@@ -438,6 +501,7 @@ fn finish<T>(
     store.gas_left = exec.gas;
     store.counts = std::mem::take(&mut exec.counts);
     store.counts_extra = std::mem::take(&mut exec.counts_extra);
+    store.profile = std::mem::take(&mut exec.profile);
     match &outcome {
         Ok(()) => {
             for (i, (r, &t)) in results.iter_mut().zip(types.iter()).enumerate() {
@@ -488,6 +552,12 @@ fn drive<T>(store: &mut Store<T>, exec: &mut Exec, mut flow: Flow) -> Result<(),
                     return Err(Stop::OutOfGas);
                 }
                 exec.gas -= price;
+                if exec.profiling {
+                    let caller = exec.node;
+                    exec.node = exec.profile.child(caller, addr);
+                    exec.attribute(price, 1);
+                    exec.node = caller;
+                }
                 call_host(store, &mut exec.stack, addr, h, base, exec.instance)?;
                 // The host may have grown a memory or the stack: re-derive what points into them.
                 exec.sp = exec.frame(exec.fp);
