@@ -1,0 +1,573 @@
+//! The rewrite: a charge before every instruction of every function body.
+
+use crate::names::spec_name;
+use crate::{PerUnitRates, Prices, COUNT_PREFIX, GAS_EXPORT, LIMIT_EXPORT, OUT_OF_GAS_EXPORT};
+use std::collections::{HashMap, HashSet};
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasm_encoder::{
+    BlockType, CodeSection, ConstExpr, ExportKind, ExportSection, Function, GlobalSection,
+    GlobalType, Instruction, RawSection, ValType,
+};
+use wasmparser::{
+    ElementItems, ExportSectionReader, ExternalKind, FunctionBody, GlobalSectionReader, Operator,
+    Parser, Payload, TypeRef, Validator, WasmFeatures,
+};
+
+/// Section ids that come after the global section, and after the export section.
+const AFTER_GLOBALS: &[u8] = &[7, 8, 9, 12, 10, 11];
+const AFTER_EXPORTS: &[u8] = &[8, 9, 12, 10, 11];
+
+/// Rewrites `wasm` so that it counts its own gas under `prices`.
+///
+/// The result exports, besides everything the module exported:
+/// - [`GAS_EXPORT`](crate::GAS_EXPORT): a mutable `i64` global, the gas used (unsigned; without a
+///   limit it wraps around at 2^64);
+/// - [`OUT_OF_GAS_EXPORT`](crate::OUT_OF_GAS_EXPORT): a mutable `i32` global set to 1 just before
+///   the module executes `unreachable` for lack of gas;
+/// - [`COUNT_PREFIX`](crate::COUNT_PREFIX)` + name`: a mutable `i64` global per spec text name of
+///   an instruction that occurs in a function body, counting its executions;
+/// - with `limit`, [`LIMIT_EXPORT`](crate::LIMIT_EXPORT): a mutable `i64` global holding the limit,
+///   initially `limit`, which the embedder may change between calls.
+///
+/// Function, global, table and memory indices of the module are unchanged; the new globals come
+/// after the module's own, and functions that use per-unit instructions get two scratch `i32`
+/// locals after their own locals. Counting starts at instantiation: a start function is charged
+/// like any other code (see [`run`](crate::run), which resets the counters afterwards).
+///
+/// Refused with an error: modules that are not valid Wasm 2.0; modules that export a name starting
+/// with `__oracle_`; modules with `call_indirect` in which an imported function with a non-zero
+/// host price might be in a table (it is referenced by an element segment, `ref.func` or an export,
+/// or the module imports a table), because which host function an indirect call reaches is not
+/// known statically.
+pub fn instrument(wasm: &[u8], prices: &Prices, limit: Option<u64>) -> Result<Vec<u8>, String> {
+    Validator::new_with_features(WasmFeatures::WASM2)
+        .validate_all(wasm)
+        .map_err(|e| format!("invalid Wasm 2.0 module: {e}"))?;
+    let parsed = Parsed::new(wasm)?;
+    let mut names = Names::default();
+    let bodies = parsed
+        .bodies
+        .iter()
+        .map(|b| Body::read(b, &mut names))
+        .collect::<Result<Vec<_>, String>>()?;
+    parsed.check_host_reachability(prices, &names)?;
+
+    let base = parsed.imported_globals + parsed.defined_globals;
+    let layout = Layout {
+        gas: base,
+        out_of_gas: base + 1,
+        limit: limit.map(|_| base + 2),
+        first_count: base + if limit.is_some() { 3 } else { 2 },
+    };
+    let name_prices: Vec<u64> = names.iter().map(|n| (prices.instr)(n)).collect();
+    let host_prices: Vec<u64> = parsed
+        .imports
+        .iter()
+        .map(|(m, n)| (prices.host)(m, n))
+        .collect();
+
+    let emitter = Emitter {
+        layout: &layout,
+        name_prices: &name_prices,
+        host_prices: &host_prices,
+        rates: &prices.per_unit,
+    };
+    let mut code = CodeSection::new();
+    for (i, body) in bodies.iter().enumerate() {
+        let params = parsed.param_counts[parsed.func_types[i] as usize];
+        code.function(&emitter.function(body, params)?);
+    }
+
+    let mut module = wasm_encoder::Module::new();
+    let (mut globals_done, mut exports_done) = (false, false);
+    for section in &parsed.sections {
+        let id = section.id();
+        if !globals_done && AFTER_GLOBALS.contains(&id) {
+            module.section(&new_globals(None, &layout, &names, limit)?);
+            globals_done = true;
+        }
+        if !exports_done && AFTER_EXPORTS.contains(&id) {
+            module.section(&new_exports(None, &layout, &names)?);
+            exports_done = true;
+        }
+        match section {
+            Section::Raw(id, data) => {
+                module.section(&RawSection { id: *id, data });
+            }
+            Section::Globals(reader) => {
+                module.section(&new_globals(Some(reader.clone()), &layout, &names, limit)?);
+                globals_done = true;
+            }
+            Section::Exports(reader) => {
+                module.section(&new_exports(Some(reader.clone()), &layout, &names)?);
+                exports_done = true;
+            }
+            Section::Code => {
+                module.section(&code);
+            }
+        }
+    }
+    if !globals_done {
+        module.section(&new_globals(None, &layout, &names, limit)?);
+    }
+    if !exports_done {
+        module.section(&new_exports(None, &layout, &names)?);
+    }
+    let out = module.finish();
+    Validator::new_with_features(WasmFeatures::WASM2)
+        .validate_all(&out)
+        .map_err(|e| format!("internal error: the instrumented module is invalid: {e}"))?;
+    Ok(out)
+}
+
+/// Indices of the globals the instrumentation adds.
+struct Layout {
+    gas: u32,
+    out_of_gas: u32,
+    limit: Option<u32>,
+    /// The counter of the name with id `k` is global `first_count + k`.
+    first_count: u32,
+}
+
+/// A section of the input, in order.
+enum Section<'a> {
+    Raw(u8, &'a [u8]),
+    Globals(GlobalSectionReader<'a>),
+    Exports(ExportSectionReader<'a>),
+    Code,
+}
+
+impl Section<'_> {
+    fn id(&self) -> u8 {
+        match self {
+            Section::Raw(id, _) => *id,
+            Section::Globals(_) => 6,
+            Section::Exports(_) => 7,
+            Section::Code => 10,
+        }
+    }
+}
+
+/// What the rewrite needs to know about the input module.
+struct Parsed<'a> {
+    sections: Vec<Section<'a>>,
+    /// Number of parameters of every type.
+    param_counts: Vec<u32>,
+    /// Type index of every function defined by the module.
+    func_types: Vec<u32>,
+    /// `(module, name)` of every imported function, in index order.
+    imports: Vec<(&'a str, &'a str)>,
+    imported_globals: u32,
+    defined_globals: u32,
+    imports_table: bool,
+    /// Functions referenced outside `call`: element segments, `ref.func` in constant
+    /// expressions, exports (`ref.func` in bodies is collected in `Names`).
+    referenced: HashSet<u32>,
+    bodies: Vec<FunctionBody<'a>>,
+}
+
+/// Spec text names met in bodies, in order of first occurrence, and what else the bodies use.
+#[derive(Default)]
+struct Names {
+    list: Vec<String>,
+    ids: HashMap<String, u32>,
+    /// Functions named by `ref.func` in bodies.
+    ref_funcs: HashSet<u32>,
+    call_indirect: bool,
+}
+
+impl Names {
+    fn intern(&mut self, name: String) -> u32 {
+        if let Some(&id) = self.ids.get(&name) {
+            return id;
+        }
+        let id = self.list.len() as u32;
+        self.ids.insert(name.clone(), id);
+        self.list.push(name);
+        id
+    }
+}
+
+impl std::ops::Deref for Names {
+    type Target = [String];
+    fn deref(&self) -> &[String] {
+        &self.list
+    }
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl<'a> Parsed<'a> {
+    fn new(wasm: &'a [u8]) -> Result<Parsed<'a>, String> {
+        let mut p = Parsed {
+            sections: Vec::new(),
+            param_counts: Vec::new(),
+            func_types: Vec::new(),
+            imports: Vec::new(),
+            imported_globals: 0,
+            defined_globals: 0,
+            imports_table: false,
+            referenced: HashSet::new(),
+            bodies: Vec::new(),
+        };
+        for payload in Parser::new(0).parse_all(wasm) {
+            let payload = payload.map_err(err)?;
+            match &payload {
+                Payload::TypeSection(r) => {
+                    for ty in r.clone().into_iter_err_on_gc_types() {
+                        p.param_counts.push(ty.map_err(err)?.params().len() as u32);
+                    }
+                }
+                Payload::ImportSection(r) => {
+                    for import in r.clone().into_imports() {
+                        let import = import.map_err(err)?;
+                        match import.ty {
+                            TypeRef::Func(_) => p.imports.push((import.module, import.name)),
+                            TypeRef::Global(_) => p.imported_globals += 1,
+                            TypeRef::Table(_) => p.imports_table = true,
+                            _ => {}
+                        }
+                    }
+                }
+                Payload::FunctionSection(r) => {
+                    for ty in r.clone() {
+                        p.func_types.push(ty.map_err(err)?);
+                    }
+                }
+                Payload::GlobalSection(r) => {
+                    for global in r.clone() {
+                        let global = global.map_err(err)?;
+                        p.note_const_expr(&global.init_expr)?;
+                        p.defined_globals += 1;
+                    }
+                    p.sections.push(Section::Globals(r.clone()));
+                    continue;
+                }
+                Payload::ExportSection(r) => {
+                    for export in r.clone() {
+                        let export = export.map_err(err)?;
+                        if export.name.starts_with("__oracle_") {
+                            return Err(format!(
+                                "the module already exports `{}`, a name the oracle reserves",
+                                export.name
+                            ));
+                        }
+                        if export.kind == ExternalKind::Func {
+                            p.referenced.insert(export.index);
+                        }
+                    }
+                    p.sections.push(Section::Exports(r.clone()));
+                    continue;
+                }
+                Payload::ElementSection(r) => {
+                    for element in r.clone() {
+                        match element.map_err(err)?.items {
+                            ElementItems::Functions(funcs) => {
+                                for f in funcs {
+                                    p.referenced.insert(f.map_err(err)?);
+                                }
+                            }
+                            ElementItems::Expressions(_, exprs) => {
+                                for expr in exprs {
+                                    p.note_const_expr(&expr.map_err(err)?)?;
+                                }
+                            }
+                        }
+                    }
+                }
+                Payload::CodeSectionStart { .. } => {
+                    p.sections.push(Section::Code);
+                    continue;
+                }
+                Payload::CodeSectionEntry(body) => {
+                    p.bodies.push(body.clone());
+                    continue;
+                }
+                _ => {}
+            }
+            if let Some((id, range)) = payload.as_section() {
+                let data = &wasm[range.start as usize..range.end as usize];
+                p.sections.push(Section::Raw(id, data));
+            }
+        }
+        Ok(p)
+    }
+
+    fn note_const_expr(&mut self, expr: &wasmparser::ConstExpr<'_>) -> Result<(), String> {
+        let mut ops = expr.get_operators_reader();
+        while !ops.eof() {
+            if let Operator::RefFunc { function_index } = ops.read().map_err(err)? {
+                self.referenced.insert(function_index);
+            }
+        }
+        Ok(())
+    }
+
+    /// Refuses the module when a `call_indirect` might reach a priced host import.
+    fn check_host_reachability(&self, prices: &Prices, names: &Names) -> Result<(), String> {
+        if !names.call_indirect {
+            return Ok(());
+        }
+        for (i, &(module, name)) in self.imports.iter().enumerate() {
+            if (prices.host)(module, name) == 0 {
+                continue;
+            }
+            let i = i as u32;
+            let why = if self.imports_table {
+                "the module imports a table"
+            } else if self.referenced.contains(&i) || names.ref_funcs.contains(&i) {
+                "the function is referenced (element segment, ref.func or export)"
+            } else {
+                continue;
+            };
+            return Err(format!(
+                "unsupported: call_indirect may reach the imported function `{module}::{name}`, \
+                 whose host price is not zero ({why}); the oracle cannot price indirect host calls"
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A function body, read.
+struct Body<'a> {
+    locals: Vec<(u32, wasmparser::ValType)>,
+    /// Every operator with the id of its spec text name.
+    ops: Vec<(Operator<'a>, u32)>,
+}
+
+impl<'a> Body<'a> {
+    fn read(body: &FunctionBody<'a>, names: &mut Names) -> Result<Body<'a>, String> {
+        let mut locals = Vec::new();
+        for l in body.get_locals_reader().map_err(err)? {
+            locals.push(l.map_err(err)?);
+        }
+        let mut ops = Vec::new();
+        let mut reader = body.get_operators_reader().map_err(err)?;
+        while !reader.eof() {
+            let op = reader.read().map_err(err)?;
+            match op {
+                Operator::RefFunc { function_index } => {
+                    names.ref_funcs.insert(function_index);
+                }
+                Operator::CallIndirect { .. } => names.call_indirect = true,
+                _ => {}
+            }
+            let id = names.intern(spec_name(&op)?);
+            ops.push((op, id));
+        }
+        Ok(Body { locals, ops })
+    }
+}
+
+/// The rate of `op`'s per-unit work and whether it is a grow, when that rate is not zero.
+fn per_unit(op: &Operator<'_>, r: &PerUnitRates) -> Option<(u64, bool)> {
+    let (rate, grow) = match op {
+        Operator::MemoryGrow { .. } => (r.memory_grow, true),
+        Operator::MemoryFill { .. } => (r.memory_fill, false),
+        Operator::MemoryCopy { .. } => (r.memory_copy, false),
+        Operator::MemoryInit { .. } => (r.memory_init, false),
+        Operator::TableGrow { .. } => (r.table_grow, true),
+        Operator::TableFill { .. } => (r.table_fill, false),
+        Operator::TableCopy { .. } => (r.table_copy, false),
+        Operator::TableInit { .. } => (r.table_init, false),
+        _ => return None,
+    };
+    (rate > 0).then_some((rate, grow))
+}
+
+/// Writes instrumented function bodies.
+struct Emitter<'x> {
+    layout: &'x Layout,
+    name_prices: &'x [u64],
+    host_prices: &'x [u64],
+    rates: &'x PerUnitRates,
+}
+
+impl Emitter<'_> {
+    fn function(&self, body: &Body<'_>, params: u32) -> Result<Function, String> {
+        let mut locals = Vec::with_capacity(body.locals.len() + 1);
+        let mut declared = 0u32;
+        for &(n, ty) in &body.locals {
+            locals.push((n, RoundtripReencoder.val_type(ty).map_err(err)?));
+            declared += n;
+        }
+        let needs_scratch = body
+            .ops
+            .iter()
+            .any(|(op, _)| per_unit(op, self.rates).is_some());
+        // `n` (the operand that counts units) and `r` (a grow's result).
+        let n = params + declared;
+        let r = n + 1;
+        if needs_scratch {
+            locals.push((2, ValType::I32));
+        }
+        let mut f = Function::new(locals);
+        for (op, id) in &body.ops {
+            let mut base = self.name_prices[*id as usize];
+            if let Operator::Call { function_index } = op {
+                if let Some(&host) = self.host_prices.get(*function_index as usize) {
+                    base = if self.layout.limit.is_some() {
+                        base.saturating_add(host)
+                    } else {
+                        base.wrapping_add(host)
+                    };
+                }
+            }
+            let unit = per_unit(op, self.rates);
+            if unit.is_some() {
+                f.instruction(&Instruction::LocalTee(n));
+            }
+            if let Some(limit) = self.layout.limit {
+                if base > 0 {
+                    self.check_base(&mut f, limit, base);
+                }
+                if let Some((rate, _)) = unit {
+                    self.check_units(&mut f, limit, base, rate, n);
+                }
+            }
+            if base > 0 {
+                self.add_gas(&mut f, |f| {
+                    f.instruction(&Instruction::I64Const(base as i64));
+                });
+            }
+            let counter = self.layout.first_count + id;
+            f.instruction(&Instruction::GlobalGet(counter));
+            f.instruction(&Instruction::I64Const(1));
+            f.instruction(&Instruction::I64Add);
+            f.instruction(&Instruction::GlobalSet(counter));
+
+            f.instruction(&RoundtripReencoder.instruction(op.clone()).map_err(err)?);
+
+            if let Some((rate, grow)) = unit {
+                if grow {
+                    f.instruction(&Instruction::LocalTee(r));
+                    f.instruction(&Instruction::LocalGet(r));
+                    f.instruction(&Instruction::I32Const(-1));
+                    f.instruction(&Instruction::I32Ne);
+                    f.instruction(&Instruction::If(BlockType::Empty));
+                }
+                self.add_gas(&mut f, |f| {
+                    f.instruction(&Instruction::LocalGet(n));
+                    f.instruction(&Instruction::I64ExtendI32U);
+                    f.instruction(&Instruction::I64Const(rate as i64));
+                    f.instruction(&Instruction::I64Mul);
+                });
+                if grow {
+                    f.instruction(&Instruction::End);
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    /// `gas += <amount pushed by push>`.
+    fn add_gas(&self, f: &mut Function, push: impl FnOnce(&mut Function)) {
+        f.instruction(&Instruction::GlobalGet(self.layout.gas));
+        push(f);
+        f.instruction(&Instruction::I64Add);
+        f.instruction(&Instruction::GlobalSet(self.layout.gas));
+    }
+
+    /// Out of gas when `base > limit - gas` (the total never exceeds the limit, so the
+    /// subtraction does not wrap).
+    fn check_base(&self, f: &mut Function, limit: u32, base: u64) {
+        f.instruction(&Instruction::I64Const(base as i64));
+        f.instruction(&Instruction::GlobalGet(limit));
+        f.instruction(&Instruction::GlobalGet(self.layout.gas));
+        f.instruction(&Instruction::I64Sub);
+        f.instruction(&Instruction::I64GtU);
+        self.stop_if(f);
+    }
+
+    /// After the base check passed: out of gas when `n > (limit - gas - base) / rate`, which is
+    /// `base + rate * n > limit - gas` without overflow.
+    fn check_units(&self, f: &mut Function, limit: u32, base: u64, rate: u64, n: u32) {
+        f.instruction(&Instruction::LocalGet(n));
+        f.instruction(&Instruction::I64ExtendI32U);
+        f.instruction(&Instruction::GlobalGet(limit));
+        f.instruction(&Instruction::GlobalGet(self.layout.gas));
+        f.instruction(&Instruction::I64Sub);
+        if base > 0 {
+            f.instruction(&Instruction::I64Const(base as i64));
+            f.instruction(&Instruction::I64Sub);
+        }
+        f.instruction(&Instruction::I64Const(rate as i64));
+        f.instruction(&Instruction::I64DivU);
+        f.instruction(&Instruction::I64GtU);
+        self.stop_if(f);
+    }
+
+    /// With the condition on the stack: if it holds, flag out of gas and trap.
+    fn stop_if(&self, f: &mut Function) {
+        f.instruction(&Instruction::If(BlockType::Empty));
+        f.instruction(&Instruction::I32Const(1));
+        f.instruction(&Instruction::GlobalSet(self.layout.out_of_gas));
+        f.instruction(&Instruction::Unreachable);
+        f.instruction(&Instruction::End);
+    }
+}
+
+fn new_globals(
+    existing: Option<GlobalSectionReader<'_>>,
+    layout: &Layout,
+    names: &[String],
+    limit: Option<u64>,
+) -> Result<GlobalSection, String> {
+    let mut globals = GlobalSection::new();
+    if let Some(reader) = existing {
+        RoundtripReencoder
+            .parse_global_section(&mut globals, reader)
+            .map_err(err)?;
+    }
+    let i64_ty = GlobalType {
+        val_type: ValType::I64,
+        mutable: true,
+        shared: false,
+    };
+    let i32_ty = GlobalType {
+        val_type: ValType::I32,
+        ..i64_ty
+    };
+    globals.global(i64_ty, &ConstExpr::i64_const(0));
+    globals.global(i32_ty, &ConstExpr::i32_const(0));
+    if let Some(limit) = limit {
+        globals.global(i64_ty, &ConstExpr::i64_const(limit as i64));
+    }
+    debug_assert_eq!(
+        layout.first_count - layout.gas,
+        2 + u32::from(limit.is_some())
+    );
+    for _ in names {
+        globals.global(i64_ty, &ConstExpr::i64_const(0));
+    }
+    Ok(globals)
+}
+
+fn new_exports(
+    existing: Option<ExportSectionReader<'_>>,
+    layout: &Layout,
+    names: &[String],
+) -> Result<ExportSection, String> {
+    let mut exports = ExportSection::new();
+    if let Some(reader) = existing {
+        RoundtripReencoder
+            .parse_export_section(&mut exports, reader)
+            .map_err(err)?;
+    }
+    exports.export(GAS_EXPORT, ExportKind::Global, layout.gas);
+    exports.export(OUT_OF_GAS_EXPORT, ExportKind::Global, layout.out_of_gas);
+    if let Some(limit) = layout.limit {
+        exports.export(LIMIT_EXPORT, ExportKind::Global, limit);
+    }
+    for (k, name) in names.iter().enumerate() {
+        exports.export(
+            &format!("{COUNT_PREFIX}{name}"),
+            ExportKind::Global,
+            layout.first_count + k as u32,
+        );
+    }
+    Ok(exports)
+}
