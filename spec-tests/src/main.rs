@@ -30,6 +30,8 @@ options:
   --suite SUITE   wasm-v1, wasm-v2, wasm-v3, wasm-latest or proposal/NAME;
                   may be repeated (default: wasm-v2)
   --verbose       print every failure (default: the first 50)
+  --metered       compile with gas metering (every instruction priced 1, no limit): metered
+                  code must pass exactly like unmetered code
   --by-message    also print the number of failures for each expected message
   -h, --help      print this help";
 
@@ -87,6 +89,7 @@ struct Options {
     filter: Option<String>,
     verbose: bool,
     by_message: bool,
+    metered: bool,
 }
 
 /// What the command line asks for.
@@ -101,6 +104,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         filter: None,
         verbose: false,
         by_message: false,
+        metered: false,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -108,6 +112,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             "-h" | "--help" => return Ok(Command::Help),
             "--verbose" | "-v" => options.verbose = true,
             "--by-message" => options.by_message = true,
+            "--metered" => options.metered = true,
             "--suite" => {
                 let name = args.next().ok_or("--suite needs a value")?;
                 let suite = Suite::parse(&name).ok_or(format!("unknown suite `{name}`"))?;
@@ -158,7 +163,7 @@ fn main() -> ExitCode {
                 }
             }
             files_run += 1;
-            let mut checked = run::run_file(text);
+            let mut checked = run::run_file(text, options.metered);
             superseded::apply(&name, &mut checked);
             let counts = report.add_file(&name, &checked);
             println!("{name}: {counts}");

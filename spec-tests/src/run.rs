@@ -15,7 +15,10 @@ use wast::{QuoteWat, Wast, WastDirective, WastExecute, Wat};
 /// store for the whole file.
 ///
 /// A file that does not parse gives one failed `wast` entry.
-pub fn run_file(text: &str) -> Vec<Checked> {
+///
+/// With `metered`, modules are compiled with metering (every instruction priced 1, no limit):
+/// metered code must behave exactly like unmetered code.
+pub fn run_file(text: &str, metered: bool) -> Vec<Checked> {
     let mut lexer = Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let buf = match ParseBuffer::new_with_lexer(lexer) {
@@ -26,7 +29,7 @@ pub fn run_file(text: &str) -> Vec<Checked> {
         Ok(wast) => wast,
         Err(e) => return vec![parse_failure(e, text)],
     };
-    let mut script = match guarded(Script::new) {
+    let mut script = match guarded(|| Script::new(metered)) {
         Ok(script) => script,
         Err(panic) => {
             return vec![Checked {
@@ -305,7 +308,7 @@ mod tests {
     use super::*;
 
     fn verdicts(text: &str) -> Vec<(&'static str, usize, Verdict)> {
-        run_file(text)
+        run_file(text, false)
             .into_iter()
             .map(|c| (c.kind, c.line, c.verdict))
             .collect()

@@ -51,9 +51,17 @@ pub struct Script {
 }
 
 impl Script {
-    /// A new store with the `spectest` module defined in its linker.
-    pub fn new() -> Script {
-        let engine = Engine::default();
+    /// A new store with the `spectest` module defined in its linker; `metered` compiles with
+    /// every instruction priced 1.
+    pub fn new(metered: bool) -> Script {
+        let engine = if metered {
+            Engine::new(ssvm_runtime::Config {
+                cost_table: Some(std::sync::Arc::new(ssvm_runtime::CostTable::uniform(1))),
+                ..ssvm_runtime::Config::default()
+            })
+        } else {
+            Engine::default()
+        };
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new();
         define_spectest(&mut store, &mut linker);

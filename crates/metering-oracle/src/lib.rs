@@ -44,7 +44,7 @@ mod run;
 
 pub use instrument::instrument;
 pub use names::spec_name;
-pub use run::{run, Outcome, Report};
+pub use run::{run, Instrumented, Outcome, Report};
 
 /// Export name of the mutable `i64` global holding the gas used so far (as an unsigned number).
 pub const GAS_EXPORT: &str = "__oracle_gas";

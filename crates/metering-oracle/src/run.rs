@@ -26,15 +26,43 @@ pub struct Report {
     pub counts: BTreeMap<String, u64>,
 }
 
-/// Instruments `wasm` (see [`instrument`]), instantiates it in a fresh store of a default engine
-/// (no cost table: the runtime's metering is off) after `link` has defined the imports, and calls
-/// the export `func` with `args` under `limit`.
-///
-/// Gas is counted from the start of that call only: the counters are reset after instantiation,
-/// so a start function is not charged (during instantiation the limit is `u64::MAX`).
-///
-/// Errors (the module is refused, does not instantiate, has no such export, or the arguments do
-/// not match) are `Err`; traps and running out of gas are outcomes.
+/// A module instrumented (with the limit guard) and compiled once, to be run many times.
+pub struct Instrumented {
+    engine: Engine,
+    module: Module,
+}
+
+impl Instrumented {
+    /// Instruments `wasm` (see [`instrument`]) and compiles it with a default engine (no cost
+    /// table: the runtime's metering is off).
+    pub fn new(wasm: &[u8], prices: &Prices) -> Result<Instrumented, String> {
+        let instrumented = instrument(wasm, prices, Some(u64::MAX))?;
+        let engine = Engine::default();
+        let module = Module::new(&engine, &instrumented)
+            .map_err(|e| format!("the runtime refused the instrumented module: {e}"))?;
+        Ok(Instrumented { engine, module })
+    }
+
+    /// Instantiates the module in a fresh store after `link` has defined the imports, and calls
+    /// the export `func` with `args` under `limit` (no limit: `u64::MAX`).
+    ///
+    /// Gas is counted from the start of that call only: the counters are reset after
+    /// instantiation, so a start function is not charged.
+    ///
+    /// Errors (no such export, arguments that do not match, a failed instantiation) are `Err`;
+    /// traps and running out of gas are outcomes.
+    pub fn run(
+        &self,
+        limit: Option<u64>,
+        func: &str,
+        args: &[Val],
+        link: &mut dyn FnMut(&mut Linker<()>, &mut Store<()>),
+    ) -> Result<Report, String> {
+        call(&self.engine, &self.module, limit, func, args, link)
+    }
+}
+
+/// Instruments `wasm` and runs it once: [`Instrumented::new`] then [`Instrumented::run`].
 pub fn run(
     wasm: &[u8],
     prices: &Prices,
@@ -43,15 +71,22 @@ pub fn run(
     args: &[Val],
     link: &mut dyn FnMut(&mut Linker<()>, &mut Store<()>),
 ) -> Result<Report, String> {
-    let instrumented = instrument(wasm, prices, limit.map(|_| u64::MAX))?;
-    let engine = Engine::default();
-    let module = Module::new(&engine, &instrumented)
-        .map_err(|e| format!("the runtime refused the instrumented module: {e}"))?;
-    let mut store = Store::new(&engine, ());
+    Instrumented::new(wasm, prices)?.run(limit, func, args, link)
+}
+
+fn call(
+    engine: &Engine,
+    module: &Module,
+    limit: Option<u64>,
+    func: &str,
+    args: &[Val],
+    link: &mut dyn FnMut(&mut Linker<()>, &mut Store<()>),
+) -> Result<Report, String> {
+    let mut store = Store::new(engine, ());
     let mut linker = Linker::new();
     link(&mut linker, &mut store);
     let instance = linker
-        .instantiate(&mut store, &module)
+        .instantiate(&mut store, module)
         .map_err(|e| format!("instantiation failed: {e}"))?;
 
     let gas = global(&store, instance, GAS_EXPORT)?;
@@ -66,10 +101,8 @@ pub fn run(
     for (_, g) in &counters {
         set(&mut store, *g, Val::I64(0))?;
     }
-    if let Some(limit) = limit {
-        let g = global(&store, instance, LIMIT_EXPORT)?;
-        set(&mut store, g, Val::I64(limit as i64))?;
-    }
+    let g = global(&store, instance, LIMIT_EXPORT)?;
+    set(&mut store, g, Val::I64(limit.unwrap_or(u64::MAX) as i64))?;
 
     let f = instance
         .get_func(&store, func)

