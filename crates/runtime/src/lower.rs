@@ -78,7 +78,8 @@ pub(crate) struct Lowerer<'t> {
 }
 
 /// Whether the straight-line metering block must end after this (charged) operator: branches,
-/// calls, and operators after which the next position is a branch target.
+/// calls, and operators after which the next position is a branch target (`end` is decided by
+/// its label, where it is lowered).
 fn ends_meter_block(op: &Operator<'_>) -> bool {
     use Operator as O;
     matches!(
@@ -86,7 +87,6 @@ fn ends_meter_block(op: &Operator<'_>) -> bool {
         O::Loop { .. }
             | O::If { .. }
             | O::Else {}
-            | O::End {}
             | O::Br { .. }
             | O::BrIf { .. }
             | O::BrTable { .. }
@@ -838,8 +838,18 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
             let b = self.block.as_mut().expect("opened above");
             b.costs.push(prices[opcode as usize]);
             b.opcodes.push(opcode);
+            // An `end` whose label no branch targets (a loop's, or a block's that nothing
+            // leaves early) is reached only by falling through: the block may go on past it.
+            let joins = match op {
+                Operator::End {} => self.controls.last().is_some_and(|c| match c.kind {
+                    Kind::Loop => false,
+                    Kind::Block => !c.patches.is_empty(),
+                    Kind::If | Kind::Else | Kind::Function => true,
+                }),
+                _ => ends_meter_block(op),
+            };
             self.lower(op, offset)?;
-            if ends_meter_block(op) {
+            if joins {
                 self.close_block();
             }
             return Ok(());
