@@ -12,10 +12,12 @@ every round. Each run is a whole process: wall time and peak RSS (from wait4) ar
 so module load and compilation are included. The table of medians and ratios is printed and,
 for a full run, written into the generated section of docs/benchmarks.md.
 
-Engines: ssvm (target/release/ssvm-lite, built with cargo), wasmi (the wasmi_cli crate,
-installed into benches/.tools), wasm3 (the pywasm3 package, installed into a virtual
-environment in benches/.tools), native (the kernels built with the host cc). An engine that is
-missing or fails is reported as such in the table; it never stops the run.
+Engines: ssvm (target/release/ssvm-lite, built with cargo), ssvm-metered (the same with gas
+metering on: default cost table, no limit), wasmi (the wasmi_cli crate, installed into
+benches/.tools), wasmi-fuel (the same with its --fuel metering, never running out), wasm3 (the
+pywasm3 package, installed into a virtual environment in benches/.tools), native (the kernels
+built with the host cc). An engine that is missing or fails is reported as such in the table;
+it never stops the run.
 
 Standard library only. Unit tests of the pure parts: python3 -m unittest benches/harness/test_run.py
 """
@@ -67,8 +69,13 @@ QUICK_SIZES = {
     "coremark": 1_200,
 }
 
-ENGINES = ("ssvm", "wasmi", "wasm3", "native")
+ENGINES = ("ssvm", "ssvm-metered", "wasmi", "wasmi-fuel", "wasm3", "native")
 SUBJECT = "ssvm"
+# ssvm-metered: any gas option turns metering on; the report (gas used) is thrown away, so the
+# run is metered with the default cost table and no limit.
+SSVM_METERED_ARGS = ["--gas-report", "/dev/null"]
+# wasmi-fuel: the most fuel `wasmi run --fuel <N>` accepts (u64::MAX), so it never runs out.
+WASMI_FUEL = (1 << 64) - 1
 WASMI_VERSION = "2.0.0"
 PYWASM3_VERSION = "0.5.0"
 RUN_TIMEOUT_S = 300
@@ -91,11 +98,28 @@ class Engine:
         wasm = str(KERNELS_DIR / f"{kernel}.wasm")
         if self.name in ("ssvm", "wasmi"):
             return self.program + ["run", "--invoke", "run", wasm, str(n)]
+        if self.name == "ssvm-metered":
+            return self.program + ["run", "--invoke", "run", *SSVM_METERED_ARGS, wasm, str(n)]
+        if self.name == "wasmi-fuel":
+            return self.program + ["run", "--fuel", str(WASMI_FUEL), "--invoke", "run", wasm, str(n)]
         if self.name == "wasm3":
             return self.program + [wasm, str(n)]
         if self.name == "native":
             return [str(KERNELS_DIR / "native" / kernel), str(n)]
         raise ValueError(self.name)
+
+    def checksum(self, stdout):
+        """The checksum in a run's standard output (ValueError when it is not as expected)."""
+        if self.name == "wasmi-fuel":
+            # wasmi prints `fuel consumed: C, fuel remaining: R` before the result.
+            return benchlib.parse_fuel_checksum(stdout)[0]
+        return benchlib.parse_checksum(stdout)
+
+    def metered(self, name, note):
+        """This engine with metering on, as the engine `name` (unavailable when this one is)."""
+        if self.unavailable:
+            return Engine(name, unavailable=self.unavailable)
+        return Engine(name, f"{self.version}, {note}", program=self.program)
 
     def describe_command(self):
         """The command line, with FILE and N for the kernel and its size."""
@@ -328,7 +352,7 @@ def check_kernel(kernel, n, engines, cells, measure):
         why = failure(o)
         if why is None:
             try:
-                cell.checksum = benchlib.parse_checksum(o.stdout)
+                cell.checksum = e.checksum(o.stdout)
             except ValueError as err:
                 why = f"unexpected output: {err}"
         if why is not None:
@@ -364,7 +388,7 @@ def time_kernel(kernel, n, engines, cells, runs, measure):
             why = failure(o)
             if why is None:
                 try:
-                    if benchlib.parse_checksum(o.stdout) != cell.checksum:
+                    if e.checksum(o.stdout) != cell.checksum:
                         why = "checksum changed between runs"
                 except ValueError as err:
                     why = f"unexpected output: {err}"
@@ -439,12 +463,14 @@ def machine_section(engines, argv, started, revision, load_before, load_after):
 
 def report(kernels, engines, cells, machine):
     names = [e.name for e in engines]
+    pairs = benchlib.ratio_columns(names, SUBJECT)
     parts = [
         "## Results\n",
         machine,
         f"Median wall time of {runs_text(cells)} per engine, in seconds"
-        + (f"; `{SUBJECT}/X` is the ratio of medians (above 1: {SUBJECT} is slower than X)"
-           if SUBJECT in names else "")
+        + ("; `A/B` is the ratio of A's median to B's (above 1: A is slower than B)"
+           if pairs else "")
+        + ("; `ssvm-metered/ssvm` is the cost of metering" if ("ssvm-metered", "ssvm") in pairs else "")
         + "; RSS is the largest peak resident set of the runs.\n",
         benchlib.format_table(kernels, names, cells, SUBJECT),
     ]
@@ -507,11 +533,18 @@ def main(argv):
     kernels = [(k, sizes[k]) for k in args.kernels]
 
     engines = []
+    found = {}  # ssvm and wasmi are found (built, installed) once for both their variants
     for name in args.engines:
-        if name == "ssvm":
-            engines.append(find_ssvm(build=not args.no_build))
-        elif name == "wasmi":
-            engines.append(find_wasmi(install=not args.no_install))
+        if name in ("ssvm", "ssvm-metered"):
+            if "ssvm" not in found:
+                found["ssvm"] = find_ssvm(build=not args.no_build)
+            engines.append(found["ssvm"] if name == "ssvm" else found["ssvm"].metered(
+                name, "metering on (default cost table, no limit)"))
+        elif name in ("wasmi", "wasmi-fuel"):
+            if "wasmi" not in found:
+                found["wasmi"] = find_wasmi(install=not args.no_install)
+            engines.append(found["wasmi"] if name == "wasmi" else found["wasmi"].metered(
+                name, "fuel metering"))
         elif name == "wasm3":
             engines.append(find_wasm3(install=not args.no_install))
         elif name == "native":

@@ -60,6 +60,19 @@ class Checksums(unittest.TestCase):
             with self.assertRaises(ValueError):
                 benchlib.parse_checksum(bad)
 
+    def test_wasmi_fuel_output(self):
+        out = "fuel consumed: 394662, fuel remaining: 18446744073709156953\n6765\n"
+        self.assertEqual(benchlib.parse_fuel_checksum(out), (6765, 394662))
+        self.assertEqual(benchlib.parse_fuel_checksum("-1\nfuel consumed: 0, fuel remaining: 5\n"),
+                         ((1 << 64) - 1, 0))
+
+    def test_wasmi_fuel_output_needs_the_fuel_line_once_and_one_result(self):
+        fuel = "fuel consumed: 1, fuel remaining: 2\n"
+        for bad in ("6765\n", fuel, fuel + fuel + "6765\n", fuel + "1\n2\n",
+                    "fuel consumed: x, fuel remaining: 2\n6765\n"):
+            with self.assertRaises(ValueError):
+                benchlib.parse_fuel_checksum(bad)
+
 
 def cell(times, rss=None, **kw):
     return Cell(times=list(times), rss_kib=list(rss or [1024] * len(times)), checksum=7, **kw)
@@ -134,6 +147,59 @@ class Tables(unittest.TestCase):
                                    "RSS wasmi (MiB)", "RSS native (MiB)"])
         self.assertEqual(len(rows), 4)  # no geometric mean row
 
+    def test_ratio_columns_pair_metered_with_metered(self):
+        self.assertEqual(benchlib.ratio_columns(list(run.ENGINES)), [
+            ("ssvm", "wasmi"), ("ssvm", "wasm3"), ("ssvm", "native"),
+            ("ssvm-metered", "ssvm"), ("ssvm-metered", "wasmi-fuel"), ("wasmi-fuel", "wasmi")])
+        self.assertEqual(benchlib.ratio_columns(["ssvm", "ssvm-metered"]), [("ssvm-metered", "ssvm")])
+        self.assertEqual(benchlib.ratio_columns(["ssvm-metered", "wasmi-fuel"]),
+                         [("ssvm-metered", "wasmi-fuel")])
+        self.assertEqual(benchlib.ratio_columns(["ssvm", "wasmi-fuel"]), [])
+        self.assertEqual(benchlib.ratio_columns(["wasmi", "wasmi-fuel"]), [("wasmi-fuel", "wasmi")])
+        self.assertEqual(benchlib.ratio_columns(["ssvm", "wasmi", "native"]),
+                         [("ssvm", "wasmi"), ("ssvm", "native")])
+
+    def test_metered_columns_and_their_geomean(self):
+        engines = ["ssvm", "ssvm-metered", "wasmi", "wasmi-fuel", "native"]
+        cells = self.cells()
+        cells.update({
+            ("fib", "ssvm-metered"): cell([3.0, 3.0]),
+            ("fib", "wasmi-fuel"): cell([6.0]),
+            ("nbody", "ssvm-metered"): cell([2.5]),
+            ("nbody", "wasmi-fuel"): cell([1.25]),
+        })
+        rows = self.rows(benchlib.format_table(self.kernels, engines, cells))
+        self.assertEqual(rows[0], [
+            "kernel", "N", "ssvm (s)", "ssvm-metered (s)", "wasmi (s)", "wasmi-fuel (s)", "native (s)",
+            "ssvm/wasmi", "ssvm/native", "ssvm-metered/ssvm", "ssvm-metered/wasmi-fuel",
+            "wasmi-fuel/wasmi",
+            "RSS ssvm (MiB)", "RSS ssvm-metered (MiB)", "RSS wasmi (MiB)", "RSS wasmi-fuel (MiB)",
+            "RSS native (MiB)"])
+        self.assertEqual(rows[2][2:12], ["2.000", "3.000", "4.000", "6.000", "0.500",
+                                         "0.50", "4.00", "1.50", "0.50", "1.50"])
+        self.assertEqual(rows[3][7:12], ["2.00", "8.00", "1.25", "2.00", "1.25"])
+        self.assertEqual(rows[4][0], "geometric mean")
+        self.assertEqual(rows[4][7:12], ["1.00", f"{32 ** 0.5:.2f}", f"{(1.5 * 1.25) ** 0.5:.2f}",
+                                         "1.00", f"{(1.5 * 1.25) ** 0.5:.2f}"])
+        self.assertEqual(rows[4][2:7], [""] * 5)
+        self.assertTrue(all(len(r) == len(rows[0]) for r in rows))
+
+    def test_failed_metered_engine_leaves_only_its_ratios_empty(self):
+        engines = ["ssvm", "ssvm-metered", "wasmi", "wasmi-fuel"]
+        cells = self.cells()
+        cells.update({
+            ("fib", "ssvm-metered"): Cell(error="unavailable: exit 2: error: unknown option `--gas-report`"),
+            ("nbody", "ssvm-metered"): cell([3.0]),
+            ("fib", "wasmi-fuel"): cell([5.0]),
+            ("nbody", "wasmi-fuel"): cell([1.5]),
+        })
+        rows = self.rows(benchlib.format_table(self.kernels, engines, cells))
+        self.assertEqual(rows[0][6:10], ["ssvm/wasmi", "ssvm-metered/ssvm", "ssvm-metered/wasmi-fuel",
+                                         "wasmi-fuel/wasmi"])
+        self.assertEqual(rows[2][6:10], ["0.50", "—", "—", "1.25"])
+        self.assertEqual(rows[4][6:10], ["1.00", "1.50 (1 of 2)", "2.00 (1 of 2)",
+                                         f"{(1.25 * 1.5) ** 0.5:.2f}"])
+
     def test_details_rows(self):
         rows = self.rows(benchlib.format_details(self.kernels, self.engines, self.cells()))
         self.assertEqual(rows[2], ["fib", "ssvm", "3", "1.000", "2.000", "3.000", "1.0", "7"])
@@ -174,6 +240,32 @@ class Arguments(unittest.TestCase):
         for k in run.SIZES:
             self.assertTrue((run.KERNELS_DIR / f"{k}.c").exists(), k)
             self.assertTrue((run.KERNELS_DIR / f"{k}.wasm").exists(), k)
+
+    def test_default_engines(self):
+        self.assertEqual(run.ENGINES, ("ssvm", "ssvm-metered", "wasmi", "wasmi-fuel", "wasm3", "native"))
+        self.assertEqual(run.parse_args(["--engines", "ssvm-metered,wasmi-fuel"]).engines,
+                         ["ssvm-metered", "wasmi-fuel"])
+
+    def test_metered_engines_command_lines_and_output(self):
+        ssvm = run.Engine("ssvm", "ssvm-lite 0.1.0", program=["ssvm-lite"])
+        metered = ssvm.metered("ssvm-metered", "metering on")
+        self.assertEqual(metered.version, "ssvm-lite 0.1.0, metering on")
+        wasm = str(run.KERNELS_DIR / "fib.wasm")
+        self.assertEqual(metered.argv("fib", 38),
+                         ["ssvm-lite", "run", "--invoke", "run", "--gas-report", "/dev/null", wasm, "38"])
+        wasmi = run.Engine("wasmi", "wasmi 2.0.0", program=["wasmi"])
+        fuel = wasmi.metered("wasmi-fuel", "fuel metering")
+        self.assertEqual(fuel.argv("fib", 38), ["wasmi", "run", "--fuel", "18446744073709551615",
+                                                "--invoke", "run", wasm, "38"])
+        out = "fuel consumed: 10, fuel remaining: 5\n42\n"
+        self.assertEqual(fuel.checksum(out), 42)
+        with self.assertRaises(ValueError):
+            wasmi.checksum(out)  # plain wasmi prints no fuel line
+        with self.assertRaises(ValueError):
+            fuel.checksum("42\n")  # fuel metering was not on
+        self.assertEqual(metered.checksum("42\n"), 42)
+        gone = run.Engine("ssvm", unavailable="unavailable: no target/release/ssvm-lite")
+        self.assertEqual(gone.metered("ssvm-metered", "x").unavailable, gone.unavailable)
 
     def test_unknown_names_are_usage_errors(self):
         for argv in (["--kernels", "nope"], ["--engines", "wasmtime"], ["--runs", "0"]):
