@@ -124,32 +124,6 @@ impl Cmp {
     }
 }
 
-impl Instr {
-    /// Whether the instruction only computes a value: no trap, no side effect, no dynamic cost.
-    pub fn is_pure(&self) -> bool {
-        macro_rules! pure {
-            ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
-                match self {
-                    $(Instr::$name { .. } => pure!(@$kind),)*
-                    Instr::Copy { .. }
-                    | Instr::Select { .. }
-                    | Instr::GlobalGet { .. }
-                    | Instr::MemorySize { .. }
-                    | Instr::TableSize { .. }
-                    | Instr::RefIsNull { .. }
-                    | Instr::RefFunc { .. } => true,
-                    _ => false,
-                }
-            };
-            (@un) => { true };
-            (@bin) => { true };
-            (@un_trap) => { false };
-            (@bin_trap) => { false };
-        }
-        for_each_numeric!(pure)
-    }
-}
-
 /// A metering block: a straight run of Wasm instructions that, once entered, all execute unless
 /// one traps or gas runs out. It is charged as a whole on entry.
 #[derive(Debug, Clone, Default)]
@@ -162,12 +136,14 @@ pub struct MeterBlock {
     pub opcodes: Vec<ssvm_binary::Opcode>,
 }
 
-/// Where an IR instruction (or op) stands in metering: its block, and how many of the block's
-/// Wasm instructions are complete once it has run.
+/// Where an IR instruction (or op) stands in metering: its block, how many of the block's Wasm
+/// instructions are complete once it has run, and how many once the instruction it was lowered
+/// from has run (less when a later `local.set` was folded into it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpMeter {
     pub block: u32,
     pub wasm_end: u32,
+    pub emit_end: u32,
 }
 
 /// The kinds of load: result type and width.

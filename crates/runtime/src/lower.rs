@@ -145,7 +145,11 @@ impl<'t> Lowerer<'t> {
                 Some(b) => (b.id, b.costs.len() as u32),
                 None => (u32::MAX, 0),
             };
-            self.func.meter.push(OpMeter { block, wasm_end });
+            self.func.meter.push(OpMeter {
+                block,
+                wasm_end,
+                emit_end: wasm_end,
+            });
         }
         self.last_result = None;
         self.func.code.len() - 1
@@ -158,11 +162,12 @@ impl<'t> Lowerer<'t> {
         }
     }
 
-    /// With metering: whether the instruction at `at` may absorb a later Wasm instruction
-    /// (`local.set` retargeting it). Only instructions without side effects, traps or dynamic
-    /// costs may: out of gas must be able to stop between the two (metering.md).
-    fn may_absorb(&self, at: usize) -> bool {
-        self.prices.is_none() || self.func.code[at].is_pure()
+    /// Whether the instruction at `at` may absorb a later Wasm instruction (`local.set`
+    /// retargeting it). Always: a stop between the two runs the instruction (its early write to
+    /// the local is seen by no one before the `local.set` would have made it) and resumes after
+    /// it, charging the `local.set` then (metering.md).
+    fn may_absorb(&self, _at: usize) -> bool {
+        true
     }
 
     /// Emits an instruction that writes `dst`, which `local.set` may later retarget.

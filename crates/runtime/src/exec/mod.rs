@@ -202,16 +202,18 @@ impl Exec {
         };
         // SAFETY: as in `position`.
         let block = unsafe { &(&(*self.func).meter_blocks)[m.block as usize] };
-        block.prefix[charged_to as usize] - block.prefix[m.wasm_end as usize]
+        block.prefix[charged_to as usize] - block.prefix[m.emit_end as usize]
     }
 
     /// For op `ip` (`width` ops wide): its block, the block's next Wasm instruction, and the
     /// next op in the function's code.
     pub(crate) fn after(&self, ip: *const Op, width: usize) -> (u32, u32, *const Op) {
-        let (m, _, i) = self.position(ip).expect("only metered code pays per-unit work late");
+        let (m, _, i) = self
+            .position(ip)
+            .expect("only metered code pays per-unit work late");
         // SAFETY: as in `position`; `i + width` is the op after it in the same function.
         let next = unsafe { (*self.func).ops.as_ptr().add(i + width) };
-        (m.block, m.wasm_end, next)
+        (m.block, m.emit_end, next)
     }
 
     /// Gives back what was charged for op `ip`'s block after its instruction (`own` = 1: from
@@ -220,7 +222,7 @@ impl Exec {
         let Some((m, charged_to, _)) = self.position(ip) else {
             return;
         };
-        let done = m.wasm_end.saturating_sub(own);
+        let done = m.emit_end.saturating_sub(own);
         // SAFETY: as in `position`.
         let block = unsafe { &(&(*self.func).meter_blocks)[m.block as usize] };
         let refund = block.prefix[charged_to as usize] - block.prefix[done as usize];
@@ -306,7 +308,7 @@ impl Exec {
         self.pending = Some(Pending {
             func: self.func,
             block: m.block,
-            p: m.wasm_end - 1,
+            p: m.emit_end - 1,
             op: i,
         });
     }
@@ -346,7 +348,10 @@ pub(crate) fn run_partial(
     exec.partial_meta.clear();
     let mut i = first_index;
     while let Some(&m) = f.op_meter.get(i) {
-        if m.block != block || m.wasm_end > p {
+        // An op runs if its instructions are paid for, or if the instruction it was lowered
+        // from is and only a folded `local.set` is not (never a block's closing branch).
+        let paid = m.wasm_end <= p || (m.emit_end <= p && m.wasm_end < n);
+        if m.block != block || !paid {
             break;
         }
         exec.partial.push(f.ops[i]);
@@ -360,7 +365,11 @@ pub(crate) fn run_partial(
         c: 0,
         d: 0,
     });
-    exec.partial_meta.push(OpMeter { block, wasm_end: p });
+    exec.partial_meta.push(OpMeter {
+        block,
+        wasm_end: p,
+        emit_end: p,
+    });
     exec.pending = Some(Pending {
         func: exec.func,
         block,
