@@ -36,10 +36,15 @@ fn op(handler: Handler, a: u32, b: u32, c: u32, d: u32) -> Op {
     }
 }
 
-/// How many ops `instr` takes: instructions with five operands spill the last into a second op.
-fn width(instr: &Instr) -> usize {
+/// How many ops `instr` takes: instructions with five operands spill the last into a second op,
+/// and a charge of nothing (a block of `end`s and `loop`s under the default table) is dropped
+/// unless charges are traced (histograms must still count those instructions).
+fn width(instr: &Instr, func: &CompiledFunc) -> usize {
     match instr {
         Instr::TableCopy { .. } | Instr::TableInit { .. } => 2,
+        Instr::Charge { block } if func.meter_blocks[*block as usize].cost == 0 && !func.traced => {
+            0
+        }
         _ => 1,
     }
 }
@@ -104,7 +109,7 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
     let mut n = 0;
     for instr in &func.code {
         at.push(n);
-        n += width(instr);
+        n += width(instr, func);
     }
     at.push(n);
     let rel = |from: usize, target: u32| (at[target as usize] as i64 - at[from] as i64) as u32;
@@ -112,6 +117,9 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
     let mut br_targets = Vec::with_capacity(func.br_tables.len());
     let mut op_meter = Vec::new();
     for (pc, &instr) in func.code.iter().enumerate() {
+        if width(&instr, func) == 0 {
+            continue;
+        }
         macro_rules! numeric {
             ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
                 match instr {
