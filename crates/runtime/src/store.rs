@@ -294,6 +294,9 @@ impl<T> Store<T> {
     /// Resumes the call that ran out of gas, with the gas there is now: it goes on exactly where
     /// it stopped, and its results land in `results`. It may run out of gas again.
     pub fn resume(&mut self, results: &mut [crate::Val]) -> Result<(), crate::Error> {
+        if self.inner.suspended.is_none() {
+            return Err(crate::Error::Type("no call is suspended".into()));
+        }
         crate::exec::resume_suspended(self, results)
             .map_err(|stop| crate::Error::from_stop(stop, self))
     }

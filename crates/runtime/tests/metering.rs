@@ -334,3 +334,10 @@ fn gas_profile_attributes_gas_to_call_paths() {
     );
     assert_eq!(store.gas_used(), 11);
 }
+
+#[test]
+fn resuming_without_a_stopped_call_is_an_error() {
+    let (mut store, _) = metered(SUM, CostTable::uniform(1));
+    assert!(matches!(store.resume(&mut []), Err(Error::Type(_))));
+    assert!(!store.has_suspended_call());
+}
