@@ -200,6 +200,8 @@ pub struct CompiledFunc {
     pub locals: u32,
     /// Constants the code reads; a call copies them to the slots after the locals.
     pub consts: Vec<u64>,
+    /// What a call writes after the parameters: zeroed declared locals, then the constants.
+    pub(crate) frame_init: Vec<u64>,
     /// Slots the frame needs: locals, constants and the deepest operand stack.
     pub frame_size: u32,
     /// The code assembled for the interpreter's handlers.

@@ -1183,6 +1183,8 @@ impl Lowerer<'_> {
             for_each_slot(instr, place);
         }
         f.frame_size = frame_size as u32;
+        f.frame_init = vec![0; (f.locals - f.params) as usize];
+        f.frame_init.extend_from_slice(&f.consts);
         // A terminator at the very end: no jump target or fall-through can leave the code.
         f.code.push(Instr::Unreachable);
         f.offsets.push(self.offset);

@@ -635,14 +635,9 @@ pub(crate) fn enter(
     if stack.len() < end {
         grow_stack(stack, end, max_slots);
     }
-    // Frames are small: plain loops beat calls to memset and memcpy here.
-    let locals = fp + code.locals as usize;
-    for slot in &mut stack[fp + code.params as usize..locals] {
-        *slot = 0;
-    }
-    for (slot, &c) in stack[locals..].iter_mut().zip(code.consts.iter()) {
-        *slot = c;
-    }
+    // Declared locals start at zero and the constants follow them: one copy of a template.
+    let start = fp + code.params as usize;
+    stack[start..start + code.frame_init.len()].copy_from_slice(&code.frame_init);
     Ok(())
 }
 
