@@ -637,8 +637,26 @@ pub(crate) fn enter(
     }
     // Declared locals start at zero and the constants follow them: one copy of a template.
     let start = fp + code.params as usize;
-    stack[start..start + code.frame_init.len()].copy_from_slice(&code.frame_init);
+    copy_slots(
+        &mut stack[start..start + code.frame_init.len()],
+        &code.frame_init,
+    );
     Ok(())
+}
+
+/// Copies `src` to `dst` (same length). Frames are small, and a call to `memcpy` costs more
+/// than a few moves: copies of a length known at compile time are inlined as moves.
+#[inline(always)]
+fn copy_slots(dst: &mut [u64], src: &[u64]) {
+    macro_rules! exactly {
+        ($($n:literal)*) => {
+            match src.len() {
+                $($n => dst[..$n].copy_from_slice(&src[..$n]),)*
+                _ => dst.copy_from_slice(src),
+            }
+        };
+    }
+    exactly!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
 /// Grows the value stack to at least `end` slots, with room to spare so that growth is rare.
