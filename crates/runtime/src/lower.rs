@@ -72,7 +72,7 @@ pub(crate) struct Lowerer<'t> {
     /// With metering: the price of every opcode (`Opcode as usize`).
     prices: Option<&'t [u64]>,
     /// With metering: whether charges are traced (histograms, gas profiles).
-    counted: bool,
+    traced: bool,
     /// The metering block being filled, if one is open.
     block: Option<MeterBlock>,
 }
@@ -114,11 +114,11 @@ impl<'t> Lowerer<'t> {
         types: &'t [FuncType],
         functions: &'t [u32],
         prices: Option<&'t [u64]>,
-        counted: bool,
+        traced: bool,
     ) -> Self {
         Lowerer {
             prices,
-            counted,
+            traced,
             block: None,
             types,
             functions,
@@ -765,7 +765,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
         self.func = CompiledFunc {
             params,
             locals: params,
-            traced: self.counted && self.prices.is_some(),
+            traced: self.traced && self.prices.is_some(),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             ..CompiledFunc::default()
         };
