@@ -12,7 +12,7 @@ usage: ssvm-lite <COMMAND> [ARGS]
 commands:
   validate FILE.wasm   check that a binary module is well-formed and valid
   run [OPTIONS] FILE.wasm [ARGS...]
-                       call an exported function and print its results
+                       run a WASI program, or call an exported function (--invoke)
   compile --dump-ir FILE.wasm [--func N]
                        print the register IR the module's functions are lowered to
 
@@ -21,17 +21,27 @@ options:
   -V, --version        print the version
 
 Exit codes: 0 success, 1 the module is malformed or invalid, 2 bad usage or an I/O error,
-3 the program trapped, 4 the module could not be instantiated (docs/cli.md).";
+3 the program trapped, 4 the module could not be instantiated, 5 out of gas; `run` of a WASI
+program that calls `proc_exit` exits with the program's status (docs/cli.md).";
 
 /// The usage text of `ssvm-lite run`.
 pub const RUN_USAGE: &str = "\
 usage: ssvm-lite run [OPTIONS] FILE.wasm [ARGS...]
 
-Instantiates FILE.wasm and calls the exported function NAME (default `_start`) with ARGS,
-each parsed by the function's parameter type (integers in decimal or 0x-hex, floats as decimal,
-`inf`, `-inf` or `nan`). Prints the results, one per line.
+Runs the WASI program FILE.wasm: calls its `_start` with ARGS as its command-line arguments
+(FILE.wasm as given is argument 0). Its exit status (`proc_exit`) becomes ours.
+
+With --invoke NAME, calls the exported function NAME instead, with ARGS parsed by the
+function's parameter types (integers in decimal or 0x-hex, floats as decimal, `inf`, `-inf` or
+`nan`), and prints the results, one per line.
+
+The guest sees no file, no environment variable and nothing of the host but its standard
+streams, unless given here.
 
 options:
+  --dir HOST[::GUEST]   give the guest directory HOST (and what is below it, nothing above),
+                        under the name GUEST (default: HOST as written); repeatable
+  --env NAME=VALUE      set an environment variable of the guest; repeatable
   --invoke NAME         the exported function to call
   --gas-limit N         stop with out of gas (exit 5) before the first instruction whose price
                         would make gas used exceed N
@@ -43,7 +53,11 @@ options:
                         flame-graph tools (`main;f;g 123` per line)
   -h, --help            print this help
 
-Any gas option turns metering on.";
+Any gas option turns metering on.
+
+Exit codes: the guest's exit status when it calls `proc_exit`; otherwise 0 success, 1 the module
+is malformed or invalid, 2 bad usage or an I/O error, 3 a trap (the message and a Wasm
+backtrace go to standard error), 4 the module could not be instantiated, 5 out of gas.";
 
 /// The usage text of `ssvm-lite compile`.
 pub const COMPILE_USAGE: &str = "\
@@ -90,6 +104,8 @@ pub enum Command {
         invoke: Option<String>,
         /// Metering options.
         gas: GasOptions,
+        /// What the guest gets of the host through WASI.
+        wasi: WasiOptions,
         /// The module's path.
         file: PathBuf,
         /// The arguments, as text.
@@ -104,6 +120,15 @@ pub enum Command {
         /// Only this function.
         func: Option<u32>,
     },
+}
+
+/// The WASI options of `run`.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct WasiOptions {
+    /// Preopened directories: the host path and the name the guest sees.
+    pub dirs: Vec<(PathBuf, String)>,
+    /// The guest's environment, `NAME=VALUE` split at the first `=`.
+    pub env: Vec<(String, String)>,
 }
 
 /// The gas options of `run`.
@@ -205,6 +230,7 @@ fn text(arg: OsString, usage: &'static str) -> Result<String, UsageError> {
 fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
     let mut invoke = None;
     let mut gas = GasOptions::default();
+    let mut wasi = WasiOptions::default();
     let value = |args: &mut dyn Iterator<Item = OsString>, option: &str| {
         args.next()
             .ok_or_else(|| usage_error(format!("{option} needs a value"), RUN_USAGE))
@@ -241,6 +267,34 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
             Some("--gas-profile") => {
                 gas.profile = Some(PathBuf::from(value(&mut args, "--gas-profile")?));
             }
+            Some("--dir") => {
+                let v = value(&mut args, "--dir")?;
+                let (host, guest) = match v.split_once("::") {
+                    Some((host, guest)) => (host.to_string(), guest.to_string()),
+                    None => (v.clone(), v.clone()),
+                };
+                if host.is_empty() || guest.is_empty() {
+                    return Err(usage_error(
+                        format!("--dir needs HOST or HOST::GUEST, not `{v}`"),
+                        RUN_USAGE,
+                    ));
+                }
+                wasi.dirs.push((PathBuf::from(host), guest));
+            }
+            Some("--env") => {
+                let v = value(&mut args, "--env")?;
+                match v.split_once('=') {
+                    Some((name, value)) if !name.is_empty() => {
+                        wasi.env.push((name.to_string(), value.to_string()));
+                    }
+                    _ => {
+                        return Err(usage_error(
+                            format!("--env needs NAME=VALUE, not `{v}`"),
+                            RUN_USAGE,
+                        ))
+                    }
+                }
+            }
             Some("--") => {
                 let file = args
                     .next()
@@ -257,6 +311,7 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
     Ok(Command::Run {
         invoke,
         gas,
+        wasi,
         file,
         args,
     })
@@ -374,6 +429,7 @@ mod tests {
             Ok(Command::Run {
                 invoke: Some("fib".into()),
                 gas: GasOptions::default(),
+                wasi: WasiOptions::default(),
                 file: "k.wasm".into(),
                 args: vec!["30".into(), "--invoke".into()],
             })
@@ -397,9 +453,46 @@ mod tests {
                     histogram: true,
                     profile: None,
                 },
+                wasi: WasiOptions::default(),
                 file: "k.wasm".into(),
                 args: vec![],
             })
+        );
+        assert_eq!(
+            parse_strs(&[
+                "run",
+                "--dir",
+                "data",
+                "--dir",
+                "/tmp/x::/out",
+                "--env",
+                "A=b=c",
+                "--env",
+                "E=",
+                "p.wasm",
+                "in.txt"
+            ]),
+            Ok(Command::Run {
+                invoke: None,
+                gas: GasOptions::default(),
+                wasi: WasiOptions {
+                    dirs: vec![
+                        ("data".into(), "data".into()),
+                        ("/tmp/x".into(), "/out".into())
+                    ],
+                    env: vec![("A".into(), "b=c".into()), ("E".into(), "".into())],
+                },
+                file: "p.wasm".into(),
+                args: vec!["in.txt".into()],
+            })
+        );
+        assert_eq!(
+            message(&["run", "--env", "NOEQUALS", "p.wasm"]),
+            "--env needs NAME=VALUE, not `NOEQUALS`"
+        );
+        assert_eq!(
+            message(&["run", "--dir", "a::", "p.wasm"]),
+            "--dir needs HOST or HOST::GUEST, not `a::`"
         );
         assert_eq!(parse_strs(&["run", "-h"]), Ok(Command::RunHelp));
         assert_eq!(

@@ -1,8 +1,8 @@
 //! `ssvm-lite`, the command-line front end of the ssvm-lite WebAssembly runtime.
 //!
 //! Exit codes: 0 success; 1 the module is malformed or invalid; 2 bad usage or an I/O error;
-//! 3 the program trapped; 4 the module could not be instantiated; 5 out of gas. A panic (exit code 101) is a
-//! bug. `docs/cli.md` documents the commands.
+//! 3 the program trapped; 4 the module could not be instantiated; 5 out of gas; a WASI program
+//! that calls `proc_exit` exits with its status. A panic (exit code 101) is a bug. `docs/cli.md` documents the commands.
 
 mod args;
 mod report;
@@ -36,9 +36,10 @@ fn main() -> ExitCode {
         Ok(Command::Run {
             invoke,
             gas,
+            wasi,
             file,
             args,
-        }) => run::run(invoke.as_deref(), &gas, &file, &args),
+        }) => run::run(invoke.as_deref(), &gas, &wasi, &file, &args),
         Ok(Command::CompileHelp) => print_out(COMPILE_USAGE),
         Ok(Command::DumpIr { file, func }) => run::dump_ir(&file, func),
         Err(e) => {

@@ -1,12 +1,13 @@
 //! `ssvm-lite run` and `ssvm-lite compile --dump-ir`.
 
-use crate::args::GasOptions;
+use crate::args::{GasOptions, WasiOptions};
 use crate::report::GasReport;
 use crate::{
     print_err, EXIT_BAD_MODULE, EXIT_OK, EXIT_OUT_OF_GAS, EXIT_TRAP, EXIT_UNINSTANTIABLE,
     EXIT_USAGE_OR_IO,
 };
 use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Val, ValType};
+use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -87,8 +88,39 @@ fn engine(gas: &GasOptions) -> Result<Engine, u8> {
     }))
 }
 
+/// The guest's WASI context: arguments (for `_start`), environment and preopened directories.
+fn wasi_context(
+    wasi: &WasiOptions,
+    file: &Path,
+    invoke: Option<&str>,
+    args: &[String],
+) -> Result<WasiCtx, String> {
+    let mut builder = WasiCtxBuilder::new();
+    builder.arg(file.to_string_lossy());
+    if invoke.is_none() {
+        for a in args {
+            builder.arg(a.as_str());
+        }
+    }
+    for (name, value) in &wasi.env {
+        builder.env(name, value);
+    }
+    for (host, guest) in &wasi.dirs {
+        builder
+            .preopen_dir(host, guest)
+            .map_err(|e| format!("--dir {}: {e}", host.display()))?;
+    }
+    builder.build().map_err(|e| e.to_string())
+}
+
 /// `ssvm-lite run [OPTIONS] FILE ARGS...`.
-pub fn run(invoke: Option<&str>, gas: &GasOptions, file: &Path, args: &[String]) -> u8 {
+pub fn run(
+    invoke: Option<&str>,
+    gas: &GasOptions,
+    wasi: &WasiOptions,
+    file: &Path,
+    args: &[String],
+) -> u8 {
     let engine = match engine(gas) {
         Ok(e) => e,
         Err(code) => return code,
@@ -97,17 +129,34 @@ pub fn run(invoke: Option<&str>, gas: &GasOptions, file: &Path, args: &[String])
         Ok(m) => m,
         Err(code) => return code,
     };
-    let mut store = Store::new(&engine, ());
+    let ctx = match wasi_context(wasi, file, invoke, args) {
+        Ok(ctx) => ctx,
+        Err(e) => {
+            print_err(&format!("error: {e}"));
+            return EXIT_USAGE_OR_IO;
+        }
+    };
+    let mut store = Store::new(&engine, ctx);
     if let Some(limit) = gas.limit {
         store.set_gas_limit(limit);
     }
     let outcome = instantiate_and_call(&mut store, &module, invoke, file, args);
     let code = match &outcome {
         Ok(()) => EXIT_OK,
+        // Only the low 8 bits of a status reach the parent process.
+        Err(Stopped::Exit(status)) => *status as u8,
         Err(Stopped::Usage) => return EXIT_USAGE_OR_IO,
         Err(Stopped::Uninstantiable) => return EXIT_UNINSTANTIABLE,
         Err(Stopped::Trap(t)) => {
-            print_err(&format!("error: trap: {t}"));
+            let mut message = format!("error: trap: {t}");
+            let backtrace = store.trap_backtrace();
+            if !backtrace.is_empty() {
+                message.push_str("\nwasm backtrace:");
+                for (i, name) in backtrace.iter().enumerate() {
+                    message.push_str(&format!("\n  {i:>2}: {name}"));
+                }
+            }
+            print_err(&message);
             EXIT_TRAP
         }
         Err(Stopped::OutOfGas) => {
@@ -137,10 +186,15 @@ pub fn run(invoke: Option<&str>, gas: &GasOptions, file: &Path, args: &[String])
         let report = GasReport {
             outcome: match &outcome {
                 Ok(()) => "ok",
+                Err(Stopped::Exit(_)) => "exit",
                 Err(Stopped::OutOfGas) => "out_of_gas",
                 _ => "trap",
             },
-            exit_code: None,
+            exit_code: match &outcome {
+                Ok(()) if invoke.is_none() => Some(0),
+                Err(Stopped::Exit(status)) => Some(*status),
+                _ => None,
+            },
             trap: match &outcome {
                 Err(Stopped::Trap(t)) => Some(t.clone()),
                 _ => None,
@@ -171,6 +225,8 @@ enum Stopped {
     Usage,
     /// Already reported: the module could not be instantiated.
     Uninstantiable,
+    /// The guest called `proc_exit` with this status.
+    Exit(i32),
     Trap(String),
     OutOfGas,
 }
@@ -179,6 +235,7 @@ fn stopped(e: Error) -> Stopped {
     match e {
         Error::Trap(t) => Stopped::Trap(t.to_string()),
         Error::OutOfGas { .. } => Stopped::OutOfGas,
+        Error::Exit(status) => Stopped::Exit(status),
         other => {
             print_err(&format!("error: {other}"));
             Stopped::Usage
@@ -187,15 +244,19 @@ fn stopped(e: Error) -> Stopped {
 }
 
 fn instantiate_and_call(
-    store: &mut Store<()>,
+    store: &mut Store<WasiCtx>,
     module: &Module,
     invoke: Option<&str>,
     file: &Path,
     args: &[String],
 ) -> Result<(), Stopped> {
-    let instance = match Linker::new().instantiate(store, module) {
+    let mut linker = Linker::new();
+    ssvm_wasi::add_to_linker(&mut linker, |ctx| ctx);
+    let instance = match linker.instantiate(store, module) {
         Ok(i) => i,
-        Err(e @ (Error::Trap(_) | Error::OutOfGas { .. })) => return Err(stopped(e)),
+        Err(e @ (Error::Trap(_) | Error::OutOfGas { .. } | Error::Exit(_))) => {
+            return Err(stopped(e))
+        }
         Err(e) => {
             print_err(&format!(
                 "error: cannot instantiate {}: {e}",
@@ -204,7 +265,18 @@ fn instantiate_and_call(
             return Err(Stopped::Uninstantiable);
         }
     };
-    let name = invoke.unwrap_or("_start");
+    let Some(name) = invoke else {
+        // A WASI command: `_start` takes the arguments through WASI.
+        let Some(start) = instance.get_func(store, "_start") else {
+            print_err(&format!(
+                "error: {} exports no `_start` function (a WASI command); use --invoke NAME \
+                 to call another export",
+                file.display()
+            ));
+            return Err(Stopped::Usage);
+        };
+        return start.call(store, &[], &mut []).map_err(stopped);
+    };
     let Some(func) = instance.get_func(store, name) else {
         print_err(&format!(
             "error: {} exports no function named `{name}`",

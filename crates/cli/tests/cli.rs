@@ -262,7 +262,8 @@ fn wat_file(name: &str, text: &str) -> PathBuf {
 
 const FUNCS: &str = r#"
 (module
-  (func (export "div") (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func $divide (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
+  (func $div (export "div") (param i32 i32) (result i32) (call $divide (local.get 0) (local.get 1)))
   (func (export "mix") (param i64 f64 f32) (result i64 f64 f32)
     (local.get 0) (local.get 1) (local.get 2))
   (func (export "nothing")))
@@ -286,11 +287,14 @@ fn run_prints_results_one_per_line() {
 }
 
 #[test]
-fn a_trap_exits_3_with_the_spec_message() {
+fn a_trap_exits_3_with_the_spec_message_and_a_backtrace() {
     let f = wat_file("trap.wasm", FUNCS);
     let o = ssvm_lite(&["run", "--invoke", "div", f.to_str().unwrap(), "1", "0"]);
     assert_eq!(o.status.code(), Some(3));
-    assert_eq!(stderr(&o), "error: trap: integer divide by zero\n");
+    assert_eq!(
+        stderr(&o),
+        "error: trap: integer divide by zero\nwasm backtrace:\n   0: divide\n   1: div\n"
+    );
 }
 
 #[test]
@@ -337,10 +341,7 @@ fn dump_ir_shows_each_function_with_wasm_offsets() {
     let o = ssvm_lite(&["compile", "--dump-ir", f.to_str().unwrap(), "--func", "0"]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     let out = stdout(&o);
-    assert!(
-        out.starts_with("func 0 func[0] [i32 i32] -> [i32]"),
-        "{out}"
-    );
+    assert!(out.starts_with("func 0 divide [i32 i32] -> [i32]"), "{out}");
     assert!(out.contains("I32DivS { dst: 2, a: 0, b: 1 }"), "{out}");
     assert!(out.contains("; wasm @0x"), "{out}");
     let o = ssvm_lite(&["compile", "--dump-ir", f.to_str().unwrap(), "--func", "9"]);

@@ -20,6 +20,8 @@ pub enum Error {
     Type(String),
     /// The module uses something this runtime cannot execute yet.
     Unsupported(String),
+    /// A host function ended the program with this exit status (WASI's `proc_exit`).
+    Exit(i32),
 }
 
 impl fmt::Display for Error {
@@ -31,6 +33,7 @@ impl fmt::Display for Error {
             Error::OutOfGas { used } => write!(f, "out of gas after using {used}"),
             Error::Type(m) => write!(f, "type error: {m}"),
             Error::Unsupported(m) => write!(f, "unsupported: {m}"),
+            Error::Exit(code) => write!(f, "exit with status {code}"),
         }
     }
 }
@@ -53,6 +56,7 @@ impl Error {
     /// The error for a call that stopped.
     pub(crate) fn from_stop<T>(stop: crate::exec::Stop, store: &crate::Store<T>) -> Error {
         match stop {
+            crate::exec::Stop::Trap(Trap::Exit(code)) => Error::Exit(code),
             crate::exec::Stop::Trap(t) => Error::Trap(t),
             crate::exec::Stop::OutOfGas => Error::OutOfGas {
                 used: store.gas_used(),
@@ -63,6 +67,9 @@ impl Error {
 
 impl From<Trap> for Error {
     fn from(t: Trap) -> Error {
-        Error::Trap(t)
+        match t {
+            Trap::Exit(code) => Error::Exit(code),
+            t => Error::Trap(t),
+        }
     }
 }

@@ -218,6 +218,8 @@ pub struct CompiledFunc {
     pub traced: bool,
     /// A number no other compiled function in this process has (histogram counters use it).
     pub id: u32,
+    /// The function's index in its module (imports counted), for backtraces.
+    pub index: u32,
 }
 
 impl std::fmt::Display for CompiledFunc {

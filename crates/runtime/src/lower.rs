@@ -759,7 +759,7 @@ fn set_target(instr: &mut Instr, here: u32) {
 }
 
 impl<'a> FunctionSink<'a> for Lowerer<'_> {
-    fn begin(&mut self, _index: u32, ty: &FuncType) -> Result<(), Error> {
+    fn begin(&mut self, index: u32, ty: &FuncType) -> Result<(), Error> {
         let params = ty.params.len() as u32;
         static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         self.func = CompiledFunc {
@@ -767,6 +767,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
             locals: params,
             traced: self.traced && self.prices.is_some(),
             id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            index,
             ..CompiledFunc::default()
         };
         self.stack.clear();

@@ -121,6 +121,21 @@ pub struct StoreInner {
     pub(crate) counts_extra: Vec<(ssvm_binary::Opcode, i64)>,
     /// Gas profile: gas by call path.
     pub(crate) profile: crate::exec::Profile,
+    /// The Wasm call stack when the last call trapped: (instance, function index), innermost
+    /// first.
+    pub(crate) backtrace: Vec<(u32, u32)>,
+}
+
+impl StoreInner {
+    /// Function `index` of `instance`'s module by its `name` section, else `func[N]`.
+    fn func_name(&self, instance: u32, index: u32) -> String {
+        let module = &self.instances[instance as usize].module;
+        module
+            .names
+            .iter()
+            .find(|(i, _)| *i == index)
+            .map_or_else(|| format!("func[{index}]"), |(_, n)| n.clone())
+    }
 }
 
 /// Owns all instances and the embedder's data `T`.
@@ -161,6 +176,7 @@ impl<T> Store<T> {
                 counts: Vec::new(),
                 counts_extra: Vec::new(),
                 profile: Default::default(),
+                backtrace: Vec::new(),
                 funcs: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),
@@ -256,14 +272,7 @@ impl<T> Store<T> {
             match &f.kind {
                 FuncKind::Wasm {
                     instance, index, ..
-                } => {
-                    let module = &self.inner.instances[*instance as usize].module;
-                    module
-                        .names
-                        .iter()
-                        .find(|(i, _)| i == index)
-                        .map_or_else(|| format!("func[{index}]"), |(_, n)| n.clone())
-                }
+                } => self.inner.func_name(*instance, *index),
                 FuncKind::Host(_) => f.host_name.clone().unwrap_or_else(|| "host".into()),
             }
         };
@@ -284,6 +293,17 @@ impl<T> Store<T> {
         }
         out.sort();
         out
+    }
+
+    /// The Wasm functions on the call stack when the last call trapped (or exited), innermost
+    /// first, named by the module's `name` section, else `func[N]`. Empty when no call trapped.
+    pub fn trap_backtrace(&self) -> Vec<String> {
+        let inner = &self.inner;
+        inner
+            .backtrace
+            .iter()
+            .map(|&(instance, index)| inner.func_name(instance, index))
+            .collect()
     }
 
     /// Whether a call stopped by out of gas waits to be resumed.
@@ -322,8 +342,16 @@ impl<T> Caller<'_, T> {
 
     /// The calling instance's memory 0, as bytes.
     pub fn memory(&mut self) -> Option<&mut [u8]> {
-        let instance = self.instance?;
-        let addr = *self.store.instances[instance as usize].memories.first()?;
-        Some(&mut self.store.memories[addr as usize].data)
+        self.data_and_memory().1
+    }
+
+    /// The embedder's data and the calling instance's memory 0, both mutably.
+    pub fn data_and_memory(&mut self) -> (&mut T, Option<&mut [u8]>) {
+        let store = &mut *self.store;
+        let memory = self
+            .instance
+            .and_then(|i| store.inner.instances[i as usize].memories.first().copied())
+            .map(|addr| &mut store.inner.memories[addr as usize].data[..]);
+        (&mut store.data, memory)
     }
 }

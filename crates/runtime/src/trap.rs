@@ -16,6 +16,9 @@ pub enum Trap {
     CallStackExhausted,
     /// A host function failed with this message.
     Host(String),
+    /// A host function ended the program with this exit status (WASI's `proc_exit`). Not a
+    /// fault: the embedding API reports it as `Error::Exit`.
+    Exit(i32),
 }
 
 impl Trap {
@@ -32,13 +35,17 @@ impl Trap {
             Trap::InvalidConversionToInteger => "invalid conversion to integer",
             Trap::CallStackExhausted => "call stack exhausted",
             Trap::Host(message) => message,
+            Trap::Exit(_) => "exit",
         }
     }
 }
 
 impl fmt::Display for Trap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.message())
+        match self {
+            Trap::Exit(code) => write!(f, "exit with status {code}"),
+            other => f.write_str(other.message()),
+        }
     }
 }
 

@@ -341,3 +341,44 @@ fn resuming_without_a_stopped_call_is_an_error() {
     assert!(matches!(store.resume(&mut []), Err(Error::Type(_))));
     assert!(!store.has_suspended_call());
 }
+
+#[test]
+fn a_failing_or_exiting_host_call_is_charged_with_nothing_after_it() {
+    // The host's call is the trapping instruction: `i32.const`, `call`, then nothing of the
+    // `i32.const 5`, `drop`, `end` after it. The host's own price is charged too.
+    let text = r#"(module
+        (import "env" "stop" (func $stop (param i32)))
+        (func $inner (export "t") (param i32)
+          local.get 0 call $stop i32.const 5 drop))"#;
+    let mut table = CostTable::uniform(1);
+    table.set_host("env", "stop", 10);
+    let engine = Engine::new(Config {
+        cost_table: Some(Arc::new(table)),
+        ..Config::default()
+    });
+    let module = Module::new(&engine, &wat(text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let mut linker = Linker::new();
+    let ty = ssvm_runtime::FuncType {
+        params: Box::new([ssvm_runtime::ValType::I32]),
+        results: Box::new([]),
+    };
+    linker.func_new("env", "stop", ty, |_, args, _| match args[0] {
+        Val::I32(0) => Err(ssvm_runtime::Trap::Host("host failed".into())),
+        Val::I32(code) => Err(ssvm_runtime::Trap::Exit(code)),
+        _ => Ok(()),
+    });
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    store.set_gas_limit(100);
+    let f = instance.get_func(&store, "t").unwrap();
+    let e = f.call(&mut store, &[Val::I32(7)], &mut []).unwrap_err();
+    assert_eq!(e, Error::Exit(7));
+    assert_eq!(store.gas_used(), 12);
+    assert_eq!(store.trap_backtrace(), vec!["inner".to_string()]);
+    let e = f.call(&mut store, &[Val::I32(0)], &mut []).unwrap_err();
+    assert_eq!(
+        e,
+        Error::Trap(ssvm_runtime::Trap::Host("host failed".into()))
+    );
+    assert_eq!(store.gas_used(), 24);
+}

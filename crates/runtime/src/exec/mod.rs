@@ -138,6 +138,20 @@ pub(crate) struct Exec {
 }
 
 impl Exec {
+    /// The running function and its callers, innermost first: (instance, function index).
+    fn backtrace(&self) -> Vec<(u32, u32)> {
+        // SAFETY: the running function and every suspended caller are kept alive by the store.
+        let index = |f: *const CompiledFunc| unsafe { (*f).index };
+        std::iter::once((self.instance, index(self.func)))
+            .chain(
+                self.frames
+                    .iter()
+                    .rev()
+                    .map(|f| (f.instance, index(f.func))),
+            )
+            .collect()
+    }
+
     /// Switches to `instance`, refreshing the cached memory index.
     #[inline(always)]
     pub(crate) fn set_instance(&mut self, store: &mut StoreInner, instance: u32) {
@@ -567,7 +581,10 @@ fn drive<T>(store: &mut Store<T>, exec: &mut Exec, mut flow: Flow) -> Result<(),
     loop {
         match flow {
             Flow::Done => return Ok(()),
-            Flow::Trap => return Err(Stop::Trap(exec.trap.take().unwrap_or(Trap::Unreachable))),
+            Flow::Trap => {
+                store.inner.backtrace = exec.backtrace();
+                return Err(Stop::Trap(exec.trap.take().unwrap_or(Trap::Unreachable)));
+            }
             Flow::OutOfGas => return Err(Stop::OutOfGas),
             Flow::Host => {
                 let (addr, h, base) = exec.host;
@@ -587,7 +604,13 @@ fn drive<T>(store: &mut Store<T>, exec: &mut Exec, mut flow: Flow) -> Result<(),
                     exec.attribute(price, 1);
                     exec.node = caller;
                 }
-                call_host(store, &mut exec.stack, addr, h, base, exec.instance)?;
+                if let Err(trap) = call_host(store, &mut exec.stack, addr, h, base, exec.instance) {
+                    // The call is charged, nothing after it.
+                    // SAFETY: `exec.ip` is the op after the call, in the running function.
+                    exec.refund_after(unsafe { exec.ip.sub(1) }, 0);
+                    store.inner.backtrace = exec.backtrace();
+                    return Err(Stop::Trap(trap));
+                }
                 // The host may have grown a memory or the stack: re-derive what points into them.
                 exec.sp = exec.frame(exec.fp);
                 exec.refresh_memory(&mut store.inner);

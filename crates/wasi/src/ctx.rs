@@ -1,0 +1,193 @@
+//! The state of one WASI program: arguments, environment, and its table of open descriptors.
+
+use crate::errno::{Errno, WasiResult};
+use crate::rights;
+use rustix::fd::{AsFd, OwnedFd};
+use std::path::Path;
+
+/// What a descriptor is open on.
+pub enum Kind {
+    /// A file, pipe or terminal (standard streams included).
+    File,
+    /// A directory; `preopen` is the name the guest sees for a preopened one.
+    Dir {
+        preopen: Option<String>,
+        /// The listing `fd_readdir` reads from, taken when a read starts at cookie 0.
+        listing: Vec<crate::fs::DirEntry>,
+    },
+}
+
+/// An open descriptor of the guest.
+pub struct Descriptor {
+    pub fd: OwnedFd,
+    pub kind: Kind,
+    /// What the guest may do with the descriptor, and with descriptors opened through it.
+    pub base: u64,
+    pub inheriting: u64,
+}
+
+impl Descriptor {
+    /// The descriptor, when it has every right in `needed`; `ENOTCAPABLE` otherwise.
+    pub fn with_rights(&self, needed: u64) -> WasiResult<&Descriptor> {
+        if self.base & needed == needed {
+            Ok(self)
+        } else {
+            Err(Errno::Notcapable)
+        }
+    }
+}
+
+/// The most descriptors a guest may have open (a bound on host memory and descriptors).
+pub const MAX_DESCRIPTORS: usize = 4096;
+
+/// The state of a WASI program: build it with [`WasiCtxBuilder`], keep it in the store's data,
+/// and register the functions with [`crate::add_to_linker`].
+pub struct WasiCtx {
+    pub(crate) args: Vec<String>,
+    pub(crate) env: Vec<String>,
+    pub(crate) fds: Vec<Option<Descriptor>>,
+}
+
+impl WasiCtx {
+    /// The descriptor `fd`, or `EBADF`.
+    pub(crate) fn get(&self, fd: u32) -> WasiResult<&Descriptor> {
+        self.fds
+            .get(fd as usize)
+            .and_then(Option::as_ref)
+            .ok_or(Errno::Badf)
+    }
+
+    /// The descriptor `fd` mutably, or `EBADF`.
+    pub(crate) fn get_mut(&mut self, fd: u32) -> WasiResult<&mut Descriptor> {
+        self.fds
+            .get_mut(fd as usize)
+            .and_then(Option::as_mut)
+            .ok_or(Errno::Badf)
+    }
+
+    /// Adds `d` at the lowest free number.
+    pub(crate) fn insert(&mut self, d: Descriptor) -> WasiResult<u32> {
+        if let Some(free) = self.fds.iter().position(Option::is_none) {
+            self.fds[free] = Some(d);
+            return Ok(free as u32);
+        }
+        if self.fds.len() >= MAX_DESCRIPTORS {
+            return Err(Errno::Mfile);
+        }
+        self.fds.push(Some(d));
+        Ok(self.fds.len() as u32 - 1)
+    }
+}
+
+/// Builds a [`WasiCtx`]: nothing is shared with the guest unless added here.
+pub struct WasiCtxBuilder {
+    args: Vec<String>,
+    env: Vec<String>,
+    stdio: [Option<OwnedFd>; 3],
+    preopens: Vec<(OwnedFd, String)>,
+}
+
+impl Default for WasiCtxBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Why a [`WasiCtxBuilder`] could not build.
+#[derive(Debug)]
+pub struct BuildError(pub String);
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for BuildError {}
+
+impl WasiCtxBuilder {
+    /// No arguments, no environment, no directories, the host's standard streams.
+    pub fn new() -> Self {
+        WasiCtxBuilder {
+            args: Vec::new(),
+            env: Vec::new(),
+            stdio: [None, None, None],
+            preopens: Vec::new(),
+        }
+    }
+
+    /// Appends a command-line argument (the first is the program's name).
+    pub fn arg(&mut self, arg: impl Into<String>) -> &mut Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Adds the environment variable `name=value`.
+    pub fn env(&mut self, name: &str, value: &str) -> &mut Self {
+        self.env.push(format!("{name}={value}"));
+        self
+    }
+
+    /// Uses `fd` as the guest's descriptor 0, 1 or 2 instead of the host's.
+    pub fn stdio(&mut self, n: usize, fd: impl Into<OwnedFd>) -> &mut Self {
+        self.stdio[n] = Some(fd.into());
+        self
+    }
+
+    /// Gives the guest host directory `host`, under the name `guest`: the guest reaches it and
+    /// what is below it, nothing above.
+    pub fn preopen_dir(&mut self, host: &Path, guest: &str) -> Result<&mut Self, BuildError> {
+        use rustix::fs::{Mode, OFlags};
+        let fd = rustix::fs::open(
+            host,
+            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .map_err(|e| BuildError(format!("cannot open directory {}: {e}", host.display())))?;
+        self.preopens.push((fd, guest.to_string()));
+        Ok(self)
+    }
+
+    /// The context: descriptors 0–2 are the standard streams, preopened directories follow.
+    pub fn build(&mut self) -> Result<WasiCtx, BuildError> {
+        let mut fds = Vec::new();
+        for n in 0..3 {
+            let fd = match self.stdio[n].take() {
+                Some(fd) => fd,
+                None => host_stdio(n)
+                    .map_err(|e| BuildError(format!("cannot use standard stream {n}: {e}")))?,
+            };
+            fds.push(Some(Descriptor {
+                fd,
+                kind: Kind::File,
+                base: rights::FILE_BASE,
+                inheriting: 0,
+            }));
+        }
+        for (fd, name) in self.preopens.drain(..) {
+            fds.push(Some(Descriptor {
+                fd,
+                kind: Kind::Dir {
+                    preopen: Some(name),
+                    listing: Vec::new(),
+                },
+                base: rights::DIR_BASE,
+                inheriting: rights::DIR_BASE | rights::FILE_BASE,
+            }));
+        }
+        Ok(WasiCtx {
+            args: std::mem::take(&mut self.args),
+            env: std::mem::take(&mut self.env),
+            fds,
+        })
+    }
+}
+
+/// A descriptor of its own for the host's standard stream `n`.
+fn host_stdio(n: usize) -> rustix::io::Result<OwnedFd> {
+    match n {
+        0 => rustix::io::fcntl_dupfd_cloexec(std::io::stdin().as_fd(), 0),
+        1 => rustix::io::fcntl_dupfd_cloexec(std::io::stdout().as_fd(), 0),
+        _ => rustix::io::fcntl_dupfd_cloexec(std::io::stderr().as_fd(), 0),
+    }
+}

@@ -1,0 +1,736 @@
+//! The `fd_*` and `path_*` calls.
+
+use crate::ctx::{Descriptor, Kind, WasiCtx};
+use crate::errno::{Errno, WasiResult};
+use crate::mem::Mem;
+use crate::path::{self, Last};
+use crate::rights::*;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{AtFlags, FileType, Mode, OFlags, SeekFrom, Stat, Timestamps};
+use rustix::time::Timespec;
+
+/// A directory entry as `fd_readdir` reports it.
+#[derive(Clone)]
+pub struct DirEntry {
+    ino: u64,
+    filetype: u8,
+    name: Vec<u8>,
+}
+
+/// The largest read done in one host call (a short read is always allowed).
+const MAX_READ: usize = 16 << 20;
+
+/// WASI `filetype`.
+fn filetype(t: FileType) -> u8 {
+    match t {
+        FileType::BlockDevice => 1,
+        FileType::CharacterDevice => 2,
+        FileType::Directory => 3,
+        FileType::RegularFile => 4,
+        FileType::Socket => 6,
+        FileType::Symlink => 7,
+        _ => 0,
+    }
+}
+
+/// Encodes a host `stat` as a WASI `filestat` (64 bytes).
+// The field types of `Stat` differ between architectures.
+#[allow(clippy::unnecessary_cast)]
+fn filestat(st: &Stat) -> [u8; 64] {
+    let ns = |s: i64, n: u64| (s as u64).wrapping_mul(1_000_000_000).wrapping_add(n);
+    let mut out = [0u8; 64];
+    out[0..8].copy_from_slice(&(st.st_dev as u64).to_le_bytes());
+    out[8..16].copy_from_slice(&(st.st_ino as u64).to_le_bytes());
+    out[16] = filetype(FileType::from_raw_mode(st.st_mode as _));
+    out[24..32].copy_from_slice(&(st.st_nlink as u64).to_le_bytes());
+    out[32..40].copy_from_slice(&(st.st_size as u64).to_le_bytes());
+    out[40..48].copy_from_slice(&ns(st.st_atime as i64, st.st_atime_nsec as u64).to_le_bytes());
+    out[48..56].copy_from_slice(&ns(st.st_mtime as i64, st.st_mtime_nsec as u64).to_le_bytes());
+    out[56..64].copy_from_slice(&ns(st.st_ctime as i64, st.st_ctime_nsec as u64).to_le_bytes());
+    out
+}
+
+/// The host timestamps for `*_set_times`.
+fn timestamps(atim: u64, mtim: u64, flags: u16) -> WasiResult<Timestamps> {
+    let one = |value: u64, set: u16, now: u16| -> WasiResult<Timespec> {
+        let nsec = match (flags & set != 0, flags & now != 0) {
+            (true, true) => return Err(Errno::Inval),
+            (true, false) => {
+                return Ok(Timespec {
+                    tv_sec: (value / 1_000_000_000) as i64,
+                    tv_nsec: (value % 1_000_000_000) as _,
+                })
+            }
+            (false, true) => rustix::fs::UTIME_NOW,
+            (false, false) => rustix::fs::UTIME_OMIT,
+        };
+        Ok(Timespec {
+            tv_sec: 0,
+            tv_nsec: nsec,
+        })
+    };
+    if flags & !(FST_ATIM | FST_ATIM_NOW | FST_MTIM | FST_MTIM_NOW) != 0 {
+        return Err(Errno::Inval);
+    }
+    Ok(Timestamps {
+        last_access: one(atim, FST_ATIM, FST_ATIM_NOW)?,
+        last_modification: one(mtim, FST_MTIM, FST_MTIM_NOW)?,
+    })
+}
+
+/// The descriptor `fd` with `needed` rights; a file right missing on a stream or file is
+/// `EBADF` (as POSIX says for reading a write-only file), any other right `ENOTCAPABLE`.
+fn file(ctx: &WasiCtx, fd: u32, needed: u64) -> WasiResult<&Descriptor> {
+    let d = ctx.get(fd)?;
+    if matches!(d.kind, Kind::Dir { .. }) && needed & (FD_READ | FD_WRITE) != 0 {
+        return Err(Errno::Isdir);
+    }
+    if d.base & needed != needed {
+        return Err(if needed & (FD_READ | FD_WRITE) != 0 {
+            Errno::Badf
+        } else {
+            Errno::Notcapable
+        });
+    }
+    Ok(d)
+}
+
+/// The directory descriptor `fd` with `needed` rights.
+fn dir(ctx: &WasiCtx, fd: u32, needed: u64) -> WasiResult<&Descriptor> {
+    let d = ctx.get(fd)?;
+    if !matches!(d.kind, Kind::Dir { .. }) {
+        return Err(Errno::Notdir);
+    }
+    d.with_rights(needed)
+}
+
+pub fn fd_advise(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64, advice: u32) -> WasiResult {
+    use rustix::fs::Advice;
+    let d = file(ctx, fd, FD_ADVISE)?;
+    let advice = match advice {
+        0 => Advice::Normal,
+        1 => Advice::Sequential,
+        2 => Advice::Random,
+        3 => Advice::WillNeed,
+        4 => Advice::DontNeed,
+        5 => Advice::NoReuse,
+        _ => return Err(Errno::Inval),
+    };
+    rustix::fs::fadvise(&d.fd, offset, std::num::NonZeroU64::new(len), advice)?;
+    Ok(())
+}
+
+pub fn fd_allocate(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64) -> WasiResult {
+    let d = file(ctx, fd, FD_ALLOCATE)?;
+    if offset
+        .checked_add(len)
+        .is_none_or(|end| end > i64::MAX as u64)
+    {
+        return Err(Errno::Fbig);
+    }
+    let st = rustix::fs::fstat(&d.fd)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err(Errno::Badf);
+    }
+    rustix::fs::fallocate(&d.fd, rustix::fs::FallocateFlags::empty(), offset, len)?;
+    Ok(())
+}
+
+pub fn fd_close(ctx: &mut WasiCtx, fd: u32) -> WasiResult {
+    ctx.get(fd)?;
+    ctx.fds[fd as usize] = None;
+    Ok(())
+}
+
+pub fn fd_datasync(ctx: &mut WasiCtx, fd: u32) -> WasiResult {
+    rustix::fs::fdatasync(&ctx.get(fd)?.with_rights(FD_DATASYNC)?.fd)?;
+    Ok(())
+}
+
+pub fn fd_sync(ctx: &mut WasiCtx, fd: u32) -> WasiResult {
+    rustix::fs::fsync(&ctx.get(fd)?.with_rights(FD_SYNC)?.fd)?;
+    Ok(())
+}
+
+pub fn fd_fdstat_get(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, out: u32) -> WasiResult {
+    let d = ctx.get(fd)?;
+    let st = rustix::fs::fstat(&d.fd)?;
+    let fl = rustix::fs::fcntl_getfl(&d.fd)?;
+    let mut flags = 0u16;
+    for (host, wasi) in [
+        (OFlags::APPEND, FDFLAG_APPEND),
+        (OFlags::DSYNC, FDFLAG_DSYNC),
+        (OFlags::NONBLOCK, FDFLAG_NONBLOCK),
+        (OFlags::SYNC, FDFLAG_SYNC),
+    ] {
+        if fl.contains(host) {
+            flags |= wasi;
+        }
+    }
+    let mut b = [0u8; 24];
+    b[0] = filetype(FileType::from_raw_mode(st.st_mode));
+    b[2..4].copy_from_slice(&flags.to_le_bytes());
+    b[8..16].copy_from_slice(&d.base.to_le_bytes());
+    b[16..24].copy_from_slice(&d.inheriting.to_le_bytes());
+    mem.write(out, &b)
+}
+
+pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, fd: u32, flags: u16) -> WasiResult {
+    let d = ctx.get(fd)?.with_rights(FD_FDSTAT_SET_FLAGS)?;
+    if flags & !(FDFLAG_APPEND | FDFLAG_DSYNC | FDFLAG_NONBLOCK | FDFLAG_RSYNC | FDFLAG_SYNC) != 0 {
+        return Err(Errno::Inval);
+    }
+    // Linux changes only O_APPEND and O_NONBLOCK on an open file.
+    if flags & (FDFLAG_DSYNC | FDFLAG_RSYNC | FDFLAG_SYNC) != 0 {
+        return Err(Errno::Notsup);
+    }
+    let mut fl = OFlags::empty();
+    if flags & FDFLAG_APPEND != 0 {
+        fl |= OFlags::APPEND;
+    }
+    if flags & FDFLAG_NONBLOCK != 0 {
+        fl |= OFlags::NONBLOCK;
+    }
+    rustix::fs::fcntl_setfl(&d.fd, fl)?;
+    Ok(())
+}
+
+pub fn fd_fdstat_set_rights(ctx: &mut WasiCtx, fd: u32, base: u64, inheriting: u64) -> WasiResult {
+    let d = ctx.get_mut(fd)?;
+    // Rights can only be dropped.
+    if base & !d.base != 0 || inheriting & !d.inheriting != 0 {
+        return Err(Errno::Notcapable);
+    }
+    d.base = base;
+    d.inheriting = inheriting;
+    Ok(())
+}
+
+pub fn fd_filestat_get(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, out: u32) -> WasiResult {
+    let d = ctx.get(fd)?.with_rights(FD_FILESTAT_GET)?;
+    mem.write(out, &filestat(&rustix::fs::fstat(&d.fd)?))
+}
+
+pub fn fd_filestat_set_size(ctx: &mut WasiCtx, fd: u32, size: u64) -> WasiResult {
+    let d = ctx.get(fd)?.with_rights(FD_FILESTAT_SET_SIZE)?;
+    if size > i64::MAX as u64 {
+        return Err(Errno::Fbig);
+    }
+    rustix::fs::ftruncate(&d.fd, size)?;
+    Ok(())
+}
+
+pub fn fd_filestat_set_times(
+    ctx: &mut WasiCtx,
+    fd: u32,
+    atim: u64,
+    mtim: u64,
+    flags: u16,
+) -> WasiResult {
+    let d = ctx.get(fd)?.with_rights(FD_FILESTAT_SET_TIMES)?;
+    rustix::fs::futimens(&d.fd, &timestamps(atim, mtim, flags)?)?;
+    Ok(())
+}
+
+/// Reads into the guest buffers `iovs` with `read` (a plain or positioned read).
+fn read_into(
+    mem: &mut Mem,
+    iovs: u32,
+    count: u32,
+    read: impl FnOnce(&mut [u8]) -> rustix::io::Result<usize>,
+) -> WasiResult<u32> {
+    let iovecs = mem.iovecs(iovs, count)?;
+    let total: usize = iovecs.iter().map(|&(_, l)| l as usize).sum();
+    match iovecs.iter().find(|&&(_, l)| l > 0) {
+        None => Ok(0),
+        // One buffer (the usual case): read straight into guest memory.
+        Some(&(p, l)) if iovecs.iter().filter(|&&(_, l)| l > 0).count() == 1 => {
+            let n = read(mem.bytes_mut(p, l)?)?;
+            Ok(n as u32)
+        }
+        // Several (they may overlap): one host read, then copy out in order.
+        Some(_) => {
+            let mut buf = vec![0u8; total.min(MAX_READ)];
+            let n = read(&mut buf)?;
+            mem.scatter(&iovecs, &buf[..n]);
+            Ok(n as u32)
+        }
+    }
+}
+
+pub fn fd_read(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    out: u32,
+) -> WasiResult {
+    let d = file(ctx, fd, FD_READ)?;
+    let read = read_into(mem, iovs, n, |buf| rustix::io::read(&d.fd, buf))?;
+    mem.set_u32(out, read)
+}
+
+pub fn fd_pread(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    offset: u64,
+    out: u32,
+) -> WasiResult {
+    let d = file(ctx, fd, FD_READ | FD_SEEK)?;
+    let read = read_into(mem, iovs, n, |buf| rustix::io::pread(&d.fd, buf, offset))?;
+    mem.set_u32(out, read)
+}
+
+pub fn fd_write(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    out: u32,
+) -> WasiResult {
+    let d = file(ctx, fd, FD_WRITE)?;
+    let iovecs = mem.iovecs(iovs, n)?;
+    let written = rustix::io::writev(&d.fd, &mem.gather(&iovecs))?;
+    mem.set_u32(out, written as u32)
+}
+
+pub fn fd_pwrite(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    iovs: u32,
+    n: u32,
+    offset: u64,
+    out: u32,
+) -> WasiResult {
+    let d = file(ctx, fd, FD_WRITE | FD_SEEK)?;
+    let iovecs = mem.iovecs(iovs, n)?;
+    let written = rustix::io::pwritev(&d.fd, &mem.gather(&iovecs), offset)?;
+    mem.set_u32(out, written as u32)
+}
+
+pub fn fd_prestat_get(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, out: u32) -> WasiResult {
+    match &ctx.get(fd)?.kind {
+        Kind::Dir {
+            preopen: Some(name),
+            ..
+        } => {
+            let mut b = [0u8; 8];
+            b[4..8].copy_from_slice(&(name.len() as u32).to_le_bytes());
+            mem.write(out, &b)
+        }
+        _ => Err(Errno::Badf),
+    }
+}
+
+pub fn fd_prestat_dir_name(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    ptr: u32,
+    len: u32,
+) -> WasiResult {
+    match &ctx.get(fd)?.kind {
+        Kind::Dir {
+            preopen: Some(name),
+            ..
+        } => {
+            if (len as usize) < name.len() {
+                return Err(Errno::Nametoolong);
+            }
+            mem.write(ptr, name.as_bytes())
+        }
+        _ => Err(Errno::Badf),
+    }
+}
+
+pub fn fd_readdir(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    buf: u32,
+    len: u32,
+    cookie: u64,
+    out: u32,
+) -> WasiResult {
+    mem.bytes(buf, len)?;
+    let d = ctx.get_mut(fd)?;
+    if d.base & FD_READDIR == 0 {
+        return Err(Errno::Notcapable);
+    }
+    let Kind::Dir { listing, .. } = &mut d.kind else {
+        return Err(Errno::Notdir);
+    };
+    if cookie == 0 || listing.is_empty() {
+        *listing = list(&d.fd)?;
+    }
+    // The cookie of an entry is the index of the entry after it.
+    let mut bytes = Vec::new();
+    for (i, e) in listing
+        .iter()
+        .enumerate()
+        .skip(cookie.min(usize::MAX as u64) as usize)
+    {
+        if bytes.len() >= len as usize {
+            break;
+        }
+        bytes.extend_from_slice(&(i as u64 + 1).to_le_bytes());
+        bytes.extend_from_slice(&e.ino.to_le_bytes());
+        bytes.extend_from_slice(&(e.name.len() as u32).to_le_bytes());
+        bytes.extend_from_slice(&[e.filetype, 0, 0, 0]);
+        bytes.extend_from_slice(&e.name);
+    }
+    // A full buffer tells the guest there may be more: the last entry may be cut short.
+    bytes.truncate(len as usize);
+    mem.write(buf, &bytes)?;
+    mem.set_u32(out, bytes.len() as u32)
+}
+
+/// Every entry of directory `fd`, `.` and `..` included.
+fn list(fd: &OwnedFd) -> WasiResult<Vec<DirEntry>> {
+    let mut dir = rustix::fs::Dir::read_from(fd)?;
+    let mut out = Vec::new();
+    while let Some(entry) = dir.read() {
+        let entry = entry?;
+        out.push(DirEntry {
+            ino: entry.ino(),
+            filetype: filetype(entry.file_type()),
+            name: entry.file_name().to_bytes().to_vec(),
+        });
+    }
+    Ok(out)
+}
+
+pub fn fd_renumber(ctx: &mut WasiCtx, from: u32, to: u32) -> WasiResult {
+    ctx.get(from)?;
+    ctx.get(to)?;
+    if from != to {
+        ctx.fds[to as usize] = ctx.fds[from as usize].take();
+    }
+    Ok(())
+}
+
+pub fn fd_seek(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    offset: i64,
+    whence: u8,
+    out: u32,
+) -> WasiResult {
+    let needed = if offset == 0 && whence == 1 {
+        FD_TELL
+    } else {
+        FD_SEEK
+    };
+    let d = ctx.get(fd)?;
+    if matches!(d.kind, Kind::Dir { .. }) {
+        return Err(Errno::Badf);
+    }
+    let d = d.with_rights(needed)?;
+    let pos = match whence {
+        0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::Inval)?),
+        1 => SeekFrom::Current(offset),
+        2 => SeekFrom::End(offset),
+        _ => return Err(Errno::Inval),
+    };
+    let at = rustix::fs::seek(&d.fd, pos)?;
+    mem.set_u64(out, at)
+}
+
+pub fn fd_tell(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, out: u32) -> WasiResult {
+    let d = ctx.get(fd)?.with_rights(FD_TELL)?;
+    let at = rustix::fs::seek(&d.fd, SeekFrom::Current(0))?;
+    mem.set_u64(out, at)
+}
+
+pub fn path_create_directory(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    p: u32,
+    len: u32,
+) -> WasiResult {
+    let d = dir(ctx, fd, PATH_CREATE_DIRECTORY)?;
+    let at = path::name_of(d.fd.as_fd(), mem.str(p, len)?, false, Errno::Exist)?;
+    rustix::fs::mkdirat(&at.dir, at.name(), Mode::from_raw_mode(0o777))?;
+    Ok(())
+}
+
+pub fn path_filestat_get(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    flags: u32,
+    p: u32,
+    len: u32,
+    out: u32,
+) -> WasiResult {
+    let d = dir(ctx, fd, PATH_FILESTAT_GET)?;
+    let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let st = match path::resolve_last(d.fd.as_fd(), mem.str(p, len)?, follow)? {
+        Last::Dot(opened) => rustix::fs::fstat(&opened)?,
+        Last::Name(at) => {
+            let st = rustix::fs::statat(&at.dir, at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
+            if at.trailing_slash && FileType::from_raw_mode(st.st_mode) != FileType::Directory {
+                return Err(Errno::Notdir);
+            }
+            st
+        }
+    };
+    mem.write(out, &filestat(&st))
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn path_filestat_set_times(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    flags: u32,
+    p: u32,
+    len: u32,
+    atim: u64,
+    mtim: u64,
+    fst: u16,
+) -> WasiResult {
+    let d = dir(ctx, fd, PATH_FILESTAT_SET_TIMES)?;
+    let times = timestamps(atim, mtim, fst)?;
+    let follow = flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    match path::resolve_last(d.fd.as_fd(), mem.str(p, len)?, follow)? {
+        Last::Dot(opened) => rustix::fs::utimensat(&opened, ".", &times, AtFlags::empty())?,
+        Last::Name(at) => {
+            rustix::fs::utimensat(&at.dir, at.name(), &times, AtFlags::SYMLINK_NOFOLLOW)?
+        }
+    }
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn path_link(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    old_fd: u32,
+    old_flags: u32,
+    old_p: u32,
+    old_len: u32,
+    new_fd: u32,
+    new_p: u32,
+    new_len: u32,
+) -> WasiResult {
+    let follow = old_flags & LOOKUP_SYMLINK_FOLLOW != 0;
+    let old_dir = dir(ctx, old_fd, PATH_LINK_SOURCE)?;
+    let new_dir = dir(ctx, new_fd, PATH_LINK_TARGET)?;
+    let old = path::name_of(
+        old_dir.fd.as_fd(),
+        mem.str(old_p, old_len)?,
+        follow,
+        Errno::Perm,
+    )?;
+    let new = path::name_of(
+        new_dir.fd.as_fd(),
+        mem.str(new_p, new_len)?,
+        false,
+        Errno::Exist,
+    )?;
+    rustix::fs::linkat(&old.dir, old.name(), &new.dir, new.name(), AtFlags::empty())?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn path_open(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    dirflags: u32,
+    p: u32,
+    len: u32,
+    oflags: u16,
+    base: u64,
+    inheriting: u64,
+    fdflags: u16,
+    out: u32,
+) -> WasiResult {
+    let d = dir(ctx, fd, PATH_OPEN)?;
+    let path = mem.str(p, len)?;
+    // Rights asked for beyond what the directory passes on are not granted (as in wasmtime,
+    // they are dropped rather than refused: wasi-libc asks for every right it might use).
+    let base = base & d.inheriting;
+    let inheriting = inheriting & d.inheriting;
+    let mut needed = PATH_OPEN;
+    let mut flags = OFlags::empty();
+    if oflags & O_CREAT != 0 {
+        needed |= PATH_CREATE_FILE;
+        flags |= OFlags::CREATE;
+    }
+    if oflags & O_DIRECTORY != 0 {
+        flags |= OFlags::DIRECTORY;
+    }
+    if oflags & O_EXCL != 0 {
+        flags |= OFlags::EXCL;
+    }
+    if oflags & O_TRUNC != 0 {
+        needed |= PATH_FILESTAT_SET_SIZE;
+        flags |= OFlags::TRUNC;
+    }
+    if oflags & !(O_CREAT | O_DIRECTORY | O_EXCL | O_TRUNC) != 0 {
+        return Err(Errno::Inval);
+    }
+    d.with_rights(needed)?;
+    if fdflags & FDFLAG_APPEND != 0 {
+        flags |= OFlags::APPEND;
+    }
+    if fdflags & FDFLAG_NONBLOCK != 0 {
+        flags |= OFlags::NONBLOCK;
+    }
+    if fdflags & (FDFLAG_DSYNC | FDFLAG_RSYNC | FDFLAG_SYNC) != 0 {
+        flags |= OFlags::SYNC;
+    }
+    let write = base & (FD_WRITE | FD_ALLOCATE | FD_FILESTAT_SET_SIZE) != 0
+        || fdflags & FDFLAG_APPEND != 0
+        || oflags & O_TRUNC != 0;
+    let read = base & (FD_READ | FD_READDIR) != 0;
+    flags |= match (read, write) {
+        (_, false) => OFlags::RDONLY,
+        (false, true) => OFlags::WRONLY,
+        (true, true) => OFlags::RDWR,
+    };
+    if dirflags & LOOKUP_SYMLINK_FOLLOW == 0 {
+        flags |= OFlags::NOFOLLOW;
+    }
+    let opened = path::open_beneath(d.fd.as_fd(), path, flags, Mode::from_raw_mode(0o666))?;
+    let st = rustix::fs::fstat(&opened)?;
+    let is_dir = FileType::from_raw_mode(st.st_mode) == FileType::Directory;
+    let (kind, base, inheriting) = if is_dir {
+        let kind = Kind::Dir {
+            preopen: None,
+            listing: Vec::new(),
+        };
+        (kind, base & DIR_BASE, inheriting)
+    } else {
+        (Kind::File, base & FILE_BASE, inheriting & FILE_BASE)
+    };
+    let new = ctx.insert(Descriptor {
+        fd: opened,
+        kind,
+        base,
+        inheriting,
+    })?;
+    mem.set_u32(out, new)
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn path_readlink(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    p: u32,
+    len: u32,
+    buf: u32,
+    buf_len: u32,
+    out: u32,
+) -> WasiResult {
+    let d = dir(ctx, fd, PATH_READLINK)?;
+    let at = path::name_of(d.fd.as_fd(), mem.str(p, len)?, false, Errno::Inval)?;
+    let target = rustix::fs::readlinkat(&at.dir, at.name(), Vec::new())?;
+    let bytes = target.as_bytes();
+    // Cut to the buffer, as readlink(2) does.
+    let n = bytes.len().min(buf_len as usize);
+    mem.write(buf, &bytes[..n])?;
+    mem.set_u32(out, n as u32)
+}
+
+pub fn path_remove_directory(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    fd: u32,
+    p: u32,
+    len: u32,
+) -> WasiResult {
+    let d = dir(ctx, fd, PATH_REMOVE_DIRECTORY)?;
+    let path = mem.str(p, len)?;
+    let errno = if path.trim_end_matches('/').ends_with("..") {
+        Errno::Notempty
+    } else {
+        Errno::Inval
+    };
+    let at = path::name_of(d.fd.as_fd(), path, false, errno)?;
+    rustix::fs::unlinkat(&at.dir, at.name(), AtFlags::REMOVEDIR)?;
+    Ok(())
+}
+
+#[allow(clippy::too_many_arguments)]
+pub fn path_rename(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    old_fd: u32,
+    old_p: u32,
+    old_len: u32,
+    new_fd: u32,
+    new_p: u32,
+    new_len: u32,
+) -> WasiResult {
+    let old_dir = dir(ctx, old_fd, PATH_RENAME_SOURCE)?;
+    let new_dir = dir(ctx, new_fd, PATH_RENAME_TARGET)?;
+    let old = path::name_of(
+        old_dir.fd.as_fd(),
+        mem.str(old_p, old_len)?,
+        false,
+        Errno::Busy,
+    )?;
+    let new = path::name_of(
+        new_dir.fd.as_fd(),
+        mem.str(new_p, new_len)?,
+        false,
+        Errno::Busy,
+    )?;
+    if old.trailing_slash || new.trailing_slash {
+        let st = rustix::fs::statat(&old.dir, old.name(), AtFlags::SYMLINK_NOFOLLOW)?;
+        if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
+            return Err(Errno::Notdir);
+        }
+    }
+    rustix::fs::renameat(&old.dir, old.name(), &new.dir, new.name())?;
+    Ok(())
+}
+
+pub fn path_symlink(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    old_p: u32,
+    old_len: u32,
+    fd: u32,
+    new_p: u32,
+    new_len: u32,
+) -> WasiResult {
+    let d = dir(ctx, fd, PATH_SYMLINK)?;
+    let target = mem.str(old_p, old_len)?;
+    if target.contains('\0') {
+        return Err(Errno::Inval);
+    }
+    let at = path::name_of(d.fd.as_fd(), mem.str(new_p, new_len)?, false, Errno::Exist)?;
+    // The link's text is not resolved here; following it later stays in the sandbox.
+    rustix::fs::symlinkat(target, &at.dir, at.name())?;
+    Ok(())
+}
+
+pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, p: u32, len: u32) -> WasiResult {
+    let d = dir(ctx, fd, PATH_UNLINK_FILE)?;
+    let at = path::name_of(d.fd.as_fd(), mem.str(p, len)?, false, Errno::Isdir)?;
+    if at.trailing_slash {
+        let st = rustix::fs::statat(&at.dir, at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
+        return Err(
+            if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+                Errno::Isdir
+            } else {
+                Errno::Notdir
+            },
+        );
+    }
+    rustix::fs::unlinkat(&at.dir, at.name(), AtFlags::empty())?;
+    Ok(())
+}

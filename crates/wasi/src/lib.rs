@@ -1,0 +1,213 @@
+//! `wasi_snapshot_preview1` for ssvm-lite: the 46 functions of WASI preview 1 as host
+//! functions, registered through the runtime's public embedding API like any embedder's.
+//!
+//! ```no_run
+//! use ssvm_runtime::{Engine, Linker, Module, Store};
+//! use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
+//!
+//! let engine = Engine::default();
+//! let module = Module::new(&engine, &std::fs::read("hello.wasm")?)?;
+//! let wasi = WasiCtxBuilder::new().arg("hello.wasm").build()?;
+//! let mut store = Store::new(&engine, wasi);
+//! let mut linker = Linker::new();
+//! ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
+//! let instance = linker.instantiate(&mut store, &module)?;
+//! let start = instance.get_func(&store, "_start").expect("a WASI command");
+//! match start.call(&mut store, &[], &mut []) {
+//!     Ok(()) | Err(ssvm_runtime::Error::Exit(0)) => {}
+//!     Err(e) => eprintln!("{e}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Every pointer and length from the guest is checked (`EFAULT`, never a panic); what cannot be
+//! supported answers with an errno (`ENOTSUP`, `ENOTSOCK`, ...), never a trap. Files are reached
+//! only through preopened directories and only below them (see `path.rs`).
+
+mod ctx;
+mod errno;
+mod fs;
+mod mem;
+mod misc;
+mod path;
+mod rights;
+
+pub use ctx::{BuildError, WasiCtx, WasiCtxBuilder};
+pub use errno::Errno;
+
+use errno::WasiResult;
+use mem::Mem;
+use ssvm_runtime::{FuncType, Linker, Trap, Val, ValType};
+
+/// The module name WASI preview 1 functions are imported from.
+pub const MODULE: &str = "wasi_snapshot_preview1";
+
+/// A narrower flag or enum argument; values that do not fit are `EINVAL`.
+fn narrow<T: TryFrom<u32>>(v: u32) -> WasiResult<T> {
+    T::try_from(v).map_err(|_| errno::Errno::Inval)
+}
+
+/// Runs a call's body (a closure, so that `?` in it returns its errno): the errno it returns.
+fn errno_of(body: impl FnOnce() -> WasiResult) -> i32 {
+    body().err().map_or(0, |e| e as i32)
+}
+
+/// Maps a guest argument to its Rust type.
+trait Arg: Sized {
+    const TYPE: ValType;
+    fn from_val(v: &Val) -> Self;
+}
+
+impl Arg for u32 {
+    const TYPE: ValType = ValType::I32;
+    fn from_val(v: &Val) -> u32 {
+        match v {
+            Val::I32(x) => *x as u32,
+            _ => 0,
+        }
+    }
+}
+
+impl Arg for u64 {
+    const TYPE: ValType = ValType::I64;
+    fn from_val(v: &Val) -> u64 {
+        match v {
+            Val::I64(x) => *x as u64,
+            _ => 0,
+        }
+    }
+}
+
+/// Registers each function: `name(ctx, mem, arg: type, ...) => body` where `body` is a
+/// `WasiResult` whose error becomes the returned errno.
+macro_rules! register {
+    ($linker:ident, $get:ident, $( $name:ident ($ctx:ident, $mem:ident $(, $arg:ident : $ty:ty)*) => $body:expr; )*) => {
+        $(
+            let params = vec![$(<$ty as Arg>::TYPE),*];
+            $linker.func_new(
+                MODULE,
+                stringify!($name),
+                FuncType {
+                    params: params.into(),
+                    results: Box::new([ValType::I32]),
+                },
+                move |mut caller, args, results| {
+                    let (data, memory) = caller.data_and_memory();
+                    let $ctx: &mut WasiCtx = $get(data);
+                    let $mem = &mut Mem(memory.unwrap_or(&mut []));
+                    #[allow(unused_mut, unused_variables)] // functions without arguments
+                    let mut args = args.iter();
+                    $( let $arg = <$ty as Arg>::from_val(args.next().unwrap_or(&Val::I32(0))); )*
+                    results[0] = Val::I32(errno_of(|| $body));
+                    Ok(())
+                },
+            );
+        )*
+    };
+}
+
+/// Defines every `wasi_snapshot_preview1` function in `linker`; `get` finds the program's
+/// [`WasiCtx`] in the store's data.
+pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut WasiCtx) {
+    use fs::*;
+    use misc::*;
+    register!(linker, get,
+        args_get(ctx, mem, argv: u32, buf: u32) => args_get(ctx, mem, argv, buf);
+        args_sizes_get(ctx, mem, count: u32, size: u32) => args_sizes_get(ctx, mem, count, size);
+        environ_get(ctx, mem, env: u32, buf: u32) => environ_get(ctx, mem, env, buf);
+        environ_sizes_get(ctx, mem, count: u32, size: u32) =>
+            environ_sizes_get(ctx, mem, count, size);
+        clock_res_get(_ctx, mem, id: u32, out: u32) => clock_res_get(mem, id, out);
+        clock_time_get(_ctx, mem, id: u32, precision: u64, out: u32) =>
+            clock_time_get(mem, id, precision, out);
+        fd_advise(ctx, _mem, fd: u32, offset: u64, len: u64, advice: u32) =>
+            fd_advise(ctx, fd, offset, len, advice);
+        fd_allocate(ctx, _mem, fd: u32, offset: u64, len: u64) => fd_allocate(ctx, fd, offset, len);
+        fd_close(ctx, _mem, fd: u32) => fd_close(ctx, fd);
+        fd_datasync(ctx, _mem, fd: u32) => fd_datasync(ctx, fd);
+        fd_fdstat_get(ctx, mem, fd: u32, out: u32) => fd_fdstat_get(ctx, mem, fd, out);
+        fd_fdstat_set_flags(ctx, _mem, fd: u32, flags: u32) =>
+            fd_fdstat_set_flags(ctx, fd, narrow(flags)?);
+        fd_fdstat_set_rights(ctx, _mem, fd: u32, base: u64, inheriting: u64) =>
+            fd_fdstat_set_rights(ctx, fd, base, inheriting);
+        fd_filestat_get(ctx, mem, fd: u32, out: u32) => fd_filestat_get(ctx, mem, fd, out);
+        fd_filestat_set_size(ctx, _mem, fd: u32, size: u64) => fd_filestat_set_size(ctx, fd, size);
+        fd_filestat_set_times(ctx, _mem, fd: u32, atim: u64, mtim: u64, flags: u32) =>
+            fd_filestat_set_times(ctx, fd, atim, mtim, narrow(flags)?);
+        fd_pread(ctx, mem, fd: u32, iovs: u32, n: u32, offset: u64, out: u32) =>
+            fd_pread(ctx, mem, fd, iovs, n, offset, out);
+        fd_prestat_get(ctx, mem, fd: u32, out: u32) => fd_prestat_get(ctx, mem, fd, out);
+        fd_prestat_dir_name(ctx, mem, fd: u32, path: u32, len: u32) =>
+            fd_prestat_dir_name(ctx, mem, fd, path, len);
+        fd_pwrite(ctx, mem, fd: u32, iovs: u32, n: u32, offset: u64, out: u32) =>
+            fd_pwrite(ctx, mem, fd, iovs, n, offset, out);
+        fd_read(ctx, mem, fd: u32, iovs: u32, n: u32, out: u32) => fd_read(ctx, mem, fd, iovs, n, out);
+        fd_readdir(ctx, mem, fd: u32, buf: u32, len: u32, cookie: u64, out: u32) =>
+            fd_readdir(ctx, mem, fd, buf, len, cookie, out);
+        fd_renumber(ctx, _mem, fd: u32, to: u32) => fd_renumber(ctx, fd, to);
+        fd_seek(ctx, mem, fd: u32, offset: u64, whence: u32, out: u32) =>
+            fd_seek(ctx, mem, fd, offset as i64, narrow(whence)?, out);
+        fd_sync(ctx, _mem, fd: u32) => fd_sync(ctx, fd);
+        fd_tell(ctx, mem, fd: u32, out: u32) => fd_tell(ctx, mem, fd, out);
+        fd_write(ctx, mem, fd: u32, iovs: u32, n: u32, out: u32) =>
+            fd_write(ctx, mem, fd, iovs, n, out);
+        path_create_directory(ctx, mem, fd: u32, path: u32, len: u32) =>
+            path_create_directory(ctx, mem, fd, path, len);
+        path_filestat_get(ctx, mem, fd: u32, flags: u32, path: u32, len: u32, out: u32) =>
+            path_filestat_get(ctx, mem, fd, flags, path, len, out);
+        path_filestat_set_times(
+            ctx, mem, fd: u32, flags: u32, path: u32, len: u32, atim: u64, mtim: u64, fst: u32
+        ) => path_filestat_set_times(ctx, mem, fd, flags, path, len, atim, mtim, narrow(fst)?);
+        path_link(
+            ctx, mem, old_fd: u32, old_flags: u32, old_path: u32, old_len: u32,
+            new_fd: u32, new_path: u32, new_len: u32
+        ) => path_link(ctx, mem, old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len);
+        path_open(
+            ctx, mem, fd: u32, dirflags: u32, path: u32, len: u32, oflags: u32,
+            base: u64, inheriting: u64, fdflags: u32, out: u32
+        ) => path_open(
+            ctx, mem, fd, dirflags, path, len, narrow(oflags)?, base, inheriting,
+            narrow(fdflags)?, out
+        );
+        path_readlink(ctx, mem, fd: u32, path: u32, len: u32, buf: u32, buf_len: u32, out: u32) =>
+            path_readlink(ctx, mem, fd, path, len, buf, buf_len, out);
+        path_remove_directory(ctx, mem, fd: u32, path: u32, len: u32) =>
+            path_remove_directory(ctx, mem, fd, path, len);
+        path_rename(
+            ctx, mem, fd: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32,
+            new_len: u32
+        ) => path_rename(ctx, mem, fd, old_path, old_len, new_fd, new_path, new_len);
+        path_symlink(ctx, mem, old_path: u32, old_len: u32, fd: u32, new_path: u32, new_len: u32) =>
+            path_symlink(ctx, mem, old_path, old_len, fd, new_path, new_len);
+        path_unlink_file(ctx, mem, fd: u32, path: u32, len: u32) =>
+            path_unlink_file(ctx, mem, fd, path, len);
+        poll_oneoff(ctx, mem, input: u32, output: u32, count: u32, nevents: u32) =>
+            poll_oneoff(ctx, mem, input, output, count, nevents);
+        proc_raise(_ctx, _mem, signal: u32) => proc_raise(signal);
+        sched_yield(_ctx, _mem) => sched_yield();
+        random_get(_ctx, mem, buf: u32, len: u32) => random_get(mem, buf, len);
+        sock_accept(ctx, _mem, fd: u32, _flags: u32, _out: u32) => sock_call(ctx, fd);
+        sock_recv(
+            ctx, _mem, fd: u32, _data: u32, _data_len: u32, _flags: u32, _len_out: u32,
+            _flags_out: u32
+        ) => sock_call(ctx, fd);
+        sock_send(ctx, _mem, fd: u32, _data: u32, _data_len: u32, _flags: u32, _len_out: u32) =>
+            sock_call(ctx, fd);
+        sock_shutdown(ctx, _mem, fd: u32, _how: u32) => sock_call(ctx, fd);
+    );
+    // `proc_exit` returns nothing: it ends the program with the guest's status.
+    linker.func_new(
+        MODULE,
+        "proc_exit",
+        FuncType {
+            params: Box::new([ValType::I32]),
+            results: Box::new([]),
+        },
+        |_caller, args, _results| {
+            Err(Trap::Exit(match args.first() {
+                Some(Val::I32(code)) => *code,
+                _ => 0,
+            }))
+        },
+    );
+}

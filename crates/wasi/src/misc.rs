@@ -1,0 +1,252 @@
+//! Arguments, environment, clocks, randomness, polling, and the calls with no host support.
+
+use crate::ctx::WasiCtx;
+use crate::errno::{Errno, WasiResult};
+use crate::mem::Mem;
+use crate::rights::POLL_FD_READWRITE;
+use rustix::time::{ClockId, Timespec};
+
+/// Writes `strings` as NUL-terminated bytes at `buf` and their addresses at `ptrs`.
+fn put_strings(mem: &mut Mem, strings: &[String], ptrs: u32, buf: u32) -> WasiResult {
+    let mut at = buf;
+    for (i, s) in strings.iter().enumerate() {
+        let slot = ptrs.checked_add(4 * i as u32).ok_or(Errno::Fault)?;
+        mem.set_u32(slot, at)?;
+        mem.write(at, s.as_bytes())?;
+        let end = at.checked_add(s.len() as u32).ok_or(Errno::Fault)?;
+        mem.write(end, &[0])?;
+        at = end + 1;
+    }
+    Ok(())
+}
+
+/// Writes the count of `strings` and the bytes they take with their NULs.
+fn put_sizes(mem: &mut Mem, strings: &[String], count: u32, size: u32) -> WasiResult {
+    let bytes: usize = strings.iter().map(|s| s.len() + 1).sum();
+    mem.set_u32(count, strings.len() as u32)?;
+    mem.set_u32(size, u32::try_from(bytes).map_err(|_| Errno::Overflow)?)
+}
+
+pub fn args_get(ctx: &mut WasiCtx, mem: &mut Mem, argv: u32, buf: u32) -> WasiResult {
+    put_strings(mem, &ctx.args, argv, buf)
+}
+
+pub fn args_sizes_get(ctx: &mut WasiCtx, mem: &mut Mem, count: u32, size: u32) -> WasiResult {
+    put_sizes(mem, &ctx.args, count, size)
+}
+
+pub fn environ_get(ctx: &mut WasiCtx, mem: &mut Mem, environ: u32, buf: u32) -> WasiResult {
+    put_strings(mem, &ctx.env, environ, buf)
+}
+
+pub fn environ_sizes_get(ctx: &mut WasiCtx, mem: &mut Mem, count: u32, size: u32) -> WasiResult {
+    put_sizes(mem, &ctx.env, count, size)
+}
+
+/// The host clock for WASI `clockid`.
+fn clock(id: u32) -> WasiResult<ClockId> {
+    Ok(match id {
+        0 => ClockId::Realtime,
+        1 => ClockId::Monotonic,
+        2 => ClockId::ProcessCPUTime,
+        3 => ClockId::ThreadCPUTime,
+        _ => return Err(Errno::Inval),
+    })
+}
+
+fn nanos(t: Timespec) -> u64 {
+    (t.tv_sec as u64)
+        .wrapping_mul(1_000_000_000)
+        .wrapping_add(t.tv_nsec as u64)
+}
+
+fn now(id: ClockId) -> u64 {
+    nanos(rustix::time::clock_gettime(id))
+}
+
+pub fn clock_res_get(mem: &mut Mem, id: u32, out: u32) -> WasiResult {
+    let res = nanos(rustix::time::clock_getres(clock(id)?));
+    mem.set_u64(out, res)
+}
+
+pub fn clock_time_get(mem: &mut Mem, id: u32, _precision: u64, out: u32) -> WasiResult {
+    mem.set_u64(out, now(clock(id)?))
+}
+
+pub fn random_get(mem: &mut Mem, buf: u32, len: u32) -> WasiResult {
+    let mut out = mem.bytes_mut(buf, len)?;
+    while !out.is_empty() {
+        let n = rustix::rand::getrandom(&mut *out, rustix::rand::GetRandomFlags::empty())?;
+        out = &mut out[n..];
+    }
+    Ok(())
+}
+
+pub fn sched_yield() -> WasiResult {
+    std::thread::yield_now();
+    Ok(())
+}
+
+/// Signals cannot be delivered to a guest.
+pub fn proc_raise(_signal: u32) -> WasiResult {
+    Err(Errno::Notsup)
+}
+
+/// No socket is ever given to a guest: every descriptor is not a socket.
+pub fn sock_call(ctx: &mut WasiCtx, fd: u32) -> WasiResult {
+    ctx.get(fd)?;
+    Err(Errno::Notsock)
+}
+
+/// One subscription of `poll_oneoff`.
+enum Subscription {
+    /// Fires at the monotonic (or realtime) instant `deadline`, in nanoseconds of `clock`.
+    Clock {
+        clock: ClockId,
+        deadline: u64,
+    },
+    Fd {
+        fd: u32,
+        write: bool,
+    },
+}
+
+const SUBSCRIPTION_SIZE: u32 = 48;
+const EVENT_SIZE: u32 = 32;
+
+pub fn poll_oneoff(
+    ctx: &mut WasiCtx,
+    mem: &mut Mem,
+    input: u32,
+    output: u32,
+    count: u32,
+    nevents: u32,
+) -> WasiResult {
+    if count == 0 {
+        return Err(Errno::Inval);
+    }
+    mem.bytes(
+        input,
+        count.checked_mul(SUBSCRIPTION_SIZE).ok_or(Errno::Fault)?,
+    )?;
+    mem.bytes(output, count.checked_mul(EVENT_SIZE).ok_or(Errno::Fault)?)?;
+    let mut subs = Vec::with_capacity(count as usize);
+    for i in 0..count {
+        let at = input + i * SUBSCRIPTION_SIZE;
+        let userdata = mem.u64(at)?;
+        let sub = match mem.u8(at + 8)? {
+            0 => {
+                let id = clock(mem.u32(at + 16)?)?;
+                let timeout = mem.u64(at + 24)?;
+                let absolute = mem.u16(at + 40)? & 1 != 0;
+                let deadline = if absolute {
+                    timeout
+                } else {
+                    now(id).saturating_add(timeout)
+                };
+                Subscription::Clock {
+                    clock: id,
+                    deadline,
+                }
+            }
+            tag @ (1 | 2) => Subscription::Fd {
+                fd: mem.u32(at + 16)?,
+                write: tag == 2,
+            },
+            _ => return Err(Errno::Inval),
+        };
+        subs.push((userdata, sub));
+    }
+
+    // Events: (userdata, errno, type, nbytes).
+    let mut events: Vec<(u64, u16, u8, u64)> = Vec::new();
+    // Descriptors: errors and regular files are ready at once; the others are polled.
+    let mut waiting = Vec::new();
+    for (userdata, sub) in &subs {
+        if let Subscription::Fd { fd, write } = sub {
+            let kind = if *write { 2 } else { 1 };
+            match ctx.get(*fd).and_then(|d| d.with_rights(POLL_FD_READWRITE)) {
+                Err(e) => events.push((*userdata, e as u16, kind, 0)),
+                Ok(d) => {
+                    let st = rustix::fs::fstat(&d.fd)?;
+                    if rustix::fs::FileType::from_raw_mode(st.st_mode)
+                        == rustix::fs::FileType::RegularFile
+                    {
+                        let pos =
+                            rustix::fs::seek(&d.fd, rustix::fs::SeekFrom::Current(0)).unwrap_or(0);
+                        let left = (st.st_size as u64).saturating_sub(pos);
+                        events.push((*userdata, 0, kind, if *write { 0 } else { left }));
+                    } else {
+                        waiting.push((*userdata, *fd, *write));
+                    }
+                }
+            }
+        }
+    }
+    // How long to wait: until the earliest clock, or not at all when something is ready.
+    let earliest = subs
+        .iter()
+        .filter_map(|(_, s)| match s {
+            Subscription::Clock { clock, deadline } => Some(deadline.saturating_sub(now(*clock))),
+            Subscription::Fd { .. } => None,
+        })
+        .min();
+    let timeout = if events.is_empty() { earliest } else { Some(0) };
+    if !waiting.is_empty() {
+        use rustix::event::{PollFd, PollFlags};
+        let borrowed: Vec<_> = waiting
+            .iter()
+            .map(|&(_, fd, _)| ctx.get(fd).map(|d| &d.fd))
+            .collect::<WasiResult<_>>()?;
+        let mut pollfds: Vec<PollFd<'_>> = borrowed
+            .iter()
+            .zip(&waiting)
+            .map(|(fd, &(_, _, write))| {
+                PollFd::new(*fd, if write { PollFlags::OUT } else { PollFlags::IN })
+            })
+            .collect();
+        let ts = timeout.map(|ns| Timespec {
+            tv_sec: (ns / 1_000_000_000) as i64,
+            tv_nsec: (ns % 1_000_000_000) as _,
+        });
+        match rustix::event::poll(&mut pollfds, ts.as_ref()) {
+            Ok(_) | Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+        for (p, &(userdata, _, write)) in pollfds.iter().zip(&waiting) {
+            let r = p.revents();
+            if r.is_empty() {
+                continue;
+            }
+            let kind = if write { 2 } else { 1 };
+            let errno = if r.contains(PollFlags::ERR) || r.contains(PollFlags::NVAL) {
+                Errno::Io as u16
+            } else {
+                0
+            };
+            events.push((userdata, errno, kind, 0));
+        }
+    } else if let Some(ns) = timeout {
+        if ns > 0 {
+            std::thread::sleep(std::time::Duration::from_nanos(ns));
+        }
+    }
+    // Clocks whose time has come.
+    for (userdata, sub) in &subs {
+        if let Subscription::Clock { clock, deadline } = sub {
+            if now(*clock) >= *deadline {
+                events.push((*userdata, 0, 0, 0));
+            }
+        }
+    }
+    for (i, &(userdata, errno, kind, nbytes)) in events.iter().enumerate() {
+        let at = output + i as u32 * EVENT_SIZE;
+        let mut b = [0u8; EVENT_SIZE as usize];
+        b[0..8].copy_from_slice(&userdata.to_le_bytes());
+        b[8..10].copy_from_slice(&errno.to_le_bytes());
+        b[10] = kind;
+        b[16..24].copy_from_slice(&nbytes.to_le_bytes());
+        mem.write(at, &b)?;
+    }
+    mem.set_u32(nevents, events.len() as u32)
+}
