@@ -267,6 +267,7 @@ pub fn fd_read(
     out: u32,
 ) -> WasiResult {
     let d = file(ctx, fd, FD_READ)?;
+    mem.bytes(out, 4)?;
     let read = read_into(mem, iovs, n, |buf| rustix::io::read(&d.fd, buf))?;
     mem.set_u32(out, read)
 }
@@ -281,6 +282,7 @@ pub fn fd_pread(
     out: u32,
 ) -> WasiResult {
     let d = file(ctx, fd, FD_READ | FD_SEEK)?;
+    mem.bytes(out, 4)?;
     let read = read_into(mem, iovs, n, |buf| rustix::io::pread(&d.fd, buf, offset))?;
     mem.set_u32(out, read)
 }
@@ -294,6 +296,7 @@ pub fn fd_write(
     out: u32,
 ) -> WasiResult {
     let d = file(ctx, fd, FD_WRITE)?;
+    mem.bytes(out, 4)?;
     let iovecs = mem.iovecs(iovs, n)?;
     let written = rustix::io::writev(&d.fd, &mem.gather(&iovecs))?;
     mem.set_u32(out, written as u32)
@@ -309,6 +312,7 @@ pub fn fd_pwrite(
     out: u32,
 ) -> WasiResult {
     let d = file(ctx, fd, FD_WRITE | FD_SEEK)?;
+    mem.bytes(out, 4)?;
     let iovecs = mem.iovecs(iovs, n)?;
     let written = rustix::io::pwritev(&d.fd, &mem.gather(&iovecs), offset)?;
     mem.set_u32(out, written as u32)
@@ -359,6 +363,7 @@ pub fn fd_readdir(
     out: u32,
 ) -> WasiResult {
     mem.bytes(buf, len)?;
+    mem.bytes(out, 4)?;
     let d = ctx.get_mut(fd)?;
     if d.base & FD_READDIR == 0 {
         return Err(Errno::Notcapable);
@@ -433,6 +438,7 @@ pub fn fd_seek(
         return Err(Errno::Badf);
     }
     let d = d.with_rights(needed)?;
+    mem.bytes(out, 8)?;
     let pos = match whence {
         0 => SeekFrom::Start(u64::try_from(offset).map_err(|_| Errno::Inval)?),
         1 => SeekFrom::Current(offset),
@@ -445,6 +451,7 @@ pub fn fd_seek(
 
 pub fn fd_tell(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, out: u32) -> WasiResult {
     let d = ctx.get(fd)?.with_rights(FD_TELL)?;
+    mem.bytes(out, 8)?;
     let at = rustix::fs::seek(&d.fd, SeekFrom::Current(0))?;
     mem.set_u64(out, at)
 }
@@ -557,6 +564,8 @@ pub fn path_open(
 ) -> WasiResult {
     let d = dir(ctx, fd, PATH_OPEN)?;
     let path = mem.str(p, len)?;
+    // Checked first: a file must not be created for a result the guest cannot receive.
+    mem.bytes(out, 4)?;
     // Rights asked for beyond what the directory passes on are not granted (as in wasmtime,
     // they are dropped rather than refused: wasi-libc asks for every right it might use).
     let base = base & d.inheriting;
@@ -635,6 +644,8 @@ pub fn path_readlink(
     out: u32,
 ) -> WasiResult {
     let d = dir(ctx, fd, PATH_READLINK)?;
+    mem.bytes(buf, buf_len)?;
+    mem.bytes(out, 4)?;
     let at = path::name_of(d.fd.as_fd(), mem.str(p, len)?, false, Errno::Inval)?;
     let target = rustix::fs::readlinkat(&at.dir, at.name(), Vec::new())?;
     let bytes = target.as_bytes();

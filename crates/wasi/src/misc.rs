@@ -130,6 +130,7 @@ pub fn poll_oneoff(
         count.checked_mul(SUBSCRIPTION_SIZE).ok_or(Errno::Fault)?,
     )?;
     mem.bytes(output, count.checked_mul(EVENT_SIZE).ok_or(Errno::Fault)?)?;
+    mem.bytes(nevents, 4)?;
     let mut subs = Vec::with_capacity(count as usize);
     for i in 0..count {
         let at = input + i * SUBSCRIPTION_SIZE;

@@ -1,0 +1,321 @@
+//! The WASI functions called directly from small Wasm modules: every function is defined with
+//! its witx type, bad guest pointers are EFAULT (never a panic), and what cannot be done gives
+//! the right errno. Real C programs run in crates/cli/tests/wasi.rs.
+
+use ssvm_runtime::{Engine, Error, Linker, Module, Store, Val};
+use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
+use std::path::PathBuf;
+
+/// Every `wasi_snapshot_preview1` function: name, parameter types, whether it returns an errno.
+const FUNCTIONS: &[(&str, &str, bool)] = &[
+    ("args_get", "i32 i32", true),
+    ("args_sizes_get", "i32 i32", true),
+    ("environ_get", "i32 i32", true),
+    ("environ_sizes_get", "i32 i32", true),
+    ("clock_res_get", "i32 i32", true),
+    ("clock_time_get", "i32 i64 i32", true),
+    ("fd_advise", "i32 i64 i64 i32", true),
+    ("fd_allocate", "i32 i64 i64", true),
+    ("fd_close", "i32", true),
+    ("fd_datasync", "i32", true),
+    ("fd_fdstat_get", "i32 i32", true),
+    ("fd_fdstat_set_flags", "i32 i32", true),
+    ("fd_fdstat_set_rights", "i32 i64 i64", true),
+    ("fd_filestat_get", "i32 i32", true),
+    ("fd_filestat_set_size", "i32 i64", true),
+    ("fd_filestat_set_times", "i32 i64 i64 i32", true),
+    ("fd_pread", "i32 i32 i32 i64 i32", true),
+    ("fd_prestat_get", "i32 i32", true),
+    ("fd_prestat_dir_name", "i32 i32 i32", true),
+    ("fd_pwrite", "i32 i32 i32 i64 i32", true),
+    ("fd_read", "i32 i32 i32 i32", true),
+    ("fd_readdir", "i32 i32 i32 i64 i32", true),
+    ("fd_renumber", "i32 i32", true),
+    ("fd_seek", "i32 i64 i32 i32", true),
+    ("fd_sync", "i32", true),
+    ("fd_tell", "i32 i32", true),
+    ("fd_write", "i32 i32 i32 i32", true),
+    ("path_create_directory", "i32 i32 i32", true),
+    ("path_filestat_get", "i32 i32 i32 i32 i32", true),
+    (
+        "path_filestat_set_times",
+        "i32 i32 i32 i32 i64 i64 i32",
+        true,
+    ),
+    ("path_link", "i32 i32 i32 i32 i32 i32 i32", true),
+    ("path_open", "i32 i32 i32 i32 i32 i64 i64 i32 i32", true),
+    ("path_readlink", "i32 i32 i32 i32 i32 i32", true),
+    ("path_remove_directory", "i32 i32 i32", true),
+    ("path_rename", "i32 i32 i32 i32 i32 i32", true),
+    ("path_symlink", "i32 i32 i32 i32 i32", true),
+    ("path_unlink_file", "i32 i32 i32", true),
+    ("poll_oneoff", "i32 i32 i32 i32", true),
+    ("proc_exit", "i32", false),
+    ("proc_raise", "i32", true),
+    ("sched_yield", "", true),
+    ("random_get", "i32 i32", true),
+    ("sock_accept", "i32 i32 i32", true),
+    ("sock_recv", "i32 i32 i32 i32 i32 i32", true),
+    ("sock_send", "i32 i32 i32 i32 i32", true),
+    ("sock_shutdown", "i32 i32", true),
+];
+
+const EBADF: i32 = 8;
+const EEXIST: i32 = 20;
+const EFAULT: i32 = 21;
+const EINVAL: i32 = 28;
+const ENOENT: i32 = 44;
+const ENOTDIR: i32 = 54;
+const ENOTSOCK: i32 = 57;
+const ENOTSUP: i32 = 58;
+const ENOTCAPABLE: i32 = 76;
+
+/// A module importing every WASI function, with one page of memory holding `data` at 0 and an
+/// export `cN` per call in `calls` (a folded-instruction body returning an i32).
+fn module_text(data: &str, calls: &[&str]) -> String {
+    let mut text = String::from("(module\n");
+    for (name, params, result) in FUNCTIONS {
+        let result = if *result { "(result i32)" } else { "" };
+        text.push_str(&format!(
+            "  (import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} (param {params}) {result}))\n"
+        ));
+    }
+    text.push_str(&format!(
+        "  (memory (export \"memory\") 1)\n  (data (i32.const 0) \"{data}\")\n"
+    ));
+    for (i, body) in calls.iter().enumerate() {
+        text.push_str(&format!("  (func (export \"c{i}\") (result i32) {body})\n"));
+    }
+    text.push(')');
+    text
+}
+
+fn wat(text: &str) -> Vec<u8> {
+    let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
+    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
+    module.encode().expect("encodes")
+}
+
+/// A scratch directory of this test's own.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("wasi-host-calls-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs each call of `calls` in a fresh instance whose descriptor 3 is `dir` (named `.`) and
+/// whose standard output goes to a file; returns the errnos.
+fn errnos(dir: &std::path::Path, data: &str, calls: &[&str]) -> Vec<i32> {
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
+    let out = std::fs::File::create(dir.join("stdout.txt")).unwrap();
+    let ctx = WasiCtxBuilder::new()
+        .arg("prog")
+        .env("A", "b")
+        .stdio(1, out)
+        .preopen_dir(dir, ".")
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut store = Store::new(&engine, ctx);
+    let mut linker = Linker::new();
+    ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    (0..calls.len())
+        .map(|i| {
+            let f = instance.get_func(&store, &format!("c{i}")).unwrap();
+            let mut r = [Val::I32(-1)];
+            f.call(&mut store, &[], &mut r)
+                .unwrap_or_else(|e| panic!("call {i} ({}) failed: {e}", calls[i]));
+            match r[0] {
+                Val::I32(e) => e,
+                other => panic!("{other:?}"),
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn every_function_is_defined_with_its_witx_type() {
+    assert_eq!(FUNCTIONS.len(), 46);
+    let dir = scratch("types");
+    // Instantiating checks each import's type against the definition.
+    assert_eq!(errnos(&dir, "", &["(call $sched_yield)"]), vec![0]);
+}
+
+#[test]
+fn bad_pointers_are_efault_and_change_nothing() {
+    let dir = scratch("efault");
+    std::fs::write(dir.join("f.txt"), b"0123456789").unwrap();
+    // Memory: "f.txt" at 0; an iovec at 16 whose buffer runs past the end; an iovec at 32 that
+    // is fine (8 bytes at 64).
+    let data = "f.txt\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\
+                \\f8\\ff\\00\\00\\10\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\\00\
+                \\40\\00\\00\\00\\08\\00\\00\\00";
+    let end = "(i32.const 65532)"; // 4 bytes left: too few for any u64 result
+    let calls = [
+        "(call $args_get (i32.const -16) (i32.const -16))".to_string(),
+        format!("(call $args_sizes_get (i32.const 0) {end})").replace("65532", "65533"),
+        "(call $environ_get (i32.const 65535) (i32.const 0))".to_string(),
+        format!("(call $clock_time_get (i32.const 0) (i64.const 0) {end})"),
+        format!("(call $clock_res_get (i32.const 1) {end})"),
+        "(call $random_get (i32.const 65530) (i32.const 100))".to_string(),
+        "(call $fd_write (i32.const 1) (i32.const -16) (i32.const 1) (i32.const 100))".into(),
+        "(call $fd_write (i32.const 1) (i32.const 16) (i32.const 1) (i32.const 100))".into(),
+        // A good write whose result pointer is bad writes nothing.
+        "(call $fd_write (i32.const 1) (i32.const 32) (i32.const 1) (i32.const -4))".into(),
+        "(call $fd_fdstat_get (i32.const 1) (i32.const -16))".into(),
+        "(call $fd_filestat_get (i32.const 3) (i32.const 65535))".into(),
+        "(call $fd_prestat_get (i32.const 3) (i32.const -16))".into(),
+        "(call $fd_prestat_dir_name (i32.const 3) (i32.const -1) (i32.const 10))".into(),
+        "(call $path_open (i32.const 3) (i32.const 0) (i32.const -16) (i32.const 5) \
+          (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 100))"
+            .into(),
+        // Creating "new" with a bad result pointer must not create it.
+        "(call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 3) \
+          (i32.const 1) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const -2))"
+            .into(),
+        "(call $path_create_directory (i32.const 3) (i32.const 65534) (i32.const 5))".into(),
+        "(call $fd_readdir (i32.const 3) (i32.const -16) (i32.const 100) (i64.const 0) \
+          (i32.const 100))"
+            .into(),
+        "(call $poll_oneoff (i32.const -16) (i32.const 0) (i32.const 1) (i32.const 100))".into(),
+        "(call $path_readlink (i32.const 3) (i32.const 0) (i32.const 5) (i32.const 65000) \
+          (i32.const 9000) (i32.const 100))"
+            .into(),
+    ];
+    let calls: Vec<&str> = calls.iter().map(String::as_str).collect();
+    let got = errnos(&dir, data, &calls);
+    for (call, errno) in calls.iter().zip(&got) {
+        assert_eq!(*errno, EFAULT, "{call}");
+    }
+    assert_eq!(std::fs::read(dir.join("stdout.txt")).unwrap(), b"");
+    assert!(!dir.join("f.t").exists());
+}
+
+#[test]
+fn unsupported_or_wrong_calls_get_their_errno() {
+    let dir = scratch("errnos");
+    std::fs::write(dir.join("f.txt"), b"0123456789").unwrap();
+    std::fs::create_dir(dir.join("sub")).unwrap();
+    let data = "f.txt\\00\\00\\00sub/..\\00\\00../x\\00\\00\\00\\00/etc\\00\\00\\00\\00";
+    // Strings: "f.txt" at 0, "sub/.." at 8, "../x" at 16, "/etc" at 24.
+    let calls = [
+        ("(call $fd_close (i32.const 99))", EBADF),
+        (
+            "(call $fd_write (i32.const 42) (i32.const 0) (i32.const 0) (i32.const 100))",
+            EBADF,
+        ),
+        (
+            "(call $sock_shutdown (i32.const 1) (i32.const 0))",
+            ENOTSOCK,
+        ),
+        (
+            "(call $sock_accept (i32.const 77) (i32.const 0) (i32.const 100))",
+            EBADF,
+        ),
+        (
+            "(call $sock_recv (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 0) \
+             (i32.const 100) (i32.const 104))",
+            ENOTSOCK,
+        ),
+        (
+            "(call $sock_send (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0) \
+             (i32.const 100))",
+            ENOTSOCK,
+        ),
+        ("(call $proc_raise (i32.const 9))", ENOTSUP),
+        (
+            "(call $clock_time_get (i32.const 9) (i64.const 0) (i32.const 100))",
+            EINVAL,
+        ),
+        (
+            "(call $poll_oneoff (i32.const 0) (i32.const 200) (i32.const 0) (i32.const 100))",
+            EINVAL,
+        ),
+        // Rights only go down.
+        (
+            "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x40) (i64.const -1))",
+            ENOTCAPABLE,
+        ),
+        (
+            "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0) (i64.const 0))",
+            0,
+        ),
+        (
+            "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
+            EBADF,
+        ),
+        // Paths: a file is not a directory; escapes are not capable; existing names exist.
+        (
+            "(call $path_create_directory (i32.const 3) (i32.const 0) (i32.const 5))",
+            EEXIST,
+        ),
+        (
+            "(call $path_create_directory (i32.const 3) (i32.const 8) (i32.const 6))",
+            EEXIST,
+        ),
+        (
+            "(call $path_create_directory (i32.const 3) (i32.const 16) (i32.const 4))",
+            ENOTCAPABLE,
+        ),
+        (
+            "(call $path_unlink_file (i32.const 3) (i32.const 24) (i32.const 4))",
+            ENOTCAPABLE,
+        ),
+        (
+            "(call $path_create_directory (i32.const 0) (i32.const 16) (i32.const 4))",
+            ENOTDIR,
+        ),
+        (
+            "(call $path_unlink_file (i32.const 3) (i32.const 0) (i32.const 0))",
+            ENOENT,
+        ),
+        // A NUL inside a path.
+        (
+            "(call $path_unlink_file (i32.const 3) (i32.const 0) (i32.const 8))",
+            EINVAL,
+        ),
+        ("(call $fd_renumber (i32.const 3) (i32.const 50))", EBADF),
+        (
+            "(call $fd_seek (i32.const 3) (i64.const 0) (i32.const 0) (i32.const 100))",
+            EBADF,
+        ),
+        (
+            "(call $fd_seek (i32.const 1) (i64.const 0) (i32.const 7) (i32.const 100))",
+            ENOTCAPABLE,
+        ),
+        // Every right asked for: granted what the directory passes on.
+        (
+            "(call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 3) \
+             (i32.const 1) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 100))",
+            0,
+        ),
+    ];
+    let bodies: Vec<&str> = calls.iter().map(|c| c.0).collect();
+    let got = errnos(&dir, data, &bodies);
+    for ((call, want), errno) in calls.iter().zip(&got) {
+        assert_eq!(errno, want, "{call}");
+    }
+    assert!(dir.join("f.txt").exists());
+    assert!(dir.join("f.t").exists());
+    assert!(!dir.join("../x").exists());
+}
+
+#[test]
+fn proc_exit_ends_the_call_with_the_status() {
+    let engine = Engine::default();
+    let text = module_text("", &["(call $proc_exit (i32.const 42)) (i32.const 0)"]);
+    let module = Module::new(&engine, &wat(&text)).unwrap();
+    let mut store = Store::new(&engine, WasiCtxBuilder::new().build().unwrap());
+    let mut linker = Linker::new();
+    ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let f = instance.get_func(&store, "c0").unwrap();
+    let mut r = [Val::I32(0)];
+    assert_eq!(f.call(&mut store, &[], &mut r), Err(Error::Exit(42)));
+}
