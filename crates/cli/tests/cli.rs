@@ -475,3 +475,48 @@ fn gas_profile_writes_folded_stacks() {
         "main 3\nmain;leaf 4\n"
     );
 }
+
+/// The README's first command: the bundled WASI `wc` counts its own source.
+#[test]
+fn the_bundled_wasi_example_counts_its_source() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let source = std::fs::read_to_string(root.join("examples/wc.c")).unwrap();
+    let (lines, words) = (source.lines().count(), source.split_whitespace().count());
+    let run = |args: &[&str]| {
+        Command::new(BIN)
+            .current_dir(&root)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&[
+        "run",
+        "--dir",
+        "examples",
+        "examples/wc.wasm",
+        "examples/wc.c",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!("{lines:7} {words:7} {:7} examples/wc.c\n", source.len())
+    );
+    // Without --dir the program sees no files: its own error and exit status 1.
+    let o = run(&["run", "examples/wc.wasm", "examples/wc.c"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(stderr(&o), "wc: examples/wc.c: Capabilities insufficient\n");
+    // The gas report of a WASI run.
+    let o = run(&[
+        "run",
+        "--gas-report",
+        "-",
+        "examples/wc.wasm",
+        "missing.txt",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains(r#"{"outcome": "exit", "exit_code": 1, "trap": null"#),
+        "{}",
+        stderr(&o)
+    );
+}
