@@ -3,13 +3,17 @@
 # and, when a host C compiler is present, a native build benches/kernels/native/NAME (not
 # committed) whose checksum must match the Wasm one.
 #
-# usage: benches/kernels/build.sh [--no-native | --native-only] [NAME...]
+# usage: benches/kernels/build.sh [--no-native | --native-only | --wasi-only] [--wasi] [NAME...]
 #
 # --native-only rebuilds only the native programs (needs only the host cc); the benchmark
 # harness uses it, so that it measures the committed .wasm files without needing clang.
+# --wasi also builds each kernel as a WASI command benches/kernels/wasi/NAME.wasm (committed):
+# the kernel linked with native_main.c and wasi-libc, so that `ssvm-lite run wasi/NAME.wasm N`
+# prints the checksum as the native build does; --wasi-only builds only those.
 #
-# Needs Debian's clang-19 and lld-19 (for wasm-ld). When they are missing and this runs as root
-# where apt-get exists, it installs them; otherwise it stops and says what to install.
+# Needs Debian's clang-19 and lld-19 (for wasm-ld), and for --wasi also wasi-libc and
+# libclang-rt-19-dev-wasm32. When they are missing and this runs as root where apt-get exists,
+# it installs them; otherwise it stops and says what to install.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -17,12 +21,15 @@ cd "$here"
 
 native=1
 wasm=1
+wasi=0
 names=()
 for arg in "$@"; do
     case "$arg" in
         --no-native) native=0 ;;
         --native-only) wasm=0 ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --wasi) wasi=1 ;;
+        --wasi-only) wasi=1; wasm=0; native=0 ;;
+        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
         *) names+=("$arg") ;;
     esac
@@ -32,15 +39,28 @@ if [ ${#names[@]} -eq 0 ]; then
 fi
 
 CLANG=clang-19
-if [ "$wasm" = 1 ] && { ! command -v "$CLANG" >/dev/null || ! command -v wasm-ld-19 >/dev/null; }; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "build.sh: installing clang-19 and lld-19 with apt-get" >&2
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq clang-19 lld-19 >/dev/null
-    else
-        echo "build.sh: clang-19 and wasm-ld-19 are needed: install Debian's clang-19 and lld-19" \
-             "(apt-get install clang-19 lld-19, as root)" >&2
-        exit 1
+if [ "$wasm" = 1 ] || [ "$wasi" = 1 ]; then
+    packages=()
+    if ! command -v "$CLANG" >/dev/null || ! command -v wasm-ld-19 >/dev/null; then
+        packages+=(clang-19 lld-19)
+    fi
+    if [ "$wasi" = 1 ]; then
+        [ -f /usr/lib/wasm32-wasi/libc.a ] || packages+=(wasi-libc)
+        if ! command -v "$CLANG" >/dev/null ||
+           [ ! -f "$("$CLANG" --target=wasm32-wasi -print-libgcc-file-name)" ]; then
+            packages+=(libclang-rt-19-dev-wasm32)
+        fi
+    fi
+    if [ ${#packages[@]} -gt 0 ]; then
+        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "build.sh: installing ${packages[*]} with apt-get" >&2
+            apt-get update -qq
+            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
+        else
+            echo "build.sh: ${packages[*]} are needed: install these Debian packages" \
+                 "(apt-get install ${packages[*]}, as root)" >&2
+            exit 1
+        fi
     fi
 fi
 
@@ -55,14 +75,24 @@ fi
 WASM_FLAGS=(--target=wasm32 -O2 -ffp-contract=off -nostdlib -Wall -Wextra
             -Wl,--no-entry -Wl,--export=run -Wl,-z,stack-size=1048576)
 NATIVE_FLAGS=(-O2 -ffp-contract=off -fno-math-errno -Wall -Wextra)
+# A WASI command (`_start`) with wasi-libc, which supplies memset/memcpy, so no rt.c. arena.h
+# grows memory with memory.grow on its own, beside wasi-libc's malloc, which nothing here calls.
+# --strip-debug drops wasi-libc's DWARF but keeps the name section for backtraces.
+WASI_FLAGS=(--target=wasm32-wasi -O2 -ffp-contract=off -Wall -Wextra
+            -Wl,-z,stack-size=1048576 -Wl,--strip-debug)
 
 mkdir -p native
+[ "$wasi" = 0 ] || mkdir -p wasi
 for name in "${names[@]}"; do
     src="$name.c"
     [ -f "$src" ] || { echo "build.sh: no kernel $src" >&2; exit 2; }
     if [ "$wasm" = 1 ]; then
         "$CLANG" "${WASM_FLAGS[@]}" -o "$name.wasm" "$src" rt.c
         echo "built benches/kernels/$name.wasm ($(wc -c <"$name.wasm") bytes)"
+    fi
+    if [ "$wasi" = 1 ]; then
+        "$CLANG" "${WASI_FLAGS[@]}" -o "wasi/$name.wasm" "$src" native_main.c
+        echo "built benches/kernels/wasi/$name.wasm ($(wc -c <"wasi/$name.wasm") bytes)"
     fi
     if [ "$native" = 1 ]; then
         if command -v cc >/dev/null; then
