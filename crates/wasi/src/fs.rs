@@ -723,8 +723,12 @@ pub fn path_symlink(
     if target.contains('\0') {
         return Err(Errno::Inval);
     }
+    // Following a link always stays in the sandbox, but the host may follow it too: a link to
+    // an absolute path is refused (EPERM, as in wasmtime) rather than left for the host.
+    if target.starts_with('/') {
+        return Err(Errno::Perm);
+    }
     let at = path::name_of(d.fd.as_fd(), mem.str(new_p, new_len)?, false, Errno::Exist)?;
-    // The link's text is not resolved here; following it later stays in the sandbox.
     rustix::fs::symlinkat(target, &at.dir, at.name())?;
     Ok(())
 }
