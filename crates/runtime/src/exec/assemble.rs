@@ -8,7 +8,9 @@ use crate::numeric::for_each_numeric;
 use crate::store::StoreInner;
 
 /// A handler: does one op's work and continues with the next (see the module documentation).
-pub(crate) type Handler = unsafe fn(*const Op, *mut u64, &mut Exec, &mut StoreInner) -> Flow;
+/// A handler: the op, the frame, the interpreter's state, the store, and the gas left (kept in a
+/// register while handlers run; `Exec::gas` holds it whenever they return).
+pub(crate) type Handler = unsafe fn(*const Op, *mut u64, &mut Exec, &mut StoreInner, u64) -> Flow;
 
 /// One assembled instruction.
 #[derive(Clone, Copy)]

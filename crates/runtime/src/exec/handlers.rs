@@ -16,17 +16,18 @@ use std::sync::Arc;
 
 /// Continues with op `ip`: a tail call in optimised builds, a return to the loop otherwise.
 macro_rules! next {
-    ($ip:expr, $sp:expr, $exec:expr, $store:expr) => {{
+    ($ip:expr, $sp:expr, $exec:expr, $store:expr, $gas:expr) => {{
         let ip: *const Op = $ip;
         #[cfg(not(debug_assertions))]
         {
-            return ((*ip).handler)(ip, $sp, $exec, $store);
+            return ((*ip).handler)(ip, $sp, $exec, $store, $gas);
         }
         #[cfg(debug_assertions)]
         {
             let _ = $store;
             $exec.ip = ip;
             $exec.sp = $sp;
+            $exec.gas = $gas;
             return Flow::Continue;
         }
     }};
@@ -34,7 +35,8 @@ macro_rules! next {
 
 /// Stops with a trap.
 macro_rules! trap {
-    ($ip:expr, $exec:expr, $trap:expr) => {{
+    ($ip:expr, $exec:expr, $gas:expr, $trap:expr) => {{
+        $exec.gas = $gas;
         return set_trap($ip, $exec, move || $trap);
     }};
 }
@@ -72,12 +74,12 @@ macro_rules! slot {
 /// untraced charge the gas covers. Branches, returns and calls land on block starts, so this
 /// saves metered code a dispatch per block entered that way; other code pays one compare.
 #[inline(always)]
-unsafe fn land(next: *const Op, exec: &mut Exec) -> *const Op {
+unsafe fn land(next: *const Op, gas: &mut u64) -> *const Op {
     let op = &*next;
     if std::ptr::fn_addr_eq(op.handler, charge as Handler) {
         let price = u64::from(op.a) | (u64::from(op.b) << 32);
-        if exec.gas >= price {
-            exec.gas -= price;
+        if *gas >= price {
+            *gas -= price;
             return next.add(1);
         }
     }
@@ -95,47 +97,47 @@ macro_rules! numeric_handlers {
         $(numeric_handlers!(@$kind $name ($($in)*) $out ($($arg),*) $body);)*
     };
     (@un $name:ident ($t:ident) $out:ident ($x:ident) $body:expr) => {
-        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner) -> Flow {
+        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner, gas: u64) -> Flow {
             let op = &*ip;
             let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
             let r: $out = $body;
             slot!(sp, op.a) = r.into_slot();
-            next!(ip.add(1), sp, exec, store)
+            next!(ip.add(1), sp, exec, store, gas)
         }
     };
     (@un_trap $name:ident ($t:ident) $out:ident ($x:ident) $body:expr) => {
-        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner) -> Flow {
+        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner, gas: u64) -> Flow {
             let op = &*ip;
             let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
             let r: Result<$out, Trap> = $body;
             match r {
                 Ok(r) => slot!(sp, op.a) = r.into_slot(),
-                Err(t) => trap!(ip, exec, t),
+                Err(t) => trap!(ip, exec, gas, t),
             }
-            next!(ip.add(1), sp, exec, store)
+            next!(ip.add(1), sp, exec, store, gas)
         }
     };
     (@bin $name:ident ($t:ident $u:ident) $out:ident ($x:ident, $y:ident) $body:expr) => {
-        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner) -> Flow {
+        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner, gas: u64) -> Flow {
             let op = &*ip;
             let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
             let $y = <$u as SlotValue>::from_slot(slot!(sp, op.c));
             let r: $out = $body;
             slot!(sp, op.a) = r.into_slot();
-            next!(ip.add(1), sp, exec, store)
+            next!(ip.add(1), sp, exec, store, gas)
         }
     };
     (@bin_trap $name:ident ($t:ident $u:ident) $out:ident ($x:ident, $y:ident) $body:expr) => {
-        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner) -> Flow {
+        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, store: &mut StoreInner, gas: u64) -> Flow {
             let op = &*ip;
             let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
             let $y = <$u as SlotValue>::from_slot(slot!(sp, op.c));
             let r: Result<$out, Trap> = $body;
             match r {
                 Ok(r) => slot!(sp, op.a) = r.into_slot(),
-                Err(t) => trap!(ip, exec, t),
+                Err(t) => trap!(ip, exec, gas, t),
             }
-            next!(ip.add(1), sp, exec, store)
+            next!(ip.add(1), sp, exec, store, gas)
         }
     };
 }
@@ -144,7 +146,7 @@ for_each_numeric!(numeric_handlers);
 
 /// Declares handlers with the shared signature: `handler!(name(ip, sp, exec, store) { body })`.
 macro_rules! handler {
-    ($(fn $name:ident($ip:ident, $sp:ident, $exec:ident, $store:ident) $body:block)*) => {
+    ($(fn $name:ident($ip:ident, $sp:ident, $exec:ident, $store:ident, $gas:ident) $body:block)*) => {
         $(
             #[allow(unused_variables, unused_mut)]
             pub(crate) unsafe fn $name(
@@ -152,6 +154,7 @@ macro_rules! handler {
                 $sp: *mut u64,
                 $exec: &mut Exec,
                 $store: &mut StoreInner,
+                mut $gas: u64,
             ) -> Flow $body
         )*
     };
@@ -160,12 +163,12 @@ macro_rules! handler {
 macro_rules! cmp_branches {
     ($($name:ident $t:ty, |$x:ident, $y:ident| $cond:expr;)*) => {
         $(handler! {
-            fn $name(ip, sp, exec, store) {
+            fn $name(ip, sp, exec, store, gas) {
                 let op = &*ip;
                 let $x = slot!(sp, op.a) as $t;
                 let $y = slot!(sp, op.b) as $t;
                 let next = if $cond { jump(ip, op.c) } else { ip.add(1) };
-                next!(land(next, exec), sp, exec, store)
+                next!(land(next, &mut gas), sp, exec, store, gas)
             }
         })*
     };
@@ -197,10 +200,11 @@ cmp_branches! {
 /// The price of `units` of per-unit work at rate `exec.per_unit.$rate`; stops with out of gas
 /// (before the instruction) when it cannot be paid. Charged by the caller once the work is done.
 macro_rules! per_unit {
-    ($ip:expr, $exec:expr, $rate:ident, $units:expr) => {{
+    ($ip:expr, $exec:expr, $gas:expr, $rate:ident, $units:expr) => {{
         let price = ($units as u64).saturating_mul($exec.per_unit.$rate);
         // The rest of the block is charged but has not run: that gas is available too.
-        if price > $exec.gas && price > $exec.gas.saturating_add($exec.price_after($ip)) {
+        if price > $gas && price > $gas.saturating_add($exec.price_after($ip)) {
+            $exec.gas = $gas;
             return out_of_gas_at($ip, $exec);
         }
         price
@@ -209,13 +213,17 @@ macro_rules! per_unit {
 
 /// Pays `price` for per-unit work done by op `ip` (`width` ops wide) and goes on.
 macro_rules! pay {
-    ($ip:expr, $sp:expr, $exec:expr, $store:expr, $price:expr, $width:expr) => {{
+    ($ip:expr, $sp:expr, $exec:expr, $store:expr, $gas:expr, $price:expr, $width:expr) => {{
         let price = $price;
-        if price > $exec.gas {
+        if price > $gas {
+            $exec.gas = $gas;
             return pay_late($ip, $sp, $exec, $store, price, $width);
         }
-        $exec.spend(price);
-        next!($ip.add($width), $sp, $exec, $store)
+        $gas -= price;
+        if $exec.profiling {
+            $exec.attribute(price, 1);
+        }
+        next!($ip.add($width), $sp, $exec, $store, $gas)
     }};
 }
 
@@ -252,16 +260,16 @@ fn effective(addr: u64, offset: u32, len: usize, size: usize) -> Option<usize> {
 macro_rules! loads {
     ($($name:ident $n:literal |$b:ident| $conv:expr;)*) => {
         $(handler! {
-            fn $name(ip, sp, exec, store) {
+            fn $name(ip, sp, exec, store, gas) {
                 let op = &*ip;
                 let Some(at) = effective(slot!(sp, op.b), op.c, $n, exec.mem_len) else {
-                    trap!(ip, exec, Trap::MemoryOutOfBounds)
+                    trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
                 };
                 // SAFETY: `effective` checked `at + $n <= mem_len`, the length of the memory at
                 // `mem_base` (kept current by `Exec::refresh_memory`).
                 let $b: [u8; $n] = std::ptr::read_unaligned(exec.mem_base.add(at) as *const [u8; $n]);
                 slot!(sp, op.a) = $conv;
-                next!(ip.add(1), sp, exec, store)
+                next!(ip.add(1), sp, exec, store, gas)
             }
         })*
     };
@@ -282,15 +290,15 @@ loads! {
 macro_rules! stores {
     ($($name:ident $n:literal;)*) => {
         $(handler! {
-            fn $name(ip, sp, exec, store) {
+            fn $name(ip, sp, exec, store, gas) {
                 let op = &*ip;
                 let value = slot!(sp, op.b).to_le_bytes();
                 let Some(at) = effective(slot!(sp, op.a), op.c, $n, exec.mem_len) else {
-                    trap!(ip, exec, Trap::MemoryOutOfBounds)
+                    trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
                 };
                 // SAFETY: as for loads.
                 std::ptr::copy_nonoverlapping(value.as_ptr(), exec.mem_base.add(at), $n);
-                next!(ip.add(1), sp, exec, store)
+                next!(ip.add(1), sp, exec, store, gas)
             }
         })*
     };
@@ -312,18 +320,19 @@ unsafe fn call_addr(
     store: &mut StoreInner,
     addr: u32,
     base: u32,
+    mut gas: u64,
 ) -> Flow {
     let base = exec.fp + base as usize;
     match &store.funcs[addr as usize].kind {
         FuncKind::Wasm { instance, code, .. } => {
             if exec.frames.len() + 1 >= exec.max_depth {
-                trap!(ip, exec, Trap::CallStackExhausted)
+                trap!(ip, exec, gas, Trap::CallStackExhausted)
             }
             let callee = Arc::as_ptr(code);
             let instance = *instance;
             // SAFETY: the store keeps the callee's code alive for the whole call.
             if let Err(t) = enter(&mut exec.stack, &*callee, base, exec.max_slots) {
-                trap!(ip, exec, t)
+                trap!(ip, exec, gas, t)
             }
             exec.frames.push(Frame {
                 func: exec.func,
@@ -340,9 +349,10 @@ unsafe fn call_addr(
             exec.set_instance(store, instance);
             let sp = exec.frame(base);
             let callee = &*callee;
-            next!(land(callee.ops.as_ptr(), exec), sp, exec, store)
+            next!(land(callee.ops.as_ptr(), &mut gas), sp, exec, store, gas)
         }
         FuncKind::Host(h) => {
+            exec.gas = gas;
             exec.host = (addr, *h, base);
             exec.ip = ip.add(1);
             exec.sp = sp;
@@ -352,245 +362,251 @@ unsafe fn call_addr(
 }
 
 handler! {
-    fn charge(ip, sp, exec, store) {
+    fn charge(ip, sp, exec, store, gas) {
         let op = &*ip;
         let price = u64::from(op.a) | (u64::from(op.b) << 32);
-        if exec.gas >= price {
-            exec.gas -= price;
-            next!(ip.add(1), sp, exec, store)
+        if gas >= price {
+            gas -= price;
+            next!(ip.add(1), sp, exec, store, gas)
         }
+        exec.gas = gas;
         super::run_partial(sp, exec, store, op.c, 0, ip.add(1))
     }
 
-    fn stop(ip, sp, exec, store) {
+    fn stop(ip, sp, exec, store, gas) {
+        exec.gas = gas;
         Flow::OutOfGas
     }
 
-    fn charge_traced(ip, sp, exec, store) {
+    fn charge_traced(ip, sp, exec, store, gas) {
         let op = &*ip;
         let price = u64::from(op.a) | (u64::from(op.b) << 32);
-        if exec.gas >= price {
-            exec.gas -= price;
+        if gas >= price {
+            gas -= price;
             if exec.counting {
                 exec.count_block(op.c);
             }
             exec.attribute(price, 1);
-            next!(ip.add(1), sp, exec, store)
+            next!(ip.add(1), sp, exec, store, gas)
         }
+        exec.gas = gas;
         super::run_partial(sp, exec, store, op.c, 0, ip.add(1))
     }
 
-    fn copy(ip, sp, exec, store) {
+    fn copy(ip, sp, exec, store, gas) {
         let op = &*ip;
         slot!(sp, op.a) = slot!(sp, op.b);
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn select(ip, sp, exec, store) {
+    fn select(ip, sp, exec, store, gas) {
         let op = &*ip;
         slot!(sp, op.a) = if slot!(sp, op.b) as u32 != 0 { slot!(sp, op.c) } else { slot!(sp, op.d) };
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn br(ip, sp, exec, store) {
-        next!(land(jump(ip, (*ip).a), exec), sp, exec, store)
+    fn br(ip, sp, exec, store, gas) {
+        next!(land(jump(ip, (*ip).a), &mut gas), sp, exec, store, gas)
     }
 
-    fn br_if_nz(ip, sp, exec, store) {
+    fn br_if_nz(ip, sp, exec, store, gas) {
         let op = &*ip;
         let next = if slot!(sp, op.a) as u32 != 0 { jump(ip, op.b) } else { ip.add(1) };
-        next!(land(next, exec), sp, exec, store)
+        next!(land(next, &mut gas), sp, exec, store, gas)
     }
 
-    fn br_if_z(ip, sp, exec, store) {
+    fn br_if_z(ip, sp, exec, store, gas) {
         let op = &*ip;
         let next = if slot!(sp, op.a) as u32 == 0 { jump(ip, op.b) } else { ip.add(1) };
-        next!(land(next, exec), sp, exec, store)
+        next!(land(next, &mut gas), sp, exec, store, gas)
     }
 
-    fn br_table(ip, sp, exec, store) {
+    fn br_table(ip, sp, exec, store, gas) {
         let op = &*ip;
         let i = (slot!(sp, op.a) as u32).min(op.c - 1);
         let func = &*exec.func;
         let rel = func.br_targets[(op.b + i) as usize];
-        next!(land(jump(ip, rel), exec), sp, exec, store)
+        next!(land(jump(ip, rel), &mut gas), sp, exec, store, gas)
     }
 
-    fn ret(ip, sp, exec, store) {
+    fn ret(ip, sp, exec, store, gas) {
         match exec.frames.pop() {
-            None => Flow::Done,
+            None => {
+                exec.gas = gas;
+                Flow::Done
+            }
             Some(frame) => {
                 exec.func = frame.func;
                 exec.fp = frame.fp;
                 exec.node = frame.node;
                 exec.set_instance(store, frame.instance);
                 let sp = exec.frame(frame.fp);
-                next!(land(frame.ip, exec), sp, exec, store)
+                next!(land(frame.ip, &mut gas), sp, exec, store, gas)
             }
         }
     }
 
-    fn unreachable(ip, sp, exec, store) {
-        trap!(ip, exec, Trap::Unreachable)
+    fn unreachable(ip, sp, exec, store, gas) {
+        trap!(ip, exec, gas, Trap::Unreachable)
     }
 
-    fn call(ip, sp, exec, store) {
+    fn call(ip, sp, exec, store, gas) {
         let op = &*ip;
         let addr = store.instances[exec.instance as usize].funcs[op.a as usize];
-        call_addr(ip, sp, exec, store, addr, op.b)
+        call_addr(ip, sp, exec, store, addr, op.b, gas)
     }
 
-    fn call_indirect(ip, sp, exec, store) {
+    fn call_indirect(ip, sp, exec, store, gas) {
         let op = &*ip;
         let inst = &store.instances[exec.instance as usize];
         let table = &store.tables[inst.tables[op.b as usize] as usize];
         let i = slot!(sp, op.c) as u32 as usize;
         let Some(&r) = table.elements.get(i) else {
-            trap!(ip, exec, Trap::UninitializedElement)
+            trap!(ip, exec, gas, Trap::UninitializedElement)
         };
         let Some(addr) = r.checked_sub(1) else {
-            trap!(ip, exec, Trap::UninitializedElement)
+            trap!(ip, exec, gas, Trap::UninitializedElement)
         };
         if store.funcs[addr as usize].ty != inst.module.types[op.a as usize] {
-            trap!(ip, exec, Trap::IndirectCallTypeMismatch)
+            trap!(ip, exec, gas, Trap::IndirectCallTypeMismatch)
         }
-        call_addr(ip, sp, exec, store, addr as u32, op.d)
+        call_addr(ip, sp, exec, store, addr as u32, op.d, gas)
     }
 
-    fn global_get(ip, sp, exec, store) {
+    fn global_get(ip, sp, exec, store, gas) {
         let op = &*ip;
         let g = store.instances[exec.instance as usize].globals[op.b as usize];
         slot!(sp, op.a) = store.globals[g as usize].value;
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn global_set(ip, sp, exec, store) {
+    fn global_set(ip, sp, exec, store, gas) {
         let op = &*ip;
         let g = store.instances[exec.instance as usize].globals[op.b as usize];
         store.globals[g as usize].value = slot!(sp, op.a);
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn memory_size(ip, sp, exec, store) {
+    fn memory_size(ip, sp, exec, store, gas) {
         let op = &*ip;
         slot!(sp, op.a) = (store.memories[exec.memory].data.len() / PAGE_SIZE) as u64;
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn memory_grow(ip, sp, exec, store) {
+    fn memory_grow(ip, sp, exec, store, gas) {
         let op = &*ip;
         let delta = slot!(sp, op.b) as u32;
         // Priced as if the grow succeeds; charged only if it does.
-        let price = per_unit!(ip, exec, memory_grow, delta);
+        let price = per_unit!(ip, exec, gas, memory_grow, delta);
         let old = store.memories[exec.memory].grow(delta);
         exec.refresh_memory(store);
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
-        pay!(ip, sp, exec, store, if old.is_some() { price } else { 0 }, 1)
+        pay!(ip, sp, exec, store, gas, if old.is_some() { price } else { 0 }, 1)
     }
 
-    fn memory_fill(ip, sp, exec, store) {
+    fn memory_fill(ip, sp, exec, store, gas) {
         let op = &*ip;
         let (d, val, n) = (slot!(sp, op.a), slot!(sp, op.b) as u8, slot!(sp, op.c) as u32 as usize);
-        let price = per_unit!(ip, exec, memory_fill, n);
+        let price = per_unit!(ip, exec, gas, memory_fill, n);
         let mem = &mut store.memories[exec.memory].data;
         let Some(at) = effective(d, 0, n, mem.len()) else {
-            trap!(ip, exec, Trap::MemoryOutOfBounds)
+            trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
         };
         mem[at..at + n].fill(val);
-        pay!(ip, sp, exec, store, price, 1)
+        pay!(ip, sp, exec, store, gas, price, 1)
     }
 
-    fn memory_copy(ip, sp, exec, store) {
+    fn memory_copy(ip, sp, exec, store, gas) {
         let op = &*ip;
         let (d, s, n) = (slot!(sp, op.a), slot!(sp, op.b), slot!(sp, op.c) as u32 as usize);
-        let price = per_unit!(ip, exec, memory_copy, n);
+        let price = per_unit!(ip, exec, gas, memory_copy, n);
         let mem = &mut store.memories[exec.memory].data;
         let (Some(dst), Some(src)) = (effective(d, 0, n, mem.len()), effective(s, 0, n, mem.len())) else {
-            trap!(ip, exec, Trap::MemoryOutOfBounds)
+            trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
         };
         mem.copy_within(src..src + n, dst);
-        pay!(ip, sp, exec, store, price, 1)
+        pay!(ip, sp, exec, store, gas, price, 1)
     }
 
-    fn memory_init(ip, sp, exec, store) {
+    fn memory_init(ip, sp, exec, store, gas) {
         let op = &*ip;
         let (d, s, n) = (slot!(sp, op.b) as u32, slot!(sp, op.c) as u32, slot!(sp, op.d) as u32);
-        let price = per_unit!(ip, exec, memory_init, n);
+        let price = per_unit!(ip, exec, gas, memory_init, n);
         if let Err(t) = super::memory_init(store, exec.instance, op.a, d, s, n) {
-            trap!(ip, exec, t)
+            trap!(ip, exec, gas, t)
         }
-        pay!(ip, sp, exec, store, price, 1)
+        pay!(ip, sp, exec, store, gas, price, 1)
     }
 
-    fn data_drop(ip, sp, exec, store) {
+    fn data_drop(ip, sp, exec, store, gas) {
         let op = &*ip;
         store.instances[exec.instance as usize].data[op.a as usize] = Arc::from(&[][..]);
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn table_get(ip, sp, exec, store) {
+    fn table_get(ip, sp, exec, store, gas) {
         let op = &*ip;
         let t = store.instances[exec.instance as usize].tables[op.b as usize];
         let i = slot!(sp, op.c) as u32 as usize;
         let Some(&v) = store.tables[t as usize].elements.get(i) else {
-            trap!(ip, exec, Trap::TableOutOfBounds)
+            trap!(ip, exec, gas, Trap::TableOutOfBounds)
         };
         slot!(sp, op.a) = v;
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn table_set(ip, sp, exec, store) {
+    fn table_set(ip, sp, exec, store, gas) {
         let op = &*ip;
         let t = store.instances[exec.instance as usize].tables[op.a as usize];
         let i = slot!(sp, op.b) as u32 as usize;
         let v = slot!(sp, op.c);
         let Some(e) = store.tables[t as usize].elements.get_mut(i) else {
-            trap!(ip, exec, Trap::TableOutOfBounds)
+            trap!(ip, exec, gas, Trap::TableOutOfBounds)
         };
         *e = v;
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn table_size(ip, sp, exec, store) {
+    fn table_size(ip, sp, exec, store, gas) {
         let op = &*ip;
         let t = store.instances[exec.instance as usize].tables[op.b as usize];
         slot!(sp, op.a) = store.tables[t as usize].elements.len() as u64;
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn table_grow(ip, sp, exec, store) {
+    fn table_grow(ip, sp, exec, store, gas) {
         let op = &*ip;
         let t = store.instances[exec.instance as usize].tables[op.b as usize];
         let (init, delta) = (slot!(sp, op.c), slot!(sp, op.d) as u32);
-        let price = per_unit!(ip, exec, table_grow, delta);
+        let price = per_unit!(ip, exec, gas, table_grow, delta);
         let old = store.tables[t as usize].grow(delta, init);
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
-        pay!(ip, sp, exec, store, if old.is_some() { price } else { 0 }, 1)
+        pay!(ip, sp, exec, store, gas, if old.is_some() { price } else { 0 }, 1)
     }
 
-    fn table_fill(ip, sp, exec, store) {
+    fn table_fill(ip, sp, exec, store, gas) {
         let op = &*ip;
         let t = store.instances[exec.instance as usize].tables[op.a as usize];
         let (d, val, n) = (slot!(sp, op.b) as u32 as usize, slot!(sp, op.c), slot!(sp, op.d) as u32 as usize);
-        let price = per_unit!(ip, exec, table_fill, n);
+        let price = per_unit!(ip, exec, gas, table_fill, n);
         let elements = &mut store.tables[t as usize].elements;
         if d.checked_add(n).is_none_or(|end| end > elements.len()) {
-            trap!(ip, exec, Trap::TableOutOfBounds)
+            trap!(ip, exec, gas, Trap::TableOutOfBounds)
         }
         elements[d..d + n].fill(val);
-        pay!(ip, sp, exec, store, price, 1)
+        pay!(ip, sp, exec, store, gas, price, 1)
     }
 
-    fn table_copy(ip, sp, exec, store) {
+    fn table_copy(ip, sp, exec, store, gas) {
         let op = &*ip;
         let n = slot!(sp, (*ip.add(1)).a) as u32 as usize;
-        let price = per_unit!(ip, exec, table_copy, n);
+        let price = per_unit!(ip, exec, gas, table_copy, n);
         let inst = &store.instances[exec.instance as usize];
         let (dt, st) = (inst.tables[op.a as usize] as usize, inst.tables[op.b as usize] as usize);
         let (d, s) = (slot!(sp, op.c) as u32 as usize, slot!(sp, op.d) as u32 as usize);
         let (src_len, dst_len) = (store.tables[st].elements.len(), store.tables[dt].elements.len());
         if s.checked_add(n).is_none_or(|e| e > src_len) || d.checked_add(n).is_none_or(|e| e > dst_len) {
-            trap!(ip, exec, Trap::TableOutOfBounds)
+            trap!(ip, exec, gas, Trap::TableOutOfBounds)
         }
         if dt == st {
             store.tables[dt].elements.copy_within(s..s + n, d);
@@ -598,35 +614,35 @@ handler! {
             let items = store.tables[st].elements[s..s + n].to_vec();
             store.tables[dt].elements[d..d + n].copy_from_slice(&items);
         }
-        pay!(ip, sp, exec, store, price, 2)
+        pay!(ip, sp, exec, store, gas, price, 2)
     }
 
-    fn table_init(ip, sp, exec, store) {
+    fn table_init(ip, sp, exec, store, gas) {
         let op = &*ip;
         let n = slot!(sp, (*ip.add(1)).a) as u32;
-        let price = per_unit!(ip, exec, table_init, n);
+        let price = per_unit!(ip, exec, gas, table_init, n);
         let (d, s) = (slot!(sp, op.c) as u32, slot!(sp, op.d) as u32);
         if let Err(t) = super::table_init(store, exec.instance, op.a, op.b, d, s, n) {
-            trap!(ip, exec, t)
+            trap!(ip, exec, gas, t)
         }
-        pay!(ip, sp, exec, store, price, 2)
+        pay!(ip, sp, exec, store, gas, price, 2)
     }
 
-    fn elem_drop(ip, sp, exec, store) {
+    fn elem_drop(ip, sp, exec, store, gas) {
         let op = &*ip;
         store.instances[exec.instance as usize].elements[op.a as usize].1 = Vec::new();
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn ref_is_null(ip, sp, exec, store) {
+    fn ref_is_null(ip, sp, exec, store, gas) {
         let op = &*ip;
         slot!(sp, op.a) = u64::from(slot!(sp, op.b) == 0);
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 
-    fn ref_func(ip, sp, exec, store) {
+    fn ref_func(ip, sp, exec, store, gas) {
         let op = &*ip;
         slot!(sp, op.a) = u64::from(store.instances[exec.instance as usize].funcs[op.b as usize]) + 1;
-        next!(ip.add(1), sp, exec, store)
+        next!(ip.add(1), sp, exec, store, gas)
     }
 }

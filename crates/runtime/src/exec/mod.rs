@@ -356,7 +356,7 @@ pub(crate) fn run_partial(
     exec.count_range(block, p0, p, 1);
     if p == n {
         // SAFETY: `first` is an op of the running function.
-        return unsafe { ((*first).handler)(first, sp, exec, store) };
+        return unsafe { ((*first).handler)(first, sp, exec, store, exec.gas) };
     }
     exec.partial.clear();
     exec.partial_meta.clear();
@@ -397,7 +397,7 @@ pub(crate) fn run_partial(
     let ip = exec.partial.as_ptr();
     // SAFETY: `partial` holds ops of the running function and ends with a stop; it is not
     // touched until that stop (or a trap) returns.
-    unsafe { ((*ip).handler)(ip, sp, exec, store) }
+    unsafe { ((*ip).handler)(ip, sp, exec, store, exec.gas) }
 }
 
 fn memory_of(store: &StoreInner, instance: u32) -> usize {
@@ -626,7 +626,7 @@ fn drive<T>(store: &mut Store<T>, exec: &mut Exec, mut flow: Flow) -> Result<(),
 fn resume(store: &mut StoreInner, exec: &mut Exec) -> Flow {
     let (ip, sp) = (exec.ip, exec.sp);
     // SAFETY: `ip` points at an op of the running function and `sp` at its frame (see `run`).
-    unsafe { ((*ip).handler)(ip, sp, exec, store) }
+    unsafe { ((*ip).handler)(ip, sp, exec, store, exec.gas) }
 }
 
 /// The portable loop: each handler returns to here with the next op.
@@ -635,7 +635,7 @@ fn resume(store: &mut StoreInner, exec: &mut Exec) -> Flow {
     loop {
         let (ip, sp) = (exec.ip, exec.sp);
         // SAFETY: as in the threaded `resume`.
-        match unsafe { ((*ip).handler)(ip, sp, exec, store) } {
+        match unsafe { ((*ip).handler)(ip, sp, exec, store, exec.gas) } {
             Flow::Continue => {}
             other => return other,
         }
