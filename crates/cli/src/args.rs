@@ -13,7 +13,7 @@ commands:
   validate FILE.wasm   check that a binary module is well-formed and valid
   run [OPTIONS] FILE.wasm [ARGS...]
                        run a WASI program, or call an exported function (--invoke)
-  compile --dump-ir FILE.wasm [--func N]
+  compile --dump-ir FILE.wasm [--func N] [--metered]
                        print the register IR the module's functions are lowered to
 
 options:
@@ -61,7 +61,7 @@ backtrace go to standard error), 4 the module could not be instantiated, 5 out o
 
 /// The usage text of `ssvm-lite compile`.
 pub const COMPILE_USAGE: &str = "\
-usage: ssvm-lite compile --dump-ir FILE.wasm [--func N]
+usage: ssvm-lite compile --dump-ir FILE.wasm [--func N] [--metered]
 
 Validates FILE.wasm, lowers its functions to register IR and prints the IR of every function
 defined in the module, or only of function N (imported functions counted).
@@ -69,6 +69,8 @@ defined in the module, or only of function N (imported functions counted).
 options:
   --dump-ir   print the IR (the only output this command has)
   --func N    only function N
+  --metered   lower as metered runs do (the shipped cost table): shows the `Charge` of each
+              metering block
   -h, --help  print this help";
 
 /// The usage text of `ssvm-lite validate`.
@@ -119,6 +121,8 @@ pub enum Command {
         file: PathBuf,
         /// Only this function.
         func: Option<u32>,
+        /// Lower with metering (the shipped cost table): shows the charges.
+        metered: bool,
     },
 }
 
@@ -318,11 +322,12 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
 }
 
 fn parse_compile(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
-    let (mut dump, mut file, mut func) = (false, None, None);
+    let (mut dump, mut file, mut func, mut metered) = (false, None, None, false);
     while let Some(arg) = args.next() {
         match arg.to_str() {
             Some("-h" | "--help") => return Ok(Command::CompileHelp),
             Some("--dump-ir") => dump = true,
+            Some("--metered") => metered = true,
             Some("--func") => {
                 let n = args.next().ok_or_else(|| {
                     usage_error("--func needs a function index".into(), COMPILE_USAGE)
@@ -354,7 +359,11 @@ fn parse_compile(mut args: impl Iterator<Item = OsString>) -> Result<Command, Us
         return Err(usage_error("compile needs --dump-ir".into(), COMPILE_USAGE));
     }
     match file {
-        Some(file) => Ok(Command::DumpIr { file, func }),
+        Some(file) => Ok(Command::DumpIr {
+            file,
+            func,
+            metered,
+        }),
         None => Err(usage_error("missing FILE".into(), COMPILE_USAGE)),
     }
 }
@@ -499,7 +508,8 @@ mod tests {
             parse_strs(&["compile", "--dump-ir", "a.wasm", "--func", "3"]),
             Ok(Command::DumpIr {
                 file: "a.wasm".into(),
-                func: Some(3)
+                func: Some(3),
+                metered: false,
             })
         );
     }

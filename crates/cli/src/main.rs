@@ -41,7 +41,11 @@ fn main() -> ExitCode {
             args,
         }) => run::run(invoke.as_deref(), &gas, &wasi, &file, &args),
         Ok(Command::CompileHelp) => print_out(COMPILE_USAGE),
-        Ok(Command::DumpIr { file, func }) => run::dump_ir(&file, func),
+        Ok(Command::DumpIr {
+            file,
+            func,
+            metered,
+        }) => run::dump_ir(&file, func, metered),
         Err(e) => {
             print_err(&format!("error: {}\n\n{}", e.message, e.usage));
             EXIT_USAGE_OR_IO

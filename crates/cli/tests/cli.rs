@@ -343,6 +343,13 @@ fn dump_ir_shows_each_function_with_wasm_offsets() {
     let out = stdout(&o);
     assert!(out.starts_with("func 0 divide [i32 i32] -> [i32]"), "{out}");
     assert!(out.contains("I32DivS { dst: 2, a: 0, b: 1 }"), "{out}");
+    assert!(!out.contains("Charge"), "{out}");
+    let metered = ssvm_lite(&["compile", "--dump-ir", "--metered", f.to_str().unwrap()]);
+    assert!(
+        stdout(&metered).contains("Charge { block: 0 }"),
+        "{}",
+        stdout(&metered)
+    );
     assert!(out.contains("; wasm @0x"), "{out}");
     let o = ssvm_lite(&["compile", "--dump-ir", f.to_str().unwrap(), "--func", "9"]);
     assert_eq!(o.status.code(), Some(2));
