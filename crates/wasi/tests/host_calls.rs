@@ -319,3 +319,58 @@ fn proc_exit_ends_the_call_with_the_status() {
     let mut r = [Val::I32(0)];
     assert_eq!(f.call(&mut store, &[], &mut r), Err(Error::Exit(42)));
 }
+
+/// `poll_oneoff` on standard input (a pipe here) and a 20 ms clock: with nothing to read only
+/// the clock fires; once data is there, the read subscription fires at once.
+#[test]
+fn poll_oneoff_waits_for_stdin_or_the_clock() {
+    let dir = scratch("poll");
+    let (reader, mut writer) = std::io::pipe().unwrap();
+    // Subscriptions at 0 (48 bytes each): userdata 1, fd_read on 0; userdata 2, a relative
+    // monotonic clock of 20 ms. Events go to 200, the count to 400.
+    let mut subs = [0u8; 96];
+    subs[0] = 1;
+    subs[8] = 1; // fd_read
+    subs[48] = 2;
+    subs[56] = 0; // clock
+    subs[64] = 1; // monotonic
+    subs[72..80].copy_from_slice(&20_000_000u64.to_le_bytes());
+    let data: String = subs.iter().map(|b| format!("\\{b:02x}")).collect();
+    let engine = Engine::default();
+    let calls = [
+        "(call $poll_oneoff (i32.const 0) (i32.const 200) (i32.const 2) (i32.const 400))",
+        "(i32.load (i32.const 400))",
+        "(i32.load8_u (i32.const 200))", // userdata of the first event
+        "(i32.load8_u (i32.const 210))", // its type
+    ];
+    let module = Module::new(&engine, &wat(&module_text(&data, &calls))).unwrap();
+    let ctx = WasiCtxBuilder::new()
+        .stdio(0, reader)
+        .preopen_dir(&dir, ".")
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut store = Store::new(&engine, ctx);
+    let mut linker = Linker::new();
+    ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    let mut call = |i: usize| {
+        let f = instance.get_func(&store, &format!("c{i}")).unwrap();
+        let mut r = [Val::I32(-1)];
+        f.call(&mut store, &[], &mut r).unwrap();
+        r[0]
+    };
+    let start = std::time::Instant::now();
+    assert_eq!(call(0), Val::I32(0));
+    assert!(start.elapsed() >= std::time::Duration::from_millis(20));
+    assert_eq!(
+        (call(1), call(2), call(3)),
+        (Val::I32(1), Val::I32(2), Val::I32(0))
+    );
+    std::io::Write::write_all(&mut writer, b"x").unwrap();
+    assert_eq!(call(0), Val::I32(0));
+    assert_eq!(
+        (call(1), call(2), call(3)),
+        (Val::I32(1), Val::I32(1), Val::I32(1))
+    );
+}
