@@ -104,6 +104,21 @@ fn dir(ctx: &WasiCtx, fd: u32, needed: u64) -> WasiResult<&Descriptor> {
     d.with_rights(needed)
 }
 
+/// What guest path `path` (`(pointer, length)`) names below directory `fd`, which must have
+/// `right`: its parent directory and last component (see `path::name_of`).
+fn name_at(
+    ctx: &WasiCtx,
+    mem: &Mem,
+    fd: u32,
+    right: u64,
+    (p, len): (u32, u32),
+    follow: bool,
+    dot: Errno,
+) -> WasiResult<path::Parent> {
+    let d = dir(ctx, fd, right)?;
+    path::name_of(d.fd.as_fd(), mem.str(p, len)?, follow, dot)
+}
+
 pub fn fd_advise(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64, advice: u32) -> WasiResult {
     use rustix::fs::Advice;
     let d = file(ctx, fd, FD_ADVISE)?;
@@ -463,8 +478,15 @@ pub fn path_create_directory(
     p: u32,
     len: u32,
 ) -> WasiResult {
-    let d = dir(ctx, fd, PATH_CREATE_DIRECTORY)?;
-    let at = path::name_of(d.fd.as_fd(), mem.str(p, len)?, false, Errno::Exist)?;
+    let at = name_at(
+        ctx,
+        mem,
+        fd,
+        PATH_CREATE_DIRECTORY,
+        (p, len),
+        false,
+        Errno::Exist,
+    )?;
     rustix::fs::mkdirat(&at.dir, at.name(), Mode::from_raw_mode(0o777))?;
     Ok(())
 }
@@ -530,17 +552,21 @@ pub fn path_link(
     new_len: u32,
 ) -> WasiResult {
     let follow = old_flags & LOOKUP_SYMLINK_FOLLOW != 0;
-    let old_dir = dir(ctx, old_fd, PATH_LINK_SOURCE)?;
-    let new_dir = dir(ctx, new_fd, PATH_LINK_TARGET)?;
-    let old = path::name_of(
-        old_dir.fd.as_fd(),
-        mem.str(old_p, old_len)?,
+    let old = name_at(
+        ctx,
+        mem,
+        old_fd,
+        PATH_LINK_SOURCE,
+        (old_p, old_len),
         follow,
         Errno::Perm,
     )?;
-    let new = path::name_of(
-        new_dir.fd.as_fd(),
-        mem.str(new_p, new_len)?,
+    let new = name_at(
+        ctx,
+        mem,
+        new_fd,
+        PATH_LINK_TARGET,
+        (new_p, new_len),
         false,
         Errno::Exist,
     )?;
@@ -643,10 +669,9 @@ pub fn path_readlink(
     buf_len: u32,
     out: u32,
 ) -> WasiResult {
-    let d = dir(ctx, fd, PATH_READLINK)?;
     mem.bytes(buf, buf_len)?;
     mem.bytes(out, 4)?;
-    let at = path::name_of(d.fd.as_fd(), mem.str(p, len)?, false, Errno::Inval)?;
+    let at = name_at(ctx, mem, fd, PATH_READLINK, (p, len), false, Errno::Inval)?;
     let target = rustix::fs::readlinkat(&at.dir, at.name(), Vec::new())?;
     let bytes = target.as_bytes();
     // Cut to the buffer, as readlink(2) does.
@@ -685,17 +710,21 @@ pub fn path_rename(
     new_p: u32,
     new_len: u32,
 ) -> WasiResult {
-    let old_dir = dir(ctx, old_fd, PATH_RENAME_SOURCE)?;
-    let new_dir = dir(ctx, new_fd, PATH_RENAME_TARGET)?;
-    let old = path::name_of(
-        old_dir.fd.as_fd(),
-        mem.str(old_p, old_len)?,
+    let old = name_at(
+        ctx,
+        mem,
+        old_fd,
+        PATH_RENAME_SOURCE,
+        (old_p, old_len),
         false,
         Errno::Busy,
     )?;
-    let new = path::name_of(
-        new_dir.fd.as_fd(),
-        mem.str(new_p, new_len)?,
+    let new = name_at(
+        ctx,
+        mem,
+        new_fd,
+        PATH_RENAME_TARGET,
+        (new_p, new_len),
         false,
         Errno::Busy,
     )?;
@@ -718,7 +747,7 @@ pub fn path_symlink(
     new_p: u32,
     new_len: u32,
 ) -> WasiResult {
-    let d = dir(ctx, fd, PATH_SYMLINK)?;
+    dir(ctx, fd, PATH_SYMLINK)?;
     let target = mem.str(old_p, old_len)?;
     if target.contains('\0') {
         return Err(Errno::Inval);
@@ -728,14 +757,29 @@ pub fn path_symlink(
     if target.starts_with('/') {
         return Err(Errno::Perm);
     }
-    let at = path::name_of(d.fd.as_fd(), mem.str(new_p, new_len)?, false, Errno::Exist)?;
+    let at = name_at(
+        ctx,
+        mem,
+        fd,
+        PATH_SYMLINK,
+        (new_p, new_len),
+        false,
+        Errno::Exist,
+    )?;
     rustix::fs::symlinkat(target, &at.dir, at.name())?;
     Ok(())
 }
 
 pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, p: u32, len: u32) -> WasiResult {
-    let d = dir(ctx, fd, PATH_UNLINK_FILE)?;
-    let at = path::name_of(d.fd.as_fd(), mem.str(p, len)?, false, Errno::Isdir)?;
+    let at = name_at(
+        ctx,
+        mem,
+        fd,
+        PATH_UNLINK_FILE,
+        (p, len),
+        false,
+        Errno::Isdir,
+    )?;
     if at.trailing_slash {
         let st = rustix::fs::statat(&at.dir, at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
         return Err(
