@@ -225,44 +225,38 @@ fn wat_module(name: &str, text: &str) -> PathBuf {
     path
 }
 
+/// Imports nothing provides, or with the wrong type: the module cannot be instantiated (exit 4),
+/// and the message names the import.
 #[test]
-fn unknown_wasi_import_exits_4() {
-    let path = wat_module(
-        "unknown_wasi_import",
-        r#"(module
-             (import "wasi_snapshot_preview1" "no_such_function" (func (param i32)))
-             (memory (export "memory") 1)
-             (func (export "_start")))"#,
-    );
-    let r = ssvm_lite(&["run", s(&path)]);
-    assert_eq!(r.code, Some(4), "{r:?}");
-    assert!(r.stderr.contains("no_such_function"), "{r:?}");
-}
-
-#[test]
-fn wasi_import_with_the_wrong_type_exits_4() {
-    let path = wat_module(
-        "wrong_type_import",
-        r#"(module
-             (import "wasi_snapshot_preview1" "proc_exit" (func (param i64)))
-             (memory (export "memory") 1)
-             (func (export "_start")))"#,
-    );
-    let r = ssvm_lite(&["run", s(&path)]);
-    assert_eq!(r.code, Some(4), "{r:?}");
-}
-
-#[test]
-fn import_from_another_module_exits_4() {
-    let path = wat_module(
-        "other_module_import",
-        r#"(module
-             (import "env" "host_function" (func))
-             (memory (export "memory") 1)
-             (func (export "_start")))"#,
-    );
-    let r = ssvm_lite(&["run", s(&path)]);
-    assert_eq!(r.code, Some(4), "{r:?}");
+fn imports_that_cannot_be_linked_exit_4() {
+    let cases = [
+        (
+            "unknown_wasi_import",
+            r#""wasi_snapshot_preview1" "no_such_function" (func (param i32))"#,
+            "no_such_function",
+        ),
+        (
+            "wrong_type_import",
+            r#""wasi_snapshot_preview1" "proc_exit" (func (param i64))"#,
+            "proc_exit",
+        ),
+        (
+            "other_module_import",
+            r#""env" "host_function" (func)"#,
+            "host_function",
+        ),
+    ];
+    for (name, import, named) in cases {
+        let path = wat_module(
+            name,
+            &format!(
+                r#"(module (import {import}) (memory (export "memory") 1) (func (export "_start")))"#
+            ),
+        );
+        let r = ssvm_lite(&["run", s(&path)]);
+        assert_eq!(r.code, Some(4), "{name}: {r:?}");
+        assert!(r.stderr.contains(named), "{name}: {r:?}");
+    }
 }
 
 #[test]
