@@ -273,63 +273,53 @@ fn read_into(
     }
 }
 
+/// `fd_read`, or `fd_pread` at `offset` (which leaves the descriptor's position alone).
 pub fn fd_read(
     ctx: &mut WasiCtx,
     mem: &mut Mem,
     fd: u32,
     iovs: u32,
     n: u32,
+    offset: Option<u64>,
     out: u32,
 ) -> WasiResult {
-    let d = file(ctx, fd, FD_READ)?;
+    let needed = if offset.is_some() {
+        FD_READ | FD_SEEK
+    } else {
+        FD_READ
+    };
+    let d = file(ctx, fd, needed)?;
     mem.bytes(out, 4)?;
-    let read = read_into(mem, iovs, n, |buf| rustix::io::read(&d.fd, buf))?;
+    let read = read_into(mem, iovs, n, |buf| match offset {
+        Some(at) => rustix::io::pread(&d.fd, buf, at),
+        None => rustix::io::read(&d.fd, buf),
+    })?;
     mem.set_u32(out, read)
 }
 
-pub fn fd_pread(
-    ctx: &mut WasiCtx,
-    mem: &mut Mem,
-    fd: u32,
-    iovs: u32,
-    n: u32,
-    offset: u64,
-    out: u32,
-) -> WasiResult {
-    let d = file(ctx, fd, FD_READ | FD_SEEK)?;
-    mem.bytes(out, 4)?;
-    let read = read_into(mem, iovs, n, |buf| rustix::io::pread(&d.fd, buf, offset))?;
-    mem.set_u32(out, read)
-}
-
+/// `fd_write`, or `fd_pwrite` at `offset` (which leaves the descriptor's position alone).
 pub fn fd_write(
     ctx: &mut WasiCtx,
     mem: &mut Mem,
     fd: u32,
     iovs: u32,
     n: u32,
+    offset: Option<u64>,
     out: u32,
 ) -> WasiResult {
-    let d = file(ctx, fd, FD_WRITE)?;
+    let needed = if offset.is_some() {
+        FD_WRITE | FD_SEEK
+    } else {
+        FD_WRITE
+    };
+    let d = file(ctx, fd, needed)?;
     mem.bytes(out, 4)?;
     let iovecs = mem.iovecs(iovs, n)?;
-    let written = rustix::io::writev(&d.fd, &mem.gather(&iovecs))?;
-    mem.set_u32(out, written as u32)
-}
-
-pub fn fd_pwrite(
-    ctx: &mut WasiCtx,
-    mem: &mut Mem,
-    fd: u32,
-    iovs: u32,
-    n: u32,
-    offset: u64,
-    out: u32,
-) -> WasiResult {
-    let d = file(ctx, fd, FD_WRITE | FD_SEEK)?;
-    mem.bytes(out, 4)?;
-    let iovecs = mem.iovecs(iovs, n)?;
-    let written = rustix::io::pwritev(&d.fd, &mem.gather(&iovecs), offset)?;
+    let buffers = mem.gather(&iovecs);
+    let written = match offset {
+        Some(at) => rustix::io::pwritev(&d.fd, &buffers, at)?,
+        None => rustix::io::writev(&d.fd, &buffers)?,
+    };
     mem.set_u32(out, written as u32)
 }
 

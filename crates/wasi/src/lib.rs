@@ -135,13 +135,13 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut
         fd_filestat_set_times(ctx, _mem, fd: u32, atim: u64, mtim: u64, flags: u32) =>
             fd_filestat_set_times(ctx, fd, atim, mtim, narrow(flags)?);
         fd_pread(ctx, mem, fd: u32, iovs: u32, n: u32, offset: u64, out: u32) =>
-            fd_pread(ctx, mem, fd, iovs, n, offset, out);
+            fd_read(ctx, mem, fd, iovs, n, Some(offset), out);
         fd_prestat_get(ctx, mem, fd: u32, out: u32) => fd_prestat_get(ctx, mem, fd, out);
         fd_prestat_dir_name(ctx, mem, fd: u32, path: u32, len: u32) =>
             fd_prestat_dir_name(ctx, mem, fd, path, len);
         fd_pwrite(ctx, mem, fd: u32, iovs: u32, n: u32, offset: u64, out: u32) =>
-            fd_pwrite(ctx, mem, fd, iovs, n, offset, out);
-        fd_read(ctx, mem, fd: u32, iovs: u32, n: u32, out: u32) => fd_read(ctx, mem, fd, iovs, n, out);
+            fd_write(ctx, mem, fd, iovs, n, Some(offset), out);
+        fd_read(ctx, mem, fd: u32, iovs: u32, n: u32, out: u32) => fd_read(ctx, mem, fd, iovs, n, None, out);
         fd_readdir(ctx, mem, fd: u32, buf: u32, len: u32, cookie: u64, out: u32) =>
             fd_readdir(ctx, mem, fd, buf, len, cookie, out);
         fd_renumber(ctx, _mem, fd: u32, to: u32) => fd_renumber(ctx, fd, to);
@@ -150,7 +150,7 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut
         fd_sync(ctx, _mem, fd: u32) => fd_sync(ctx, fd);
         fd_tell(ctx, mem, fd: u32, out: u32) => fd_tell(ctx, mem, fd, out);
         fd_write(ctx, mem, fd: u32, iovs: u32, n: u32, out: u32) =>
-            fd_write(ctx, mem, fd, iovs, n, out);
+            fd_write(ctx, mem, fd, iovs, n, None, out);
         path_create_directory(ctx, mem, fd: u32, path: u32, len: u32) =>
             path_create_directory(ctx, mem, fd, path, len);
         path_filestat_get(ctx, mem, fd: u32, flags: u32, path: u32, len: u32, out: u32) =>
