@@ -280,7 +280,8 @@ fn default_table_parses_and_prices_every_opcode() {
     ] {
         assert_eq!(per_unit, 1);
     }
-    assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 0);
+    assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 700);
+    assert_eq!(t.host("env", "anything_else"), 0);
 }
 
 #[test]

@@ -148,6 +148,17 @@ fn every_function_is_defined_with_its_witx_type() {
 }
 
 #[test]
+fn the_default_cost_table_prices_every_function() {
+    let table = ssvm_runtime::CostTable::default_table();
+    for (name, _, _) in FUNCTIONS {
+        assert!(
+            table.host(ssvm_wasi::MODULE, name) > 0,
+            "{name} is not priced"
+        );
+    }
+}
+
+#[test]
 fn bad_pointers_are_efault_and_change_nothing() {
     let dir = scratch("efault");
     std::fs::write(dir.join("f.txt"), b"0123456789").unwrap();
