@@ -124,6 +124,9 @@ pub struct StoreInner {
     /// The Wasm call stack when the last call trapped: (instance, function index), innermost
     /// first.
     pub(crate) backtrace: Vec<(u32, u32)>,
+    /// Argument and result buffers of host calls, kept to be reused.
+    pub(crate) host_args: Vec<crate::Val>,
+    pub(crate) host_results: Vec<crate::Val>,
 }
 
 impl StoreInner {
@@ -177,6 +180,8 @@ impl<T> Store<T> {
                 counts_extra: Vec::new(),
                 profile: Default::default(),
                 backtrace: Vec::new(),
+                host_args: Vec::new(),
+                host_results: Vec::new(),
                 funcs: Vec::new(),
                 memories: Vec::new(),
                 tables: Vec::new(),

@@ -280,7 +280,7 @@ fn default_table_parses_and_prices_every_opcode() {
     ] {
         assert_eq!(per_unit, 1);
     }
-    assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 700);
+    assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 650);
     assert_eq!(t.host("env", "anything_else"), 0);
 }
 

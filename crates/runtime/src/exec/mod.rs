@@ -698,30 +698,40 @@ fn call_host<T>(
     base: usize,
     instance: u32,
 ) -> Result<(), Trap> {
-    let ty = store.funcs[addr as usize].ty.clone();
-    let args: Vec<Val> = ty
-        .params
-        .iter()
-        .enumerate()
-        .map(|(i, &t)| Val::from_slot(t, stack.get(base + i).copied().unwrap_or(0)))
-        .collect();
-    let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
+    // The argument and result buffers are the store's, reused from call to call (a host call
+    // made while another runs, through a call back into Wasm, gets fresh ones).
+    let mut args = std::mem::take(&mut store.inner.host_args);
+    let mut results = std::mem::take(&mut store.inner.host_results);
+    let ty = &store.inner.funcs[addr as usize].ty;
+    args.clear();
+    args.extend(
+        ty.params
+            .iter()
+            .enumerate()
+            .map(|(i, &t)| Val::from_slot(t, stack.get(base + i).copied().unwrap_or(0))),
+    );
+    results.clear();
+    results.extend(ty.results.iter().map(|&t| Val::default_for(t)));
     let f = store.host_funcs[h as usize].clone();
-    f(
+    let outcome = f(
         Caller {
             store,
             instance: Some(instance),
         },
         &args,
         &mut results,
-    )?;
-    if stack.len() < base + results.len() {
-        stack.resize(base + results.len(), 0);
+    );
+    if outcome.is_ok() {
+        if stack.len() < base + results.len() {
+            stack.resize(base + results.len(), 0);
+        }
+        for (i, r) in results.iter().enumerate() {
+            stack[base + i] = r.to_slot();
+        }
     }
-    for (i, r) in results.iter().enumerate() {
-        stack[base + i] = r.to_slot();
-    }
-    Ok(())
+    store.inner.host_args = args;
+    store.inner.host_results = results;
+    outcome
 }
 
 /// `memory.init`: copies `n` bytes of data segment `data` from `s` to memory address `d`.
