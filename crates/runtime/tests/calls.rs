@@ -59,3 +59,33 @@ fn endless_recursion_traps_and_the_store_stays_usable() {
         .join()
         .unwrap();
 }
+
+/// Small configured limits are limits, not a reason to panic: a stack of 100 slots holds a few
+/// frames, then the call stack is exhausted.
+#[test]
+fn small_stack_and_depth_limits_trap() {
+    for config in [
+        ssvm_runtime::Config {
+            max_stack_slots: 100,
+            ..Default::default()
+        },
+        ssvm_runtime::Config {
+            max_call_depth: 3,
+            ..Default::default()
+        },
+    ] {
+        let engine = Engine::new(config);
+        let module = Module::new(&engine, &wat(RECURSIVE)).expect("valid");
+        let mut store = Store::new(&engine, ());
+        let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+        let f = instance.get_func(&store, "depth").unwrap();
+        let mut r = [ssvm_runtime::Val::I32(0)];
+        f.call(&mut store, &[ssvm_runtime::Val::I32(1)], &mut r)
+            .unwrap();
+        assert_eq!(r[0], ssvm_runtime::Val::I32(1));
+        assert_eq!(
+            f.call(&mut store, &[ssvm_runtime::Val::I32(1000)], &mut r),
+            Err(Error::Trap(Trap::CallStackExhausted))
+        );
+    }
+}

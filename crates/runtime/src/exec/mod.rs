@@ -685,7 +685,8 @@ fn copy_slots(dst: &mut [u64], src: &[u64]) {
 /// Grows the value stack to at least `end` slots, with room to spare so that growth is rare.
 #[cold]
 fn grow_stack(stack: &mut Vec<u64>, end: usize, max_slots: usize) {
-    let len = (stack.len() * 2).clamp(1024, max_slots.max(end));
+    let cap = max_slots.max(end);
+    let len = (stack.len() * 2).clamp(1024.min(cap), cap);
     stack.resize(len.max(end), 0);
 }
 
