@@ -190,7 +190,37 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
             op_meter.resize(ops.len(), m);
         }
     }
+    if !func.traced {
+        pay_charges_in_branches(&mut ops);
+    }
     func.op_meter = op_meter;
     func.ops = ops;
     func.br_targets = br_targets;
+}
+
+/// Metered code: a branch whose target is a charge (that fits in an operand) becomes its paid
+/// variant, which holds the price and pays it without reading the target first.
+fn pay_charges_in_branches(ops: &mut [Op]) {
+    for i in 0..ops.len() {
+        let o = ops[i];
+        let (paid, rel): (Handler, u32) = if std::ptr::fn_addr_eq(o.handler, h::br as Handler) {
+            (h::br_paid, o.a)
+        } else if std::ptr::fn_addr_eq(o.handler, h::br_if_nz as Handler) {
+            (h::br_if_nz_paid, o.b)
+        } else if std::ptr::fn_addr_eq(o.handler, h::br_if_z as Handler) {
+            (h::br_if_z_paid, o.b)
+        } else if let Some(&(_, paid)) = h::PAID_CMP_BRANCHES
+            .iter()
+            .find(|(plain, _)| std::ptr::fn_addr_eq(o.handler, *plain))
+        {
+            (paid, o.c)
+        } else {
+            continue;
+        };
+        let target = ops[(i as isize + rel as i32 as isize) as usize];
+        if std::ptr::fn_addr_eq(target.handler, h::charge as Handler) && target.b == 0 {
+            ops[i].handler = paid;
+            ops[i].d = target.a;
+        }
+    }
 }

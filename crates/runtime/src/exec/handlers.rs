@@ -160,8 +160,24 @@ macro_rules! handler {
     };
 }
 
+/// Where a taken branch goes on when the assembler found its target to be a charge of `price`
+/// (stored in the branch op): past the charge, paid here, when the gas covers it; otherwise to
+/// the charge, which takes the slow path. Unlike `land`, nothing of the target is read.
+#[inline(always)]
+unsafe fn land_paid(target: *const Op, price: u32, gas: &mut u64) -> *const Op {
+    let price = u64::from(price);
+    if *gas >= price {
+        *gas -= price;
+        target.add(1)
+    } else {
+        target
+    }
+}
+
+/// Compare-and-branch handlers: `$name` lands on its target like other branches, `$paid` is
+/// the variant whose target is a charge of `op.d` (see `land_paid`).
 macro_rules! cmp_branches {
-    ($($name:ident $t:ty, |$x:ident, $y:ident| $cond:expr;)*) => {
+    ($($name:ident $paid:ident $t:ty, |$x:ident, $y:ident| $cond:expr;)*) => {
         $(handler! {
             fn $name(ip, sp, exec, store, gas) {
                 let op = &*ip;
@@ -170,31 +186,46 @@ macro_rules! cmp_branches {
                 let next = if $cond { jump(ip, op.c) } else { ip.add(1) };
                 next!(land(next, &mut gas), sp, exec, store, gas)
             }
+
+            fn $paid(ip, sp, exec, store, gas) {
+                let op = &*ip;
+                let $x = slot!(sp, op.a) as $t;
+                let $y = slot!(sp, op.b) as $t;
+                let next = if $cond {
+                    land_paid(jump(ip, op.c), op.d, &mut gas)
+                } else {
+                    land(ip.add(1), &mut gas)
+                };
+                next!(next, sp, exec, store, gas)
+            }
         })*
+
+        /// Each branch handler whose target is in operand `c`, with its paid variant.
+        pub(crate) const PAID_CMP_BRANCHES: &[(Handler, Handler)] = &[$(($name, $paid)),*];
     };
 }
 
 cmp_branches! {
-    br_i32_eq u32, |x, y| x == y;
-    br_i32_ne u32, |x, y| x != y;
-    br_i32_lt_s i32, |x, y| x < y;
-    br_i32_lt_u u32, |x, y| x < y;
-    br_i32_gt_s i32, |x, y| x > y;
-    br_i32_gt_u u32, |x, y| x > y;
-    br_i32_le_s i32, |x, y| x <= y;
-    br_i32_le_u u32, |x, y| x <= y;
-    br_i32_ge_s i32, |x, y| x >= y;
-    br_i32_ge_u u32, |x, y| x >= y;
-    br_i64_eq u64, |x, y| x == y;
-    br_i64_ne u64, |x, y| x != y;
-    br_i64_lt_s i64, |x, y| x < y;
-    br_i64_lt_u u64, |x, y| x < y;
-    br_i64_gt_s i64, |x, y| x > y;
-    br_i64_gt_u u64, |x, y| x > y;
-    br_i64_le_s i64, |x, y| x <= y;
-    br_i64_le_u u64, |x, y| x <= y;
-    br_i64_ge_s i64, |x, y| x >= y;
-    br_i64_ge_u u64, |x, y| x >= y;
+    br_i32_eq br_i32_eq_paid u32, |x, y| x == y;
+    br_i32_ne br_i32_ne_paid u32, |x, y| x != y;
+    br_i32_lt_s br_i32_lt_s_paid i32, |x, y| x < y;
+    br_i32_lt_u br_i32_lt_u_paid u32, |x, y| x < y;
+    br_i32_gt_s br_i32_gt_s_paid i32, |x, y| x > y;
+    br_i32_gt_u br_i32_gt_u_paid u32, |x, y| x > y;
+    br_i32_le_s br_i32_le_s_paid i32, |x, y| x <= y;
+    br_i32_le_u br_i32_le_u_paid u32, |x, y| x <= y;
+    br_i32_ge_s br_i32_ge_s_paid i32, |x, y| x >= y;
+    br_i32_ge_u br_i32_ge_u_paid u32, |x, y| x >= y;
+    br_i64_eq br_i64_eq_paid u64, |x, y| x == y;
+    br_i64_ne br_i64_ne_paid u64, |x, y| x != y;
+    br_i64_lt_s br_i64_lt_s_paid i64, |x, y| x < y;
+    br_i64_lt_u br_i64_lt_u_paid u64, |x, y| x < y;
+    br_i64_gt_s br_i64_gt_s_paid i64, |x, y| x > y;
+    br_i64_gt_u br_i64_gt_u_paid u64, |x, y| x > y;
+    br_i64_le_s br_i64_le_s_paid i64, |x, y| x <= y;
+    br_i64_le_u br_i64_le_u_paid u64, |x, y| x <= y;
+    br_i64_ge_s br_i64_ge_s_paid i64, |x, y| x >= y;
+    br_i64_ge_u br_i64_ge_u_paid u64, |x, y| x >= y;
 }
 
 /// The price of `units` of per-unit work at rate `exec.per_unit.$rate`; stops with out of gas
@@ -409,16 +440,41 @@ handler! {
         next!(land(jump(ip, (*ip).a), &mut gas), sp, exec, store, gas)
     }
 
+    fn br_paid(ip, sp, exec, store, gas) {
+        let op = &*ip;
+        next!(land_paid(jump(ip, op.a), op.d, &mut gas), sp, exec, store, gas)
+    }
+
     fn br_if_nz(ip, sp, exec, store, gas) {
         let op = &*ip;
         let next = if slot!(sp, op.a) as u32 != 0 { jump(ip, op.b) } else { ip.add(1) };
         next!(land(next, &mut gas), sp, exec, store, gas)
     }
 
+    fn br_if_nz_paid(ip, sp, exec, store, gas) {
+        let op = &*ip;
+        let next = if slot!(sp, op.a) as u32 != 0 {
+            land_paid(jump(ip, op.b), op.d, &mut gas)
+        } else {
+            land(ip.add(1), &mut gas)
+        };
+        next!(next, sp, exec, store, gas)
+    }
+
     fn br_if_z(ip, sp, exec, store, gas) {
         let op = &*ip;
         let next = if slot!(sp, op.a) as u32 == 0 { jump(ip, op.b) } else { ip.add(1) };
         next!(land(next, &mut gas), sp, exec, store, gas)
+    }
+
+    fn br_if_z_paid(ip, sp, exec, store, gas) {
+        let op = &*ip;
+        let next = if slot!(sp, op.a) as u32 == 0 {
+            land_paid(jump(ip, op.b), op.d, &mut gas)
+        } else {
+            land(ip.add(1), &mut gas)
+        };
+        next!(next, sp, exec, store, gas)
     }
 
     fn br_table(ip, sp, exec, store, gas) {
