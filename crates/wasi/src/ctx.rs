@@ -128,9 +128,21 @@ impl WasiCtxBuilder {
         self
     }
 
-    /// Uses `fd` as the guest's descriptor 0, 1 or 2 instead of the host's.
-    pub fn stdio(&mut self, n: usize, fd: impl Into<OwnedFd>) -> &mut Self {
-        self.stdio[n] = Some(fd.into());
+    /// Uses `fd` (a file, a pipe, ...) as the guest's standard input instead of the host's.
+    pub fn stdin(&mut self, fd: impl Into<OwnedFd>) -> &mut Self {
+        self.stdio[0] = Some(fd.into());
+        self
+    }
+
+    /// Uses `fd` as the guest's standard output instead of the host's.
+    pub fn stdout(&mut self, fd: impl Into<OwnedFd>) -> &mut Self {
+        self.stdio[1] = Some(fd.into());
+        self
+    }
+
+    /// Uses `fd` as the guest's standard error instead of the host's.
+    pub fn stderr(&mut self, fd: impl Into<OwnedFd>) -> &mut Self {
+        self.stdio[2] = Some(fd.into());
         self
     }
 

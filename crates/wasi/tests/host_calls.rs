@@ -114,7 +114,7 @@ fn errnos(dir: &std::path::Path, data: &str, calls: &[&str]) -> Vec<i32> {
     let ctx = WasiCtxBuilder::new()
         .arg("prog")
         .env("A", "b")
-        .stdio(1, out)
+        .stdout(out)
         .preopen_dir(dir, ".")
         .unwrap()
         .build()
@@ -356,7 +356,7 @@ fn poll_oneoff_waits_for_stdin_or_the_clock() {
     ];
     let module = Module::new(&engine, &wat(&module_text(&data, &calls))).unwrap();
     let ctx = WasiCtxBuilder::new()
-        .stdio(0, reader)
+        .stdin(reader)
         .preopen_dir(&dir, ".")
         .unwrap()
         .build()
