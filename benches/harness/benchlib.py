@@ -235,19 +235,19 @@ def format_details(kernels, engines, cells):
     return "\n".join("| " + " | ".join(r) + " |" for r in rows) + "\n"
 
 
-def replace_generated(document, section):
-    """document with the text between BEGIN_MARKER and END_MARKER replaced by section.
+def replace_generated(document, section, begin_marker=BEGIN_MARKER, end_marker=END_MARKER):
+    """document with the text between begin_marker and end_marker replaced by section.
 
     When the markers are missing, the section is appended, between markers, at the end.
     The text outside the markers is kept exactly.
     """
     if not section.endswith("\n"):
         section += "\n"
-    begin = document.find(BEGIN_MARKER)
-    end = document.find(END_MARKER, begin + 1) if begin >= 0 else -1
+    begin = document.find(begin_marker)
+    end = document.find(end_marker, begin + 1) if begin >= 0 else -1
     if begin < 0 or end < 0:
         head = document.rstrip("\n")
         head = head + "\n\n" if head else ""
-        return f"{head}{BEGIN_MARKER}\n{section}{END_MARKER}\n"
-    start = begin + len(BEGIN_MARKER)
+        return f"{head}{begin_marker}\n{section}{end_marker}\n"
+    start = begin + len(begin_marker)
     return f"{document[:start]}\n{section}{document[end:]}"

@@ -81,16 +81,7 @@ def percentile(values, p):
 def replace_section(document, section):
     """document with the text between the cold-start markers replaced by section; the section,
     between markers, appended at the end when the markers are missing."""
-    if not section.endswith("\n"):
-        section += "\n"
-    begin = document.find(BEGIN_MARKER)
-    end = document.find(END_MARKER, begin + 1) if begin >= 0 else -1
-    if begin < 0 or end < 0:
-        head = document.rstrip("\n")
-        head = head + "\n\n" if head else ""
-        return f"{head}{BEGIN_MARKER}\n{section}{END_MARKER}\n"
-    start = begin + len(BEGIN_MARKER)
-    return f"{document[:start]}\n{section}{document[end:]}"
+    return benchlib.replace_generated(document, section, BEGIN_MARKER, END_MARKER)
 
 
 def build_native(programs):
