@@ -9,58 +9,11 @@
 
 use ssvm_binary::Opcode;
 use ssvm_metering_oracle::{Instrumented, Outcome, PerUnitRates, Prices};
-use ssvm_runtime::{
-    Config, CostTable, Engine, Error, Extern, FuncType, Global, GlobalType, Limits, Linker, Memory,
-    Module, RefType, Store, Table, TableType, Val, ValType,
-};
+use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Val};
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// Defines the spec suites' `spectest` module: print functions that do nothing, four immutable
-/// globals, a table and a memory.
-fn spectest(linker: &mut Linker<()>, store: &mut Store<()>) {
-    use ValType::{F32, F64, I32, I64};
-    let prints: [(&str, &[ValType]); 7] = [
-        ("print", &[]),
-        ("print_i32", &[I32]),
-        ("print_i64", &[I64]),
-        ("print_f32", &[F32]),
-        ("print_f64", &[F64]),
-        ("print_i32_f32", &[I32, F32]),
-        ("print_f64_f64", &[F64, F64]),
-    ];
-    for (name, params) in prints {
-        let ty = FuncType {
-            params: params.into(),
-            results: Box::new([]),
-        };
-        linker.func_new("spectest", name, ty, |_, _, _| Ok(()));
-    }
-    for (name, value) in [
-        ("global_i32", Val::I32(666)),
-        ("global_i64", Val::I64(666)),
-        ("global_f32", Val::F32(666.6f32.to_bits())),
-        ("global_f64", Val::F64(666.6f64.to_bits())),
-    ] {
-        let ty = GlobalType {
-            content: value.ty(),
-            mutable: false,
-        };
-        let g = Global::new(store, ty, value).expect("a valid global");
-        linker.define("spectest", name, Extern::Global(g));
-    }
-    let limits = Limits {
-        min: 10,
-        max: Some(20),
-    };
-    let element = RefType::FuncRef;
-    let table = Table::new(store, TableType { element, limits }).expect("a valid table");
-    linker.define("spectest", "table", Extern::Table(table));
-    let memory = Memory::new(store, 1, Some(2)).expect("a valid memory");
-    linker.define("spectest", "memory", Extern::Memory(memory));
-}
 
 /// One call to compare.
 struct Case {
@@ -114,7 +67,7 @@ impl<'t> Engines<'t> {
             .clone()?;
         let mut store = Store::new(&self.engine, ());
         let mut linker = Linker::new();
-        spectest(&mut linker, &mut store);
+        spec_tests::define_spectest(&mut store, &mut linker);
         let instance = linker.instantiate(&mut store, &module).ok()?;
         let func = instance.get_func(&store, &case.func)?;
         let n = func.ty(&store).results.len();
@@ -152,7 +105,9 @@ impl<'t> Engines<'t> {
             .or_insert_with(|| instrument(&case.wasm, self.table).map(Arc::new))
             .clone()?;
         let report = instrumented
-            .run(limit, &case.func, &case.args, &mut spectest)
+            .run(limit, &case.func, &case.args, &mut |linker, store| {
+                spec_tests::define_spectest(store, linker)
+            })
             .ok()?;
         let end = match report.outcome {
             Outcome::Returned(v) => End::Returned(v),
