@@ -33,28 +33,10 @@ if [ ${#names[@]} -eq 0 ]; then
     names=(nothing hello)
 fi
 
-CLANG=clang-19
+# shellcheck source=../../scripts/wasm-toolchain.sh
+source "$here/../../scripts/wasm-toolchain.sh"
 if [ "$wasm" = 1 ]; then
-    packages=()
-    if ! command -v "$CLANG" >/dev/null || ! command -v wasm-ld-19 >/dev/null; then
-        packages+=(clang-19 lld-19)
-    fi
-    [ -f /usr/lib/wasm32-wasi/libc.a ] || packages+=(wasi-libc)
-    if ! command -v "$CLANG" >/dev/null ||
-       [ ! -f "$("$CLANG" --target=wasm32-wasi -print-libgcc-file-name)" ]; then
-        packages+=(libclang-rt-19-dev-wasm32)
-    fi
-    if [ ${#packages[@]} -gt 0 ]; then
-        if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-            echo "build.sh: installing ${packages[*]} with apt-get" >&2
-            apt-get update -qq
-            DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${packages[@]}" >/dev/null
-        else
-            echo "build.sh: ${packages[*]} are needed: install these Debian packages" \
-                 "(apt-get install ${packages[*]}, as root)" >&2
-            exit 1
-        fi
-    fi
+    need_wasm_toolchain --wasi
 fi
 
 # A WASI command (`_start`) with wasi-libc; --strip-all drops the name section and debug info,

@@ -39,25 +39,9 @@ fi
 # Programs that only make sense under WASI (no native build).
 wasi_only=" sandbox trap abort "
 
-CLANG=clang-19
-have_toolchain() {
-    command -v "$CLANG" >/dev/null && command -v wasm-ld-19 >/dev/null &&
-        [ -f /usr/lib/wasm32-wasi/libc.a ] &&
-        [ -f "$("$CLANG" --target=wasm32-wasi -print-libgcc-file-name 2>/dev/null)" ]
-}
-if ! have_toolchain; then
-    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-        echo "build.sh: installing clang-19, lld-19, wasi-libc and libclang-rt-19-dev-wasm32" \
-             "with apt-get" >&2
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-            clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 >/dev/null
-    else
-        echo "build.sh: clang-19, wasm-ld-19 and the wasm32-wasi sysroot are needed: install" \
-             "Debian's clang-19 lld-19 wasi-libc libclang-rt-19-dev-wasm32 (as root)" >&2
-        exit 1
-    fi
-fi
+# shellcheck source=../../../../scripts/wasm-toolchain.sh
+source "$here/../../../../scripts/wasm-toolchain.sh"
+need_wasm_toolchain --wasi
 
 # WASI commands (`_start`) linked with wasi-libc. --strip-debug drops the DWARF that wasi-libc
 # carries but keeps the name section, so that trap backtraces can name functions.
