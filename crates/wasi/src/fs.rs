@@ -737,7 +737,6 @@ pub fn path_symlink(
     new_p: u32,
     new_len: u32,
 ) -> WasiResult {
-    dir(ctx, fd, PATH_SYMLINK)?;
     let target = mem.str(old_p, old_len)?;
     if target.contains('\0') {
         return Err(Errno::Inval);
