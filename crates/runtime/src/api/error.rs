@@ -54,11 +54,11 @@ impl From<ssvm_binary::DecodeError> for Error {
 
 impl Error {
     /// The error for a call that stopped.
-    pub(crate) fn from_stop<T>(stop: crate::exec::Stop, store: &crate::Store<T>) -> Error {
+    pub(crate) fn from_stop<T>(stop: super::call::Stop, store: &super::store::Store<T>) -> Error {
         match stop {
-            crate::exec::Stop::Trap(Trap::Exit(code)) => Error::Exit(code),
-            crate::exec::Stop::Trap(t) => Error::Trap(t),
-            crate::exec::Stop::OutOfGas => Error::OutOfGas {
+            super::call::Stop::Trap(Trap::Exit(code)) => Error::Exit(code),
+            super::call::Stop::Trap(t) => Error::Trap(t),
+            super::call::Stop::OutOfGas => Error::OutOfGas {
                 used: store.gas_used(),
             },
         }

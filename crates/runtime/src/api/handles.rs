@@ -1,9 +1,10 @@
 //! Handles to store entities: functions, memories, tables, globals, and what an import or export
 //! can be.
 
-use crate::error::Error;
-use crate::exec;
-use crate::store::{Caller, FuncEntity, FuncKind, GlobalEntity, Store, PAGE_SIZE};
+use super::call;
+use super::error::Error;
+use super::store::{Caller, Store};
+use crate::exec::{FuncEntity, FuncKind, GlobalEntity, PAGE_SIZE};
 use crate::trap::Trap;
 use crate::value::{FuncRef, Val};
 use ssvm_binary::{FuncType, GlobalType, ValType};
@@ -78,7 +79,7 @@ impl Func {
                 results.len()
             )));
         }
-        exec::call(store, self.0, args, results).map_err(|stop| Error::from_stop(stop, store))
+        call::call(store, self.0, args, results).map_err(|stop| Error::from_stop(stop, store))
     }
 
     /// A typed view of the function, checked against its type.
@@ -268,7 +269,7 @@ impl Global {
 impl Memory {
     /// A new memory of `min` pages, growable to `max`.
     pub fn new<T>(store: &mut Store<T>, min: u32, max: Option<u32>) -> Result<Memory, Error> {
-        crate::instance::new_memory(store, ssvm_binary::Limits { min, max }).map(Memory)
+        super::instance::new_memory(store, ssvm_binary::Limits { min, max }).map(Memory)
     }
 
     /// The memory's bytes.
@@ -290,7 +291,7 @@ impl Memory {
 impl Table {
     /// A new table.
     pub fn new<T>(store: &mut Store<T>, ty: ssvm_binary::TableType) -> Result<Table, Error> {
-        crate::instance::new_table(store, ty, 0).map(Table)
+        super::instance::new_table(store, ty, 0).map(Table)
     }
 
     /// Number of elements.

@@ -2,7 +2,8 @@
 //! validator hands every operator to `Lowerer` (a `FunctionSink`) right after checking it, so the
 //! lowering can rely on the code being well typed.
 
-use crate::ir::{Cmp, CompiledFunc, Instr, LoadKind, OpMeter, Slot, StoreKind};
+use crate::compile::ir::{Cmp, CompiledFunc, Instr, LoadKind, Slot, StoreKind};
+use crate::meter::Blocks;
 use crate::numeric::for_each_numeric;
 use ssvm_binary::{BlockType, FuncType, Operator, ValType};
 use ssvm_validate::{Error, FunctionSink};
@@ -69,32 +70,8 @@ pub(crate) struct Lowerer<'t> {
     /// The first thing met that the interpreter cannot run. Lowering stops there, but validation
     /// goes on, so that an invalid module is reported as invalid.
     pub(crate) unsupported: Option<Error>,
-    /// With metering: the price of every opcode (`Opcode as usize`).
-    prices: Option<&'t [u64]>,
-    /// With metering: whether charges are traced (histograms, gas profiles).
-    traced: bool,
-    /// The metering block being filled, if one is open.
-    block: Option<MeterBlock>,
-}
-
-/// Whether the straight-line metering block must end after this (charged) operator: branches,
-/// calls, and operators after which the next position is a branch target (`end` is decided by
-/// its label, where it is lowered).
-fn ends_meter_block(op: &Operator<'_>) -> bool {
-    use Operator as O;
-    matches!(
-        op,
-        O::Loop { .. }
-            | O::If { .. }
-            | O::Else {}
-            | O::Br { .. }
-            | O::BrIf { .. }
-            | O::BrTable { .. }
-            | O::Return {}
-            | O::Unreachable {}
-            | O::Call { .. }
-            | O::CallIndirect { .. }
-    )
+    /// With metering: where the metering blocks start and end.
+    meter: Option<Blocks<'t>>,
 }
 
 fn arity(types: &[FuncType], bt: BlockType) -> (u32, u32) {
@@ -117,9 +94,7 @@ impl<'t> Lowerer<'t> {
         traced: bool,
     ) -> Self {
         Lowerer {
-            prices,
-            traced,
-            block: None,
+            meter: prices.map(|p| Blocks::new(p, traced)),
             types,
             functions,
             compiled: Vec::new(),
@@ -140,16 +115,8 @@ impl<'t> Lowerer<'t> {
     fn emit(&mut self, instr: Instr) -> usize {
         self.func.code.push(instr);
         self.func.offsets.push(self.offset);
-        if self.prices.is_some() {
-            let (block, wasm_end) = match &self.block {
-                Some(b) => (b.id, b.costs.len() as u32),
-                None => (u32::MAX, 0),
-            };
-            self.func.meter.push(OpMeter {
-                block,
-                wasm_end,
-                emit_end: wasm_end,
-            });
+        if let Some(meter) = &mut self.meter {
+            meter.emitted();
         }
         self.last_result = None;
         self.func.code.len() - 1
@@ -157,8 +124,8 @@ impl<'t> Lowerer<'t> {
 
     /// With metering: the instruction at `at` now also completes the current Wasm instruction.
     fn extend_meter(&mut self, at: usize) {
-        if let (Some(b), Some(m)) = (&self.block, self.func.meter.get_mut(at)) {
-            m.wasm_end = b.costs.len() as u32;
+        if let Some(meter) = &mut self.meter {
+            meter.extend(at);
         }
     }
 
@@ -485,13 +452,6 @@ impl<'t> Lowerer<'t> {
     }
 }
 
-/// A metering block being lowered: the prices and opcodes of its Wasm instructions so far.
-struct MeterBlock {
-    id: u32,
-    costs: Vec<u64>,
-    opcodes: Vec<ssvm_binary::Opcode>,
-}
-
 /// Provisional slots of constants (`CONST | k`) and operand-stack depths (`TEMP | depth`),
 /// placed after the locals once the function's constants and depth are known.
 const CONST: Slot = 1 << 31;
@@ -761,12 +721,9 @@ fn set_target(instr: &mut Instr, here: u32) {
 impl<'a> FunctionSink<'a> for Lowerer<'_> {
     fn begin(&mut self, index: u32, ty: &FuncType) -> Result<(), Error> {
         let params = ty.params.len() as u32;
-        static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         self.func = CompiledFunc {
             params,
             locals: params,
-            traced: self.traced && self.prices.is_some(),
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             index,
             ..CompiledFunc::default()
         };
@@ -826,68 +783,35 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
                 _ => return Ok(()),
             }
         }
-        if let Some(prices) = self.prices {
-            // Control reaches this operator: it is charged, in the current metering block.
-            let opcode = op.opcode();
-            if self.block.is_none() {
-                let id = self.func.meter_blocks.len() as u32;
-                self.func
-                    .meter_blocks
-                    .push(crate::ir::MeterBlock::default());
-                self.block = Some(MeterBlock {
-                    id,
-                    costs: Vec::new(),
-                    opcodes: Vec::new(),
-                });
-                self.emit(Instr::Charge { block: id });
-            }
-            let b = self.block.as_mut().expect("opened above");
-            b.costs.push(prices[opcode as usize]);
-            b.opcodes.push(opcode);
-            // An `end` whose label no branch targets (a loop's, or a block's that nothing
-            // leaves early) is reached only by falling through: the block may go on past it.
-            let joins = match op {
-                Operator::End {} => self.controls.last().is_some_and(|c| match c.kind {
+        if self.meter.is_some() {
+            // Control reaches this operator: it is charged, in the current metering block. An
+            // `end` whose label no branch targets (a loop's, or a block's that nothing leaves
+            // early) is reached only by falling through: the block may go on past it.
+            let label_joins = matches!(op, O::End {})
+                && self.controls.last().is_some_and(|c| match c.kind {
                     Kind::Loop => false,
                     Kind::Block => !c.patches.is_empty(),
                     Kind::If | Kind::Else | Kind::Function => true,
-                }),
-                _ => ends_meter_block(op),
-            };
-            self.lower(op, offset)?;
-            if joins {
-                self.close_block();
+                });
+            let meter = self.meter.as_mut().expect("checked above");
+            if let Some(block) = meter.open() {
+                self.emit(Instr::Charge { block });
             }
+            let meter = self.meter.as_mut().expect("checked above");
+            meter.charge(op, label_joins);
+            self.lower(op, offset)?;
+            self.meter.as_mut().expect("checked above").lowered();
             return Ok(());
         }
         self.lower(op, offset)
     }
 
     fn end(&mut self) -> Result<(), Error> {
-        self.close_block();
         self.finish()
     }
 }
 
 impl Lowerer<'_> {
-    /// With metering: closes the open metering block, recording its prices.
-    fn close_block(&mut self) {
-        if let Some(b) = self.block.take() {
-            let mut prefix = Vec::with_capacity(b.costs.len() + 1);
-            let mut sum = 0u64;
-            prefix.push(0);
-            for &c in &b.costs {
-                sum = sum.saturating_add(c);
-                prefix.push(sum);
-            }
-            self.func.meter_blocks[b.id as usize] = crate::ir::MeterBlock {
-                cost: sum,
-                prefix,
-                opcodes: b.opcodes,
-            };
-        }
-    }
-
     /// Lowers one reachable operator.
     fn lower(&mut self, op: &Operator<'_>, offset: usize) -> Result<(), Error> {
         use Operator as O;
@@ -1184,12 +1108,10 @@ impl Lowerer<'_> {
             for_each_slot(instr, place);
         }
         f.frame_size = frame_size as u32;
-        f.frame_init = vec![0; (f.locals - f.params) as usize];
-        f.frame_init.extend_from_slice(&f.consts);
         // A terminator at the very end: no jump target or fall-through can leave the code.
         f.code.push(Instr::Unreachable);
         f.offsets.push(self.offset);
-        crate::exec::assemble(f);
+        f.meter = self.meter.as_mut().map(Blocks::finish);
         self.compiled.push(std::mem::take(&mut self.func));
         Ok(())
     }

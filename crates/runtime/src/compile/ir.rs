@@ -6,7 +6,11 @@
 //! `local.set` retargets to the local. Calls lay out their arguments where the callee's frame
 //! starts, so nothing is copied. Each instruction keeps the byte offset of the Wasm instruction it
 //! came from (`CompiledFunc::offsets`), for traces and for metering.
+//!
+//! The IR knows nothing of the interpreter: `exec::assemble` turns it into the ops the handlers
+//! run, and the IR is dropped then unless `Config::keep_ir` asks for it (`compile --dump-ir`).
 
+pub use crate::meter::{CodeMeter, MeterBlock, OpMeter};
 use crate::numeric::for_each_numeric;
 
 /// A slot index relative to the frame pointer.
@@ -124,28 +128,6 @@ impl Cmp {
     }
 }
 
-/// A metering block: a straight run of Wasm instructions that, once entered, all execute unless
-/// one traps or gas runs out. It is charged as a whole on entry.
-#[derive(Debug, Clone, Default)]
-pub struct MeterBlock {
-    /// The price of all its instructions.
-    pub cost: u64,
-    /// `prefix[i]`: the price of its first `i` instructions (`prefix[len] == cost`).
-    pub prefix: Vec<u64>,
-    /// Its instructions' opcodes, in order.
-    pub opcodes: Vec<ssvm_binary::Opcode>,
-}
-
-/// Where an IR instruction (or op) stands in metering: its block, how many of the block's Wasm
-/// instructions are complete once it has run, and how many once the instruction it was lowered
-/// from has run (less when a later `local.set` was folded into it).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct OpMeter {
-    pub block: u32,
-    pub wasm_end: u32,
-    pub emit_end: u32,
-}
-
 /// The kinds of load: result type and width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadKind {
@@ -186,9 +168,10 @@ impl StoreKind {
     }
 }
 
-/// A function lowered to register IR.
+/// A function lowered to register IR: what the compile stage hands to the assembler.
 #[derive(Debug, Clone, Default)]
 pub struct CompiledFunc {
+    /// The instructions; the last one is a terminator.
     pub code: Vec<Instr>,
     /// Byte offset of the Wasm instruction each IR instruction came from.
     pub offsets: Vec<u32>,
@@ -200,24 +183,10 @@ pub struct CompiledFunc {
     pub locals: u32,
     /// Constants the code reads; a call copies them to the slots after the locals.
     pub consts: Vec<u64>,
-    /// What a call writes after the parameters: zeroed declared locals, then the constants.
-    pub(crate) frame_init: Vec<u64>,
     /// Slots the frame needs: locals, constants and the deepest operand stack.
     pub frame_size: u32,
-    /// The code assembled for the interpreter's handlers.
-    pub(crate) ops: Vec<crate::exec::Op>,
-    /// `br_table` targets as offsets from their `br_table` op.
-    pub(crate) br_targets: Vec<u32>,
-    /// Metered code: the metering blocks.
-    pub meter_blocks: Vec<MeterBlock>,
-    /// Metered code: the metering position of each IR instruction.
-    pub meter: Vec<OpMeter>,
-    /// Metered code: the metering position of each op.
-    pub(crate) op_meter: Vec<OpMeter>,
-    /// Metered code: whether charges are traced (per-opcode histograms, gas profiles).
-    pub traced: bool,
-    /// A number no other compiled function in this process has (histogram counters use it).
-    pub id: u32,
+    /// Metered code: the metering blocks and the position of each instruction in them.
+    pub meter: Option<CodeMeter>,
     /// The function's index in its module (imports counted), for backtraces.
     pub index: u32,
 }
