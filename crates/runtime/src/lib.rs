@@ -32,6 +32,9 @@
 //! with `meter` (exact gas metering, in both stages) and the leaves `numeric`, `trap` and
 //! `value` beside them.
 
+// The lowering's match walks the opcode table's rows one at a time (`simd_pattern!`).
+#![recursion_limit = "1024"]
+
 mod api;
 mod compile;
 mod exec;

@@ -156,6 +156,18 @@ pub enum StoreKind {
     B8,
 }
 
+impl LoadKind {
+    /// Bytes read.
+    pub fn width(self) -> usize {
+        match self {
+            LoadKind::I32_8S | LoadKind::I32_8U | LoadKind::I64_8S | LoadKind::I64_8U => 1,
+            LoadKind::I32_16S | LoadKind::I32_16U | LoadKind::I64_16S | LoadKind::I64_16U => 2,
+            LoadKind::I32 | LoadKind::F32 | LoadKind::I64_32S | LoadKind::I64_32U => 4,
+            LoadKind::I64 | LoadKind::F64 => 8,
+        }
+    }
+}
+
 impl StoreKind {
     /// Bytes written.
     pub fn width(self) -> usize {

@@ -5,7 +5,7 @@
 use crate::compile::ir::{Cmp, CompiledFunc, Instr, LoadKind, Slot, StoreKind};
 use crate::meter::Blocks;
 use crate::numeric::for_each_numeric;
-use ssvm_binary::{BlockType, FuncType, Operator, ValType};
+use ssvm_binary::{BlockType, FuncType, Opcode, Operator, ValType};
 use ssvm_validate::{Error, FunctionSink};
 
 /// Where an operand-stack value is, before it is needed in a slot.
@@ -452,6 +452,60 @@ impl<'t> Lowerer<'t> {
     }
 }
 
+/// What a scalar memory access does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Load(LoadKind),
+    Store(StoreKind),
+}
+
+/// The one place that maps load and store opcodes to the IR's access kinds (a test checks
+/// their widths against the opcode table's natural alignment).
+pub(crate) fn access(op: Opcode) -> Option<Access> {
+    use Access::{Load, Store};
+    Some(match op {
+        Opcode::I32Load => Load(LoadKind::I32),
+        Opcode::I64Load => Load(LoadKind::I64),
+        Opcode::F32Load => Load(LoadKind::F32),
+        Opcode::F64Load => Load(LoadKind::F64),
+        Opcode::I32Load8S => Load(LoadKind::I32_8S),
+        Opcode::I32Load8U => Load(LoadKind::I32_8U),
+        Opcode::I32Load16S => Load(LoadKind::I32_16S),
+        Opcode::I32Load16U => Load(LoadKind::I32_16U),
+        Opcode::I64Load8S => Load(LoadKind::I64_8S),
+        Opcode::I64Load8U => Load(LoadKind::I64_8U),
+        Opcode::I64Load16S => Load(LoadKind::I64_16S),
+        Opcode::I64Load16U => Load(LoadKind::I64_16U),
+        Opcode::I64Load32S => Load(LoadKind::I64_32S),
+        Opcode::I64Load32U => Load(LoadKind::I64_32U),
+        Opcode::I32Store | Opcode::F32Store | Opcode::I64Store32 => Store(StoreKind::B4),
+        Opcode::I64Store | Opcode::F64Store => Store(StoreKind::B8),
+        Opcode::I32Store8 | Opcode::I64Store8 => Store(StoreKind::B1),
+        Opcode::I32Store16 | Opcode::I64Store16 => Store(StoreKind::B2),
+        _ => return None,
+    })
+}
+
+/// The pattern of every numeric operator (`for_each_numeric!`).
+macro_rules! numeric_pattern {
+    ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+        $(Operator::$name {})|*
+    };
+}
+
+/// The pattern of every SIMD operator (prefix 0xFD) of the opcode table, which the interpreter
+/// does not execute yet: the table's rows are walked one at a time, keeping those rows.
+macro_rules! simd_pattern {
+    (@walk [$($kept:tt)*] 0xFD $code:tt $name:ident $imm:tt $text:literal $sig:tt $align:tt $lanes:tt; $($rest:tt)*) => {
+        simd_pattern!(@walk [$($kept)* | Operator::$name { .. }] $($rest)*)
+    };
+    (@walk [$($kept:tt)*] $prefix:tt $code:tt $name:ident $imm:tt $text:literal $sig:tt $align:tt $lanes:tt; $($rest:tt)*) => {
+        simd_pattern!(@walk [$($kept)*] $($rest)*)
+    };
+    (@walk [| $($kept:tt)*]) => { $($kept)* };
+    ($($row:tt)*) => { simd_pattern!(@walk [] $($row)*) };
+}
+
 /// Provisional slots of constants (`CONST | k`) and operand-stack depths (`TEMP | depth`),
 /// placed after the locals once the function's constants and depth are known.
 const CONST: Slot = 1 << 31;
@@ -812,17 +866,14 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
 }
 
 impl Lowerer<'_> {
-    /// Lowers one reachable operator.
-    fn lower(&mut self, op: &Operator<'_>, offset: usize) -> Result<(), Error> {
+    /// Lowers one numeric operator (its kind decides the shape).
+    fn lower_numeric(&mut self, op: &Operator<'_>) {
         use Operator as O;
         macro_rules! numeric {
             ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
                 match op {
-                    $(O::$name {} => {
-                        numeric!(@emit $kind $name);
-                        return Ok(());
-                    })*
-                    _ => {}
+                    $(O::$name {} => numeric!(@emit $kind $name),)*
+                    other => unreachable!("{} is not numeric", other.opcode()),
                 }
             };
             (@emit un $name:ident) => { self.unary(|dst, a| Instr::$name { dst, a, b: 0 }) };
@@ -830,7 +881,13 @@ impl Lowerer<'_> {
             (@emit bin $name:ident) => { self.binary(|dst, a, b| Instr::$name { dst, a, b }) };
             (@emit bin_trap $name:ident) => { self.binary(|dst, a, b| Instr::$name { dst, a, b }) };
         }
-        for_each_numeric!(numeric);
+        for_each_numeric!(numeric)
+    }
+
+    /// Lowers one reachable operator. The match names every operator of the opcode table, so a
+    /// new row does not compile until it is lowered (or said to be unsupported).
+    fn lower(&mut self, op: &Operator<'_>, offset: usize) -> Result<(), Error> {
+        use Operator as O;
         match *op {
             O::Unreachable {} => {
                 self.emit(Instr::Unreachable);
@@ -973,32 +1030,33 @@ impl Lowerer<'_> {
                     value,
                 });
             }
-            O::I32Load { memarg } => self.load(LoadKind::I32, memarg.offset),
-            O::I64Load { memarg } => self.load(LoadKind::I64, memarg.offset),
-            O::F32Load { memarg } => self.load(LoadKind::F32, memarg.offset),
-            O::F64Load { memarg } => self.load(LoadKind::F64, memarg.offset),
-            O::I32Load8S { memarg } => self.load(LoadKind::I32_8S, memarg.offset),
-            O::I32Load8U { memarg } => self.load(LoadKind::I32_8U, memarg.offset),
-            O::I32Load16S { memarg } => self.load(LoadKind::I32_16S, memarg.offset),
-            O::I32Load16U { memarg } => self.load(LoadKind::I32_16U, memarg.offset),
-            O::I64Load8S { memarg } => self.load(LoadKind::I64_8S, memarg.offset),
-            O::I64Load8U { memarg } => self.load(LoadKind::I64_8U, memarg.offset),
-            O::I64Load16S { memarg } => self.load(LoadKind::I64_16S, memarg.offset),
-            O::I64Load16U { memarg } => self.load(LoadKind::I64_16U, memarg.offset),
-            O::I64Load32S { memarg } => self.load(LoadKind::I64_32S, memarg.offset),
-            O::I64Load32U { memarg } => self.load(LoadKind::I64_32U, memarg.offset),
-            O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => {
-                self.store(StoreKind::B4, memarg.offset)
-            }
-            O::I64Store { memarg } | O::F64Store { memarg } => {
-                self.store(StoreKind::B8, memarg.offset)
-            }
-            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
-                self.store(StoreKind::B1, memarg.offset)
-            }
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
-                self.store(StoreKind::B2, memarg.offset)
-            }
+            O::I32Load { memarg }
+            | O::I64Load { memarg }
+            | O::F32Load { memarg }
+            | O::F64Load { memarg }
+            | O::I32Load8S { memarg }
+            | O::I32Load8U { memarg }
+            | O::I32Load16S { memarg }
+            | O::I32Load16U { memarg }
+            | O::I64Load8S { memarg }
+            | O::I64Load8U { memarg }
+            | O::I64Load16S { memarg }
+            | O::I64Load16U { memarg }
+            | O::I64Load32S { memarg }
+            | O::I64Load32U { memarg }
+            | O::I32Store { memarg }
+            | O::I64Store { memarg }
+            | O::F32Store { memarg }
+            | O::F64Store { memarg }
+            | O::I32Store8 { memarg }
+            | O::I32Store16 { memarg }
+            | O::I64Store8 { memarg }
+            | O::I64Store16 { memarg }
+            | O::I64Store32 { memarg } => match access(op.opcode()) {
+                Some(Access::Load(kind)) => self.load(kind, memarg.offset),
+                Some(Access::Store(kind)) => self.store(kind, memarg.offset),
+                None => unreachable!("{} is a memory access", op.opcode()),
+            },
             O::MemorySize { .. } => {
                 let dst = self.push_slot();
                 self.emit_result(Instr::MemorySize { dst }, dst);
@@ -1074,8 +1132,9 @@ impl Lowerer<'_> {
                 let (d, val, n) = self.pop3();
                 self.emit(Instr::TableFill { table, d, val, n });
             }
-            other => {
-                self.unsupported = Some(unsupported(other.opcode().name(), offset));
+            for_each_numeric!(numeric_pattern) => self.lower_numeric(op),
+            ssvm_binary::for_each_operator!(simd_pattern) => {
+                self.unsupported = Some(unsupported(op.opcode().name(), offset));
             }
         }
         Ok(())
@@ -1114,5 +1173,29 @@ impl Lowerer<'_> {
         f.meter = self.meter.as_mut().map(Blocks::finish);
         self.compiled.push(std::mem::take(&mut self.func));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_widths_are_the_tables_natural_alignment() {
+        for &op in Opcode::ALL {
+            let simd = op.encoding().0 == 0xFD;
+            match (access(op), op.max_align()) {
+                (Some(a), Some(align)) => {
+                    let width = match a {
+                        Access::Load(k) => k.width(),
+                        Access::Store(k) => k.width(),
+                    };
+                    assert_eq!(width, 1 << align, "{op}");
+                }
+                (None, Some(_)) => assert!(simd, "{op} is a scalar access without a kind"),
+                (Some(_), None) => panic!("{op} has a kind but is no memory access"),
+                (None, None) => {}
+            }
+        }
     }
 }

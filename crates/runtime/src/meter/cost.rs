@@ -48,29 +48,31 @@ pub struct PerUnit {
     pub table_init: u64,
 }
 
-/// The keys of `[per_unit]`, in the order of [`PerUnit`]'s fields.
-const PER_UNIT_KEYS: [&str; 8] = [
-    "memory.grow",
-    "memory.fill",
-    "memory.copy",
-    "memory.init",
-    "table.grow",
-    "table.fill",
-    "table.copy",
-    "table.init",
+/// The instructions that do per-unit work: the keys of `[per_unit]` are their names in the
+/// opcode table.
+const PER_UNIT_OPS: [Opcode; 8] = [
+    Opcode::MemoryGrow,
+    Opcode::MemoryFill,
+    Opcode::MemoryCopy,
+    Opcode::MemoryInit,
+    Opcode::TableGrow,
+    Opcode::TableFill,
+    Opcode::TableCopy,
+    Opcode::TableInit,
 ];
 
 impl PerUnit {
-    fn field_mut(&mut self, key: &str) -> Option<&mut u64> {
-        Some(match key {
-            "memory.grow" => &mut self.memory_grow,
-            "memory.fill" => &mut self.memory_fill,
-            "memory.copy" => &mut self.memory_copy,
-            "memory.init" => &mut self.memory_init,
-            "table.grow" => &mut self.table_grow,
-            "table.fill" => &mut self.table_fill,
-            "table.copy" => &mut self.table_copy,
-            "table.init" => &mut self.table_init,
+    /// The price of the per-unit work of `op`, if it does any.
+    fn field_mut(&mut self, op: Opcode) -> Option<&mut u64> {
+        Some(match op {
+            Opcode::MemoryGrow => &mut self.memory_grow,
+            Opcode::MemoryFill => &mut self.memory_fill,
+            Opcode::MemoryCopy => &mut self.memory_copy,
+            Opcode::MemoryInit => &mut self.memory_init,
+            Opcode::TableGrow => &mut self.table_grow,
+            Opcode::TableFill => &mut self.table_fill,
+            Opcode::TableCopy => &mut self.table_copy,
+            Opcode::TableInit => &mut self.table_init,
             _ => return None,
         })
     }
@@ -358,14 +360,18 @@ impl<'t> Reader<'t> {
                     return Err(self.error(key, format!("unknown instruction name {name:?}")));
                 }
             }
-            Section::PerUnit => match self.per_unit.field_mut(name) {
+            Section::PerUnit => match PER_UNIT_OPS
+                .into_iter()
+                .find(|op| op.name() == name)
+                .and_then(|op| self.per_unit.field_mut(op))
+            {
                 Some(field) => *field = price,
                 None => {
                     return Err(self.error(
                         key,
                         format!(
                             "unknown per-unit key {name:?} (expected one of {})",
-                            PER_UNIT_KEYS.map(|k| format!("{k:?}")).join(", ")
+                            PER_UNIT_OPS.map(|op| format!("{:?}", op.name())).join(", ")
                         ),
                     ))
                 }
