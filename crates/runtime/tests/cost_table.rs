@@ -1,4 +1,4 @@
-//! The cost table and its file format (DESIGN.md "Metering", docs/metering.md).
+//! The cost table and its file format (docs/metering.md).
 
 use ssvm_binary::Opcode;
 use ssvm_runtime::{CostTable, CostTableError, PerUnit};

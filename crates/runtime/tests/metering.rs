@@ -1,5 +1,5 @@
-//! Exact metering on hand-counted programs (DESIGN.md "Metering", docs/metering.md). The
-//! independent oracle (crates/metering-oracle) checks the same rules on many more programs.
+//! Exact metering on hand-counted programs (docs/metering.md). The independent oracle
+//! (crates/metering-oracle) checks the same rules on many more programs.
 
 mod common;
 use common::wat;

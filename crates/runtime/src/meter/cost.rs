@@ -1,6 +1,6 @@
 //! The cost table: what each Wasm instruction, each unit of bulk work and each host-function call
-//! costs in gas, and the TOML file format it is read from (DESIGN.md "Metering";
-//! `docs/metering.md` describes the format and the shipped default table).
+//! costs in gas, and the TOML file format it is read from (`docs/metering.md` describes the
+//! format and the shipped default table).
 //!
 //! The text is TOML, read with the `toml` crate: a top-level `default`, and the sections
 //! `[instr]`, `[per_unit]` and `[host]` of `key = non-negative integer` entries. Anything else is
@@ -15,8 +15,8 @@ use ssvm_binary::Opcode;
 use toml::de::{DeString, DeTable, DeValue};
 use toml::Spanned;
 
-/// Prices of Wasm instructions, of per-unit work and of host-function calls (DESIGN.md
-/// "Metering").
+/// Prices of Wasm instructions, of per-unit work and of host-function calls
+/// (docs/metering.md).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CostTable {
     /// Indexed by `Opcode as usize`; always `Opcode::ALL.len()` long.
