@@ -36,6 +36,7 @@ pub(crate) struct Suspended {
 // SAFETY: the raw pointers in a suspended `Exec` point into the store that owns it (its stack,
 // its memories, and compiled code kept alive by its function entities), so they move with it.
 unsafe impl Send for Suspended {}
+// SAFETY: as for `Send`; a shared `Suspended` is never used (only resumed through `&mut`).
 unsafe impl Sync for Suspended {}
 
 /// Calls store function `func` with `args`, writing `results`.

@@ -15,7 +15,10 @@ pub enum Error {
     Trap(Trap),
     /// Metered execution ran out of gas, having used `used` (exactly: everything before the
     /// instruction it could not pay). The call can be resumed with `Store::resume`.
-    OutOfGas { used: u64 },
+    OutOfGas {
+        /// The gas used.
+        used: u64,
+    },
     /// A call was made with arguments or results that do not match the function's type.
     Type(String),
     /// The module uses something this runtime cannot execute yet.

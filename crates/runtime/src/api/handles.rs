@@ -29,9 +29,13 @@ pub struct Global(pub(crate) u32);
 /// Something an instance imports or exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Extern {
+    /// A function.
     Func(Func),
+    /// A table.
     Table(Table),
+    /// A linear memory.
     Memory(Memory),
+    /// A global.
     Global(Global),
 }
 
@@ -122,8 +126,11 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
 
 /// A Rust type that stands for one Wasm value type.
 pub trait WasmTy: Sized {
+    /// The Wasm value type.
     fn ty() -> ValType;
+    /// The value as a `Val`.
     fn into_val(self) -> Val;
+    /// The value of a `Val` of this type, `None` for another type.
     fn from_val(v: Val) -> Option<Self>;
 }
 
@@ -159,13 +166,17 @@ wasm_ty!(f64, F64, F64, |x| Val::F64(x.to_bits()), f64::from_bits);
 
 /// Parameter lists of typed functions: `()`, a single type, or tuples.
 pub trait WasmParams {
+    /// The parameter types, in order.
     fn types() -> Vec<ValType>;
+    /// The parameters as `Val`s.
     fn into_vals(self) -> Vec<Val>;
 }
 
 /// Result lists of typed functions: `()`, a single type, or tuples.
 pub trait WasmResults: Sized {
+    /// The result types, in order.
     fn types() -> Vec<ValType>;
+    /// The results from `Val`s, `None` when their types do not match.
     fn from_vals(vals: &[Val]) -> Option<Self>;
 }
 

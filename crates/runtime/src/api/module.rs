@@ -50,16 +50,22 @@ impl Const {
 /// An import, owned.
 #[derive(Debug, Clone)]
 pub struct ImportType {
+    /// The module name it is imported from.
     pub module: String,
+    /// The item's name in that module.
     pub name: String,
+    /// What is imported, with its type.
     pub desc: ImportDesc,
 }
 
 /// An export, owned.
 #[derive(Debug, Clone)]
 pub struct ExportType {
+    /// The export's name.
     pub name: String,
+    /// What kind of item it is.
     pub kind: ExternKind,
+    /// The item's index in its index space (imports counted).
     pub index: u32,
 }
 

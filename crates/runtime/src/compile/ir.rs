@@ -21,56 +21,74 @@ macro_rules! define_instrs {
         /// One register-IR instruction.
         #[derive(Debug, Clone, Copy, PartialEq, Eq)]
         pub enum Instr {
-            $($name { dst: Slot, a: Slot, b: Slot },)*
+            $(#[doc = concat!("`", stringify!($name), "` (numeric.rs): `dst = op(a[, b])`.")] $name { #[doc = "The slot written."] dst: Slot, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot },)*
             /// Copies `src` to `dst`.
-            Copy { dst: Slot, src: Slot },
+            Copy { #[doc = "The slot written."] dst: Slot, #[doc = "The slot read."] src: Slot },
             /// `dst = if cond != 0 { a } else { b }`.
-            Select { dst: Slot, cond: Slot, a: Slot, b: Slot },
+            Select { #[doc = "The slot written."] dst: Slot, #[doc = "The condition's slot."] cond: Slot, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot },
             /// Jumps to `target`.
-            Br { target: u32 },
+            Br { #[doc = "The instruction jumped to."] target: u32 },
             /// Jumps when `cond` is non-zero.
-            BrIfNz { cond: Slot, target: u32 },
+            BrIfNz { #[doc = "The condition's slot."] cond: Slot, #[doc = "The instruction jumped to."] target: u32 },
             /// Jumps when `cond` is zero.
-            BrIfZ { cond: Slot, target: u32 },
+            BrIfZ { #[doc = "The condition's slot."] cond: Slot, #[doc = "The instruction jumped to."] target: u32 },
             /// Jumps when the i32 comparison holds: a compare fused with its `br_if` or `if`.
-            BrCmpI32 { cmp: Cmp, a: Slot, b: Slot, target: u32 },
+            BrCmpI32 { #[doc = "The comparison."] cmp: Cmp, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot, #[doc = "The instruction jumped to."] target: u32 },
             /// Jumps when the i64 comparison holds.
-            BrCmpI64 { cmp: Cmp, a: Slot, b: Slot, target: u32 },
+            BrCmpI64 { #[doc = "The comparison."] cmp: Cmp, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot, #[doc = "The instruction jumped to."] target: u32 },
             /// Jumps through `CompiledFunc::br_tables[start..start + len]`; the last entry is the
             /// default.
-            BrTable { index: Slot, start: u32, len: u32 },
+            BrTable { #[doc = "The slot of the index."] index: Slot, #[doc = "The first entry in `CompiledFunc::br_tables`."] start: u32, #[doc = "The number of entries, the default included."] len: u32 },
             /// Returns; the results are already in slots `0..n`.
             Return,
             /// Charges metering block `block` of the function (metered code only).
-            Charge { block: u32 },
+            Charge { #[doc = "The metering block."] block: u32 },
+            /// Traps: `unreachable`, and the terminator after a function's last instruction.
             Unreachable,
             /// Calls function `func` of the instance; its frame starts at slot `base`.
-            Call { func: u32, base: Slot },
+            Call { #[doc = "The function index in the module."] func: u32, #[doc = "The slot where the callee's frame starts (its arguments, then its results)."] base: Slot },
             /// Calls through table `table` at the index in `index`, checking type `ty`.
-            CallIndirect { ty: u32, table: u32, index: Slot, base: Slot },
-            GlobalGet { dst: Slot, global: u32 },
-            GlobalSet { src: Slot, global: u32 },
+            CallIndirect { #[doc = "The type index the callee must have."] ty: u32, #[doc = "The table index."] table: u32, #[doc = "The slot of the index."] index: Slot, #[doc = "The slot where the callee's frame starts (its arguments, then its results)."] base: Slot },
+            /// Reads a global.
+            GlobalGet { #[doc = "The slot written."] dst: Slot, #[doc = "The global index."] global: u32 },
+            /// Writes a global.
+            GlobalSet { #[doc = "The slot read."] src: Slot, #[doc = "The global index."] global: u32 },
             /// A load of `kind`; the effective address is `addr + offset`.
-            Load { kind: LoadKind, dst: Slot, addr: Slot, offset: u32 },
+            Load { #[doc = "The width and extension."] kind: LoadKind, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address."] offset: u32 },
             /// A store of `kind`.
-            Store { kind: StoreKind, addr: Slot, value: Slot, offset: u32 },
-            MemorySize { dst: Slot },
-            MemoryGrow { dst: Slot, delta: Slot },
+            Store { #[doc = "The width and extension."] kind: StoreKind, #[doc = "The slot of the address."] addr: Slot, #[doc = "The slot of the value stored."] value: Slot, #[doc = "The static offset added to the address."] offset: u32 },
+            /// `memory.size` of memory 0.
+            MemorySize { #[doc = "The slot written."] dst: Slot },
+            /// `memory.grow` of memory 0; `dst` gets the old size or -1.
+            MemoryGrow { #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the number of pages or elements to add."] delta: Slot },
             /// Operands in order: destination, value, length.
-            MemoryFill { d: Slot, val: Slot, n: Slot },
-            MemoryCopy { d: Slot, s: Slot, n: Slot },
-            MemoryInit { data: u32, d: Slot, s: Slot, n: Slot },
-            DataDrop { data: u32 },
-            TableGet { dst: Slot, table: u32, index: Slot },
-            TableSet { table: u32, index: Slot, value: Slot },
-            TableSize { dst: Slot, table: u32 },
-            TableGrow { dst: Slot, table: u32, init: Slot, delta: Slot },
-            TableFill { table: u32, d: Slot, val: Slot, n: Slot },
-            TableCopy { dst_table: u32, src_table: u32, d: Slot, s: Slot, n: Slot },
-            TableInit { table: u32, elem: u32, d: Slot, s: Slot, n: Slot },
-            ElemDrop { elem: u32 },
-            RefIsNull { dst: Slot, src: Slot },
-            RefFunc { dst: Slot, func: u32 },
+            MemoryFill { #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the value to fill with."] val: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `memory.copy` within memory 0.
+            MemoryCopy { #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `memory.init` from a data segment.
+            MemoryInit { #[doc = "The data segment index."] data: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `data.drop`.
+            DataDrop { #[doc = "The data segment index."] data: u32 },
+            /// `table.get`.
+            TableGet { #[doc = "The slot written."] dst: Slot, #[doc = "The table index."] table: u32, #[doc = "The slot of the index."] index: Slot },
+            /// `table.set`.
+            TableSet { #[doc = "The table index."] table: u32, #[doc = "The slot of the index."] index: Slot, #[doc = "The slot of the value stored."] value: Slot },
+            /// `table.size`.
+            TableSize { #[doc = "The slot written."] dst: Slot, #[doc = "The table index."] table: u32 },
+            /// `table.grow`; `dst` gets the old size or -1.
+            TableGrow { #[doc = "The slot written."] dst: Slot, #[doc = "The table index."] table: u32, #[doc = "The slot of the new elements' value."] init: Slot, #[doc = "The slot of the number of pages or elements to add."] delta: Slot },
+            /// `table.fill`.
+            TableFill { #[doc = "The table index."] table: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the value to fill with."] val: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `table.copy`.
+            TableCopy { #[doc = "The destination table."] dst_table: u32, #[doc = "The source table."] src_table: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `table.init` from an element segment.
+            TableInit { #[doc = "The table index."] table: u32, #[doc = "The element segment index."] elem: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `elem.drop`.
+            ElemDrop { #[doc = "The element segment index."] elem: u32 },
+            /// `ref.is_null`.
+            RefIsNull { #[doc = "The slot written."] dst: Slot, #[doc = "The slot read."] src: Slot },
+            /// `ref.func`: a reference to a function of the instance.
+            RefFunc { #[doc = "The slot written."] dst: Slot, #[doc = "The function index in the module."] func: u32 },
         }
     };
 }
@@ -80,15 +98,25 @@ for_each_numeric!(define_instrs);
 /// An integer comparison of a fused compare-and-branch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cmp {
+    /// Equal.
     Eq,
+    /// Not equal.
     Ne,
+    /// Less, signed.
     LtS,
+    /// Less, unsigned.
     LtU,
+    /// Greater, signed.
     GtS,
+    /// Greater, unsigned.
     GtU,
+    /// Less or equal, signed.
     LeS,
+    /// Less or equal, unsigned.
     LeU,
+    /// Greater or equal, signed.
     GeS,
+    /// Greater or equal, unsigned.
     GeU,
 }
 
@@ -131,28 +159,46 @@ impl Cmp {
 /// The kinds of load: result type and width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadKind {
+    /// `i32.load`.
     I32,
+    /// `i64.load`.
     I64,
+    /// `f32.load`.
     F32,
+    /// `f64.load`.
     F64,
+    /// `i32.load8_s`.
     I32_8S,
+    /// `i32.load8_u`.
     I32_8U,
+    /// `i32.load16_s`.
     I32_16S,
+    /// `i32.load16_u`.
     I32_16U,
+    /// `i64.load8_s`.
     I64_8S,
+    /// `i64.load8_u`.
     I64_8U,
+    /// `i64.load16_s`.
     I64_16S,
+    /// `i64.load16_u`.
     I64_16U,
+    /// `i64.load32_s`.
     I64_32S,
+    /// `i64.load32_u`.
     I64_32U,
 }
 
 /// The kinds of store: how many low bytes of the value are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreKind {
+    /// One byte.
     B1,
+    /// Two bytes.
     B2,
+    /// Four bytes.
     B4,
+    /// Eight bytes.
     B8,
 }
 

@@ -48,14 +48,18 @@ macro_rules! handler {
     ($($(#[$attr:meta])* fn $name:ident $(<const $g:ident: $gt:ty>)? ($ip:ident, $sp:ident, $exec:ident, $vm:ident, $gas:ident) $body:block)*) => {
         $(
             $(#[$attr])*
-            #[allow(unused_variables, unused_mut)]
+            #[allow(unused_variables, unused_mut, unused_unsafe)]
             pub(crate) unsafe fn $name $(<const $g: $gt>)? (
                 $ip: *const $crate::exec::Op,
                 $sp: *mut u64,
                 $exec: &mut $crate::exec::Exec,
                 $vm: &mut $crate::exec::Vm,
                 mut $gas: u64,
-            ) -> $crate::exec::Flow $body
+            ) -> $crate::exec::Flow {
+                // SAFETY: the handlers' contract (exec/mod.rs); what goes beyond it is argued
+                // where it is needed.
+                unsafe { $body }
+            }
         )*
     };
 }
@@ -93,12 +97,15 @@ macro_rules! slot {
 /// here, when the gas covers it; otherwise at it, which takes the slow path.
 #[inline(always)]
 unsafe fn pay_landing(next: *const Op, gas: &mut u64) -> *const Op {
-    let price = price_of(&*next);
-    if *gas >= price {
-        *gas -= price;
-        next.add(1)
-    } else {
-        next
+    // SAFETY: the caller passes the charge op at a block start, followed by the block's ops.
+    unsafe {
+        let price = price_of(&*next);
+        if *gas >= price {
+            *gas -= price;
+            next.add(1)
+        } else {
+            next
+        }
     }
 }
 
@@ -109,7 +116,9 @@ unsafe fn land<const PAID: bool>(target: *const Op, price: u32, gas: &mut u64) -
     let price = u64::from(price);
     if PAID && *gas >= price {
         *gas -= price;
-        target.add(1)
+        // SAFETY: in paid code the assembler made `target` a charge op, which the block's ops
+        // follow.
+        unsafe { target.add(1) }
     } else {
         target
     }
@@ -118,7 +127,8 @@ unsafe fn land<const PAID: bool>(target: *const Op, price: u32, gas: &mut u64) -
 /// The op `rel` ops away from `ip` (a jump offset stored in a `u32`).
 #[inline(always)]
 unsafe fn jump(ip: *const Op, rel: u32) -> *const Op {
-    ip.offset(rel as i32 as isize)
+    // SAFETY: the assembler computed `rel` between two ops of the same function.
+    unsafe { ip.offset(rel as i32 as isize) }
 }
 
 macro_rules! numeric_handlers {
@@ -126,47 +136,45 @@ macro_rules! numeric_handlers {
         $(numeric_handlers!(@$kind $name ($($in)*) $out ($($arg),*) $body);)*
     };
     (@un $name:ident ($t:ident) $out:ident ($x:ident) $body:expr) => {
-        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, vm: &mut Vm, gas: u64) -> Flow {
-            let op = &*ip;
+        numeric_handlers!(@make $name |op, sp| {
             let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
-            let r: $out = $body;
-            slot!(sp, op.a) = r.into_slot();
-            next!(ip.add(1), sp, exec, vm, gas)
-        }
+            Ok::<$out, Trap>($body)
+        });
     };
     (@un_trap $name:ident ($t:ident) $out:ident ($x:ident) $body:expr) => {
-        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, vm: &mut Vm, gas: u64) -> Flow {
-            let op = &*ip;
+        numeric_handlers!(@make $name |op, sp| {
             let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
             let r: Result<$out, Trap> = $body;
-            match r {
-                Ok(r) => slot!(sp, op.a) = r.into_slot(),
-                Err(t) => trap!(ip, exec, gas, t),
-            }
-            next!(ip.add(1), sp, exec, vm, gas)
-        }
+            r
+        });
     };
     (@bin $name:ident ($t:ident $u:ident) $out:ident ($x:ident, $y:ident) $body:expr) => {
-        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, vm: &mut Vm, gas: u64) -> Flow {
-            let op = &*ip;
+        numeric_handlers!(@make $name |op, sp| {
             let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
             let $y = <$u as SlotValue>::from_slot(slot!(sp, op.c));
-            let r: $out = $body;
-            slot!(sp, op.a) = r.into_slot();
-            next!(ip.add(1), sp, exec, vm, gas)
-        }
+            Ok::<$out, Trap>($body)
+        });
     };
     (@bin_trap $name:ident ($t:ident $u:ident) $out:ident ($x:ident, $y:ident) $body:expr) => {
-        pub(crate) unsafe fn $name(ip: *const Op, sp: *mut u64, exec: &mut Exec, vm: &mut Vm, gas: u64) -> Flow {
-            let op = &*ip;
+        numeric_handlers!(@make $name |op, sp| {
             let $x = <$t as SlotValue>::from_slot(slot!(sp, op.b));
             let $y = <$u as SlotValue>::from_slot(slot!(sp, op.c));
             let r: Result<$out, Trap> = $body;
-            match r {
-                Ok(r) => slot!(sp, op.a) = r.into_slot(),
-                Err(t) => trap!(ip, exec, gas, t),
+            r
+        });
+    };
+    // Reads the operands, computes (a pure body's `Ok` folds away), writes `a`, goes on.
+    (@make $name:ident |$op:ident, $sp:ident| $compute:block) => {
+        handler! {
+            fn $name(ip, sp, exec, vm, gas) {
+                let $op = &*ip;
+                let $sp = sp;
+                match $compute {
+                    Ok(r) => slot!(sp, $op.a) = r.into_slot(),
+                    Err(t) => trap!(ip, exec, gas, t),
+                }
+                next!(ip.add(1), sp, exec, vm, gas)
             }
-            next!(ip.add(1), sp, exec, vm, gas)
         }
     };
 }
@@ -287,49 +295,53 @@ unsafe fn call_addr<const MODE: u8>(
     base: u32,
     mut gas: u64,
 ) -> Flow {
-    let base = exec.fp + base as usize;
-    match &vm.funcs[addr as usize].kind {
-        FuncKind::Wasm { instance, code, .. } => {
-            if exec.frames.len() + 1 >= exec.max_depth {
-                trap!(ip, exec, gas, Trap::CallStackExhausted)
+    // SAFETY: called by the call handlers, under their contract; the callee's code is kept
+    // alive by the store's function entity for the whole call.
+    unsafe {
+        let base = exec.fp + base as usize;
+        match &vm.funcs[addr as usize].kind {
+            FuncKind::Wasm { instance, code, .. } => {
+                if exec.frames.len() + 1 >= exec.max_depth {
+                    trap!(ip, exec, gas, Trap::CallStackExhausted)
+                }
+                let callee = Arc::as_ptr(code);
+                let instance = *instance;
+                if let Err(t) = enter(&mut exec.stack, &*callee, base, exec.max_slots) {
+                    trap!(ip, exec, gas, t)
+                }
+                exec.frames.push(Frame {
+                    func: exec.func,
+                    ip: ip.add(1),
+                    fp: exec.fp,
+                    instance: exec.instance,
+                });
+                if MODE == TRACED {
+                    exec.meter.enter(addr);
+                }
+                exec.func = callee;
+                exec.fp = base;
+                exec.set_instance(vm, instance);
+                let sp = exec.frame(base);
+                let entry = (*callee).ops.as_ptr();
+                // Paid code starts with the charge of its first block (the assembler keeps it).
+                let entry = if MODE == PAID {
+                    pay_landing(entry, &mut gas)
+                } else {
+                    entry
+                };
+                next!(entry, sp, exec, vm, gas)
             }
-            let callee = Arc::as_ptr(code);
-            let instance = *instance;
-            if let Err(t) = enter(&mut exec.stack, &*callee, base, exec.max_slots) {
-                trap!(ip, exec, gas, t)
+            FuncKind::Host(h) => {
+                exec.meter.gas = gas;
+                exec.host = HostCall {
+                    func: addr,
+                    host: *h,
+                    base,
+                };
+                exec.ip = ip.add(1);
+                exec.sp = sp;
+                Flow::Host
             }
-            exec.frames.push(Frame {
-                func: exec.func,
-                ip: ip.add(1),
-                fp: exec.fp,
-                instance: exec.instance,
-            });
-            if MODE == TRACED {
-                exec.meter.enter(addr);
-            }
-            exec.func = callee;
-            exec.fp = base;
-            exec.set_instance(vm, instance);
-            let sp = exec.frame(base);
-            let entry = (*callee).ops.as_ptr();
-            // Paid code starts with the charge of its first block (the assembler keeps it).
-            let entry = if MODE == PAID {
-                pay_landing(entry, &mut gas)
-            } else {
-                entry
-            };
-            next!(entry, sp, exec, vm, gas)
-        }
-        FuncKind::Host(h) => {
-            exec.meter.gas = gas;
-            exec.host = HostCall {
-                func: addr,
-                host: *h,
-                base,
-            };
-            exec.ip = ip.add(1);
-            exec.sp = sp;
-            Flow::Host
         }
     }
 }

@@ -296,8 +296,9 @@ pub(crate) fn run_partial(
     p0: u32,
     first: *const Op,
 ) -> Flow {
-    // SAFETY: `func` is the running function and `first` one of its ops.
+    // SAFETY: `func` is the running function, kept alive by the store.
     let f = unsafe { &*exec.func };
+    // SAFETY: `first` is one of its ops.
     let first_index = unsafe { first.offset_from(f.ops.as_ptr()) } as usize;
     let cm = f.meter.as_ref().expect("only metered code charges");
     let mb = &cm.blocks[block as usize];
