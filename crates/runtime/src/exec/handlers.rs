@@ -11,7 +11,7 @@
 use super::assemble::Op;
 use super::state::{FuncKind, Vm, PAGE_SIZE};
 use super::{enter, Exec, Flow, Frame, HostCall};
-use crate::meter::{pay, per_unit, price_of};
+use crate::meter::{land, pay, pay_landing, per_unit};
 use crate::numeric::{for_each_numeric, SlotValue};
 use crate::trap::Trap;
 use std::sync::Arc;
@@ -91,37 +91,6 @@ macro_rules! slot {
     ($sp:expr, $i:expr) => {
         *$sp.add($i as usize)
     };
-}
-
-/// Paid code: where execution goes on at `next`, the charge op of a block start: past it, paid
-/// here, when the gas covers it; otherwise at it, which takes the slow path.
-#[inline(always)]
-unsafe fn pay_landing(next: *const Op, gas: &mut u64) -> *const Op {
-    // SAFETY: the caller passes the charge op at a block start, followed by the block's ops.
-    unsafe {
-        let price = price_of(&*next);
-        if *gas >= price {
-            *gas -= price;
-            next.add(1)
-        } else {
-            next
-        }
-    }
-}
-
-/// Where a branch goes on at `target`: in paid code the target is a charge of `price` (held by
-/// the branch, so nothing of the target is read), paid here when the gas covers it.
-#[inline(always)]
-unsafe fn land<const PAID: bool>(target: *const Op, price: u32, gas: &mut u64) -> *const Op {
-    let price = u64::from(price);
-    if PAID && *gas >= price {
-        *gas -= price;
-        // SAFETY: in paid code the assembler made `target` a charge op, which the block's ops
-        // follow.
-        unsafe { target.add(1) }
-    } else {
-        target
-    }
 }
 
 /// The op `rel` ops away from `ip` (a jump offset stored in a `u32`).

@@ -426,6 +426,41 @@ pub(crate) fn price_of(op: &Op) -> u64 {
     u64::from(op.a) | (u64::from(op.b) << 32)
 }
 
+/// Paid code: where execution goes on at `next`, the charge op of a block start: past it, paid
+/// here, when the gas covers it; otherwise at it, which takes the slow path.
+#[inline(always)]
+pub(crate) unsafe fn pay_landing(next: *const Op, gas: &mut u64) -> *const Op {
+    // SAFETY: the caller passes the charge op at a block start, followed by the block's ops.
+    unsafe {
+        let price = price_of(&*next);
+        if *gas >= price {
+            *gas -= price;
+            next.add(1)
+        } else {
+            next
+        }
+    }
+}
+
+/// Where a branch goes on at `target`: in paid code the target is a charge of `price` (held by
+/// the branch, so nothing of the target is read), paid here when the gas covers it.
+#[inline(always)]
+pub(crate) unsafe fn land<const PAID: bool>(
+    target: *const Op,
+    price: u32,
+    gas: &mut u64,
+) -> *const Op {
+    let price = u64::from(price);
+    if PAID && *gas >= price {
+        *gas -= price;
+        // SAFETY: in paid code the assembler made `target` a charge op, which the block's ops
+        // follow.
+        unsafe { target.add(1) }
+    } else {
+        target
+    }
+}
+
 handler! {
     /// Charges a metering block on entry; when gas does not cover it, runs the part it covers.
     fn charge(ip, sp, exec, vm, gas) {
