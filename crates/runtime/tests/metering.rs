@@ -339,6 +339,33 @@ fn gas_profile_attributes_gas_to_call_paths() {
 }
 
 #[test]
+fn gas_profile_folds_recursion_into_the_first_call_of_each_function() {
+    let engine = Engine::new(Config {
+        cost_table: Some(Arc::new(CostTable::uniform(1))),
+        gas_profile: true,
+        ..Config::default()
+    });
+    // even(n) and odd(n) call each other down to 0: 2000 deep, yet two paths.
+    let text = r#"(module
+        (func $even (export "even") (param i32) (result i32)
+          (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1))
+            (else (call $odd (i32.sub (local.get 0) (i32.const 1))))))
+        (func $odd (param i32) (result i32)
+          (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+            (else (call $even (i32.sub (local.get 0) (i32.const 1)))))))"#;
+    let module = Module::new(&engine, &wat(text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let result = call(&mut store, instance, "even", &[Val::I32(2000)]).unwrap();
+    assert_eq!(result, Val::I32(1));
+    let profile = store.gas_profile();
+    let paths: Vec<&str> = profile.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["even", "even;odd"]);
+    let total: u64 = profile.iter().map(|(_, g)| g).sum();
+    assert_eq!(total, store.gas_used());
+}
+
+#[test]
 fn resuming_without_a_stopped_call_is_an_error() {
     let (mut store, _) = metered(SUM, CostTable::uniform(1));
     assert!(matches!(store.resume(&mut []), Err(Error::Type(_))));

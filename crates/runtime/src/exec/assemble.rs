@@ -62,6 +62,9 @@ impl Metering {
     }
 }
 
+/// Most zeroed locals a frame template holds; more are zeroed by a fill.
+const TEMPLATE_ZEROS: u32 = 256;
+
 /// A function assembled for the interpreter.
 #[derive(Debug, Default)]
 pub(crate) struct Code {
@@ -70,8 +73,13 @@ pub(crate) struct Code {
     pub(crate) br_targets: Vec<u32>,
     /// Parameters.
     pub(crate) params: u32,
-    /// What a call writes after the parameters: zeroed declared locals, then the constants.
+    /// What a call writes after the parameters and `zero_fill`: zeroed declared locals (unless
+    /// they are many), then the constants.
     pub(crate) frame_init: Vec<u64>,
+    /// Declared locals zeroed by a fill rather than copied from `frame_init`: all of them when
+    /// there are more than `TEMPLATE_ZEROS`, so a function's template never grows with what
+    /// its declarations claim.
+    pub(crate) zero_fill: u32,
     /// Slots the frame needs.
     pub(crate) frame_size: u32,
     /// Metered code: its metering blocks, and the position of each op in them.
@@ -319,13 +327,20 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, id: u32) -> Code {
             positions.resize(ops.len(), m);
         }
     }
-    let mut frame_init = vec![0; (func.locals - func.params) as usize];
+    let declared_locals = func.locals - func.params;
+    let zero_fill = if declared_locals > TEMPLATE_ZEROS {
+        declared_locals
+    } else {
+        0
+    };
+    let mut frame_init = vec![0; (declared_locals - zero_fill) as usize];
     frame_init.extend_from_slice(&func.consts);
     Code {
         ops,
         br_targets,
         params: func.params,
         frame_init,
+        zero_fill,
         frame_size: func.frame_size,
         meter: meter.map(|m| CodeMeter {
             blocks: m.blocks.clone(),

@@ -49,6 +49,9 @@ impl MemoryEntity {
         if new > self.max {
             return None;
         }
+        // A host that cannot give the memory makes the grow fail, as the spec allows.
+        let extra = delta as usize * PAGE_SIZE;
+        self.data.try_reserve(extra).ok()?;
         self.data.resize(new as usize * PAGE_SIZE, 0);
         Some(old)
     }
@@ -68,6 +71,7 @@ impl TableEntity {
         if new > self.max {
             return None;
         }
+        self.elements.try_reserve(delta as usize).ok()?;
         self.elements.resize(new as usize, init);
         Some(old)
     }
@@ -89,6 +93,32 @@ pub(crate) struct InstanceEntity {
     pub(crate) elements: Vec<(RefType, Vec<u64>)>,
     /// Data segments (emptied by `data.drop`).
     pub(crate) data: Vec<Arc<[u8]>>,
+}
+
+/// `len` zero bytes, or `None` when the allocator cannot give them. Large allocations come
+/// zeroed from the system (`alloc_zeroed`), so a big memory costs nothing until it is touched.
+pub(crate) fn zeroed_bytes(len: usize) -> Option<Vec<u8>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(len).ok()?;
+    // SAFETY: `layout` has a non-zero size.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of `len` bytes
+    // (alignment 1), all of them initialised to zero; the `Vec` takes it over with that
+    // capacity and length.
+    Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
+}
+
+/// `len` copies of `value`, or `None` when the allocator cannot give them.
+pub(crate) fn filled<T: Clone>(len: usize, value: T) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, value);
+    Some(v)
 }
 
 /// Every entity of a store.

@@ -7,6 +7,7 @@ use super::cost::PerUnit;
 use super::trace::{Counts, Profile};
 use crate::exec::handlers::{handler, next};
 use crate::exec::{Code, Exec, Flow, Op, Vm};
+use std::collections::HashMap;
 
 /// What a store keeps of metering between calls.
 #[derive(Debug)]
@@ -68,10 +69,13 @@ pub(crate) struct Meter {
     pending: Option<Pending>,
     counting: bool,
     counts: Counts,
-    /// Gas profile: whether it is kept, the running function's node and its callers' nodes.
+    /// Gas profile: whether it is kept, the running function's node, and for each caller its
+    /// node and the function the call added to the path, if it did.
     pub(crate) profiling: bool,
     node: u32,
-    callers: Vec<u32>,
+    callers: Vec<(u32, Option<u32>)>,
+    /// Gas profile: the node of each function on the current path (recursion goes back to it).
+    on_path: HashMap<u32, u32>,
     profile: Profile,
 }
 
@@ -90,10 +94,12 @@ impl Meter {
             profiling: account.profiling,
             node: u32::MAX,
             callers: Vec::new(),
+            on_path: HashMap::new(),
             profile: std::mem::take(&mut account.profile),
         };
         if meter.profiling {
             meter.node = meter.profile.child(u32::MAX, func);
+            meter.on_path.insert(func, meter.node);
         }
         meter
     }
@@ -112,19 +118,36 @@ impl Meter {
         self.profile = std::mem::take(&mut account.profile);
     }
 
-    /// Gas profile: the running function calls store function `addr`.
+    /// Gas profile: the running function calls store function `addr`. A function already on
+    /// the path (recursion) goes back to its node, so the profile grows with the distinct call
+    /// paths, not with the depth of a recursion.
     pub(crate) fn enter(&mut self, addr: u32) {
-        if self.profiling {
-            self.callers.push(self.node);
-            self.node = self.profile.child(self.node, addr);
+        if !self.profiling {
+            return;
+        }
+        match self.on_path.get(&addr) {
+            Some(&node) => {
+                self.callers.push((self.node, None));
+                self.node = node;
+            }
+            None => {
+                self.callers.push((self.node, Some(addr)));
+                self.node = self.profile.child(self.node, addr);
+                self.on_path.insert(addr, self.node);
+            }
         }
     }
 
     /// Gas profile: the running function returns to its caller.
     pub(crate) fn leave(&mut self) {
-        if self.profiling {
-            self.node = self.callers.pop().unwrap_or(u32::MAX);
+        if !self.profiling {
+            return;
         }
+        let (caller, added) = self.callers.pop().unwrap_or((u32::MAX, None));
+        if let Some(func) = added {
+            self.on_path.remove(&func);
+        }
+        self.node = caller;
     }
 
     /// Gas profile: adds (`sign` 1) or takes back (-1) `gas` spent in the running function.
