@@ -23,6 +23,8 @@ pub enum Trap {
     InvalidConversionToInteger,
     /// Calls nested deeper than the configured limits.
     CallStackExhausted,
+    /// The embedder interrupted execution (`InterruptHandle::interrupt`, a timeout).
+    Interrupted,
     /// A host function failed with this message.
     Host(String),
     /// A host function ended the program with this exit status (WASI's `proc_exit`). Not a
@@ -43,6 +45,7 @@ impl Trap {
             Trap::IntegerOverflow => "integer overflow",
             Trap::InvalidConversionToInteger => "invalid conversion to integer",
             Trap::CallStackExhausted => "call stack exhausted",
+            Trap::Interrupted => "interrupted",
             Trap::Host(message) => message,
             Trap::Exit(_) => "exit",
         }

@@ -75,7 +75,8 @@ pub(crate) fn call<T>(
         max_slots: store.config.max_stack_slots as usize,
     };
     let meter = Meter::begin(&mut store.account, func);
-    let mut exec = Exec::new(&store.vm, stack, code, instance, limits, meter);
+    let interrupt = store.interrupt.flag();
+    let mut exec = Exec::new(&store.vm, stack, code, instance, limits, meter, interrupt);
     let outcome = match exec.start(&mut store.vm) {
         Ok(flow) => drive(store, &mut exec, flow),
         Err(trap) => Err(Stop::Trap(trap)),

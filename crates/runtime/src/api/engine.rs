@@ -20,6 +20,9 @@ pub struct Config {
     pub histogram: bool,
     /// With a cost table: also attribute gas to call paths (`Store::gas_profile`).
     pub gas_profile: bool,
+    /// Compile code that checks for an interrupt (`Store::interrupt_handle`) at every loop back
+    /// edge and call, so that an embedder can stop it (timeouts). Off, code pays nothing for it.
+    pub interruptible: bool,
     /// Keep each function's register IR after assembly (`Module::compiled_function`), for
     /// dumps; otherwise it is dropped once assembled.
     pub keep_ir: bool,
@@ -35,6 +38,7 @@ impl Default for Config {
             cost_table: None,
             histogram: false,
             gas_profile: false,
+            interruptible: false,
             keep_ir: false,
         }
     }

@@ -37,7 +37,37 @@ pub struct Store<T> {
     pub(crate) host_args: Vec<Val>,
     pub(crate) host_results: Vec<Val>,
     pub(crate) host_funcs: Vec<HostFn<T>>,
+    /// Stops the code of interruptible engines (`Config::interruptible`).
+    pub(crate) interrupt: InterruptHandle,
     data: T,
+}
+
+/// Interrupts the Wasm code running in a store, from any thread: once `interrupt` is called,
+/// code compiled by an engine with `Config::interruptible` traps with "interrupted" at its next
+/// loop back edge or call, and so does every later call in the store until `reset`. A host
+/// function that is running finishes first. Clones share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct InterruptHandle(Arc<std::sync::atomic::AtomicBool>);
+
+impl InterruptHandle {
+    /// Asks the store's code to stop.
+    pub fn interrupt(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Lets the store's code run again.
+    pub fn reset(&self) {
+        self.0.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether `interrupt` was called since the last `reset`.
+    pub fn is_interrupted(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.0.clone()
+    }
 }
 
 impl<T> std::ops::Deref for Store<T> {
@@ -74,6 +104,7 @@ impl<T> Store<T> {
             host_args: Vec::new(),
             host_results: Vec::new(),
             host_funcs: Vec::new(),
+            interrupt: InterruptHandle::default(),
             data,
         }
     }
@@ -81,6 +112,11 @@ impl<T> Store<T> {
     /// Function `index` of `instance`'s module by its `name` section, else `func[N]`.
     fn func_name(&self, instance: u32, index: u32) -> String {
         self.modules[instance as usize].function_name(index)
+    }
+
+    /// A handle that interrupts this store's code from another thread (for timeouts).
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.interrupt.clone()
     }
 
     /// The embedder's data.

@@ -31,6 +31,8 @@ pub(crate) use state::{
 
 use crate::meter::Meter;
 use crate::trap::Trap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// How a handler left the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +93,8 @@ pub(crate) struct Exec {
     pub(crate) sp: *mut u64,
     /// Gas, refunds, partial blocks, histograms and gas profiles.
     pub(crate) meter: Meter,
+    /// Set by the embedder to stop interruptible code at its next back edge or call.
+    interrupt: Arc<AtomicBool>,
 }
 
 /// Limits of one call.
@@ -110,6 +114,7 @@ impl Exec {
         instance: u32,
         limits: Limits,
         meter: Meter,
+        interrupt: Arc<AtomicBool>,
     ) -> Exec {
         Exec {
             stack,
@@ -127,7 +132,14 @@ impl Exec {
             ip: std::ptr::null(),
             sp: std::ptr::null_mut(),
             meter,
+            interrupt,
         }
+    }
+
+    /// Whether the embedder asked interruptible code to stop.
+    #[inline(always)]
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt.load(Ordering::Relaxed)
     }
 
     /// Runs the function from its first op until it returns, traps, calls a host function or
