@@ -17,7 +17,11 @@ const SPIN: &str = r#"(module
     (local.get $i))
   (func (export "recurse") (result i32) (call 2)))"#;
 
-fn interrupted_after(config: Config, export: &str, wait: Duration) -> (Result<(), Error>, Duration) {
+fn interrupted_after(
+    config: Config,
+    export: &str,
+    wait: Duration,
+) -> (Result<(), Error>, Duration) {
     let engine = Engine::new(Config {
         interruptible: true,
         ..config

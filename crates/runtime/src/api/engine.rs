@@ -11,6 +11,9 @@ pub struct Config {
     pub max_stack_slots: u32,
     /// Most pages (64 KiB) a memory may grow to, whatever its declared maximum.
     pub max_memory_pages: u32,
+    /// Most bytes all the memories of one store may hold together: a `memory.grow` past it
+    /// returns -1, and an instantiation that needs more fails.
+    pub max_memory_bytes: u64,
     /// Most elements a table may grow to.
     pub max_table_elements: u32,
     /// With a cost table, modules are compiled metered: every instruction executed is charged
@@ -34,6 +37,7 @@ impl Default for Config {
             max_call_depth: 100_000,
             max_stack_slots: 16 << 20,
             max_memory_pages: 65536,
+            max_memory_bytes: u64::MAX,
             max_table_elements: 10_000_000,
             cost_table: None,
             histogram: false,

@@ -202,7 +202,14 @@ pub(crate) fn new_memory<T>(store: &mut Store<T>, limits: Limits) -> Result<u32,
         )));
     }
     let bytes = limits.min as usize * PAGE_SIZE;
+    if !store.vm.take_memory(bytes as u64) {
+        return Err(Error::Link(format!(
+            "memory of {} pages exceeds the store's memory limit of {} bytes",
+            limits.min, store.config.max_memory_bytes
+        )));
+    }
     let data = zeroed_bytes(bytes).ok_or_else(|| {
+        store.vm.memory_left += bytes as u64;
         Error::Link(format!(
             "cannot allocate a memory of {} pages ({bytes} bytes)",
             limits.min

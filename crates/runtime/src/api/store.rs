@@ -93,7 +93,7 @@ impl<T> Store<T> {
             .map(|t| t.per_unit())
             .unwrap_or_default();
         Store {
-            vm: Vm::default(),
+            vm: Vm::new(config.max_memory_bytes),
             metering: engine.metering(),
             account: Account::new(per_unit, config.histogram, config.gas_profile),
             config,

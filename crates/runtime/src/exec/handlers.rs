@@ -445,7 +445,7 @@ handler! {
         let delta = slot!(sp, op.b) as u32;
         // Priced as if the grow succeeds; charged only if it does.
         let price = per_unit!(ip, exec, gas, memory_grow, delta);
-        let old = vm.memories[exec.memory].grow(delta);
+        let old = vm.grow_memory(exec.memory, delta);
         exec.refresh_memory(vm);
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
         pay!(ip, sp, exec, vm, gas, if old.is_some() { price } else { 0 }, 1)

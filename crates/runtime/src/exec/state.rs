@@ -122,8 +122,9 @@ pub(crate) fn filled<T: Clone>(len: usize, value: T) -> Option<Vec<T>> {
 }
 
 /// Every entity of a store.
-#[derive(Default)]
 pub struct Vm {
+    /// Bytes the store's memories may still take together (`Config::max_memory_bytes`).
+    pub(crate) memory_left: u64,
     pub(crate) funcs: Vec<FuncEntity>,
     pub(crate) memories: Vec<MemoryEntity>,
     pub(crate) tables: Vec<TableEntity>,
@@ -132,6 +133,43 @@ pub struct Vm {
 }
 
 impl Vm {
+    /// A store's entities, its memories together limited to `max_memory_bytes`.
+    pub(crate) fn new(max_memory_bytes: u64) -> Vm {
+        Vm {
+            memory_left: max_memory_bytes,
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+        }
+    }
+
+    /// Takes `bytes` of the store's memory budget, if that many are left.
+    pub(crate) fn take_memory(&mut self, bytes: u64) -> bool {
+        match self.memory_left.checked_sub(bytes) {
+            Some(left) => {
+                self.memory_left = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `memory.grow` of store memory `memory` by `delta` pages: the old size in pages, or
+    /// `None` when the memory's maximum, the store's budget or the allocator refuses.
+    pub(crate) fn grow_memory(&mut self, memory: usize, delta: u32) -> Option<u32> {
+        let bytes = u64::from(delta) * PAGE_SIZE as u64;
+        if !self.take_memory(bytes) {
+            return None;
+        }
+        let old = self.memories[memory].grow(delta);
+        if old.is_none() {
+            self.memory_left += bytes;
+        }
+        old
+    }
+
     /// `memory.init`: copies `n` bytes of data segment `data` from `s` to memory address `d`.
     pub(crate) fn memory_init(
         &mut self,
