@@ -95,7 +95,12 @@ impl<T> Store<T> {
         Store {
             vm: Vm::new(config.max_memory_bytes),
             metering: engine.metering(),
-            account: Account::new(per_unit, config.histogram, config.gas_profile),
+            account: Account::new(
+                per_unit,
+                config.cost_table.is_some(),
+                config.histogram,
+                config.gas_profile,
+            ),
             config,
             modules: Vec::new(),
             stack: Vec::new(),
@@ -219,6 +224,25 @@ impl<T> Caller<'_, T> {
     /// The embedder's data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
         self.store.data_mut()
+    }
+
+    /// Charges `gas` for work the host function is about to do (metered stores; otherwise
+    /// nothing). When the gas left does not cover it, nothing is charged and the host should
+    /// return the error at once, before any side effect: the call then stops as out of gas,
+    /// before the host call, with its price and whatever the host charged given back, and a
+    /// resumption calls the host again.
+    pub fn charge_gas(&mut self, gas: u64) -> Result<(), Trap> {
+        if self.store.account.charge_host_work(gas) {
+            Ok(())
+        } else {
+            Err(Trap::OutOfGas)
+        }
+    }
+
+    /// The engine's cost table, when the store is metered: a host function finds the prices of
+    /// its work there (`CostTable::host_per_unit`).
+    pub fn cost_table(&self) -> Option<&crate::CostTable> {
+        self.store.config.cost_table.as_deref()
     }
 
     /// The calling instance's memory 0, as bytes.

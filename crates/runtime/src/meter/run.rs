@@ -21,10 +21,37 @@ pub(crate) struct Account {
     /// Whether histograms and gas profiles are kept.
     pub(crate) counting: bool,
     pub(crate) profiling: bool,
+    /// Whether the store runs metered code (otherwise hosts charge nothing).
+    pub(crate) metered: bool,
+    /// Gas the running host function charged for its work (`Caller::charge_gas`).
+    pub(crate) host_charged: u64,
 }
 
 impl Account {
-    pub(crate) fn new(per_unit: PerUnit, counting: bool, profiling: bool) -> Account {
+    /// A host function charges `gas` for work it is about to do: false (nothing charged) when
+    /// the gas left does not cover it.
+    pub(crate) fn charge_host_work(&mut self, gas: u64) -> bool {
+        if !self.metered {
+            return true;
+        }
+        match self.gas_left.checked_sub(gas) {
+            Some(left) => {
+                self.gas_left = left;
+                self.host_charged += gas;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Account {
+    pub(crate) fn new(
+        per_unit: PerUnit,
+        metered: bool,
+        counting: bool,
+        profiling: bool,
+    ) -> Account {
         Account {
             gas_left: u64::MAX,
             gas_given: u64::MAX,
@@ -33,6 +60,8 @@ impl Account {
             profile: Profile::default(),
             counting,
             profiling,
+            metered,
+            host_charged: 0,
         }
     }
 }
@@ -266,8 +295,16 @@ impl Exec {
     }
 
     /// A host function of price `price` (store function `addr`) is about to be called from op
-    /// `call_op`: charges it, or stops before the call with out of gas (false).
-    pub(crate) fn charge_host(&mut self, call_op: *const Op, price: u64, addr: u32) -> bool {
+    /// `call_op`: charges it, or stops before the call with out of gas (false). Then the store's
+    /// account holds the gas, counts and profile while the host runs (it may charge for its work,
+    /// or call back into Wasm).
+    pub(crate) fn charge_host(
+        &mut self,
+        account: &mut Account,
+        call_op: *const Op,
+        price: u64,
+        addr: u32,
+    ) -> bool {
         if price > self.meter.gas {
             self.refund_after(call_op, 1);
             self.suspend_before(call_op);
@@ -279,12 +316,52 @@ impl Exec {
             self.meter.attribute(price, 1);
             self.meter.leave();
         }
+        self.meter.end(account);
+        account.host_charged = 0;
         true
     }
 
-    /// A host call from op `call_op` failed or exited: it is charged, nothing after it.
-    pub(crate) fn host_stopped(&mut self, call_op: *const Op) {
-        self.refund_after(call_op, 0);
+    /// The host call of price `price` (store function `addr`) from op `call_op` returned:
+    /// the call goes on with the account's gas, its work attributed to it; or, when it could
+    /// not pay for its work, it stops before the call as out of gas, with its price and what it
+    /// charged given back; or, when it failed or exited, it is charged and nothing after it.
+    pub(crate) fn host_returned(
+        &mut self,
+        account: &mut Account,
+        call_op: *const Op,
+        price: u64,
+        addr: u32,
+        outcome: Result<(), &crate::trap::Trap>,
+    ) {
+        self.meter.resume_with(account);
+        let work = std::mem::take(&mut account.host_charged);
+        match outcome {
+            Ok(()) => {
+                if self.meter.profiling {
+                    self.meter.enter(addr);
+                    self.meter.attribute(work, 1);
+                    self.meter.leave();
+                }
+            }
+            Err(crate::trap::Trap::OutOfGas) => {
+                self.meter.gas += work + price;
+                if self.meter.profiling {
+                    self.meter.enter(addr);
+                    self.meter.attribute(price, -1);
+                    self.meter.leave();
+                }
+                self.refund_after(call_op, 1);
+                self.suspend_before(call_op);
+            }
+            Err(_) => {
+                if self.meter.profiling {
+                    self.meter.enter(addr);
+                    self.meter.attribute(work, 1);
+                    self.meter.leave();
+                }
+                self.refund_after(call_op, 0);
+            }
+        }
     }
 
     /// Resumes a call stopped by out of gas, with the gas in `meter.gas` now; `None` when no
