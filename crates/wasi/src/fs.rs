@@ -119,6 +119,23 @@ fn name_at(
     path::name_of(d.fd.as_fd(), mem.str(p, len)?, follow, dot)
 }
 
+/// Whether the last component `at` names a directory (without following a link there).
+fn is_dir(at: &path::Parent) -> WasiResult<bool> {
+    let st = rustix::fs::statat(&at.dir, at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(FileType::from_raw_mode(st.st_mode) == FileType::Directory)
+}
+
+/// The error for a link (`path_link`, `path_symlink`) to be created at a name written with a
+/// trailing `/`, which only a directory may have and a link never is: as Linux gives it,
+/// `EEXIST` for a directory there, `ENOTDIR` for something else, `ENOENT` for nothing.
+fn new_name_with_slash(at: &path::Parent) -> Errno {
+    match is_dir(at) {
+        Ok(true) => Errno::Exist,
+        Ok(false) => Errno::Notdir,
+        Err(e) => e,
+    }
+}
+
 pub fn fd_advise(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64, advice: u32) -> WasiResult {
     use rustix::fs::Advice;
     let d = file(ctx, fd, FD_ADVISE)?;
@@ -551,6 +568,9 @@ pub fn path_link(
         follow,
         Errno::Perm,
     )?;
+    if old.trailing_slash && !is_dir(&old)? {
+        return Err(Errno::Notdir);
+    }
     let new = name_at(
         ctx,
         mem,
@@ -560,6 +580,9 @@ pub fn path_link(
         false,
         Errno::Exist,
     )?;
+    if new.trailing_slash {
+        return Err(new_name_with_slash(&new));
+    }
     rustix::fs::linkat(&old.dir, old.name(), &new.dir, new.name(), AtFlags::empty())?;
     Ok(())
 }
@@ -718,11 +741,8 @@ pub fn path_rename(
         false,
         Errno::Busy,
     )?;
-    if old.trailing_slash || new.trailing_slash {
-        let st = rustix::fs::statat(&old.dir, old.name(), AtFlags::SYMLINK_NOFOLLOW)?;
-        if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
-            return Err(Errno::Notdir);
-        }
+    if (old.trailing_slash || new.trailing_slash) && !is_dir(&old)? {
+        return Err(Errno::Notdir);
     }
     rustix::fs::renameat(&old.dir, old.name(), &new.dir, new.name())?;
     Ok(())
@@ -755,6 +775,9 @@ pub fn path_symlink(
         false,
         Errno::Exist,
     )?;
+    if at.trailing_slash {
+        return Err(new_name_with_slash(&at));
+    }
     rustix::fs::symlinkat(target, &at.dir, at.name())?;
     Ok(())
 }
@@ -770,14 +793,11 @@ pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, p: u32, len: 
         Errno::Isdir,
     )?;
     if at.trailing_slash {
-        let st = rustix::fs::statat(&at.dir, at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
-        return Err(
-            if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
-                Errno::Isdir
-            } else {
-                Errno::Notdir
-            },
-        );
+        return Err(if is_dir(&at)? {
+            Errno::Isdir
+        } else {
+            Errno::Notdir
+        });
     }
     rustix::fs::unlinkat(&at.dir, at.name(), AtFlags::empty())?;
     Ok(())
