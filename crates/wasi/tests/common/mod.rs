@@ -117,12 +117,12 @@ pub fn errnos(dir: &std::path::Path, data: &str, calls: &[&str]) -> Vec<i32> {
         .unwrap()
         .build()
         .unwrap();
-    errnos_in(ctx, data, calls)
+    errnos_in(ctx, data, calls).0
 }
 
 /// Runs each call of `calls`, in order, in one instance with the WASI context `ctx`; returns
-/// the value each returned (the errno, for a WASI call).
-pub fn errnos_in(ctx: WasiCtx, data: &str, calls: &[&str]) -> Vec<i32> {
+/// the value each returned (the errno, for a WASI call) and the context after.
+pub fn errnos_in(ctx: WasiCtx, data: &str, calls: &[&str]) -> (Vec<i32>, WasiCtx) {
     let engine = Engine::default();
     let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
     let mut store = Store::new(&engine, ctx);
@@ -131,7 +131,7 @@ pub fn errnos_in(ctx: WasiCtx, data: &str, calls: &[&str]) -> Vec<i32> {
     let instance = linker
         .instantiate(&mut store, &module)
         .expect("instantiates");
-    (0..calls.len())
+    let got = (0..calls.len())
         .map(|i| {
             let f = instance.get_func(&store, &format!("c{i}")).unwrap();
             let mut r = [Val::I32(-1)];
@@ -142,7 +142,8 @@ pub fn errnos_in(ctx: WasiCtx, data: &str, calls: &[&str]) -> Vec<i32> {
                 other => panic!("{other:?}"),
             }
         })
-        .collect()
+        .collect();
+    (got, store.into_data())
 }
 
 /// `bytes` as a string of the text format (`\xx` escapes), for a `data` segment.
