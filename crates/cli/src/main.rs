@@ -5,6 +5,8 @@
 //! that calls `proc_exit` exits with its status. A panic (exit code 101) is a bug. `docs/cli.md` documents the commands.
 
 mod args;
+mod backtrace;
+mod diagnose;
 mod report;
 mod run;
 
@@ -66,7 +68,7 @@ fn validate(file: &Path) -> u8 {
     match ssvm_validate::validate(&bytes) {
         Ok(_) => EXIT_OK,
         Err(e) => {
-            print_err(&format!("error: {e}"));
+            print_err(&diagnose::module_error(file, &bytes, &e));
             EXIT_BAD_MODULE
         }
     }
