@@ -140,21 +140,24 @@ fn a_missing_cost_table_is_said_once() {
 #[test]
 fn an_empty_cost_table_is_refused() {
     let add = example("add.wasm");
-    for (name, text) in [
-        ("empty.toml", &b""[..]),
-        ("comments.toml", b"\n# only a comment\n   \n"),
-    ] {
-        let table = scratch_file(name, text);
-        let o = ssvm_lite(&[
+    let with_table = |table: &std::path::Path| {
+        let args = [
             "run",
             "--cost-table",
             table.to_str().unwrap(),
             "--invoke",
             "add",
-            add.to_str().unwrap(),
-            "1",
-            "2",
-        ]);
+        ];
+        let mut args = args.to_vec();
+        args.extend([add.to_str().unwrap(), "1", "2"]);
+        ssvm_lite(&args)
+    };
+    for (name, text) in [
+        ("empty.toml", &b""[..]),
+        ("comments.toml", b"\n# only a comment\n   \n"),
+    ] {
+        let table = scratch_file(name, text);
+        let o = with_table(&table);
         assert_eq!(o.status.code(), Some(2), "{name}");
         assert_eq!(stdout(&o), "", "{name}");
         assert_eq!(
@@ -167,17 +170,7 @@ fn an_empty_cost_table_is_refused() {
         );
     }
     // One price is enough.
-    let table = scratch_file("one.toml", b"default = 1\n");
-    let o = ssvm_lite(&[
-        "run",
-        "--cost-table",
-        table.to_str().unwrap(),
-        "--invoke",
-        "add",
-        add.to_str().unwrap(),
-        "1",
-        "2",
-    ]);
+    let o = with_table(&scratch_file("one.toml", b"default = 1\n"));
     assert_eq!((o.status.code(), stdout(&o)), (Some(0), "3\n".into()));
 }
 

@@ -116,7 +116,7 @@ fn max_dir_files_bounds_the_names_created() {
         );
         let mut names: Vec<_> = std::fs::read_dir(&dir)
             .unwrap()
-            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .map(|e| e.unwrap().file_name())
             .collect();
         names.sort();
         assert_eq!(names, ["a", "b"], "{option}");
