@@ -53,7 +53,7 @@ pub struct WasiCtx {
     pub(crate) fds: Vec<Option<Descriptor>>,
     pub(crate) budget: Budget,
     /// Where each call is traced, when asked for (see `trace.rs`).
-    pub(crate) trace: Option<Box<dyn Write + Send>>,
+    pub(crate) trace: Option<Box<dyn Write + Send + Sync>>,
 }
 
 impl WasiCtx {
@@ -99,7 +99,7 @@ pub struct WasiCtxBuilder {
     stdio: [Option<OwnedFd>; 3],
     preopens: Vec<(OwnedFd, String)>,
     limits: Limits,
-    trace: Option<Box<dyn Write + Send>>,
+    trace: Option<Box<dyn Write + Send + Sync>>,
 }
 
 impl Default for WasiCtxBuilder {
@@ -141,7 +141,7 @@ impl WasiCtxBuilder {
 
     /// Writes a line to `out` for every WASI call the guest makes: the function, its
     /// arguments (strings it passes shown as text) and the errno it returned.
-    pub fn trace(&mut self, out: impl Write + Send + 'static) -> &mut Self {
+    pub fn trace(&mut self, out: impl Write + Send + Sync + 'static) -> &mut Self {
         self.trace = Some(Box::new(out));
         self
     }

@@ -4,7 +4,7 @@
 //! a guest can cost the host whatever it does.
 
 use crate::errno::{Errno, WasiResult};
-use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 
 /// The caps; `None` is no cap.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -31,15 +31,23 @@ pub struct Reached {
     pub dir_bytes: bool,
 }
 
-/// The caps and what the guest has used of them (in cells, so that a call can count while it
-/// holds one of the guest's descriptors).
+/// The caps and what the guest has used of them. The counts are atomics only so that a call
+/// can count through `&self` while it holds one of the guest's descriptors (and the context
+/// stays `Sync`); one guest's calls never race.
 #[derive(Debug, Default)]
 pub struct Budget {
     pub limits: Limits,
-    output: Cell<u64>,
-    files: Cell<u64>,
-    bytes: Cell<u64>,
-    reached: Cell<Reached>,
+    output: AtomicU64,
+    files: AtomicU64,
+    bytes: AtomicU64,
+    reached_output: AtomicBool,
+    reached_dir_files: AtomicBool,
+    reached_dir_bytes: AtomicBool,
+}
+
+/// Adds `n` to `counter`, saturating.
+fn add(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Relaxed).saturating_add(n), Relaxed);
 }
 
 /// How many of `wanted` units fit in what is left of `cap` after `used`; `None` for no cap.
@@ -57,22 +65,20 @@ impl Budget {
 
     /// Which caps have been reached.
     pub fn reached(&self) -> Reached {
-        self.reached.get()
-    }
-
-    fn reach(&self, set: impl FnOnce(&mut Reached)) {
-        let mut r = self.reached.get();
-        set(&mut r);
-        self.reached.set(r);
+        Reached {
+            output: self.reached_output.load(Relaxed),
+            dir_files: self.reached_dir_files.load(Relaxed),
+            dir_bytes: self.reached_dir_bytes.load(Relaxed),
+        }
     }
 
     /// How many of `n` bytes a write to a shared stream may write.
     pub fn output(&self, n: u64) -> WasiResult<u64> {
-        match fits(self.limits.max_output, self.output.get(), n) {
+        match fits(self.limits.max_output, self.output.load(Relaxed), n) {
             None => Ok(n),
             Some(ok) => {
                 if ok < n {
-                    self.reach(|r| r.output = true);
+                    self.reached_output.store(true, Relaxed);
                 }
                 if ok == 0 && n > 0 {
                     return Err(Errno::Fbig);
@@ -84,13 +90,13 @@ impl Budget {
 
     /// Records `n` bytes written to a shared stream.
     pub fn wrote_output(&self, n: u64) {
-        self.output.set(self.output.get().saturating_add(n));
+        add(&self.output, n);
     }
 
     /// Checks that one more name may be created.
     pub fn new_file(&self) -> WasiResult {
-        if fits(self.limits.max_dir_files, self.files.get(), 1) == Some(0) {
-            self.reach(|r| r.dir_files = true);
+        if fits(self.limits.max_dir_files, self.files.load(Relaxed), 1) == Some(0) {
+            self.reached_dir_files.store(true, Relaxed);
             return Err(Errno::Dquot);
         }
         Ok(())
@@ -98,16 +104,16 @@ impl Budget {
 
     /// Records a name created.
     pub fn created_file(&self) {
-        self.files.set(self.files.get().saturating_add(1));
+        add(&self.files, 1);
     }
 
     /// How many of `n` bytes a write at `pos` of a regular file of `size` bytes may write:
     /// bytes up to the file's end are free, those past it use the budget.
     pub fn file_write(&self, size: u64, pos: u64, n: u64) -> WasiResult<u64> {
         let growth = pos.saturating_add(n).saturating_sub(size);
-        match fits(self.limits.max_dir_bytes, self.bytes.get(), growth) {
+        match fits(self.limits.max_dir_bytes, self.bytes.load(Relaxed), growth) {
             Some(ok) if ok < growth => {
-                self.reach(|r| r.dir_bytes = true);
+                self.reached_dir_bytes.store(true, Relaxed);
                 // Up to the file's end, then what is left.
                 let room = size.saturating_add(ok).saturating_sub(pos).min(n);
                 if room == 0 && n > 0 {
@@ -122,9 +128,9 @@ impl Budget {
     /// Checks that a file of `size` bytes may grow to `end` bytes all at once.
     pub fn file_grow(&self, size: u64, end: u64) -> WasiResult {
         let growth = end.saturating_sub(size);
-        match fits(self.limits.max_dir_bytes, self.bytes.get(), growth) {
+        match fits(self.limits.max_dir_bytes, self.bytes.load(Relaxed), growth) {
             Some(ok) if ok < growth => {
-                self.reach(|r| r.dir_bytes = true);
+                self.reached_dir_bytes.store(true, Relaxed);
                 Err(Errno::Dquot)
             }
             _ => Ok(()),
@@ -133,8 +139,7 @@ impl Budget {
 
     /// Records that a file of `size` bytes now ends at `end`.
     pub fn grew(&self, size: u64, end: u64) {
-        let growth = end.saturating_sub(size);
-        self.bytes.set(self.bytes.get().saturating_add(growth));
+        add(&self.bytes, end.saturating_sub(size));
     }
 }
 

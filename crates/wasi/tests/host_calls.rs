@@ -303,3 +303,10 @@ fn links_at_names_with_a_trailing_slash_fail_as_on_linux() {
         Some("src")
     );
 }
+
+/// An embedder may move a context to another thread or share it behind an `Arc`.
+#[test]
+fn the_context_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<WasiCtx>();
+}
