@@ -26,8 +26,11 @@ pub struct Limits {
 /// Which caps a guest has reached: something it asked for was cut short or refused.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Reached {
+    /// `max_output`.
     pub output: bool,
+    /// `max_dir_files`.
     pub dir_files: bool,
+    /// `max_dir_bytes`.
     pub dir_bytes: bool,
 }
 
