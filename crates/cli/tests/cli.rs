@@ -4,7 +4,7 @@ mod common;
 
 use common::*;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 const HEADER: &[u8] = b"\0asm\x01\0\0\0";
 
