@@ -10,6 +10,7 @@ ssvm-lite: a WebAssembly runtime for serverless functions
 usage: ssvm-lite <COMMAND> [ARGS]
 
 commands:
+  help [COMMAND]       print this help, or a command's
   validate FILE.wasm   check that a binary module is well-formed and valid
   run [OPTIONS] FILE.wasm [ARGS...]
                        run a WASI program, or call an exported function (--invoke)
@@ -42,6 +43,14 @@ options:
   --dir HOST[::GUEST]   give the guest directory HOST (and what is below it, nothing above),
                         under the name GUEST (default: HOST as written); repeatable
   --env NAME=VALUE      set an environment variable of the guest; repeatable
+  --max-output BYTES    the most the guest may write to standard output and error together;
+                        past it a write is cut short, then fails with EFBIG
+  --max-dir-files N     the most names (files, directories, links) the guest may create in
+                        its --dir directories; then EDQUOT
+  --max-dir-bytes BYTES the most bytes by which the guest may grow files there; then EDQUOT
+  --trace-wasi          print each WASI call, its arguments and its errno on standard error
+  -W NAME=VALUE         wasmtime's spelling of --NAME VALUE, for max-output, max-dir-files
+                        and max-dir-bytes
   --invoke NAME         the exported function to call
   --gas-limit N         stop with out of gas (exit 5) before the first instruction whose price
                         would make gas used exceed N
@@ -53,7 +62,8 @@ options:
                         flame-graph tools (`main;f;g 123` per line)
   -h, --help            print this help
 
-Any gas option turns metering on.
+Any gas option turns metering on. BYTES is a whole number, optionally with K, M or G
+(binary: 1K = 1024). The files of --gas-report and --gas-profile are created before the run.
 
 Exit codes: the guest's exit status when it calls `proc_exit`; otherwise 0 success, 1 the module
 is malformed or invalid, 2 bad usage or an I/O error, 3 a trap (the message and a Wasm
@@ -86,6 +96,7 @@ options:
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
+#[allow(clippy::large_enum_variant)] // one per process: its size does not matter
 pub enum Command {
     /// Print the top-level usage.
     Help,
@@ -133,6 +144,14 @@ pub struct WasiOptions {
     pub dirs: Vec<(PathBuf, String)>,
     /// The guest's environment, `NAME=VALUE` split at the first `=`.
     pub env: Vec<(String, String)>,
+    /// `--max-output`: bytes the guest may write to its standard streams.
+    pub max_output: Option<u64>,
+    /// `--max-dir-files`: names the guest may create in its directories.
+    pub max_dir_files: Option<u64>,
+    /// `--max-dir-bytes`: bytes by which the guest may grow files there.
+    pub max_dir_bytes: Option<u64>,
+    /// `--trace-wasi`: print each WASI call on standard error.
+    pub trace: bool,
 }
 
 /// The gas options of `run`.
@@ -180,6 +199,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
     match first.to_str() {
         Some("-h" | "--help") => Ok(Command::Help),
         Some("-V" | "--version") => Ok(Command::Version),
+        Some("help") => parse_help(args),
         Some("validate") => parse_validate(args),
         Some("run") => parse_run(args),
         Some("compile") => parse_compile(args),
@@ -188,6 +208,103 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             format!("unknown command `{}`", first.to_string_lossy()),
             USAGE,
         )),
+    }
+}
+
+/// `help [COMMAND]`: the same as `--help` or `COMMAND --help`.
+fn parse_help(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
+    let command = match args.next() {
+        None => return Ok(Command::Help),
+        Some(c) => c,
+    };
+    if let Some(extra) = args.next() {
+        return Err(usage_error(
+            format!("unexpected argument `{}`", extra.to_string_lossy()),
+            USAGE,
+        ));
+    }
+    match command.to_str() {
+        Some("help") => Ok(Command::Help),
+        Some("validate") => Ok(Command::ValidateHelp),
+        Some("run") => Ok(Command::RunHelp),
+        Some("compile") => Ok(Command::CompileHelp),
+        _ => Err(usage_error(
+            format!("unknown command `{}`", command.to_string_lossy()),
+            USAGE,
+        )),
+    }
+}
+
+/// A whole number given to `option` (`_` separators allowed): one beyond `u64` is "too large".
+fn whole_number(option: &str, text: &str) -> Result<u64, UsageError> {
+    use std::num::IntErrorKind;
+    text.replace('_', "")
+        .parse()
+        .map_err(|e: std::num::ParseIntError| {
+            let why = match e.kind() {
+                IntErrorKind::PosOverflow => {
+                    format!("`{text}` is too large (the most is {})", u64::MAX)
+                }
+                _ => format!("needs a whole number, not `{text}`"),
+            };
+            usage_error(format!("{option} {why}"), RUN_USAGE)
+        })
+}
+
+/// A size in bytes given to `option`: a whole number, optionally with `K`, `M` or `G` (1024,
+/// 1024², 1024³).
+fn bytes(option: &str, text: &str) -> Result<u64, UsageError> {
+    let (digits, scale) = match text.char_indices().last() {
+        Some((i, 'K' | 'k')) => (&text[..i], 1u64 << 10),
+        Some((i, 'M' | 'm')) => (&text[..i], 1 << 20),
+        Some((i, 'G' | 'g')) => (&text[..i], 1 << 30),
+        _ => (text, 1),
+    };
+    let n = whole_number(option, digits).map_err(|e| {
+        if e.message.contains("too large") {
+            e
+        } else {
+            usage_error(
+                format!("{option} needs a size in bytes (like 4096, 64K or 1G), not `{text}`"),
+                RUN_USAGE,
+            )
+        }
+    })?;
+    n.checked_mul(scale).ok_or_else(|| {
+        usage_error(
+            format!(
+                "{option} `{text}` is too large (the most is {} bytes)",
+                u64::MAX
+            ),
+            RUN_USAGE,
+        )
+    })
+}
+
+/// The options that `-W NAME=VALUE` (wasmtime's spelling) may name, and the long option each is.
+const W_OPTIONS: &[(&str, &str)] = &[
+    ("max-output", "--max-output"),
+    ("max-dir-files", "--max-dir-files"),
+    ("max-dir-bytes", "--max-dir-bytes"),
+];
+
+/// `-W NAME=VALUE`: the long option it stands for and its value.
+fn w_option(text: &str) -> Result<(&'static str, String), UsageError> {
+    let Some((name, value)) = text.split_once('=') else {
+        return Err(usage_error(
+            format!("-W needs NAME=VALUE, not `{text}`"),
+            RUN_USAGE,
+        ));
+    };
+    match W_OPTIONS.iter().find(|(w, _)| *w == name) {
+        Some((_, option)) => Ok((option, value.to_string())),
+        None => {
+            let known: Vec<&str> = W_OPTIONS.iter().map(|(w, _)| *w).collect();
+            Err(usage_error(
+                format!("unknown -W option `{name}` (known: {})", known.join(", ")),
+                RUN_USAGE,
+            ))
+        }
     }
 }
 
@@ -235,7 +352,7 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
     let mut invoke = None;
     let mut gas = GasOptions::default();
     let mut wasi = WasiOptions::default();
-    let value = |args: &mut dyn Iterator<Item = OsString>, option: &str| {
+    let next_value = |args: &mut dyn Iterator<Item = OsString>, option: &str| {
         args.next()
             .ok_or_else(|| usage_error(format!("{option} needs a value"), RUN_USAGE))
             .and_then(|v| text(v, RUN_USAGE))
@@ -245,6 +362,26 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
         let Some(arg) = args.next() else {
             return Err(usage_error("missing FILE".into(), RUN_USAGE));
         };
+        // `-W NAME=VALUE` and `-WNAME=VALUE` are `--NAME VALUE`.
+        let mut w_value = None;
+        let arg = match arg.to_str() {
+            Some("-W") => {
+                let (option, v) = w_option(&next_value(&mut args, "-W")?)?;
+                w_value = Some(v);
+                OsString::from(option)
+            }
+            Some(s) if s.starts_with("-W") => {
+                let (option, v) = w_option(&s[2..])?;
+                w_value = Some(v);
+                OsString::from(option)
+            }
+            _ => arg,
+        };
+        let mut value =
+            |args: &mut dyn Iterator<Item = OsString>, option: &str| match w_value.take() {
+                Some(v) => Ok(v),
+                None => next_value(args, option),
+            };
         match arg.to_str() {
             Some("-h" | "--help") => return Ok(Command::RunHelp),
             Some("--invoke") => {
@@ -254,15 +391,23 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
                 invoke = Some(text(name, RUN_USAGE)?);
             }
             Some("--gas-limit") => {
-                let v = value(&mut args, "--gas-limit")?;
-                let n = v.replace('_', "").parse().map_err(|_| {
-                    usage_error(
-                        format!("--gas-limit needs a whole number, not `{v}`"),
-                        RUN_USAGE,
-                    )
-                })?;
-                gas.limit = Some(n);
+                gas.limit = Some(whole_number(
+                    "--gas-limit",
+                    &value(&mut args, "--gas-limit")?,
+                )?);
             }
+            Some("--max-output") => {
+                wasi.max_output = Some(bytes("--max-output", &value(&mut args, "--max-output")?)?);
+            }
+            Some("--max-dir-files") => {
+                let v = value(&mut args, "--max-dir-files")?;
+                wasi.max_dir_files = Some(whole_number("--max-dir-files", &v)?);
+            }
+            Some("--max-dir-bytes") => {
+                let v = value(&mut args, "--max-dir-bytes")?;
+                wasi.max_dir_bytes = Some(bytes("--max-dir-bytes", &v)?);
+            }
+            Some("--trace-wasi") => wasi.trace = true,
             Some("--cost-table") => {
                 gas.cost_table = Some(PathBuf::from(value(&mut args, "--cost-table")?));
             }
@@ -490,6 +635,7 @@ mod tests {
                         ("/tmp/x".into(), "/out".into())
                     ],
                     env: vec![("A".into(), "b=c".into()), ("E".into(), "".into())],
+                    ..WasiOptions::default()
                 },
                 file: "p.wasm".into(),
                 args: vec!["in.txt".into()],
@@ -511,6 +657,67 @@ mod tests {
                 func: Some(3),
                 metered: false,
             })
+        );
+    }
+
+    #[test]
+    fn help_command_is_the_help_flag() {
+        assert_eq!(parse_strs(&["help"]), Ok(Command::Help));
+        assert_eq!(parse_strs(&["help", "run"]), Ok(Command::RunHelp));
+        assert_eq!(parse_strs(&["help", "validate"]), Ok(Command::ValidateHelp));
+        assert_eq!(parse_strs(&["help", "compile"]), Ok(Command::CompileHelp));
+        assert_eq!(message(&["help", "x"]), "unknown command `x`");
+        assert_eq!(message(&["help", "run", "x"]), "unexpected argument `x`");
+    }
+
+    /// The WASI options of `run ARGS m.wasm`.
+    fn wasi_of(args: &[&str]) -> WasiOptions {
+        let mut all = vec!["run"];
+        all.extend_from_slice(args);
+        all.push("m.wasm");
+        match parse_strs(&all) {
+            Ok(Command::Run { wasi, .. }) => wasi,
+            other => panic!("{args:?}: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn caps_take_sizes_and_the_w_spelling() {
+        let caps = |o: WasiOptions| (o.max_output, o.max_dir_files, o.max_dir_bytes, o.trace);
+        assert_eq!(
+            caps(wasi_of(&[
+                "--max-output",
+                "64K",
+                "--max-dir-files",
+                "1_000",
+                "--trace-wasi"
+            ])),
+            (Some(65536), Some(1000), None, true)
+        );
+        assert_eq!(
+            caps(wasi_of(&["-W", "max-output=2M", "-Wmax-dir-bytes=1G"])),
+            (Some(2 << 20), None, Some(1 << 30), false)
+        );
+        assert_eq!(caps(wasi_of(&["-W", "max-dir-files=7"])).1, Some(7));
+        assert_eq!(
+            message(&["run", "-W", "max-output", "m.wasm"]),
+            "-W needs NAME=VALUE, not `max-output`"
+        );
+        assert_eq!(
+            message(&["run", "-Wfuel=1", "m.wasm"]),
+            "unknown -W option `fuel` (known: max-output, max-dir-files, max-dir-bytes)"
+        );
+        assert_eq!(
+            message(&["run", "--max-output", "12Q", "m.wasm"]),
+            "--max-output needs a size in bytes (like 4096, 64K or 1G), not `12Q`"
+        );
+        assert_eq!(
+            message(&["run", "--max-dir-bytes", "17179869184G", "m.wasm"]),
+            "--max-dir-bytes `17179869184G` is too large (the most is 18446744073709551615 bytes)"
+        );
+        assert_eq!(
+            message(&["run", "--max-dir-files", "-1", "m.wasm"]),
+            "--max-dir-files needs a whole number, not `-1`"
         );
     }
 

@@ -7,6 +7,8 @@
 #![forbid(unsafe_code)]
 
 mod args;
+mod backtrace;
+mod diagnose;
 mod report;
 mod run;
 
@@ -68,7 +70,7 @@ fn validate(file: &Path) -> u8 {
     match ssvm_validate::validate(&bytes) {
         Ok(_) => EXIT_OK,
         Err(e) => {
-            print_err(&format!("error: {e}"));
+            print_err(&diagnose::module_error(file, &bytes, &e));
             EXIT_BAD_MODULE
         }
     }

@@ -1,44 +1,10 @@
 //! Runs the built `ssvm-lite` binary the way a user would.
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ssvm-lite");
-
-fn ssvm_lite(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the ssvm-lite binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name)
-}
-
-/// A directory of this test process's own under the scratch directory (shared by all builds).
-fn scratch_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("the scratch directory is created");
-    dir
-}
-
-/// Writes `bytes` to a file under [`scratch_dir`] and returns its path.
-fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let path = scratch_dir().join(name);
-    std::fs::write(&path, bytes).expect("the scratch file is written");
-    path
-}
 
 const HEADER: &[u8] = b"\0asm\x01\0\0\0";
 
@@ -72,7 +38,8 @@ fn invalid_module_exits_1_with_the_error() {
     assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
     assert_eq!(stdout(&o), "");
     let err = stderr(&o);
-    assert!(err.starts_with("error: type mismatch"), "{err}");
+    let named = format!("error: {}: type mismatch", path.display());
+    assert!(err.starts_with(&named), "{err}");
     assert!(err.contains(" at offset 0x"), "{err}");
     assert!(err.ends_with(" in function 0\n"), "{err}");
 }
@@ -83,7 +50,13 @@ fn malformed_module_exits_1_with_the_error() {
     let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stdout(&o), "");
-    assert_eq!(stderr(&o), "error: unknown binary version at offset 0x4\n");
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}: unknown binary version at offset 0x4\n",
+            path.display()
+        )
+    );
 }
 
 #[test]
@@ -254,12 +227,6 @@ fn mutated_modules_never_panic() {
 // `run` and `compile --dump-ir`.
 
 /// Encodes `text` and writes it to a scratch file named `name`.
-fn wat_file(name: &str, text: &str) -> PathBuf {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
-    scratch_file(name, &module.encode().expect("encodes"))
-}
-
 const FUNCS: &str = r#"
 (module
   (func $divide (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
