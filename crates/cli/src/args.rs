@@ -49,8 +49,16 @@ options:
                         its --dir directories; then EDQUOT
   --max-dir-bytes BYTES the most bytes by which the guest may grow files there; then EDQUOT
   --trace-wasi          print each WASI call, its arguments and its errno on standard error
-  -W NAME=VALUE         wasmtime's spelling of --NAME VALUE, for max-output, max-dir-files
-                        and max-dir-bytes
+  --timeout DURATION    stop the guest after DURATION of wall-clock time (`500ms`, `10s`,
+                        `2m`; a bare number is seconds): exit 6
+  --max-memory BYTES    the most all of the guest's linear memories may hold together;
+                        past it memory.grow returns -1 (and a larger initial memory exit 4)
+  --max-table-elements N  the most elements a table may grow to
+  --max-stack BYTES     the most value-stack space all frames of a call may use; past it a
+                        call traps (call stack exhausted)
+  -W NAME=VALUE         wasmtime's spelling of --NAME VALUE, for max-output, max-dir-files,
+                        max-dir-bytes, timeout, max-memory-size (= --max-memory),
+                        max-table-elements and max-wasm-stack (= --max-stack)
   --invoke NAME         the exported function to call
   --gas-limit N         stop with out of gas (exit 5) before the first instruction whose price
                         would make gas used exceed N
@@ -67,7 +75,8 @@ Any gas option turns metering on. BYTES is a whole number, optionally with K, M 
 
 Exit codes: the guest's exit status when it calls `proc_exit`; otherwise 0 success, 1 the module
 is malformed or invalid, 2 bad usage or an I/O error, 3 a trap (the message and a Wasm
-backtrace go to standard error), 4 the module could not be instantiated, 5 out of gas.";
+backtrace go to standard error), 4 the module could not be instantiated, 5 out of gas,
+6 timed out (--timeout).";
 
 /// The usage text of `ssvm-lite compile`.
 pub const COMPILE_USAGE: &str = "\
@@ -119,6 +128,8 @@ pub enum Command {
         gas: GasOptions,
         /// What the guest gets of the host through WASI.
         wasi: WasiOptions,
+        /// Time, memory, table and stack limits.
+        limits: RunLimits,
         /// The module's path.
         file: PathBuf,
         /// The arguments, as text.
@@ -152,6 +163,19 @@ pub struct WasiOptions {
     pub max_dir_bytes: Option<u64>,
     /// `--trace-wasi`: print each WASI call on standard error.
     pub trace: bool,
+}
+
+/// The limits of `run` beyond gas.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunLimits {
+    /// `--timeout`: wall-clock time the guest may run.
+    pub timeout: Option<std::time::Duration>,
+    /// `--max-memory`: bytes all its memories may hold together.
+    pub max_memory: Option<u64>,
+    /// `--max-table-elements`: elements a table may grow to.
+    pub max_table_elements: Option<u32>,
+    /// `--max-stack`: bytes of value stack a call may use.
+    pub max_stack: Option<u64>,
 }
 
 /// The gas options of `run`.
@@ -286,6 +310,10 @@ const W_OPTIONS: &[(&str, &str)] = &[
     ("max-output", "--max-output"),
     ("max-dir-files", "--max-dir-files"),
     ("max-dir-bytes", "--max-dir-bytes"),
+    ("timeout", "--timeout"),
+    ("max-memory-size", "--max-memory"),
+    ("max-table-elements", "--max-table-elements"),
+    ("max-wasm-stack", "--max-stack"),
 ];
 
 /// `-W NAME=VALUE`: the long option it stands for and its value.
@@ -352,6 +380,7 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
     let mut invoke = None;
     let mut gas = GasOptions::default();
     let mut wasi = WasiOptions::default();
+    let mut limits = RunLimits::default();
     let next_value = |args: &mut dyn Iterator<Item = OsString>, option: &str| {
         args.next()
             .ok_or_else(|| usage_error(format!("{option} needs a value"), RUN_USAGE))
@@ -408,6 +437,29 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
                 wasi.max_dir_bytes = Some(bytes("--max-dir-bytes", &v)?);
             }
             Some("--trace-wasi") => wasi.trace = true,
+            Some("--timeout") => {
+                limits.timeout = Some(duration("--timeout", &value(&mut args, "--timeout")?)?);
+            }
+            Some("--max-memory") => {
+                limits.max_memory =
+                    Some(bytes("--max-memory", &value(&mut args, "--max-memory")?)?);
+            }
+            Some("--max-table-elements") => {
+                let v = value(&mut args, "--max-table-elements")?;
+                let n = whole_number("--max-table-elements", &v)?;
+                limits.max_table_elements = Some(u32::try_from(n).map_err(|_| {
+                    usage_error(
+                        format!(
+                            "--max-table-elements {v} is too large (the most is {})",
+                            u32::MAX
+                        ),
+                        RUN_USAGE,
+                    )
+                })?);
+            }
+            Some("--max-stack") => {
+                limits.max_stack = Some(bytes("--max-stack", &value(&mut args, "--max-stack")?)?);
+            }
             Some("--cost-table") => {
                 gas.cost_table = Some(PathBuf::from(value(&mut args, "--cost-table")?));
             }
@@ -461,9 +513,35 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
         invoke,
         gas,
         wasi,
+        limits,
         file,
         args,
     })
+}
+
+/// A `--timeout` duration: a number with `ns`, `us`, `ms`, `s`, `m` or `h`, or bare seconds.
+fn duration(option: &str, text: &str) -> Result<std::time::Duration, UsageError> {
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let scale = match unit {
+        "ns" => 1e-9,
+        "us" => 1e-6,
+        "ms" => 1e-3,
+        "" | "s" => 1.0,
+        "m" => 60.0,
+        "h" => 3600.0,
+        _ => f64::NAN,
+    };
+    match number.parse::<f64>() {
+        Ok(n) if scale.is_finite() => std::time::Duration::try_from_secs_f64(n * scale)
+            .map_err(|_| usage_error(format!("{option} {text} is too long"), RUN_USAGE)),
+        _ => Err(usage_error(
+            format!("{option} needs a duration such as 500ms, 10s or 2m, not `{text}`"),
+            RUN_USAGE,
+        )),
+    }
 }
 
 fn parse_compile(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageError> {
@@ -577,6 +655,64 @@ mod tests {
     }
 
     #[test]
+    fn run_limits_and_their_wasmtime_spellings() {
+        let limits = |args: &[&str]| match parse_strs(args) {
+            Ok(Command::Run { limits, .. }) => limits,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            limits(&[
+                "run",
+                "--timeout",
+                "1.5s",
+                "--max-memory",
+                "64M",
+                "--max-table-elements",
+                "10",
+                "--max-stack",
+                "1M",
+                "m.wasm"
+            ]),
+            RunLimits {
+                timeout: Some(std::time::Duration::from_millis(1500)),
+                max_memory: Some(64 << 20),
+                max_table_elements: Some(10),
+                max_stack: Some(1 << 20),
+            }
+        );
+        assert_eq!(
+            limits(&[
+                "run",
+                "-W",
+                "timeout=250ms",
+                "-W",
+                "max-memory-size=1G",
+                "-W",
+                "max-wasm-stack=4K",
+                "m.wasm"
+            ]),
+            RunLimits {
+                timeout: Some(std::time::Duration::from_millis(250)),
+                max_memory: Some(1 << 30),
+                max_table_elements: None,
+                max_stack: Some(4096),
+            }
+        );
+        assert_eq!(
+            limits(&["run", "--timeout", "2", "m.wasm"]).timeout,
+            Some(std::time::Duration::from_secs(2))
+        );
+        assert_eq!(
+            message(&["run", "--timeout", "soon", "m.wasm"]),
+            "--timeout needs a duration such as 500ms, 10s or 2m, not `soon`"
+        );
+        assert_eq!(
+            message(&["run", "--max-table-elements", "5000000000", "m.wasm"]),
+            "--max-table-elements 5000000000 is too large (the most is 4294967295)"
+        );
+    }
+
+    #[test]
     fn run_takes_options_then_the_module_then_its_arguments() {
         assert_eq!(
             parse_strs(&["run", "--invoke", "fib", "k.wasm", "30", "--invoke"]),
@@ -584,6 +720,7 @@ mod tests {
                 invoke: Some("fib".into()),
                 gas: GasOptions::default(),
                 wasi: WasiOptions::default(),
+                limits: RunLimits::default(),
                 file: "k.wasm".into(),
                 args: vec!["30".into(), "--invoke".into()],
             })
@@ -608,6 +745,7 @@ mod tests {
                     profile: None,
                 },
                 wasi: WasiOptions::default(),
+                limits: RunLimits::default(),
                 file: "k.wasm".into(),
                 args: vec![],
             })
@@ -637,6 +775,7 @@ mod tests {
                     env: vec![("A".into(), "b=c".into()), ("E".into(), "".into())],
                     ..WasiOptions::default()
                 },
+                limits: RunLimits::default(),
                 file: "p.wasm".into(),
                 args: vec!["in.txt".into()],
             })

@@ -1,12 +1,12 @@
 //! `ssvm-lite run` and `ssvm-lite compile --dump-ir`.
 
-use crate::args::{GasOptions, WasiOptions};
+use crate::args::{GasOptions, RunLimits, WasiOptions};
 use crate::report::{GasReport, Output};
 use crate::{
-    backtrace, diagnose, print_err, EXIT_BAD_MODULE, EXIT_OK, EXIT_OUT_OF_GAS, EXIT_TRAP,
-    EXIT_UNINSTANTIABLE, EXIT_USAGE_OR_IO,
+    backtrace, diagnose, print_err, EXIT_BAD_MODULE, EXIT_OK, EXIT_OUT_OF_GAS, EXIT_TIMEOUT,
+    EXIT_TRAP, EXIT_UNINSTANTIABLE, EXIT_USAGE_OR_IO,
 };
-use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Val, ValType};
+use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Trap, Val, ValType};
 use ssvm_wasi::{Limits, WasiCtx, WasiCtxBuilder};
 use std::io::Write;
 use std::path::Path;
@@ -141,20 +141,29 @@ pub fn parse_value(text: &str, ty: ValType) -> Result<Val, String> {
     }
 }
 
-/// The engine for `run`: metered when any gas option asks for it.
-fn engine(gas: &GasOptions) -> Result<Engine, u8> {
-    if !gas.metered() {
-        return Ok(Engine::default());
-    }
-    let table = match &gas.cost_table {
-        Some(path) => cost_table(path)?,
-        None => CostTable::default_table(),
+/// The engine for `run`: metered when any gas option asks for it, interruptible with a
+/// timeout, and within the limits asked for.
+fn engine(gas: &GasOptions, limits: &RunLimits) -> Result<Engine, u8> {
+    let defaults = Config::default();
+    let cost_table = match (&gas.cost_table, gas.metered()) {
+        (_, false) => None,
+        (Some(path), true) => Some(Arc::new(cost_table(path)?)),
+        (None, true) => Some(Arc::new(CostTable::default_table())),
     };
+    let max_stack_slots = limits.max_stack.map_or(defaults.max_stack_slots, |bytes| {
+        u32::try_from(bytes / 8).unwrap_or(u32::MAX)
+    });
     Ok(Engine::new(Config {
-        cost_table: Some(Arc::new(table)),
+        cost_table,
         histogram: gas.histogram,
         gas_profile: gas.profile.is_some(),
-        ..Config::default()
+        interruptible: limits.timeout.is_some(),
+        max_memory_bytes: limits.max_memory.unwrap_or(defaults.max_memory_bytes),
+        max_table_elements: limits
+            .max_table_elements
+            .unwrap_or(defaults.max_table_elements),
+        max_stack_slots,
+        ..defaults
     }))
 }
 
@@ -223,10 +232,11 @@ pub fn run(
     invoke: Option<&str>,
     gas: &GasOptions,
     wasi: &WasiOptions,
+    limits: &RunLimits,
     file: &Path,
     args: &[String],
 ) -> u8 {
-    let engine = match engine(gas) {
+    let engine = match engine(gas, limits) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -266,6 +276,14 @@ pub fn run(
     if let Some(limit) = gas.limit {
         store.set_gas_limit(limit);
     }
+    if let Some(timeout) = limits.timeout {
+        // The timer outlives nothing it needs: at worst it interrupts a store that is gone.
+        let handle = store.interrupt_handle();
+        std::thread::spawn(move || {
+            std::thread::sleep(timeout);
+            handle.interrupt();
+        });
+    }
     let outcome = instantiate_and_call(&mut store, &module, invoke, file, args);
     let code = match &outcome {
         Ok(()) => EXIT_OK,
@@ -294,6 +312,13 @@ pub fn run(
             ));
             EXIT_OUT_OF_GAS
         }
+        Err(Stopped::Timeout) => {
+            print_err(&format!(
+                "error: timed out after {:?} (--timeout)",
+                limits.timeout.unwrap_or_default()
+            ));
+            EXIT_TIMEOUT
+        }
     };
     limits_notes(wasi, store.data().limits_reached());
     if let (Some(path), Some(out)) = (&gas.profile, &mut profile_out) {
@@ -316,6 +341,7 @@ pub fn run(
                 Ok(()) => "ok",
                 Err(Stopped::Exit(_)) => "exit",
                 Err(Stopped::OutOfGas) => "out_of_gas",
+                Err(Stopped::Timeout) => "timeout",
                 _ => "trap",
             },
             exit_code: match &outcome {
@@ -384,10 +410,13 @@ enum Stopped {
     Exit(i32),
     Trap(String),
     OutOfGas,
+    /// The timeout interrupted the guest.
+    Timeout,
 }
 
 fn stopped(e: Error) -> Stopped {
     match e {
+        Error::Trap(Trap::Interrupted) => Stopped::Timeout,
         Error::Trap(t) => Stopped::Trap(t.to_string()),
         Error::OutOfGas { .. } => Stopped::OutOfGas,
         Error::Exit(status) => Stopped::Exit(status),

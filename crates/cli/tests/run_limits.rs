@@ -1,7 +1,8 @@
 //! What `ssvm-lite run` bounds for an operator: the guest's output (`--max-output`), what it
 //! creates in its directories (`--max-dir-files`, `--max-dir-bytes`), the host's standard
 //! streams (the guest's flags never reach them), the diagnostics (backtraces collapsed and
-//! capped, report files created before the run), and the `--trace-wasi` call trace.
+//! capped, report files created before the run), the `--trace-wasi` call trace, and the
+//! runtime's limits: `--timeout`, `--max-memory`, `--max-stack`.
 #![cfg(unix)]
 
 mod common;
@@ -287,4 +288,62 @@ fn backtraces_collapse_repeats_cap_frames_and_cut_names() {
             "n".repeat(120)
         )
     );
+}
+
+#[test]
+fn timeout_stops_an_endless_loop_with_exit_6() {
+    let f = wat_file(
+        "endless.wasm",
+        r#"(module (func (export "spin") (loop (br 0))))"#,
+    );
+    for metered in [false, true] {
+        let mut args = vec!["run", "--timeout", "200ms", "--invoke", "spin"];
+        if metered {
+            args.extend(["--gas-report", "-"]);
+        }
+        args.push(s(&f));
+        let start = std::time::Instant::now();
+        let o = ssvm_lite(&args);
+        assert_eq!(o.status.code(), Some(6), "stderr: {}", stderr(&o));
+        assert!(stderr(&o).contains("timed out after 200ms"), "{}", stderr(&o));
+        assert!(start.elapsed() < std::time::Duration::from_secs(10));
+        if metered {
+            assert!(stderr(&o).contains(r#""outcome":"timeout""#), "{}", stderr(&o));
+        }
+    }
+    let o = ssvm_lite(&["run", "-W", "timeout=100ms", "--invoke", "spin", s(&f)]);
+    assert_eq!(o.status.code(), Some(6), "stderr: {}", stderr(&o));
+}
+
+#[test]
+fn max_memory_bounds_growth_and_the_initial_memory() {
+    let f = wat_file(
+        "grow-4.wasm",
+        r#"(module (memory 2)
+             (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
+    );
+    let grow = |limit: &str, pages: &str| {
+        let o = ssvm_lite(&["run", "--max-memory", limit, "--invoke", "grow", s(&f), pages]);
+        (o.status.code(), stdout(&o))
+    };
+    assert_eq!(grow("256K", "2"), (Some(0), "2\n".into()));
+    assert_eq!(grow("256K", "3"), (Some(0), "-1\n".into()));
+    let o = ssvm_lite(&["run", "--max-memory", "64K", "--invoke", "grow", s(&f), "0"]);
+    assert_eq!(o.status.code(), Some(4), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("memory limit of 65536 bytes"), "{}", stderr(&o));
+}
+
+#[test]
+fn max_stack_bounds_recursion() {
+    let f = wat_file(
+        "deep.wasm",
+        r#"(module (func $d (export "d") (param i32) (result i32)
+             (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+               (else (i32.add (i32.const 1) (call $d (i32.sub (local.get 0) (i32.const 1))))))))"#,
+    );
+    let o = ssvm_lite(&["run", "--invoke", "d", s(&f), "10000"]);
+    assert_eq!(stdout(&o), "10000\n", "stderr: {}", stderr(&o));
+    let o = ssvm_lite(&["run", "--max-stack", "64K", "--invoke", "d", s(&f), "10000"]);
+    assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
+    assert!(stderr(&o).contains("call stack exhausted"), "{}", stderr(&o));
 }
