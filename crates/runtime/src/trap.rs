@@ -9,6 +9,9 @@ pub enum Trap {
     MemoryOutOfBounds,
     TableOutOfBounds,
     IndirectCallTypeMismatch,
+    /// A `call_indirect` index past the end of the table.
+    UndefinedElement,
+    /// A `call_indirect` to a null table entry.
     UninitializedElement,
     IntegerDivideByZero,
     IntegerOverflow,
@@ -29,6 +32,7 @@ impl Trap {
             Trap::MemoryOutOfBounds => "out of bounds memory access",
             Trap::TableOutOfBounds => "out of bounds table access",
             Trap::IndirectCallTypeMismatch => "indirect call type mismatch",
+            Trap::UndefinedElement => "undefined element",
             Trap::UninitializedElement => "uninitialized element",
             Trap::IntegerDivideByZero => "integer divide by zero",
             Trap::IntegerOverflow => "integer overflow",
