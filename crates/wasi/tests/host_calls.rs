@@ -2,9 +2,9 @@
 //! its witx type, bad guest pointers are EFAULT (never a panic), and what cannot be done gives
 //! the right errno. Real C programs run in crates/cli/tests/wasi.rs.
 
-use ssvm_runtime::{Engine, Error, Linker, Module, Store, Val};
+use ssvm_runtime::{Engine, Error, Instance, Linker, Module, Store, Val};
 use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Every `wasi_snapshot_preview1` function: name, parameter types, whether it returns an errno.
 const FUNCTIONS: &[(&str, &str, bool)] = &[
@@ -105,12 +105,16 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs each call of `calls` in a fresh instance whose descriptor 3 is `dir` (named `.`) and
-/// whose standard output goes to a file; returns the errnos.
-fn errnos(dir: &std::path::Path, data: &str, calls: &[&str]) -> Vec<i32> {
+/// A fresh store and instance of the module of `calls`, whose descriptor 3 is `dir` (named `.`)
+/// and whose standard output is appended to `dir/stdout.txt`.
+fn instantiate(dir: &Path, data: &str, calls: &[&str]) -> (Store<WasiCtx>, Instance) {
     let engine = Engine::default();
     let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
-    let out = std::fs::File::create(dir.join("stdout.txt")).unwrap();
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("stdout.txt"))
+        .unwrap();
     let ctx = WasiCtxBuilder::new()
         .arg("prog")
         .env("A", "b")
@@ -125,17 +129,38 @@ fn errnos(dir: &std::path::Path, data: &str, calls: &[&str]) -> Vec<i32> {
     let instance = linker
         .instantiate(&mut store, &module)
         .expect("instantiates");
+    (store, instance)
+}
+
+/// Calls export `c{i}` (the body `call`) and returns its errno.
+fn errno_of(store: &mut Store<WasiCtx>, instance: Instance, i: usize, call: &str) -> i32 {
+    let f = instance.get_func(store, &format!("c{i}")).unwrap();
+    let mut r = [Val::I32(-1)];
+    f.call(store, &[], &mut r)
+        .unwrap_or_else(|e| panic!("call {i} ({call}) failed: {e}"));
+    match r[0] {
+        Val::I32(e) => e,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Runs each call of `calls` in a fresh instance (see [`instantiate`]), so that no call sees
+/// what another did to the descriptors; returns the errnos.
+fn errnos(dir: &Path, data: &str, calls: &[&str]) -> Vec<i32> {
     (0..calls.len())
         .map(|i| {
-            let f = instance.get_func(&store, &format!("c{i}")).unwrap();
-            let mut r = [Val::I32(-1)];
-            f.call(&mut store, &[], &mut r)
-                .unwrap_or_else(|e| panic!("call {i} ({}) failed: {e}", calls[i]));
-            match r[0] {
-                Val::I32(e) => e,
-                other => panic!("{other:?}"),
-            }
+            let (mut store, instance) = instantiate(dir, data, calls);
+            errno_of(&mut store, instance, i, calls[i])
         })
+        .collect()
+}
+
+/// Runs the calls of `calls` in order in one instance, each seeing what the ones before did;
+/// returns the errnos.
+fn errnos_in_sequence(dir: &Path, data: &str, calls: &[&str]) -> Vec<i32> {
+    let (mut store, instance) = instantiate(dir, data, calls);
+    (0..calls.len())
+        .map(|i| errno_of(&mut store, instance, i, calls[i]))
         .collect()
 }
 
@@ -248,18 +273,10 @@ fn unsupported_or_wrong_calls_get_their_errno() {
             "(call $poll_oneoff (i32.const 0) (i32.const 200) (i32.const 0) (i32.const 100))",
             EINVAL,
         ),
-        // Rights only go down.
+        // Rights only go up to what the descriptor has (stdout has no right to inherit).
         (
             "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x40) (i64.const -1))",
             ENOTCAPABLE,
-        ),
-        (
-            "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0) (i64.const 0))",
-            0,
-        ),
-        (
-            "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
-            EBADF,
         ),
         // Paths: a file is not a directory; escapes are not capable; existing names exist.
         (
@@ -296,9 +313,19 @@ fn unsupported_or_wrong_calls_get_their_errno() {
             "(call $fd_seek (i32.const 3) (i64.const 0) (i32.const 0) (i32.const 100))",
             EBADF,
         ),
+        // Standard output (a file here) may seek, but there is no whence 7.
         (
             "(call $fd_seek (i32.const 1) (i64.const 0) (i32.const 7) (i32.const 100))",
-            ENOTCAPABLE,
+            EINVAL,
+        ),
+        // The same on a file the call opens with every right.
+        (
+            "(if (call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 5) \
+             (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 100)) \
+             (then unreachable)) \
+             (call $fd_seek (i32.load (i32.const 100)) (i64.const 3) (i32.const 3) \
+             (i32.const 104))",
+            EINVAL,
         ),
         // Every right asked for: granted what the directory passes on.
         (
@@ -315,6 +342,25 @@ fn unsupported_or_wrong_calls_get_their_errno() {
     assert!(dir.join("f.txt").exists());
     assert!(dir.join("f.t").exists());
     assert!(!dir.join("../x").exists());
+}
+
+/// Rights only go down, and a descriptor that dropped them cannot use them: each call sees what
+/// the ones before it did to standard output's rights.
+#[test]
+fn dropped_rights_stay_dropped() {
+    let dir = scratch("rights");
+    let calls = [
+        "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
+        "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x40) (i64.const 0))",
+        "(call $fd_seek (i32.const 1) (i64.const 0) (i32.const 7) (i32.const 100))",
+        "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x44) (i64.const 0))",
+        "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0) (i64.const 0))",
+        "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
+    ];
+    assert_eq!(
+        errnos_in_sequence(&dir, "", &calls),
+        vec![0, 0, ENOTCAPABLE, ENOTCAPABLE, 0, EBADF]
+    );
 }
 
 #[test]
