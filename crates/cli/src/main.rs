@@ -4,6 +4,8 @@
 //! 3 the program trapped; 4 the module could not be instantiated; 5 out of gas; a WASI program
 //! that calls `proc_exit` exits with its status. A panic (exit code 101) is a bug. `docs/cli.md` documents the commands.
 
+#![forbid(unsafe_code)]
+
 mod args;
 mod report;
 mod run;

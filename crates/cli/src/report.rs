@@ -1,9 +1,12 @@
-//! The gas report of `ssvm-lite run --gas-report` (DESIGN.md "Metering"): one JSON object.
+//! The gas report of `ssvm-lite run --gas-report` (docs/cli.md): one JSON object, written with
+//! `serde_json`.
 
-use std::fmt::Write as _;
+use serde::ser::SerializeMap;
+use serde::{Serialize, Serializer};
 use std::io::Write as _;
 
 /// What a metered run came to.
+#[derive(Serialize)]
 pub struct GasReport {
     /// `ok`, `exit`, `trap` or `out_of_gas`.
     pub outcome: &'static str,
@@ -13,63 +16,33 @@ pub struct GasReport {
     pub trap: Option<String>,
     pub gas_limit: Option<u64>,
     pub gas_used: u64,
-    /// Executions per spec opcode name, with `--histogram`.
+    /// Executions per spec opcode name, with `--histogram`, in this order.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "in_order")]
     pub counts: Option<Vec<(&'static str, u64)>>,
 }
 
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
+/// Name-count pairs as one JSON object, keeping their order.
+fn in_order<S: Serializer>(
+    counts: &Option<Vec<(&'static str, u64)>>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    let counts = counts.as_deref().unwrap_or_default();
+    let mut map = s.serialize_map(Some(counts.len()))?;
+    for (name, n) in counts {
+        map.serialize_entry(name, n)?;
     }
-    out.push('"');
-    out
-}
-
-fn json_option<T: std::fmt::Display>(value: Option<T>) -> String {
-    value.map_or_else(|| "null".to_string(), |v| v.to_string())
+    map.end()
 }
 
 impl GasReport {
     /// The report as one line of JSON.
-    pub fn to_json(&self) -> String {
-        let mut out = format!(
-            "{{\"outcome\": {}, \"exit_code\": {}, \"trap\": {}, \"gas_limit\": {}, \"gas_used\": {}",
-            json_string(self.outcome),
-            json_option(self.exit_code),
-            self.trap.as_deref().map_or_else(|| "null".into(), json_string),
-            json_option(self.gas_limit),
-            self.gas_used
-        );
-        if let Some(counts) = &self.counts {
-            out.push_str(", \"counts\": {");
-            for (i, (name, n)) in counts.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                let _ = write!(out, "{}: {n}", json_string(name));
-            }
-            out.push('}');
-        }
-        out.push('}');
-        out
+    pub fn to_json(&self) -> std::io::Result<String> {
+        serde_json::to_string(self).map_err(std::io::Error::other)
     }
 
     /// Writes the report to `target`: a file path, or `-` for standard error.
     pub fn write_to(&self, target: &str) -> std::io::Result<()> {
-        let line = self.to_json() + "\n";
+        let line = self.to_json()? + "\n";
         if target == "-" {
             std::io::stderr().lock().write_all(line.as_bytes())
         } else {
@@ -93,8 +66,8 @@ mod tests {
             counts: Some(vec![("i32.add", 3), ("end", 1)]),
         };
         assert_eq!(
-            report.to_json(),
-            r#"{"outcome": "trap", "exit_code": null, "trap": "a \"quoted\"\nmessage\\", "gas_limit": 10, "gas_used": 7, "counts": {"i32.add": 3, "end": 1}}"#
+            report.to_json().unwrap(),
+            r#"{"outcome":"trap","exit_code":null,"trap":"a \"quoted\"\nmessage\\","gas_limit":10,"gas_used":7,"counts":{"i32.add":3,"end":1}}"#
         );
     }
 }

@@ -314,14 +314,11 @@ fn instantiate_and_call(
 
 /// `ssvm-lite compile --dump-ir FILE [--func N]`.
 pub fn dump_ir(file: &Path, only: Option<u32>, metered: bool) -> u8 {
-    let engine = if metered {
-        Engine::new(Config {
-            cost_table: Some(Arc::new(CostTable::default_table())),
-            ..Config::default()
-        })
-    } else {
-        Engine::default()
-    };
+    let engine = Engine::new(Config {
+        cost_table: metered.then(|| Arc::new(CostTable::default_table())),
+        keep_ir: true,
+        ..Config::default()
+    });
     let module = match load(&engine, file) {
         Ok(m) => m,
         Err(code) => return code,

@@ -436,8 +436,8 @@ fn gas_report_gives_exact_gas_and_counts() {
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
     assert_eq!(stdout(&o), "6\n");
     let report = stderr(&o);
-    assert!(report.starts_with(r#"{"outcome": "ok", "exit_code": null, "trap": null, "gas_limit": null, "gas_used": 43, "counts": {"#), "{report}");
-    assert!(report.contains(r#""local.get": 14"#), "{report}");
+    assert!(report.starts_with(r#"{"outcome":"ok","exit_code":null,"trap":null,"gas_limit":null,"gas_used":43,"counts":{"#), "{report}");
+    assert!(report.contains(r#""local.get":14"#), "{report}");
 }
 
 #[test]
@@ -463,7 +463,7 @@ fn out_of_gas_exits_5_with_the_exact_gas_used() {
     let report = std::fs::read_to_string(&out).unwrap();
     assert_eq!(
         report,
-        "{\"outcome\": \"out_of_gas\", \"exit_code\": null, \"trap\": null, \"gas_limit\": 20, \"gas_used\": 20}\n"
+        "{\"outcome\":\"out_of_gas\",\"exit_code\":null,\"trap\":null,\"gas_limit\":20,\"gas_used\":20}\n"
     );
 }
 
@@ -555,7 +555,7 @@ fn the_bundled_wasi_example_counts_its_source() {
     ]);
     assert_eq!(o.status.code(), Some(1));
     assert!(
-        stderr(&o).contains(r#"{"outcome": "exit", "exit_code": 1, "trap": null"#),
+        stderr(&o).contains(r#"{"outcome":"exit","exit_code":1,"trap":null"#),
         "{}",
         stderr(&o)
     );

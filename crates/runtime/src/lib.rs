@@ -23,29 +23,33 @@
 //! assert_eq!(add.call(&mut store, (2, 3)).unwrap(), 5);
 //! ```
 
-mod cost;
-mod engine;
-mod error;
+//! The runtime is three stages with one-way dependencies (docs/architecture.md):
+//!
+//! - `compile`: validation and lowering of function bodies to register IR ([`ir`]);
+//! - `exec`: assembly of IR into ops, and the threaded interpreter that runs them;
+//! - `api`: the embedding API, which drives the two;
+//!
+//! with `meter` (exact gas metering, in both stages) and the leaves `numeric`, `trap` and
+//! `value` beside them.
+
+// The lowering's match walks the opcode table's rows one at a time (`simd_pattern!`).
+#![recursion_limit = "1024"]
+
+mod api;
+mod compile;
 mod exec;
-mod handles;
-mod instance;
-pub mod ir;
-mod lower;
-mod module;
+mod meter;
 mod numeric;
-mod store;
 mod trap;
 mod value;
 
-pub use cost::{CostTable, CostTableError, PerUnit};
-pub use engine::{Config, Engine};
-pub use error::Error;
-pub use handles::{
-    Extern, Func, Global, Memory, Table, TypedFunc, WasmParams, WasmResults, WasmTy,
+pub use api::{
+    Caller, Config, Engine, Error, ExportType, Extern, Func, Global, ImportType, Instance, Linker,
+    Memory, Module, Store, Table, TypedFunc, WasmParams, WasmResults, WasmTy,
 };
-pub use instance::{Instance, Linker};
-pub use module::{ExportType, ImportType, Module};
+pub use compile::ir;
+pub use exec::PAGE_SIZE;
+pub use meter::{CostTable, CostTableError, PerUnit};
 pub use ssvm_binary::{FuncType, GlobalType, Limits, RefType, TableType, ValType};
-pub use store::{Caller, Store, PAGE_SIZE};
 pub use trap::Trap;
 pub use value::{FuncRef, Val};

@@ -314,3 +314,42 @@ macro_rules! for_each_numeric {
 }
 
 pub(crate) use for_each_numeric;
+
+#[cfg(test)]
+mod tests {
+    use ssvm_binary::{Opcode, ValType};
+
+    macro_rules! ty {
+        (i32) => {
+            ValType::I32
+        };
+        (i64) => {
+            ValType::I64
+        };
+        (f32) => {
+            ValType::F32
+        };
+        (f64) => {
+            ValType::F64
+        };
+    }
+
+    /// Every numeric row names an opcode of the table, with the table's signature.
+    macro_rules! check {
+        ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+            $(
+                let sig = Opcode::$name.signature().expect(stringify!($name));
+                assert_eq!(sig.params, &[$(ty!($in)),*], stringify!($name));
+                assert_eq!(sig.results, &[ty!($out)], stringify!($name));
+                let arity = [$(stringify!($arg)),*].len();
+                let expected = if stringify!($kind).starts_with("un") { 1 } else { 2 };
+                assert_eq!(arity, expected, stringify!($name));
+            )*
+        };
+    }
+
+    #[test]
+    fn numeric_rows_match_the_opcode_table() {
+        for_each_numeric!(check);
+    }
+}

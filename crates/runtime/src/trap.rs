@@ -5,17 +5,25 @@ use std::fmt;
 /// Why execution trapped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Trap {
+    /// `unreachable` ran.
     Unreachable,
+    /// A memory access or bulk memory operation went out of bounds.
     MemoryOutOfBounds,
+    /// A table access or bulk table operation went out of bounds.
     TableOutOfBounds,
+    /// `call_indirect` found a function of another type.
     IndirectCallTypeMismatch,
-    /// A `call_indirect` index past the end of the table.
+    /// `call_indirect` got an index past the end of the table.
     UndefinedElement,
-    /// A `call_indirect` to a null table entry.
+    /// `call_indirect` found a null entry.
     UninitializedElement,
+    /// An integer division or remainder by zero.
     IntegerDivideByZero,
+    /// An integer division or float-to-integer conversion overflowed.
     IntegerOverflow,
+    /// A float-to-integer conversion of NaN.
     InvalidConversionToInteger,
+    /// Calls nested deeper than the configured limits.
     CallStackExhausted,
     /// A host function failed with this message.
     Host(String),

@@ -10,13 +10,17 @@ pub struct FuncRef(pub(crate) u32);
 /// A WebAssembly value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Val {
+    /// An `i32`.
     I32(i32),
+    /// An `i64`.
     I64(i64),
     /// An `f32`, as its bits (so NaN payloads survive).
     F32(u32),
     /// An `f64`, as its bits.
     F64(u64),
+    /// A `v128`, as its bits.
     V128(u128),
+    /// A `funcref`: `None` is null.
     FuncRef(Option<FuncRef>),
     /// A host reference: an opaque number chosen by the embedder.
     ExternRef(Option<u32>),

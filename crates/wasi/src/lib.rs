@@ -24,6 +24,8 @@
 //! supported answers with an errno (`ENOTSUP`, `ENOTSOCK`, ...), never a trap. Files are reached
 //! only through preopened directories and only below them (see `path.rs`).
 
+#![forbid(unsafe_code)]
+
 mod ctx;
 mod errno;
 mod fs;

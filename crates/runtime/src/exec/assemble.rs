@@ -1,16 +1,22 @@
-//! Assembly of register IR into ops: each op carries its handler and up to four operands, and
-//! jumps become offsets relative to the op that jumps.
+//! Assembly of register IR into ops, the interpreter's code: each op carries its handler and up
+//! to four operands, and jumps become offsets relative to the op that jumps.
+//!
+//! Metered code is assembled in one of two modes (`Metering`): *paid*, where whoever jumps to
+//! the start of a metering block pays its charge (a branch holds the price, a call or return
+//! reads it from the charge op it lands on, which it knows is there), or *traced*, where every
+//! charge op runs so that histograms and gas profiles see each block. Unmetered code has no
+//! charges, and its branches, calls and returns do nothing for metering at all.
 
 use super::handlers as h;
+use super::state::Vm;
 use super::{Exec, Flow};
-use crate::ir::{Cmp, CompiledFunc, Instr, LoadKind, StoreKind};
+use crate::compile::ir::{Cmp, CompiledFunc, Instr, LoadKind, StoreKind};
+use crate::meter::CodeMeter;
 use crate::numeric::for_each_numeric;
-use crate::store::StoreInner;
 
-/// A handler: does one op's work and continues with the next (see the module documentation).
-/// A handler: the op, the frame, the interpreter's state, the store, and the gas left (kept in a
-/// register while handlers run; `Exec::gas` holds it whenever they return).
-pub(crate) type Handler = unsafe fn(*const Op, *mut u64, &mut Exec, &mut StoreInner, u64) -> Flow;
+/// A handler: the op, the frame, the interpreter's state, the store's entities, and the gas left
+/// (kept in a register while handlers run; `Meter::gas` holds it whenever they return).
+pub(crate) type Handler = unsafe fn(*const Op, *mut u64, &mut Exec, &mut Vm, u64) -> Flow;
 
 /// One assembled instruction.
 #[derive(Clone, Copy)]
@@ -28,6 +34,54 @@ impl std::fmt::Debug for Op {
     }
 }
 
+/// How code is metered, which decides the handlers it is assembled with (module documentation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Metering {
+    Off,
+    Paid,
+    Traced,
+}
+
+impl Metering {
+    /// The mode of code compiled with or without a cost table, traced or not.
+    pub(crate) fn new(metered: bool, traced: bool) -> Metering {
+        match (metered, traced) {
+            (false, _) => Metering::Off,
+            (true, false) => Metering::Paid,
+            (true, true) => Metering::Traced,
+        }
+    }
+
+    /// How code compiled this way is described in errors.
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            Metering::Off => "unmetered",
+            Metering::Paid => "metered",
+            Metering::Traced => "metered with histograms or gas profiles",
+        }
+    }
+}
+
+/// A function assembled for the interpreter.
+#[derive(Debug, Default)]
+pub(crate) struct Code {
+    pub(crate) ops: Vec<Op>,
+    /// `br_table` targets as offsets from their `br_table` op.
+    pub(crate) br_targets: Vec<u32>,
+    /// Parameters.
+    pub(crate) params: u32,
+    /// What a call writes after the parameters: zeroed declared locals, then the constants.
+    pub(crate) frame_init: Vec<u64>,
+    /// Slots the frame needs.
+    pub(crate) frame_size: u32,
+    /// Metered code: its metering blocks, and the position of each op in them.
+    pub(crate) meter: Option<CodeMeter>,
+    /// A number no other assembled function in this process has (histogram counters use it).
+    pub(crate) id: u32,
+    /// The function's index in its module (imports counted), for backtraces.
+    pub(crate) index: u32,
+}
+
 fn op(handler: Handler, a: u32, b: u32, c: u32, d: u32) -> Op {
     Op {
         handler,
@@ -39,45 +93,95 @@ fn op(handler: Handler, a: u32, b: u32, c: u32, d: u32) -> Op {
 }
 
 /// How many ops `instr` takes: instructions with five operands spill the last into a second op,
-/// and a charge of nothing (a block of `end`s and `loop`s under the default table) is dropped
-/// unless charges are traced (histograms must still count those instructions).
-fn width(instr: &Instr, func: &CompiledFunc) -> usize {
+/// and paid code drops a charge of nothing (a block of `end`s and `loop`s under the default
+/// table) where nothing jumps to it: only fall-through reaches it, and it would do nothing.
+fn width(instr: &Instr, pc: usize, func: &CompiledFunc, landing: &[bool], mode: Metering) -> usize {
     match instr {
         Instr::TableCopy { .. } | Instr::TableInit { .. } => 2,
-        Instr::Charge { block } if func.meter_blocks[*block as usize].cost == 0 && !func.traced => {
-            0
+        Instr::Charge { block } if mode == Metering::Paid && !landing[pc] => {
+            usize::from(block_cost(func, *block) != 0)
         }
         _ => 1,
     }
 }
 
-fn cmp_i32(cmp: Cmp) -> super::assemble::Handler {
+fn block_cost(func: &CompiledFunc, block: u32) -> u64 {
+    func.meter
+        .as_ref()
+        .map_or(0, |m| m.blocks[block as usize].cost)
+}
+
+/// Which instructions something other than fall-through reaches: branch targets, the entry,
+/// and the instruction after a call (where a return lands).
+fn landings(func: &CompiledFunc) -> Vec<bool> {
+    let mut landing = vec![false; func.code.len() + 1];
+    landing[0] = true;
+    for (pc, instr) in func.code.iter().enumerate() {
+        match *instr {
+            Instr::Br { target }
+            | Instr::BrIfNz { target, .. }
+            | Instr::BrIfZ { target, .. }
+            | Instr::BrCmpI32 { target, .. }
+            | Instr::BrCmpI64 { target, .. } => landing[target as usize] = true,
+            Instr::Call { .. } | Instr::CallIndirect { .. } => landing[pc + 1] = true,
+            _ => {}
+        }
+    }
+    for &t in &func.br_tables {
+        landing[t as usize] = true;
+    }
+    landing
+}
+
+/// Picks the plain or the paid variant of a branch handler.
+macro_rules! variant {
+    ($paid:expr, $h:ident) => {
+        if $paid {
+            h::$h::<true> as Handler
+        } else {
+            h::$h::<false> as Handler
+        }
+    };
+}
+
+/// Picks the variant of a call or return handler for code metered in `mode`.
+macro_rules! by_mode {
+    ($mode:expr, $h:ident) => {
+        match $mode {
+            Metering::Off => h::$h::<{ h::UNMETERED }> as Handler,
+            Metering::Paid => h::$h::<{ h::PAID }> as Handler,
+            Metering::Traced => h::$h::<{ h::TRACED }> as Handler,
+        }
+    };
+}
+
+fn cmp_i32(cmp: Cmp, paid: bool) -> Handler {
     match cmp {
-        Cmp::Eq => h::br_i32_eq,
-        Cmp::Ne => h::br_i32_ne,
-        Cmp::LtS => h::br_i32_lt_s,
-        Cmp::LtU => h::br_i32_lt_u,
-        Cmp::GtS => h::br_i32_gt_s,
-        Cmp::GtU => h::br_i32_gt_u,
-        Cmp::LeS => h::br_i32_le_s,
-        Cmp::LeU => h::br_i32_le_u,
-        Cmp::GeS => h::br_i32_ge_s,
-        Cmp::GeU => h::br_i32_ge_u,
+        Cmp::Eq => variant!(paid, br_i32_eq),
+        Cmp::Ne => variant!(paid, br_i32_ne),
+        Cmp::LtS => variant!(paid, br_i32_lt_s),
+        Cmp::LtU => variant!(paid, br_i32_lt_u),
+        Cmp::GtS => variant!(paid, br_i32_gt_s),
+        Cmp::GtU => variant!(paid, br_i32_gt_u),
+        Cmp::LeS => variant!(paid, br_i32_le_s),
+        Cmp::LeU => variant!(paid, br_i32_le_u),
+        Cmp::GeS => variant!(paid, br_i32_ge_s),
+        Cmp::GeU => variant!(paid, br_i32_ge_u),
     }
 }
 
-fn cmp_i64(cmp: Cmp) -> Handler {
+fn cmp_i64(cmp: Cmp, paid: bool) -> Handler {
     match cmp {
-        Cmp::Eq => h::br_i64_eq,
-        Cmp::Ne => h::br_i64_ne,
-        Cmp::LtS => h::br_i64_lt_s,
-        Cmp::LtU => h::br_i64_lt_u,
-        Cmp::GtS => h::br_i64_gt_s,
-        Cmp::GtU => h::br_i64_gt_u,
-        Cmp::LeS => h::br_i64_le_s,
-        Cmp::LeU => h::br_i64_le_u,
-        Cmp::GeS => h::br_i64_ge_s,
-        Cmp::GeU => h::br_i64_ge_u,
+        Cmp::Eq => variant!(paid, br_i64_eq),
+        Cmp::Ne => variant!(paid, br_i64_ne),
+        Cmp::LtS => variant!(paid, br_i64_lt_s),
+        Cmp::LtU => variant!(paid, br_i64_lt_u),
+        Cmp::GtS => variant!(paid, br_i64_gt_s),
+        Cmp::GtU => variant!(paid, br_i64_gt_u),
+        Cmp::LeS => variant!(paid, br_i64_le_s),
+        Cmp::LeU => variant!(paid, br_i64_le_u),
+        Cmp::GeS => variant!(paid, br_i64_ge_s),
+        Cmp::GeU => variant!(paid, br_i64_ge_u),
     }
 }
 
@@ -104,22 +208,33 @@ fn store(kind: StoreKind) -> Handler {
     }
 }
 
-/// Assembles `func.code` into `func.ops` (and `func.br_targets`).
-pub(crate) fn assemble(func: &mut CompiledFunc) {
+/// Assembles a function's IR into the interpreter's code; `id` must be unique in the process.
+pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, id: u32) -> Code {
+    let landing = landings(func);
     // Op index of every instruction, and one past the end.
     let mut at = Vec::with_capacity(func.code.len() + 1);
     let mut n = 0;
-    for instr in &func.code {
+    for (pc, instr) in func.code.iter().enumerate() {
         at.push(n);
-        n += width(instr, func);
+        n += width(instr, pc, func, &landing, mode);
     }
     at.push(n);
     let rel = |from: usize, target: u32| (at[target as usize] as i64 - at[from] as i64) as u32;
+    // Paid code: the price a branch to `target` pays for the charge there, if it fits an operand.
+    let paid_price = |target: u32| match func.code.get(target as usize) {
+        Some(Instr::Charge { block }) if mode == Metering::Paid => {
+            u32::try_from(block_cost(func, *block)).ok()
+        }
+        _ => None,
+    };
+    let paid = |target: u32| paid_price(target).is_some();
+    let price = |target: u32| paid_price(target).unwrap_or(0);
     let mut ops = Vec::with_capacity(n);
     let mut br_targets = Vec::with_capacity(func.br_tables.len());
-    let mut op_meter = Vec::new();
+    let mut positions = Vec::new();
+    let meter = func.meter.as_ref();
     for (pc, &instr) in func.code.iter().enumerate() {
-        if width(&instr, func) == 0 {
+        if width(&instr, pc, func, &landing, mode) == 0 {
             continue;
         }
         macro_rules! numeric {
@@ -128,11 +243,21 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
                     $(Instr::$name { dst, a, b } => op(h::$name, dst, a, b, 0),)*
                     Instr::Copy { dst, src } => op(h::copy, dst, src, 0, 0),
                     Instr::Select { dst, cond, a, b } => op(h::select, dst, cond, a, b),
-                    Instr::Br { target } => op(h::br, rel(pc, target), 0, 0, 0),
-                    Instr::BrIfNz { cond, target } => op(h::br_if_nz, cond, rel(pc, target), 0, 0),
-                    Instr::BrIfZ { cond, target } => op(h::br_if_z, cond, rel(pc, target), 0, 0),
-                    Instr::BrCmpI32 { cmp, a, b, target } => op(cmp_i32(cmp), a, b, rel(pc, target), 0),
-                    Instr::BrCmpI64 { cmp, a, b, target } => op(cmp_i64(cmp), a, b, rel(pc, target), 0),
+                    Instr::Br { target } => {
+                        op(variant!(paid(target), br), rel(pc, target), 0, 0, price(target))
+                    }
+                    Instr::BrIfNz { cond, target } => {
+                        op(variant!(paid(target), br_if_nz), cond, rel(pc, target), 0, price(target))
+                    }
+                    Instr::BrIfZ { cond, target } => {
+                        op(variant!(paid(target), br_if_z), cond, rel(pc, target), 0, price(target))
+                    }
+                    Instr::BrCmpI32 { cmp, a, b, target } => {
+                        op(cmp_i32(cmp, paid(target)), a, b, rel(pc, target), price(target))
+                    }
+                    Instr::BrCmpI64 { cmp, a, b, target } => {
+                        op(cmp_i64(cmp, paid(target)), a, b, rel(pc, target), price(target))
+                    }
                     Instr::BrTable { index, start, len } => {
                         let first = br_targets.len() as u32;
                         for &t in &func.br_tables[start as usize..(start + len) as usize] {
@@ -140,16 +265,20 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
                         }
                         op(h::br_table, index, first, len, 0)
                     }
-                    Instr::Return => op(h::ret, 0, 0, 0, 0),
+                    Instr::Return => op(by_mode!(mode, ret), 0, 0, 0, 0),
                     Instr::Charge { block } => {
-                        let cost = func.meter_blocks[block as usize].cost;
-                        let handler: Handler = if func.traced { h::charge_traced } else { h::charge };
+                        let cost = block_cost(func, block);
+                        let handler: Handler = if mode == Metering::Traced {
+                            crate::meter::charge_traced
+                        } else {
+                            crate::meter::charge
+                        };
                         op(handler, cost as u32, (cost >> 32) as u32, block, 0)
                     }
                     Instr::Unreachable => op(h::unreachable, 0, 0, 0, 0),
-                    Instr::Call { func, base } => op(h::call, func, base, 0, 0),
+                    Instr::Call { func, base } => op(by_mode!(mode, call), func, base, 0, 0),
                     Instr::CallIndirect { ty, table, index, base } => {
-                        op(h::call_indirect, ty, table, index, base)
+                        op(by_mode!(mode, call_indirect), ty, table, index, base)
                     }
                     Instr::GlobalGet { dst, global } => op(h::global_get, dst, global, 0, 0),
                     Instr::GlobalSet { src, global } => op(h::global_set, src, global, 0, 0),
@@ -186,41 +315,24 @@ pub(crate) fn assemble(func: &mut CompiledFunc) {
         }
         let assembled = for_each_numeric!(numeric);
         ops.push(assembled);
-        if let Some(&m) = func.meter.get(pc) {
-            op_meter.resize(ops.len(), m);
+        if let Some(&m) = meter.and_then(|m| m.positions.get(pc)) {
+            positions.resize(ops.len(), m);
         }
     }
-    if !func.traced {
-        pay_charges_in_branches(&mut ops);
-    }
-    func.op_meter = op_meter;
-    func.ops = ops;
-    func.br_targets = br_targets;
-}
-
-/// Metered code: a branch whose target is a charge (that fits in an operand) becomes its paid
-/// variant, which holds the price and pays it without reading the target first.
-fn pay_charges_in_branches(ops: &mut [Op]) {
-    for i in 0..ops.len() {
-        let o = ops[i];
-        let (paid, rel): (Handler, u32) = if std::ptr::fn_addr_eq(o.handler, h::br as Handler) {
-            (h::br_paid, o.a)
-        } else if std::ptr::fn_addr_eq(o.handler, h::br_if_nz as Handler) {
-            (h::br_if_nz_paid, o.b)
-        } else if std::ptr::fn_addr_eq(o.handler, h::br_if_z as Handler) {
-            (h::br_if_z_paid, o.b)
-        } else if let Some(&(_, paid)) = h::PAID_CMP_BRANCHES
-            .iter()
-            .find(|(plain, _)| std::ptr::fn_addr_eq(o.handler, *plain))
-        {
-            (paid, o.c)
-        } else {
-            continue;
-        };
-        let target = ops[(i as isize + rel as i32 as isize) as usize];
-        if std::ptr::fn_addr_eq(target.handler, h::charge as Handler) && target.b == 0 {
-            ops[i].handler = paid;
-            ops[i].d = target.a;
-        }
+    let mut frame_init = vec![0; (func.locals - func.params) as usize];
+    frame_init.extend_from_slice(&func.consts);
+    Code {
+        ops,
+        br_targets,
+        params: func.params,
+        frame_init,
+        frame_size: func.frame_size,
+        meter: meter.map(|m| CodeMeter {
+            blocks: m.blocks.clone(),
+            positions,
+            traced: m.traced,
+        }),
+        id,
+        index: func.index,
     }
 }

@@ -2,9 +2,10 @@
 //! validator hands every operator to `Lowerer` (a `FunctionSink`) right after checking it, so the
 //! lowering can rely on the code being well typed.
 
-use crate::ir::{Cmp, CompiledFunc, Instr, LoadKind, OpMeter, Slot, StoreKind};
+use crate::compile::ir::{Cmp, CompiledFunc, Instr, LoadKind, Slot, StoreKind};
+use crate::meter::Blocks;
 use crate::numeric::for_each_numeric;
-use ssvm_binary::{BlockType, FuncType, Operator, ValType};
+use ssvm_binary::{BlockType, FuncType, Opcode, Operator, ValType};
 use ssvm_validate::{Error, FunctionSink};
 
 /// Where an operand-stack value is, before it is needed in a slot.
@@ -69,32 +70,8 @@ pub(crate) struct Lowerer<'t> {
     /// The first thing met that the interpreter cannot run. Lowering stops there, but validation
     /// goes on, so that an invalid module is reported as invalid.
     pub(crate) unsupported: Option<Error>,
-    /// With metering: the price of every opcode (`Opcode as usize`).
-    prices: Option<&'t [u64]>,
-    /// With metering: whether charges are traced (histograms, gas profiles).
-    traced: bool,
-    /// The metering block being filled, if one is open.
-    block: Option<MeterBlock>,
-}
-
-/// Whether the straight-line metering block must end after this (charged) operator: branches,
-/// calls, and operators after which the next position is a branch target (`end` is decided by
-/// its label, where it is lowered).
-fn ends_meter_block(op: &Operator<'_>) -> bool {
-    use Operator as O;
-    matches!(
-        op,
-        O::Loop { .. }
-            | O::If { .. }
-            | O::Else {}
-            | O::Br { .. }
-            | O::BrIf { .. }
-            | O::BrTable { .. }
-            | O::Return {}
-            | O::Unreachable {}
-            | O::Call { .. }
-            | O::CallIndirect { .. }
-    )
+    /// With metering: where the metering blocks start and end.
+    meter: Option<Blocks<'t>>,
 }
 
 fn arity(types: &[FuncType], bt: BlockType) -> (u32, u32) {
@@ -117,9 +94,7 @@ impl<'t> Lowerer<'t> {
         traced: bool,
     ) -> Self {
         Lowerer {
-            prices,
-            traced,
-            block: None,
+            meter: prices.map(|p| Blocks::new(p, traced)),
             types,
             functions,
             compiled: Vec::new(),
@@ -140,16 +115,8 @@ impl<'t> Lowerer<'t> {
     fn emit(&mut self, instr: Instr) -> usize {
         self.func.code.push(instr);
         self.func.offsets.push(self.offset);
-        if self.prices.is_some() {
-            let (block, wasm_end) = match &self.block {
-                Some(b) => (b.id, b.costs.len() as u32),
-                None => (u32::MAX, 0),
-            };
-            self.func.meter.push(OpMeter {
-                block,
-                wasm_end,
-                emit_end: wasm_end,
-            });
+        if let Some(meter) = &mut self.meter {
+            meter.emitted();
         }
         self.last_result = None;
         self.func.code.len() - 1
@@ -157,8 +124,8 @@ impl<'t> Lowerer<'t> {
 
     /// With metering: the instruction at `at` now also completes the current Wasm instruction.
     fn extend_meter(&mut self, at: usize) {
-        if let (Some(b), Some(m)) = (&self.block, self.func.meter.get_mut(at)) {
-            m.wasm_end = b.costs.len() as u32;
+        if let Some(meter) = &mut self.meter {
+            meter.extend(at);
         }
     }
 
@@ -485,11 +452,58 @@ impl<'t> Lowerer<'t> {
     }
 }
 
-/// A metering block being lowered: the prices and opcodes of its Wasm instructions so far.
-struct MeterBlock {
-    id: u32,
-    costs: Vec<u64>,
-    opcodes: Vec<ssvm_binary::Opcode>,
+/// What a scalar memory access does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    Load(LoadKind),
+    Store(StoreKind),
+}
+
+/// The one place that maps load and store opcodes to the IR's access kinds (a test checks
+/// their widths against the opcode table's natural alignment).
+pub(crate) fn access(op: Opcode) -> Option<Access> {
+    use Access::{Load, Store};
+    Some(match op {
+        Opcode::I32Load => Load(LoadKind::I32),
+        Opcode::I64Load => Load(LoadKind::I64),
+        Opcode::F32Load => Load(LoadKind::F32),
+        Opcode::F64Load => Load(LoadKind::F64),
+        Opcode::I32Load8S => Load(LoadKind::I32_8S),
+        Opcode::I32Load8U => Load(LoadKind::I32_8U),
+        Opcode::I32Load16S => Load(LoadKind::I32_16S),
+        Opcode::I32Load16U => Load(LoadKind::I32_16U),
+        Opcode::I64Load8S => Load(LoadKind::I64_8S),
+        Opcode::I64Load8U => Load(LoadKind::I64_8U),
+        Opcode::I64Load16S => Load(LoadKind::I64_16S),
+        Opcode::I64Load16U => Load(LoadKind::I64_16U),
+        Opcode::I64Load32S => Load(LoadKind::I64_32S),
+        Opcode::I64Load32U => Load(LoadKind::I64_32U),
+        Opcode::I32Store | Opcode::F32Store | Opcode::I64Store32 => Store(StoreKind::B4),
+        Opcode::I64Store | Opcode::F64Store => Store(StoreKind::B8),
+        Opcode::I32Store8 | Opcode::I64Store8 => Store(StoreKind::B1),
+        Opcode::I32Store16 | Opcode::I64Store16 => Store(StoreKind::B2),
+        _ => return None,
+    })
+}
+
+/// The pattern of every numeric operator (`for_each_numeric!`).
+macro_rules! numeric_pattern {
+    ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+        $(Operator::$name {})|*
+    };
+}
+
+/// The pattern of every SIMD operator (prefix 0xFD) of the opcode table, which the interpreter
+/// does not execute yet: the table's rows are walked one at a time, keeping those rows.
+macro_rules! simd_pattern {
+    (@walk [$($kept:tt)*] 0xFD $code:tt $name:ident $imm:tt $text:literal $sig:tt $align:tt $lanes:tt; $($rest:tt)*) => {
+        simd_pattern!(@walk [$($kept)* | Operator::$name { .. }] $($rest)*)
+    };
+    (@walk [$($kept:tt)*] $prefix:tt $code:tt $name:ident $imm:tt $text:literal $sig:tt $align:tt $lanes:tt; $($rest:tt)*) => {
+        simd_pattern!(@walk [$($kept)*] $($rest)*)
+    };
+    (@walk [| $($kept:tt)*]) => { $($kept)* };
+    ($($row:tt)*) => { simd_pattern!(@walk [] $($row)*) };
 }
 
 /// Provisional slots of constants (`CONST | k`) and operand-stack depths (`TEMP | depth`),
@@ -761,12 +775,9 @@ fn set_target(instr: &mut Instr, here: u32) {
 impl<'a> FunctionSink<'a> for Lowerer<'_> {
     fn begin(&mut self, index: u32, ty: &FuncType) -> Result<(), Error> {
         let params = ty.params.len() as u32;
-        static NEXT_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
         self.func = CompiledFunc {
             params,
             locals: params,
-            traced: self.traced && self.prices.is_some(),
-            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             index,
             ..CompiledFunc::default()
         };
@@ -826,79 +837,43 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
                 _ => return Ok(()),
             }
         }
-        if let Some(prices) = self.prices {
-            // Control reaches this operator: it is charged, in the current metering block.
-            let opcode = op.opcode();
-            if self.block.is_none() {
-                let id = self.func.meter_blocks.len() as u32;
-                self.func
-                    .meter_blocks
-                    .push(crate::ir::MeterBlock::default());
-                self.block = Some(MeterBlock {
-                    id,
-                    costs: Vec::new(),
-                    opcodes: Vec::new(),
-                });
-                self.emit(Instr::Charge { block: id });
-            }
-            let b = self.block.as_mut().expect("opened above");
-            b.costs.push(prices[opcode as usize]);
-            b.opcodes.push(opcode);
-            // An `end` whose label no branch targets (a loop's, or a block's that nothing
-            // leaves early) is reached only by falling through: the block may go on past it.
-            let joins = match op {
-                Operator::End {} => self.controls.last().is_some_and(|c| match c.kind {
+        if self.meter.is_some() {
+            // Control reaches this operator: it is charged, in the current metering block. An
+            // `end` whose label no branch targets (a loop's, or a block's that nothing leaves
+            // early) is reached only by falling through: the block may go on past it.
+            let label_joins = matches!(op, O::End {})
+                && self.controls.last().is_some_and(|c| match c.kind {
                     Kind::Loop => false,
                     Kind::Block => !c.patches.is_empty(),
                     Kind::If | Kind::Else | Kind::Function => true,
-                }),
-                _ => ends_meter_block(op),
-            };
-            self.lower(op, offset)?;
-            if joins {
-                self.close_block();
+                });
+            let meter = self.meter.as_mut().expect("checked above");
+            if let Some(block) = meter.open() {
+                self.emit(Instr::Charge { block });
             }
+            let meter = self.meter.as_mut().expect("checked above");
+            meter.charge(op, label_joins);
+            self.lower(op, offset)?;
+            self.meter.as_mut().expect("checked above").lowered();
             return Ok(());
         }
         self.lower(op, offset)
     }
 
     fn end(&mut self) -> Result<(), Error> {
-        self.close_block();
         self.finish()
     }
 }
 
 impl Lowerer<'_> {
-    /// With metering: closes the open metering block, recording its prices.
-    fn close_block(&mut self) {
-        if let Some(b) = self.block.take() {
-            let mut prefix = Vec::with_capacity(b.costs.len() + 1);
-            let mut sum = 0u64;
-            prefix.push(0);
-            for &c in &b.costs {
-                sum = sum.saturating_add(c);
-                prefix.push(sum);
-            }
-            self.func.meter_blocks[b.id as usize] = crate::ir::MeterBlock {
-                cost: sum,
-                prefix,
-                opcodes: b.opcodes,
-            };
-        }
-    }
-
-    /// Lowers one reachable operator.
-    fn lower(&mut self, op: &Operator<'_>, offset: usize) -> Result<(), Error> {
+    /// Lowers one numeric operator (its kind decides the shape).
+    fn lower_numeric(&mut self, op: &Operator<'_>) {
         use Operator as O;
         macro_rules! numeric {
             ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
                 match op {
-                    $(O::$name {} => {
-                        numeric!(@emit $kind $name);
-                        return Ok(());
-                    })*
-                    _ => {}
+                    $(O::$name {} => numeric!(@emit $kind $name),)*
+                    other => unreachable!("{} is not numeric", other.opcode()),
                 }
             };
             (@emit un $name:ident) => { self.unary(|dst, a| Instr::$name { dst, a, b: 0 }) };
@@ -906,7 +881,13 @@ impl Lowerer<'_> {
             (@emit bin $name:ident) => { self.binary(|dst, a, b| Instr::$name { dst, a, b }) };
             (@emit bin_trap $name:ident) => { self.binary(|dst, a, b| Instr::$name { dst, a, b }) };
         }
-        for_each_numeric!(numeric);
+        for_each_numeric!(numeric)
+    }
+
+    /// Lowers one reachable operator. The match names every operator of the opcode table, so a
+    /// new row does not compile until it is lowered (or said to be unsupported).
+    fn lower(&mut self, op: &Operator<'_>, offset: usize) -> Result<(), Error> {
+        use Operator as O;
         match *op {
             O::Unreachable {} => {
                 self.emit(Instr::Unreachable);
@@ -1049,32 +1030,33 @@ impl Lowerer<'_> {
                     value,
                 });
             }
-            O::I32Load { memarg } => self.load(LoadKind::I32, memarg.offset),
-            O::I64Load { memarg } => self.load(LoadKind::I64, memarg.offset),
-            O::F32Load { memarg } => self.load(LoadKind::F32, memarg.offset),
-            O::F64Load { memarg } => self.load(LoadKind::F64, memarg.offset),
-            O::I32Load8S { memarg } => self.load(LoadKind::I32_8S, memarg.offset),
-            O::I32Load8U { memarg } => self.load(LoadKind::I32_8U, memarg.offset),
-            O::I32Load16S { memarg } => self.load(LoadKind::I32_16S, memarg.offset),
-            O::I32Load16U { memarg } => self.load(LoadKind::I32_16U, memarg.offset),
-            O::I64Load8S { memarg } => self.load(LoadKind::I64_8S, memarg.offset),
-            O::I64Load8U { memarg } => self.load(LoadKind::I64_8U, memarg.offset),
-            O::I64Load16S { memarg } => self.load(LoadKind::I64_16S, memarg.offset),
-            O::I64Load16U { memarg } => self.load(LoadKind::I64_16U, memarg.offset),
-            O::I64Load32S { memarg } => self.load(LoadKind::I64_32S, memarg.offset),
-            O::I64Load32U { memarg } => self.load(LoadKind::I64_32U, memarg.offset),
-            O::I32Store { memarg } | O::F32Store { memarg } | O::I64Store32 { memarg } => {
-                self.store(StoreKind::B4, memarg.offset)
-            }
-            O::I64Store { memarg } | O::F64Store { memarg } => {
-                self.store(StoreKind::B8, memarg.offset)
-            }
-            O::I32Store8 { memarg } | O::I64Store8 { memarg } => {
-                self.store(StoreKind::B1, memarg.offset)
-            }
-            O::I32Store16 { memarg } | O::I64Store16 { memarg } => {
-                self.store(StoreKind::B2, memarg.offset)
-            }
+            O::I32Load { memarg }
+            | O::I64Load { memarg }
+            | O::F32Load { memarg }
+            | O::F64Load { memarg }
+            | O::I32Load8S { memarg }
+            | O::I32Load8U { memarg }
+            | O::I32Load16S { memarg }
+            | O::I32Load16U { memarg }
+            | O::I64Load8S { memarg }
+            | O::I64Load8U { memarg }
+            | O::I64Load16S { memarg }
+            | O::I64Load16U { memarg }
+            | O::I64Load32S { memarg }
+            | O::I64Load32U { memarg }
+            | O::I32Store { memarg }
+            | O::I64Store { memarg }
+            | O::F32Store { memarg }
+            | O::F64Store { memarg }
+            | O::I32Store8 { memarg }
+            | O::I32Store16 { memarg }
+            | O::I64Store8 { memarg }
+            | O::I64Store16 { memarg }
+            | O::I64Store32 { memarg } => match access(op.opcode()) {
+                Some(Access::Load(kind)) => self.load(kind, memarg.offset),
+                Some(Access::Store(kind)) => self.store(kind, memarg.offset),
+                None => unreachable!("{} is a memory access", op.opcode()),
+            },
             O::MemorySize { .. } => {
                 let dst = self.push_slot();
                 self.emit_result(Instr::MemorySize { dst }, dst);
@@ -1150,8 +1132,9 @@ impl Lowerer<'_> {
                 let (d, val, n) = self.pop3();
                 self.emit(Instr::TableFill { table, d, val, n });
             }
-            other => {
-                self.unsupported = Some(unsupported(other.opcode().name(), offset));
+            for_each_numeric!(numeric_pattern) => self.lower_numeric(op),
+            ssvm_binary::for_each_operator!(simd_pattern) => {
+                self.unsupported = Some(unsupported(op.opcode().name(), offset));
             }
         }
         Ok(())
@@ -1184,13 +1167,35 @@ impl Lowerer<'_> {
             for_each_slot(instr, place);
         }
         f.frame_size = frame_size as u32;
-        f.frame_init = vec![0; (f.locals - f.params) as usize];
-        f.frame_init.extend_from_slice(&f.consts);
         // A terminator at the very end: no jump target or fall-through can leave the code.
         f.code.push(Instr::Unreachable);
         f.offsets.push(self.offset);
-        crate::exec::assemble(f);
+        f.meter = self.meter.as_mut().map(Blocks::finish);
         self.compiled.push(std::mem::take(&mut self.func));
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn access_widths_are_the_tables_natural_alignment() {
+        for &op in Opcode::ALL {
+            let simd = op.encoding().0 == 0xFD;
+            match (access(op), op.max_align()) {
+                (Some(a), Some(align)) => {
+                    let width = match a {
+                        Access::Load(k) => k.width(),
+                        Access::Store(k) => k.width(),
+                    };
+                    assert_eq!(width, 1 << align, "{op}");
+                }
+                (None, Some(_)) => assert!(simd, "{op} is a scalar access without a kind"),
+                (Some(_), None) => panic!("{op} has a kind but is no memory access"),
+                (None, None) => {}
+            }
+        }
     }
 }

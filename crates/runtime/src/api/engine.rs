@@ -1,5 +1,7 @@
 //! The engine: configuration shared by the stores and modules that use it.
 
+use crate::exec::Metering;
+
 /// Limits and settings of execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -13,11 +15,14 @@ pub struct Config {
     pub max_table_elements: u32,
     /// With a cost table, modules are compiled metered: every instruction executed is charged
     /// its price (metering.md). Without one, code carries no metering at all.
-    pub cost_table: Option<std::sync::Arc<crate::cost::CostTable>>,
+    pub cost_table: Option<std::sync::Arc<crate::meter::CostTable>>,
     /// With a cost table: also count executions per opcode (`Store::histogram`).
     pub histogram: bool,
     /// With a cost table: also attribute gas to call paths (`Store::gas_profile`).
     pub gas_profile: bool,
+    /// Keep each function's register IR after assembly (`Module::compiled_function`), for
+    /// dumps; otherwise it is dropped once assembled.
+    pub keep_ir: bool,
 }
 
 impl Default for Config {
@@ -30,6 +35,7 @@ impl Default for Config {
             cost_table: None,
             histogram: false,
             gas_profile: false,
+            keep_ir: false,
         }
     }
 }
@@ -49,5 +55,13 @@ impl Engine {
     /// The engine's configuration.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// How the code it compiles is metered.
+    pub(crate) fn metering(&self) -> Metering {
+        Metering::new(
+            self.config.cost_table.is_some(),
+            self.config.histogram || self.config.gas_profile,
+        )
     }
 }

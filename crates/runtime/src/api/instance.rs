@@ -1,13 +1,13 @@
 //! Instantiation: resolving imports, creating the module's functions, tables, memories and
 //! globals, running element and data segments and the start function. Also the `Linker`.
 
-use crate::error::Error;
-use crate::exec;
-use crate::handles::{Extern, Func, Global, Memory, Table, TypedFunc, WasmParams, WasmResults};
-use crate::module::{Const, Module, SegmentPlace};
-use crate::store::{
-    Caller, FuncEntity, FuncKind, GlobalEntity, HostFn, InstanceEntity, MemoryEntity, Store,
-    TableEntity, PAGE_SIZE,
+use super::call;
+use super::error::Error;
+use super::handles::{Extern, Func, Global, Memory, Table, TypedFunc, WasmParams, WasmResults};
+use super::module::{Const, Module, SegmentPlace};
+use super::store::{Caller, HostFn, Store};
+use crate::exec::{
+    FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity, PAGE_SIZE,
 };
 use crate::trap::Trap;
 use crate::value::Val;
@@ -23,7 +23,8 @@ impl Instance {
     /// The export called `name`.
     pub fn get_export<T>(&self, store: &Store<T>, name: &str) -> Option<Extern> {
         let inst = &store.instances[self.0 as usize];
-        let export = inst.module.exports.iter().find(|x| x.name == name)?;
+        let module = &store.modules[self.0 as usize];
+        let export = module.exports.iter().find(|x| x.name == name)?;
         let i = export.index as usize;
         Some(match export.kind {
             ExternKind::Func => Extern::Func(Func(inst.funcs[i])),
@@ -35,8 +36,7 @@ impl Instance {
 
     /// Every export, by name.
     pub fn exports<T>(&self, store: &Store<T>) -> Vec<(String, Extern)> {
-        let inst = &store.instances[self.0 as usize];
-        inst.module
+        store.modules[self.0 as usize]
             .exports
             .iter()
             .filter_map(|x| Some((x.name.clone(), self.get_export(store, &x.name)?)))
@@ -81,7 +81,7 @@ impl Instance {
     /// The module this is an instance of.
     pub fn module<T>(&self, store: &Store<T>) -> Module {
         Module {
-            inner: store.instances[self.0 as usize].module.clone(),
+            inner: store.modules[self.0 as usize].clone(),
         }
     }
 }
@@ -169,6 +169,13 @@ impl<T> Linker<T> {
 
     /// Instantiates `module`, resolving its imports here, and runs its start function.
     pub fn instantiate(&self, store: &mut Store<T>, module: &Module) -> Result<Instance, Error> {
+        if module.inner.metering != store.metering {
+            return Err(Error::Link(format!(
+                "the module was compiled {} but the store runs code {}: use one engine for both",
+                module.inner.metering.describe(),
+                store.metering.describe()
+            )));
+        }
         let mut imports = Vec::with_capacity(module.inner.imports.len());
         for import in &module.inner.imports {
             let item = self
@@ -254,7 +261,7 @@ fn instantiate<T>(
     let m = &module.inner;
     let index = store.instances.len() as u32;
     let mut inst = InstanceEntity {
-        module: m.clone(),
+        types: m.types.clone(),
         funcs: Vec::new(),
         tables: Vec::new(),
         memories: Vec::new(),
@@ -312,6 +319,7 @@ fn instantiate<T>(
         inst.data.push(d.bytes.clone().into());
     }
     store.instances.push(inst);
+    store.modules.push(m.clone());
     let instance = Instance(index);
 
     // Active segments are copied in order, and dropped; declarative ones are dropped.
@@ -324,7 +332,7 @@ fn instantiate<T>(
                 let inst = &store.instances[index as usize];
                 let d = eval(store, inst, *offset) as u32;
                 let n = e.items.len() as u32;
-                exec::table_init(&mut store.inner, index, *table, i as u32, d, 0, n)?;
+                store.vm.table_init(index, *table, i as u32, d, 0, n)?;
                 store.instances[index as usize].elements[i].1.clear();
             }
             SegmentPlace::Declarative => store.instances[index as usize].elements[i].1.clear(),
@@ -335,20 +343,15 @@ fn instantiate<T>(
         if let SegmentPlace::Active { offset, .. } = &d.place {
             let inst = &store.instances[index as usize];
             let at = eval(store, inst, *offset) as u32;
-            exec::memory_init(
-                &mut store.inner,
-                index,
-                i as u32,
-                at,
-                0,
-                d.bytes.len() as u32,
-            )?;
+            store
+                .vm
+                .memory_init(index, i as u32, at, 0, d.bytes.len() as u32)?;
             store.instances[index as usize].data[i] = Arc::from(&[][..]);
         }
     }
     if let Some(start) = m.start {
         let f = store.instances[index as usize].funcs[start as usize];
-        exec::call(store, f, &[], &mut []).map_err(|stop| Error::from_stop(stop, store))?;
+        call::call(store, f, &[], &mut []).map_err(|stop| Error::from_stop(stop, store))?;
     }
     Ok(instance)
 }

@@ -15,7 +15,10 @@ pub enum Error {
     Trap(Trap),
     /// Metered execution ran out of gas, having used `used` (exactly: everything before the
     /// instruction it could not pay). The call can be resumed with `Store::resume`.
-    OutOfGas { used: u64 },
+    OutOfGas {
+        /// The gas used.
+        used: u64,
+    },
     /// A call was made with arguments or results that do not match the function's type.
     Type(String),
     /// The module uses something this runtime cannot execute yet.
@@ -54,11 +57,11 @@ impl From<ssvm_binary::DecodeError> for Error {
 
 impl Error {
     /// The error for a call that stopped.
-    pub(crate) fn from_stop<T>(stop: crate::exec::Stop, store: &crate::Store<T>) -> Error {
+    pub(crate) fn from_stop<T>(stop: super::call::Stop, store: &super::store::Store<T>) -> Error {
         match stop {
-            crate::exec::Stop::Trap(Trap::Exit(code)) => Error::Exit(code),
-            crate::exec::Stop::Trap(t) => Error::Trap(t),
-            crate::exec::Stop::OutOfGas => Error::OutOfGas {
+            super::call::Stop::Trap(Trap::Exit(code)) => Error::Exit(code),
+            super::call::Stop::Trap(t) => Error::Trap(t),
+            super::call::Stop::OutOfGas => Error::OutOfGas {
                 used: store.gas_used(),
             },
         }

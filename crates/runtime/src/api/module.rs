@@ -1,9 +1,10 @@
 //! A compiled module: decoded, validated and lowered, owning everything instantiation needs.
 
-use crate::engine::Engine;
-use crate::error::Error;
-use crate::ir::CompiledFunc;
-use crate::lower::Lowerer;
+use super::engine::Engine;
+use super::error::Error;
+use crate::compile::ir::CompiledFunc;
+use crate::compile::{unsupported, Lowerer};
+use crate::exec::{assemble, Code, Metering};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Opcode,
     Operator, RefType, SegmentMode, TableType, ValType,
@@ -49,16 +50,22 @@ impl Const {
 /// An import, owned.
 #[derive(Debug, Clone)]
 pub struct ImportType {
+    /// The module name it is imported from.
     pub module: String,
+    /// The item's name in that module.
     pub name: String,
+    /// What is imported, with its type.
     pub desc: ImportDesc,
 }
 
 /// An export, owned.
 #[derive(Debug, Clone)]
 pub struct ExportType {
+    /// The export's name.
     pub name: String,
+    /// What kind of item it is.
     pub kind: ExternKind,
+    /// The item's index in its index space (imports counted).
     pub index: u32,
 }
 
@@ -84,7 +91,7 @@ pub(crate) struct DataSegment {
 
 #[derive(Debug)]
 pub(crate) struct ModuleInner {
-    pub(crate) types: Vec<FuncType>,
+    pub(crate) types: Arc<[FuncType]>,
     pub(crate) imports: Vec<ImportType>,
     /// Type index of every function, imported ones first.
     pub(crate) functions: Vec<u32>,
@@ -95,8 +102,12 @@ pub(crate) struct ModuleInner {
     pub(crate) start: Option<u32>,
     pub(crate) elements: Vec<ElementSegment>,
     pub(crate) data: Vec<DataSegment>,
-    /// The lowered bodies of the module's own functions.
-    pub(crate) code: Vec<Arc<CompiledFunc>>,
+    /// The assembled bodies of the module's own functions.
+    pub(crate) code: Vec<Arc<Code>>,
+    /// Their register IR, when `Config::keep_ir` asked for it.
+    pub(crate) ir: Vec<CompiledFunc>,
+    /// How the code is metered; a store runs only modules metered as its engine says.
+    pub(crate) metering: Metering,
     /// Function names from the `name` section.
     pub(crate) names: Vec<(u32, String)>,
 }
@@ -125,7 +136,7 @@ impl Module {
                 _ => None,
             }))
             .any(|t| t == ValType::V128);
-        let v128 = (v128_type || v128_global).then(|| crate::lower::unsupported("v128 values", 0));
+        let v128 = (v128_type || v128_global).then(|| unsupported("v128 values", 0));
         let mut functions: Vec<u32> = m
             .imports
             .iter()
@@ -140,17 +151,29 @@ impl Module {
             .cost_table
             .as_ref()
             .map(|t| Opcode::ALL.iter().map(|&op| t.instr(op)).collect());
+        let metering = engine.metering();
+        // Compile: validate and lower every body to IR.
         let mut lowerer = Lowerer::new(
             &m.types,
             &functions,
             prices.as_deref(),
-            engine.config.histogram || engine.config.gas_profile,
+            metering == Metering::Traced,
         );
         ssvm_validate::validate_module_with(&m, &mut lowerer)?;
         if let Some(e) = v128.or(lowerer.unsupported) {
             return Err(Error::Unsupported(e.to_string()));
         }
-        let code = lowerer.compiled.into_iter().map(Arc::new).collect();
+        // Assemble: IR to the interpreter's ops; the IR is dropped unless asked for.
+        let code = lowerer
+            .compiled
+            .iter()
+            .map(|ir| Arc::new(assemble(ir, metering, next_code_id())))
+            .collect();
+        let ir = if engine.config.keep_ir {
+            lowerer.compiled
+        } else {
+            Vec::new()
+        };
 
         let elements = m
             .elements
@@ -199,7 +222,7 @@ impl Module {
         tables.extend_from_slice(&m.tables);
         memories.extend_from_slice(&m.memories);
         let inner = ModuleInner {
-            types: m.types.clone(),
+            types: m.types.clone().into(),
             imports: m
                 .imports
                 .iter()
@@ -226,6 +249,8 @@ impl Module {
             elements,
             data,
             code,
+            ir,
+            metering,
             names: m
                 .names
                 .as_ref()
@@ -263,21 +288,34 @@ impl Module {
         self.inner.types.get(t as usize)
     }
 
-    /// The lowered IR of function `index` (imports counted), `None` for imported functions.
+    /// The register IR of function `index` (imports counted): `None` for imported functions,
+    /// and unless the engine's `Config::keep_ir` kept it.
     pub fn compiled_function(&self, index: u32) -> Option<&CompiledFunc> {
         let imported = self.inner.functions.len() - self.inner.code.len();
         let i = (index as usize).checked_sub(imported)?;
-        self.inner.code.get(i).map(|c| &**c)
+        self.inner.ir.get(i)
     }
 
     /// The function's name from the `name` section, or `func[N]`.
     pub fn function_name(&self, index: u32) -> String {
-        self.inner
-            .names
+        self.inner.function_name(index)
+    }
+}
+
+impl ModuleInner {
+    /// Function `index`'s name from the `name` section, or `func[N]`.
+    pub(crate) fn function_name(&self, index: u32) -> String {
+        self.names
             .iter()
             .find(|(i, _)| *i == index)
             .map_or_else(|| format!("func[{index}]"), |(_, n)| n.clone())
     }
+}
+
+/// A number no other assembled function in this process has (histogram counters use it).
+fn next_code_id() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn place(mode: &SegmentMode<'_>) -> Result<SegmentPlace, Error> {

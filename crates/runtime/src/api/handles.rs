@@ -1,9 +1,10 @@
 //! Handles to store entities: functions, memories, tables, globals, and what an import or export
 //! can be.
 
-use crate::error::Error;
-use crate::exec;
-use crate::store::{Caller, FuncEntity, FuncKind, GlobalEntity, Store, PAGE_SIZE};
+use super::call;
+use super::error::Error;
+use super::store::{Caller, Store};
+use crate::exec::{FuncEntity, FuncKind, GlobalEntity, PAGE_SIZE};
 use crate::trap::Trap;
 use crate::value::{FuncRef, Val};
 use ssvm_binary::{FuncType, GlobalType, ValType};
@@ -28,9 +29,13 @@ pub struct Global(pub(crate) u32);
 /// Something an instance imports or exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Extern {
+    /// A function.
     Func(Func),
+    /// A table.
     Table(Table),
+    /// A linear memory.
     Memory(Memory),
+    /// A global.
     Global(Global),
 }
 
@@ -78,7 +83,7 @@ impl Func {
                 results.len()
             )));
         }
-        exec::call(store, self.0, args, results).map_err(|stop| Error::from_stop(stop, store))
+        call::call(store, self.0, args, results).map_err(|stop| Error::from_stop(stop, store))
     }
 
     /// A typed view of the function, checked against its type.
@@ -121,8 +126,11 @@ impl<P: WasmParams, R: WasmResults> TypedFunc<P, R> {
 
 /// A Rust type that stands for one Wasm value type.
 pub trait WasmTy: Sized {
+    /// The Wasm value type.
     fn ty() -> ValType;
+    /// The value as a `Val`.
     fn into_val(self) -> Val;
+    /// The value of a `Val` of this type, `None` for another type.
     fn from_val(v: Val) -> Option<Self>;
 }
 
@@ -158,13 +166,17 @@ wasm_ty!(f64, F64, F64, |x| Val::F64(x.to_bits()), f64::from_bits);
 
 /// Parameter lists of typed functions: `()`, a single type, or tuples.
 pub trait WasmParams {
+    /// The parameter types, in order.
     fn types() -> Vec<ValType>;
+    /// The parameters as `Val`s.
     fn into_vals(self) -> Vec<Val>;
 }
 
 /// Result lists of typed functions: `()`, a single type, or tuples.
 pub trait WasmResults: Sized {
+    /// The result types, in order.
     fn types() -> Vec<ValType>;
+    /// The results from `Val`s, `None` when their types do not match.
     fn from_vals(vals: &[Val]) -> Option<Self>;
 }
 
@@ -268,7 +280,7 @@ impl Global {
 impl Memory {
     /// A new memory of `min` pages, growable to `max`.
     pub fn new<T>(store: &mut Store<T>, min: u32, max: Option<u32>) -> Result<Memory, Error> {
-        crate::instance::new_memory(store, ssvm_binary::Limits { min, max }).map(Memory)
+        super::instance::new_memory(store, ssvm_binary::Limits { min, max }).map(Memory)
     }
 
     /// The memory's bytes.
@@ -290,7 +302,7 @@ impl Memory {
 impl Table {
     /// A new table.
     pub fn new<T>(store: &mut Store<T>, ty: ssvm_binary::TableType) -> Result<Table, Error> {
-        crate::instance::new_table(store, ty, 0).map(Table)
+        super::instance::new_table(store, ty, 0).map(Table)
     }
 
     /// Number of elements.

@@ -1,0 +1,265 @@
+//! The register IR: what the interpreter executes.
+//!
+//! Operands name slots of the current frame: parameters and locals first, then one slot per
+//! operand-stack depth. `local.get` and constants produce no instruction of their own when their
+//! consumer can read them in place; results are written straight to their destination slot, which
+//! `local.set` retargets to the local. Calls lay out their arguments where the callee's frame
+//! starts, so nothing is copied. Each instruction keeps the byte offset of the Wasm instruction it
+//! came from (`CompiledFunc::offsets`), for traces and for metering.
+//!
+//! The IR knows nothing of the interpreter: `exec::assemble` turns it into the ops the handlers
+//! run, and the IR is dropped then unless `Config::keep_ir` asks for it (`compile --dump-ir`).
+
+pub use crate::meter::{CodeMeter, MeterBlock, OpMeter};
+use crate::numeric::for_each_numeric;
+
+/// A slot index relative to the frame pointer.
+pub type Slot = u32;
+
+macro_rules! define_instrs {
+    ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
+        /// One register-IR instruction.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Instr {
+            $(#[doc = concat!("`", stringify!($name), "` (numeric.rs): `dst = op(a[, b])`.")] $name { #[doc = "The slot written."] dst: Slot, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot },)*
+            /// Copies `src` to `dst`.
+            Copy { #[doc = "The slot written."] dst: Slot, #[doc = "The slot read."] src: Slot },
+            /// `dst = if cond != 0 { a } else { b }`.
+            Select { #[doc = "The slot written."] dst: Slot, #[doc = "The condition's slot."] cond: Slot, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot },
+            /// Jumps to `target`.
+            Br { #[doc = "The instruction jumped to."] target: u32 },
+            /// Jumps when `cond` is non-zero.
+            BrIfNz { #[doc = "The condition's slot."] cond: Slot, #[doc = "The instruction jumped to."] target: u32 },
+            /// Jumps when `cond` is zero.
+            BrIfZ { #[doc = "The condition's slot."] cond: Slot, #[doc = "The instruction jumped to."] target: u32 },
+            /// Jumps when the i32 comparison holds: a compare fused with its `br_if` or `if`.
+            BrCmpI32 { #[doc = "The comparison."] cmp: Cmp, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot, #[doc = "The instruction jumped to."] target: u32 },
+            /// Jumps when the i64 comparison holds.
+            BrCmpI64 { #[doc = "The comparison."] cmp: Cmp, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot, #[doc = "The instruction jumped to."] target: u32 },
+            /// Jumps through `CompiledFunc::br_tables[start..start + len]`; the last entry is the
+            /// default.
+            BrTable { #[doc = "The slot of the index."] index: Slot, #[doc = "The first entry in `CompiledFunc::br_tables`."] start: u32, #[doc = "The number of entries, the default included."] len: u32 },
+            /// Returns; the results are already in slots `0..n`.
+            Return,
+            /// Charges metering block `block` of the function (metered code only).
+            Charge { #[doc = "The metering block."] block: u32 },
+            /// Traps: `unreachable`, and the terminator after a function's last instruction.
+            Unreachable,
+            /// Calls function `func` of the instance; its frame starts at slot `base`.
+            Call { #[doc = "The function index in the module."] func: u32, #[doc = "The slot where the callee's frame starts (its arguments, then its results)."] base: Slot },
+            /// Calls through table `table` at the index in `index`, checking type `ty`.
+            CallIndirect { #[doc = "The type index the callee must have."] ty: u32, #[doc = "The table index."] table: u32, #[doc = "The slot of the index."] index: Slot, #[doc = "The slot where the callee's frame starts (its arguments, then its results)."] base: Slot },
+            /// Reads a global.
+            GlobalGet { #[doc = "The slot written."] dst: Slot, #[doc = "The global index."] global: u32 },
+            /// Writes a global.
+            GlobalSet { #[doc = "The slot read."] src: Slot, #[doc = "The global index."] global: u32 },
+            /// A load of `kind`; the effective address is `addr + offset`.
+            Load { #[doc = "The width and extension."] kind: LoadKind, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address."] offset: u32 },
+            /// A store of `kind`.
+            Store { #[doc = "The width and extension."] kind: StoreKind, #[doc = "The slot of the address."] addr: Slot, #[doc = "The slot of the value stored."] value: Slot, #[doc = "The static offset added to the address."] offset: u32 },
+            /// `memory.size` of memory 0.
+            MemorySize { #[doc = "The slot written."] dst: Slot },
+            /// `memory.grow` of memory 0; `dst` gets the old size or -1.
+            MemoryGrow { #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the number of pages or elements to add."] delta: Slot },
+            /// Operands in order: destination, value, length.
+            MemoryFill { #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the value to fill with."] val: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `memory.copy` within memory 0.
+            MemoryCopy { #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `memory.init` from a data segment.
+            MemoryInit { #[doc = "The data segment index."] data: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `data.drop`.
+            DataDrop { #[doc = "The data segment index."] data: u32 },
+            /// `table.get`.
+            TableGet { #[doc = "The slot written."] dst: Slot, #[doc = "The table index."] table: u32, #[doc = "The slot of the index."] index: Slot },
+            /// `table.set`.
+            TableSet { #[doc = "The table index."] table: u32, #[doc = "The slot of the index."] index: Slot, #[doc = "The slot of the value stored."] value: Slot },
+            /// `table.size`.
+            TableSize { #[doc = "The slot written."] dst: Slot, #[doc = "The table index."] table: u32 },
+            /// `table.grow`; `dst` gets the old size or -1.
+            TableGrow { #[doc = "The slot written."] dst: Slot, #[doc = "The table index."] table: u32, #[doc = "The slot of the new elements' value."] init: Slot, #[doc = "The slot of the number of pages or elements to add."] delta: Slot },
+            /// `table.fill`.
+            TableFill { #[doc = "The table index."] table: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the value to fill with."] val: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `table.copy`.
+            TableCopy { #[doc = "The destination table."] dst_table: u32, #[doc = "The source table."] src_table: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `table.init` from an element segment.
+            TableInit { #[doc = "The table index."] table: u32, #[doc = "The element segment index."] elem: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            /// `elem.drop`.
+            ElemDrop { #[doc = "The element segment index."] elem: u32 },
+            /// `ref.is_null`.
+            RefIsNull { #[doc = "The slot written."] dst: Slot, #[doc = "The slot read."] src: Slot },
+            /// `ref.func`: a reference to a function of the instance.
+            RefFunc { #[doc = "The slot written."] dst: Slot, #[doc = "The function index in the module."] func: u32 },
+        }
+    };
+}
+
+for_each_numeric!(define_instrs);
+
+/// An integer comparison of a fused compare-and-branch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cmp {
+    /// Equal.
+    Eq,
+    /// Not equal.
+    Ne,
+    /// Less, signed.
+    LtS,
+    /// Less, unsigned.
+    LtU,
+    /// Greater, signed.
+    GtS,
+    /// Greater, unsigned.
+    GtU,
+    /// Less or equal, signed.
+    LeS,
+    /// Less or equal, unsigned.
+    LeU,
+    /// Greater or equal, signed.
+    GeS,
+    /// Greater or equal, unsigned.
+    GeU,
+}
+
+impl Cmp {
+    /// The comparison that holds exactly when this one does not.
+    pub fn negate(self) -> Cmp {
+        match self {
+            Cmp::Eq => Cmp::Ne,
+            Cmp::Ne => Cmp::Eq,
+            Cmp::LtS => Cmp::GeS,
+            Cmp::LtU => Cmp::GeU,
+            Cmp::GtS => Cmp::LeS,
+            Cmp::GtU => Cmp::LeU,
+            Cmp::LeS => Cmp::GtS,
+            Cmp::LeU => Cmp::GtU,
+            Cmp::GeS => Cmp::LtS,
+            Cmp::GeU => Cmp::LtU,
+        }
+    }
+
+    /// Compares two 64-bit patterns (i32 operands are compared as `i64::from(x as i32)` /
+    /// `u64::from(x as u32)` by the caller).
+    #[inline(always)]
+    pub fn holds(self, a: i64, b: i64, ua: u64, ub: u64) -> bool {
+        match self {
+            Cmp::Eq => ua == ub,
+            Cmp::Ne => ua != ub,
+            Cmp::LtS => a < b,
+            Cmp::LtU => ua < ub,
+            Cmp::GtS => a > b,
+            Cmp::GtU => ua > ub,
+            Cmp::LeS => a <= b,
+            Cmp::LeU => ua <= ub,
+            Cmp::GeS => a >= b,
+            Cmp::GeU => ua >= ub,
+        }
+    }
+}
+
+/// The kinds of load: result type and width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoadKind {
+    /// `i32.load`.
+    I32,
+    /// `i64.load`.
+    I64,
+    /// `f32.load`.
+    F32,
+    /// `f64.load`.
+    F64,
+    /// `i32.load8_s`.
+    I32_8S,
+    /// `i32.load8_u`.
+    I32_8U,
+    /// `i32.load16_s`.
+    I32_16S,
+    /// `i32.load16_u`.
+    I32_16U,
+    /// `i64.load8_s`.
+    I64_8S,
+    /// `i64.load8_u`.
+    I64_8U,
+    /// `i64.load16_s`.
+    I64_16S,
+    /// `i64.load16_u`.
+    I64_16U,
+    /// `i64.load32_s`.
+    I64_32S,
+    /// `i64.load32_u`.
+    I64_32U,
+}
+
+/// The kinds of store: how many low bytes of the value are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// One byte.
+    B1,
+    /// Two bytes.
+    B2,
+    /// Four bytes.
+    B4,
+    /// Eight bytes.
+    B8,
+}
+
+impl LoadKind {
+    /// Bytes read.
+    pub fn width(self) -> usize {
+        match self {
+            LoadKind::I32_8S | LoadKind::I32_8U | LoadKind::I64_8S | LoadKind::I64_8U => 1,
+            LoadKind::I32_16S | LoadKind::I32_16U | LoadKind::I64_16S | LoadKind::I64_16U => 2,
+            LoadKind::I32 | LoadKind::F32 | LoadKind::I64_32S | LoadKind::I64_32U => 4,
+            LoadKind::I64 | LoadKind::F64 => 8,
+        }
+    }
+}
+
+impl StoreKind {
+    /// Bytes written.
+    pub fn width(self) -> usize {
+        match self {
+            StoreKind::B1 => 1,
+            StoreKind::B2 => 2,
+            StoreKind::B4 => 4,
+            StoreKind::B8 => 8,
+        }
+    }
+}
+
+/// A function lowered to register IR: what the compile stage hands to the assembler.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledFunc {
+    /// The instructions; the last one is a terminator.
+    pub code: Vec<Instr>,
+    /// Byte offset of the Wasm instruction each IR instruction came from.
+    pub offsets: Vec<u32>,
+    /// Targets of all `br_table`s.
+    pub br_tables: Vec<u32>,
+    /// Parameters.
+    pub params: u32,
+    /// Parameters and declared locals.
+    pub locals: u32,
+    /// Constants the code reads; a call copies them to the slots after the locals.
+    pub consts: Vec<u64>,
+    /// Slots the frame needs: locals, constants and the deepest operand stack.
+    pub frame_size: u32,
+    /// Metered code: the metering blocks and the position of each instruction in them.
+    pub meter: Option<CodeMeter>,
+    /// The function's index in its module (imports counted), for backtraces.
+    pub index: u32,
+}
+
+impl std::fmt::Display for CompiledFunc {
+    /// One instruction per line: its index, the instruction, and the Wasm offset it came from.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (pc, (instr, offset)) in self.code.iter().zip(&self.offsets).enumerate() {
+            write!(f, "  {pc:4}: {instr:?}")?;
+            if let Instr::BrTable { start, len, .. } = instr {
+                let targets = &self.br_tables[*start as usize..(*start + *len) as usize];
+                write!(f, " -> {targets:?}")?;
+            }
+            writeln!(f, "  ; wasm @0x{offset:x}")?;
+        }
+        Ok(())
+    }
+}

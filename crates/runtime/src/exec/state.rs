@@ -1,0 +1,155 @@
+//! The store's entities as the interpreter sees them: functions, memories, tables, globals and
+//! instances, indexed by number. The embedding API's `Store<T>` owns a `Vm` and adds the
+//! embedder's data and host functions, which the interpreter never touches.
+
+use super::Code;
+use crate::trap::Trap;
+use ssvm_binary::{FuncType, GlobalType, RefType, TableType};
+use std::sync::Arc;
+
+/// Bytes in a memory page.
+pub const PAGE_SIZE: usize = 65536;
+
+pub(crate) enum FuncKind {
+    Wasm {
+        instance: u32,
+        /// The function's index in its module.
+        index: u32,
+        code: Arc<Code>,
+    },
+    /// Index into `Store::host_funcs`.
+    Host(u32),
+}
+
+pub(crate) struct FuncEntity {
+    pub(crate) ty: FuncType,
+    pub(crate) kind: FuncKind,
+    /// The metering price of a call to this host function (its `[host]` cost table entry).
+    pub(crate) host_price: u64,
+    /// For host functions imported by name: `module::name` (gas profiles show it).
+    pub(crate) host_name: Option<String>,
+}
+
+pub(crate) struct MemoryEntity {
+    pub(crate) data: Vec<u8>,
+    /// Maximum pages: the declared maximum, capped by the engine's limit.
+    pub(crate) max: u32,
+    pub(crate) declared_max: Option<u32>,
+}
+
+impl MemoryEntity {
+    pub(crate) fn pages(&self) -> u32 {
+        (self.data.len() / PAGE_SIZE) as u32
+    }
+
+    /// Grows by `delta` pages; the old size in pages, or `None` when it cannot.
+    pub(crate) fn grow(&mut self, delta: u32) -> Option<u32> {
+        let old = self.pages();
+        let new = old.checked_add(delta)?;
+        if new > self.max {
+            return None;
+        }
+        self.data.resize(new as usize * PAGE_SIZE, 0);
+        Some(old)
+    }
+}
+
+pub(crate) struct TableEntity {
+    pub(crate) ty: TableType,
+    pub(crate) elements: Vec<u64>,
+    pub(crate) max: u32,
+}
+
+impl TableEntity {
+    /// Grows by `delta` elements set to `init`; the old size, or `None` when it cannot.
+    pub(crate) fn grow(&mut self, delta: u32, init: u64) -> Option<u32> {
+        let old = self.elements.len() as u32;
+        let new = old.checked_add(delta)?;
+        if new > self.max {
+            return None;
+        }
+        self.elements.resize(new as usize, init);
+        Some(old)
+    }
+}
+
+pub(crate) struct GlobalEntity {
+    pub(crate) ty: GlobalType,
+    pub(crate) value: u64,
+}
+
+pub(crate) struct InstanceEntity {
+    /// The module's function types (`call_indirect` checks against them).
+    pub(crate) types: Arc<[FuncType]>,
+    pub(crate) funcs: Vec<u32>,
+    pub(crate) tables: Vec<u32>,
+    pub(crate) memories: Vec<u32>,
+    pub(crate) globals: Vec<u32>,
+    /// Element segments: their reference type and items (emptied by `elem.drop`).
+    pub(crate) elements: Vec<(RefType, Vec<u64>)>,
+    /// Data segments (emptied by `data.drop`).
+    pub(crate) data: Vec<Arc<[u8]>>,
+}
+
+/// Every entity of a store.
+#[derive(Default)]
+pub struct Vm {
+    pub(crate) funcs: Vec<FuncEntity>,
+    pub(crate) memories: Vec<MemoryEntity>,
+    pub(crate) tables: Vec<TableEntity>,
+    pub(crate) globals: Vec<GlobalEntity>,
+    pub(crate) instances: Vec<InstanceEntity>,
+}
+
+impl Vm {
+    /// `memory.init`: copies `n` bytes of data segment `data` from `s` to memory address `d`.
+    pub(crate) fn memory_init(
+        &mut self,
+        instance: u32,
+        data: u32,
+        d: u32,
+        s: u32,
+        n: u32,
+    ) -> Result<(), Trap> {
+        let inst = &self.instances[instance as usize];
+        let bytes = inst.data[data as usize].clone();
+        let memory = inst.memories[0] as usize;
+        let mem = &mut self.memories[memory].data;
+        let (d, s, n) = (d as usize, s as usize, n as usize);
+        if s + n > bytes.len() || d + n > mem.len() {
+            return Err(Trap::MemoryOutOfBounds);
+        }
+        mem[d..d + n].copy_from_slice(&bytes[s..s + n]);
+        Ok(())
+    }
+
+    /// `table.init`: copies `n` elements of segment `elem` from `s` to table `table` at `d`.
+    pub(crate) fn table_init(
+        &mut self,
+        instance: u32,
+        table: u32,
+        elem: u32,
+        d: u32,
+        s: u32,
+        n: u32,
+    ) -> Result<(), Trap> {
+        let inst = &self.instances[instance as usize];
+        let t = inst.tables[table as usize] as usize;
+        let (d, s, n) = (d as usize, s as usize, n as usize);
+        let items_len = inst.elements[elem as usize].1.len();
+        if s + n > items_len || d + n > self.tables[t].elements.len() {
+            return Err(Trap::TableOutOfBounds);
+        }
+        let items = self.instances[instance as usize].elements[elem as usize].1[s..s + n].to_vec();
+        self.tables[t].elements[d..d + n].copy_from_slice(&items);
+        Ok(())
+    }
+
+    /// Store index of `instance`'s memory 0, or `usize::MAX`.
+    pub(crate) fn memory_of(&self, instance: u32) -> usize {
+        self.instances[instance as usize]
+            .memories
+            .first()
+            .map_or(usize::MAX, |&m| m as usize)
+    }
+}
