@@ -96,9 +96,9 @@ class Engine:
 
     def argv(self, kernel, n):
         wasm = str(KERNELS_DIR / f"{kernel}.wasm")
-        if self.name in ("ssvm", "wasmi"):
+        if self.name in ("ssvm", "base", "wasmi"):
             return self.program + ["run", "--invoke", "run", wasm, str(n)]
-        if self.name == "ssvm-metered":
+        if self.name in ("ssvm-metered", "base-metered"):
             return self.program + ["run", "--invoke", "run", *SSVM_METERED_ARGS, wasm, str(n)]
         if self.name == "wasmi-fuel":
             return self.program + ["run", "--fuel", str(WASMI_FUEL), "--invoke", "run", wasm, str(n)]
@@ -502,6 +502,9 @@ def parse_args(argv):
     p.add_argument("--no-install", action="store_true", help="do not install missing peers")
     p.add_argument("--no-build", action="store_true",
                    help="use the existing target/release/ssvm-lite, do not run cargo build")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="also run this ssvm-lite binary (an earlier build), as engines base and "
+                        "base-metered beside ssvm and ssvm-metered: an A/B in one interleaved run")
     g = p.add_mutually_exclusive_group()
     g.add_argument("--doc", type=Path, default=None,
                    help="write the results into this file's generated section (default: "
@@ -520,7 +523,7 @@ def parse_args(argv):
         args.runs = 1 if args.quick else 5
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    full = not args.quick and args.kernels == list(SIZES)
+    full = not args.quick and args.kernels == list(SIZES) and args.baseline is None
     if args.doc is None and not args.no_doc and full:
         args.doc = DOC
     return args
@@ -549,6 +552,12 @@ def main(argv):
             engines.append(find_wasm3(install=not args.no_install))
         elif name == "native":
             engines.append(find_native(args.kernels))
+        if name in ("ssvm", "ssvm-metered") and args.baseline is not None:
+            base = Engine("base", f"baseline {rel(args.baseline)}", program=[str(args.baseline)])
+            if not args.baseline.exists():
+                base = Engine("base", unavailable=f"unavailable: no file {args.baseline}")
+            engines.append(base if name == "ssvm" else base.metered(
+                "base-metered", "metering on (default cost table, no limit)"))
     for e in engines:
         log(f"engine {e.name}: {e.unavailable or e.version}")
     revision = git_revision()

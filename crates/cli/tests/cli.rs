@@ -560,3 +560,95 @@ fn the_bundled_wasi_example_counts_its_source() {
         stderr(&o)
     );
 }
+
+/// Runs ssvm-lite with its address space capped at about 2 GB, as an operator's `ulimit -v`.
+fn ssvm_lite_in_2gb(args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 2000000 && exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(args)
+        .output()
+        .expect("sh runs")
+}
+
+#[test]
+fn a_memory_the_host_cannot_give_is_an_instantiation_error_not_an_abort() {
+    let f = wat_file(
+        "huge-memory.wasm",
+        r#"(module (memory 65536) (func (export "f") (result i32) (memory.size)))"#,
+    );
+    let o = ssvm_lite_in_2gb(&["run", "--invoke", "f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4), "stderr: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot allocate a memory of 65536 pages"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn memory_grow_past_what_the_host_can_give_returns_minus_one() {
+    // Grows one page at a time until memory.grow fails, then returns the pages it reached.
+    let f = wat_file(
+        "grow-until-refused.wasm",
+        r#"(module (memory 1)
+             (func (export "f") (result i32)
+               (loop $again
+                 (br_if $again (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+               (memory.size)))"#,
+    );
+    let o = ssvm_lite_in_2gb(&["run", "--invoke", "f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let pages: u32 = stdout(&o).trim().parse().expect("a page count");
+    assert!((1000..32768).contains(&pages), "{pages} pages");
+}
+
+fn leb(mut n: u32, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn section(id: u8, content: &[u8]) -> Vec<u8> {
+    let mut s = vec![id];
+    leb(content.len() as u32, &mut s);
+    s.extend_from_slice(content);
+    s
+}
+
+#[test]
+fn compiling_functions_that_declare_millions_of_locals_takes_memory_by_module_size() {
+    // 64 functions that each declare 16,000,000 i64 locals (a few bytes each): a frame template
+    // per function would be 8 GB, past the 2 GB this run may use.
+    let funcs = 64u32;
+    let types = [1, 0x60, 0, 0];
+    let mut decls = Vec::new();
+    leb(funcs, &mut decls);
+    decls.extend(std::iter::repeat_n(0, funcs as usize));
+    let mut body = vec![1];
+    leb(16_000_000, &mut body);
+    body.extend([0x7e, 0x0b]);
+    let mut code = Vec::new();
+    leb(funcs, &mut code);
+    for _ in 0..funcs {
+        leb(body.len() as u32, &mut code);
+        code.extend_from_slice(&body);
+    }
+    let export = [1, 1, b'f', 0, 0];
+    let bytes = module(&[
+        &section(1, &types),
+        &section(3, &decls),
+        &section(7, &export),
+        &section(10, &code),
+    ]);
+    let f = scratch_file("many-locals.wasm", &bytes);
+    let o = ssvm_lite_in_2gb(&["run", "--invoke", "f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+}

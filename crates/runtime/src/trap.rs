@@ -25,6 +25,11 @@ pub enum Trap {
     InvalidConversionToInteger,
     /// Calls nested deeper than the configured limits.
     CallStackExhausted,
+    /// The embedder interrupted execution (`InterruptHandle::interrupt`, a timeout).
+    Interrupted,
+    /// A host function could not pay for its work (`Caller::charge_gas`): returned by the host,
+    /// it stops the call as out of gas, before the host call, which a resumption runs again.
+    OutOfGas,
     /// A host function failed with this message.
     Host(String),
     /// A host function ended the program with this exit status (WASI's `proc_exit`). Not a
@@ -46,6 +51,8 @@ impl Trap {
             Trap::IntegerOverflow => "integer overflow",
             Trap::InvalidConversionToInteger => "invalid conversion to integer",
             Trap::CallStackExhausted => "call stack exhausted",
+            Trap::Interrupted => "interrupted",
+            Trap::OutOfGas => "out of gas",
             Trap::Host(message) => message,
             Trap::Exit(_) => "exit",
         }

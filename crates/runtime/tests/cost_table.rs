@@ -474,3 +474,20 @@ fn the_first_error_is_reported() {
         &["\"bogus\""],
     );
 }
+
+#[test]
+fn host_per_unit_prices_are_keyed_by_function_and_unit() {
+    let t = parse(
+        "[host_per_unit]\n\"wasi_snapshot_preview1::fd_write/byte\" = 2\n\"env::f/item\" = 7\n",
+    );
+    assert_eq!(t.host_per_unit("wasi_snapshot_preview1", "fd_write", "byte"), 2);
+    assert_eq!(t.host_per_unit("env", "f", "item"), 7);
+    assert_eq!(t.host_per_unit("env", "f", "byte"), 0);
+    for bad in ["env::f", "f/byte", "env::/byte", "env::f/"] {
+        parse_err(
+            &format!("[host_per_unit]\n\"{bad}\" = 1\n"),
+            2,
+            &["module::name/unit", bad],
+        );
+    }
+}
