@@ -480,7 +480,10 @@ fn host_per_unit_prices_are_keyed_by_function_and_unit() {
     let t = parse(
         "[host_per_unit]\n\"wasi_snapshot_preview1::fd_write/byte\" = 2\n\"env::f/item\" = 7\n",
     );
-    assert_eq!(t.host_per_unit("wasi_snapshot_preview1", "fd_write", "byte"), 2);
+    assert_eq!(
+        t.host_per_unit("wasi_snapshot_preview1", "fd_write", "byte"),
+        2
+    );
     assert_eq!(t.host_per_unit("env", "f", "item"), 7);
     assert_eq!(t.host_per_unit("env", "f", "byte"), 0);
     for bad in ["env::f", "f/byte", "env::/byte", "env::f/"] {
