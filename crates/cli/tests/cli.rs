@@ -264,6 +264,39 @@ fn a_trap_exits_3_with_the_spec_message_and_a_backtrace() {
     );
 }
 
+/// The spec's two element traps of `call_indirect`: an index past the table is "undefined
+/// element", a null entry inside it "uninitialized element".
+#[test]
+fn call_indirect_traps_name_an_undefined_and_an_uninitialized_element() {
+    let f = wat_file(
+        "elements.wasm",
+        r#"(module
+  (type $t (func (result i32)))
+  (table 3 funcref)
+  (elem (i32.const 0) $one)
+  (func $one (type $t) (i32.const 1))
+  (func (export "call") (param i32) (result i32) (call_indirect (type $t) (local.get 0))))"#,
+    );
+    let f = f.to_str().unwrap();
+    let expect = [
+        ("0", Some(0), None, "1\n"),
+        ("1", Some(3), Some("error: trap: uninitialized element"), ""),
+        ("3", Some(3), Some("error: trap: undefined element"), ""),
+        (
+            "4294967295",
+            Some(3),
+            Some("error: trap: undefined element"),
+            "",
+        ),
+    ];
+    for (index, code, first_line, out) in expect {
+        let o = ssvm_lite(&["run", "--invoke", "call", f, index]);
+        assert_eq!(o.status.code(), code, "index {index}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().next(), first_line, "index {index}");
+        assert_eq!(stdout(&o), out, "index {index}");
+    }
+}
+
 #[test]
 fn an_unresolvable_import_exits_4() {
     let f = wat_file("import.wasm", r#"(module (import "env" "f" (func)))"#);

@@ -305,10 +305,18 @@ fn timeout_stops_an_endless_loop_with_exit_6() {
         let start = std::time::Instant::now();
         let o = ssvm_lite(&args);
         assert_eq!(o.status.code(), Some(6), "stderr: {}", stderr(&o));
-        assert!(stderr(&o).contains("timed out after 200ms"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("timed out after 200ms"),
+            "{}",
+            stderr(&o)
+        );
         assert!(start.elapsed() < std::time::Duration::from_secs(10));
         if metered {
-            assert!(stderr(&o).contains(r#""outcome":"timeout""#), "{}", stderr(&o));
+            assert!(
+                stderr(&o).contains(r#""outcome":"timeout""#),
+                "{}",
+                stderr(&o)
+            );
         }
     }
     let o = ssvm_lite(&["run", "-W", "timeout=100ms", "--invoke", "spin", s(&f)]);
@@ -323,14 +331,26 @@ fn max_memory_bounds_growth_and_the_initial_memory() {
              (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#,
     );
     let grow = |limit: &str, pages: &str| {
-        let o = ssvm_lite(&["run", "--max-memory", limit, "--invoke", "grow", s(&f), pages]);
+        let o = ssvm_lite(&[
+            "run",
+            "--max-memory",
+            limit,
+            "--invoke",
+            "grow",
+            s(&f),
+            pages,
+        ]);
         (o.status.code(), stdout(&o))
     };
     assert_eq!(grow("256K", "2"), (Some(0), "2\n".into()));
     assert_eq!(grow("256K", "3"), (Some(0), "-1\n".into()));
     let o = ssvm_lite(&["run", "--max-memory", "64K", "--invoke", "grow", s(&f), "0"]);
     assert_eq!(o.status.code(), Some(4), "stderr: {}", stderr(&o));
-    assert!(stderr(&o).contains("memory limit of 65536 bytes"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("memory limit of 65536 bytes"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -345,5 +365,9 @@ fn max_stack_bounds_recursion() {
     assert_eq!(stdout(&o), "10000\n", "stderr: {}", stderr(&o));
     let o = ssvm_lite(&["run", "--max-stack", "64K", "--invoke", "d", s(&f), "10000"]);
     assert_eq!(o.status.code(), Some(3), "stderr: {}", stderr(&o));
-    assert!(stderr(&o).contains("call stack exhausted"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("call stack exhausted"),
+        "{}",
+        stderr(&o)
+    );
 }

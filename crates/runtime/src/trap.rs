@@ -13,6 +13,8 @@ pub enum Trap {
     TableOutOfBounds,
     /// `call_indirect` found a function of another type.
     IndirectCallTypeMismatch,
+    /// `call_indirect` got an index past the end of the table.
+    UndefinedElement,
     /// `call_indirect` found a null entry.
     UninitializedElement,
     /// An integer division or remainder by zero.
@@ -43,6 +45,7 @@ impl Trap {
             Trap::MemoryOutOfBounds => "out of bounds memory access",
             Trap::TableOutOfBounds => "out of bounds table access",
             Trap::IndirectCallTypeMismatch => "indirect call type mismatch",
+            Trap::UndefinedElement => "undefined element",
             Trap::UninitializedElement => "uninitialized element",
             Trap::IntegerDivideByZero => "integer divide by zero",
             Trap::IntegerOverflow => "integer overflow",

@@ -117,18 +117,10 @@ fn unsupported_or_wrong_calls_get_their_errno() {
             "(call $poll_oneoff (i32.const 0) (i32.const 200) (i32.const 0) (i32.const 100))",
             EINVAL,
         ),
-        // Rights only go down.
+        // Rights only go up to what the descriptor has (stdout has no right to inherit).
         (
             "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x40) (i64.const -1))",
             ENOTCAPABLE,
-        ),
-        (
-            "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0) (i64.const 0))",
-            0,
-        ),
-        (
-            "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
-            EBADF,
         ),
         // Paths: a file is not a directory; escapes are not capable; existing names exist.
         (
@@ -165,9 +157,19 @@ fn unsupported_or_wrong_calls_get_their_errno() {
             "(call $fd_seek (i32.const 3) (i64.const 0) (i32.const 0) (i32.const 100))",
             EBADF,
         ),
+        // Standard output (a file here) may seek, but there is no whence 7.
         (
             "(call $fd_seek (i32.const 1) (i64.const 0) (i32.const 7) (i32.const 100))",
-            ENOTCAPABLE,
+            EINVAL,
+        ),
+        // The same on a file the call opens with every right.
+        (
+            "(if (call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 5) \
+             (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 100)) \
+             (then unreachable)) \
+             (call $fd_seek (i32.load (i32.const 100)) (i64.const 3) (i32.const 3) \
+             (i32.const 104))",
+            EINVAL,
         ),
         // Every right asked for: granted what the directory passes on.
         (
@@ -184,6 +186,25 @@ fn unsupported_or_wrong_calls_get_their_errno() {
     assert!(dir.join("f.txt").exists());
     assert!(dir.join("f.t").exists());
     assert!(!dir.join("../x").exists());
+}
+
+/// Rights only go down, and a descriptor that dropped them cannot use them: each call sees what
+/// the ones before it did to standard output's rights.
+#[test]
+fn dropped_rights_stay_dropped() {
+    let dir = scratch("rights");
+    let calls = [
+        "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
+        "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x40) (i64.const 0))",
+        "(call $fd_seek (i32.const 1) (i64.const 0) (i32.const 7) (i32.const 100))",
+        "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x44) (i64.const 0))",
+        "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0) (i64.const 0))",
+        "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
+    ];
+    assert_eq!(
+        errnos_in_sequence(&dir, "", &calls),
+        vec![0, 0, ENOTCAPABLE, ENOTCAPABLE, 0, EBADF]
+    );
 }
 
 #[test]

@@ -409,7 +409,7 @@ handler! {
         let table = &vm.tables[inst.tables[op.b as usize] as usize];
         let i = slot!(sp, op.c) as u32 as usize;
         let Some(&r) = table.elements.get(i) else {
-            trap!(ip, exec, gas, Trap::UninitializedElement)
+            trap!(ip, exec, gas, Trap::UndefinedElement)
         };
         let Some(addr) = r.checked_sub(1) else {
             trap!(ip, exec, gas, Trap::UninitializedElement)

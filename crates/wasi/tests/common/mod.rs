@@ -2,9 +2,9 @@
 //! run in a fresh instance, and scratch directories.
 #![allow(dead_code)] // each test file uses its own part
 
-use ssvm_runtime::{Engine, Linker, Module, Store, Val};
+use ssvm_runtime::{Engine, Instance, Linker, Module, Store, Val};
 use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Every `wasi_snapshot_preview1` function: name, parameter types, whether it returns an errno.
 pub const FUNCTIONS: &[(&str, &str, bool)] = &[
@@ -105,10 +105,16 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs each call of `calls` in a fresh instance whose descriptor 3 is `dir` (named `.`) and
-/// whose standard output goes to a file; returns the errnos.
-pub fn errnos(dir: &std::path::Path, data: &str, calls: &[&str]) -> Vec<i32> {
-    let out = std::fs::File::create(dir.join("stdout.txt")).unwrap();
+/// A fresh store and instance of the module of `calls`, whose descriptor 3 is `dir` (named `.`)
+/// and whose standard output is appended to `dir/stdout.txt`.
+pub fn instantiate(dir: &Path, data: &str, calls: &[&str]) -> (Store<WasiCtx>, Instance) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
+    let out = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("stdout.txt"))
+        .unwrap();
     let ctx = WasiCtxBuilder::new()
         .arg("prog")
         .env("A", "b")
@@ -117,7 +123,45 @@ pub fn errnos(dir: &std::path::Path, data: &str, calls: &[&str]) -> Vec<i32> {
         .unwrap()
         .build()
         .unwrap();
-    errnos_in(ctx, data, calls).0
+    let mut store = Store::new(&engine, ctx);
+    let mut linker = Linker::new();
+    ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
+    let instance = linker
+        .instantiate(&mut store, &module)
+        .expect("instantiates");
+    (store, instance)
+}
+
+/// Calls export `c{i}` (the body `call`) and returns its errno.
+pub fn errno_of(store: &mut Store<WasiCtx>, instance: Instance, i: usize, call: &str) -> i32 {
+    let f = instance.get_func(store, &format!("c{i}")).unwrap();
+    let mut r = [Val::I32(-1)];
+    f.call(store, &[], &mut r)
+        .unwrap_or_else(|e| panic!("call {i} ({call}) failed: {e}"));
+    match r[0] {
+        Val::I32(e) => e,
+        other => panic!("{other:?}"),
+    }
+}
+
+/// Runs each call of `calls` in a fresh instance (see [`instantiate`]), so that no call sees
+/// what another did to the descriptors; returns the errnos.
+pub fn errnos(dir: &Path, data: &str, calls: &[&str]) -> Vec<i32> {
+    (0..calls.len())
+        .map(|i| {
+            let (mut store, instance) = instantiate(dir, data, calls);
+            errno_of(&mut store, instance, i, calls[i])
+        })
+        .collect()
+}
+
+/// Runs the calls of `calls` in order in one instance, each seeing what the ones before did;
+/// returns the errnos.
+pub fn errnos_in_sequence(dir: &Path, data: &str, calls: &[&str]) -> Vec<i32> {
+    let (mut store, instance) = instantiate(dir, data, calls);
+    (0..calls.len())
+        .map(|i| errno_of(&mut store, instance, i, calls[i]))
+        .collect()
 }
 
 /// Runs each call of `calls`, in order, in one instance with the WASI context `ctx`; returns
