@@ -844,7 +844,8 @@ mod tests {
         );
         assert_eq!(
             message(&["run", "-Wfuel=1", "m.wasm"]),
-            "unknown -W option `fuel` (known: max-output, max-dir-files, max-dir-bytes)"
+            "unknown -W option `fuel` (known: max-output, max-dir-files, max-dir-bytes, timeout, \
+             max-memory-size, max-table-elements, max-wasm-stack)"
         );
         assert_eq!(
             message(&["run", "--max-output", "12Q", "m.wasm"]),
