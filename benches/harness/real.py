@@ -288,8 +288,8 @@ def programs_table(programs):
 
 
 def jobs_table(programs):
-    """What each job runs: the guest's command line (argument 0 being the program's name) and
-    the directories it is given."""
+    """What each job runs: the guest's command line (with the program's name in place of
+    argument 0, which each CLI sets to the module's path) and the directories it is given."""
     rows = [["program", "job", "guest command line", "directories"], ["---", "---", "---", "---"]]
     for p in programs:
         dirs = ", ".join(f"`/{g}`: {rel(p.home() / h)}" for g, h in p.preopens.items())

@@ -517,6 +517,15 @@ def git_revision():
     return f"{rev}, with uncommitted changes to {shown}"
 
 
+def load_note(load_before, load_after):
+    """What the load average says about the run. The harness runs one process at a time, so a
+    load above 1.5 means other work ran beside it."""
+    if max(load_before, load_after) <= 1.5:
+        return ""
+    return ("; the machine was shared and loaded: other work ran beside the benchmark, so wall "
+            "times include waiting for a CPU")
+
+
 def machine_section(engines, argv, started, revision, load_before, load_after, script="run.py",
                     command=Engine.describe_command):
     """The markdown list that says how, where and when: the command (`script` and argv), the
@@ -528,7 +537,8 @@ def machine_section(engines, argv, started, revision, load_before, load_after, s
         "(when the engines were built)",
         f"- machine: {nproc} CPUs (`nproc`), {cpu_model()}, {memory_total()} memory, "
         f"{platform.system()} {platform.release()}",
-        f"- load average (1 min) before / after: {load_before:.2f} / {load_after:.2f}",
+        f"- load average (1 min) before / after: {load_before:.2f} / {load_after:.2f}"
+        + load_note(load_before, load_after),
         "- engines:",
     ]
     for e in engines:

@@ -296,6 +296,11 @@ class Arguments(unittest.TestCase):
         gone = run.Engine("ssvm", unavailable="unavailable: no target/release/ssvm-lite")
         self.assertEqual(gone.metered("ssvm-metered", "x").unavailable, gone.unavailable)
 
+    def test_load_note(self):
+        self.assertEqual(run.load_note(0.2, 1.1), "")
+        self.assertIn("shared and loaded", run.load_note(0.3, 4.9))
+        self.assertIn("shared and loaded", run.load_note(2.0, 1.0))
+
     def test_unknown_names_are_usage_errors(self):
         for argv in (["--kernels", "nope"], ["--engines", "wasmtime"], ["--runs", "0"]):
             with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
