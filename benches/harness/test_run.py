@@ -479,6 +479,7 @@ class RealPrograms(unittest.TestCase):
         self.assertEqual((args.runs, args.programs, args.engines, args.doc),
                          (5, list(real.PROGRAMS), list(real.ENGINES), real.DOC))
         self.assertIsNone(real.parse_args(["--programs", "python"]).doc)
+        self.assertIsNone(real.parse_args(["--baseline", "/old/ssvm-lite"]).doc)
         self.assertIsNone(real.parse_args(["--no-doc"]).doc)
         for argv in (["--programs", "nope"], ["--engines", "native"], ["--runs", "0"]):
             with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):

@@ -6,7 +6,8 @@
 //! ```
 //!
 //! Prints one line per file, the failures, a table by directive kind and, last, the line
-//! `N passed, N failed, N skipped`. Exits 1 when anything failed, 2 on bad usage.
+//! `N passed, N failed, N skipped`. Exits 1 when anything failed (or, with `--require-complete`,
+//! anything was skipped), 2 on bad usage.
 
 mod matcher;
 mod report;
@@ -33,6 +34,9 @@ options:
   --metered       compile with gas metering (every instruction priced 1, no limit): metered
                   code must pass exactly like unmetered code
   --by-message    also print the number of failures for each expected message
+  --require-complete
+                  fail (exit 1) when any directive is skipped: for the suites that must
+                  pass in full
   -h, --help      print this help";
 
 /// How many failures are printed without `--verbose`.
@@ -90,6 +94,7 @@ struct Options {
     verbose: bool,
     by_message: bool,
     metered: bool,
+    require_complete: bool,
 }
 
 /// What the command line asks for.
@@ -105,6 +110,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         verbose: false,
         by_message: false,
         metered: false,
+        require_complete: false,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -113,6 +119,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             "--verbose" | "-v" => options.verbose = true,
             "--by-message" => options.by_message = true,
             "--metered" => options.metered = true,
+            "--require-complete" => options.require_complete = true,
             "--suite" => {
                 let name = args.next().ok_or("--suite needs a value")?;
                 let suite = Suite::parse(&name).ok_or(format!("unknown suite `{name}`"))?;
@@ -193,7 +200,7 @@ fn main() -> ExitCode {
         report.kind_only_malformed()
     );
     println!(
-        "wasm-v1 malformed messages changed by Wasm 2.0 (superseded.rs): {}",
+        "expectations replaced by the message listed for them (superseded.rs): {}",
         report.superseded_malformed()
     );
     println!(
@@ -201,9 +208,21 @@ fn main() -> ExitCode {
         report.unsupported_skipped()
     );
     print!("\n{}", report.table());
-    println!("\n{}", report.total());
+    let total = report.total();
+    println!("\n{total}");
 
-    if report.total().failed > 0 {
+    let incomplete = options.require_complete && total.skipped > 0;
+    if incomplete {
+        let limit = (!options.verbose).then_some(FAILURE_LIMIT);
+        print!("\n{}", report.skips_text(limit));
+        println!(
+            "\nFAILED --require-complete: {} directives skipped, none may be",
+            total.skipped
+        );
+    } else if options.require_complete {
+        println!("complete (--require-complete): 0 skipped");
+    }
+    if total.failed > 0 || incomplete {
         ExitCode::FAILURE
     } else {
         ExitCode::SUCCESS
@@ -224,7 +243,7 @@ mod tests {
             panic!("expected a run")
         };
         assert!(matches!(o.suites[..], [Suite::Spec(_, "wasm-v2")]));
-        assert!(o.filter.is_none() && !o.verbose);
+        assert!(o.filter.is_none() && !o.verbose && !o.require_complete);
     }
 
     #[test]
@@ -234,6 +253,7 @@ mod tests {
             "wasm-v1",
             "--suite=proposal/simd",
             "--verbose",
+            "--require-complete",
             "i32",
         ]) else {
             panic!("expected a run")
@@ -243,7 +263,7 @@ mod tests {
             [Suite::Spec(_, "wasm-v1"), Suite::Proposal(Proposal::Simd)]
         ));
         assert_eq!(o.filter.as_deref(), Some("i32"));
-        assert!(o.verbose);
+        assert!(o.verbose && o.require_complete);
     }
 
     #[test]

@@ -30,21 +30,16 @@ fn strip_lead(message: &str) -> Option<&str> {
         .or_else(|| message.strip_prefix("malformed "))
 }
 
-/// The two spellings of the trap of a `call_indirect` (or `table.get`-style access) to an
-/// element that holds no function: "undefined element" in most of the v1 suite, "uninitialized
-/// element" in v2 and later, sometimes followed by the element index ("uninitialized element 7").
-const ELEMENT_TRAPS: &[&str] = &["undefined element", "uninitialized element"];
-
 /// Returns whether the trap message `actual` satisfies `expected` (an `assert_trap` or
-/// `assert_exhaustion` message).
+/// `assert_exhaustion` message): only when they are the same words.
 ///
-/// As in the reference interpreter, ours passes when it starts with the expected words. The one
-/// exception is the element trap, which the suites spell two ways and sometimes follow with an
-/// index: when both messages start with one of [`ELEMENT_TRAPS`], they are the same trap,
-/// whatever the spelling and suffix.
+/// The reference interpreter matches by prefix because its messages carry detail after the
+/// spec's words; ours are exactly the spec's words, so nothing shorter or longer may pass, and
+/// "undefined element" (an index past the table) and "uninitialized element" (a null entry)
+/// stay two traps. The few expectations a later suite version reworded are listed by file and
+/// line in `superseded.rs`, not forgiven here.
 pub fn trap_matches(expected: &str, actual: &str) -> bool {
-    let element = |m: &str| ELEMENT_TRAPS.iter().any(|t| m.starts_with(t));
-    actual.starts_with(expected) || (element(expected) && element(actual))
+    actual == expected
 }
 
 /// Returns whether the link error `actual` satisfies `expected` (an `assert_unlinkable` message,
@@ -59,38 +54,38 @@ mod tests {
     use super::{link_matches, message_matches, trap_matches};
 
     #[test]
-    fn traps_match_by_prefix() {
+    fn traps_match_only_the_same_words() {
         assert!(trap_matches(
             "integer divide by zero",
             "integer divide by zero"
-        ));
-        assert!(trap_matches(
-            "out of bounds memory access",
-            "out of bounds memory access at 65536"
         ));
         assert!(!trap_matches("integer overflow", "integer divide by zero"));
         assert!(!trap_matches(
             "out of bounds memory access",
             "out of bounds"
         ));
+        assert!(!trap_matches(
+            "out of bounds",
+            "out of bounds memory access"
+        ));
         assert!(!trap_matches("unreachable", "Unreachable"));
+        assert!(!trap_matches(
+            "out of bounds memory access",
+            "out of bounds memory access at 65536"
+        ));
     }
 
     #[test]
-    fn element_traps_match_in_either_spelling_and_with_an_index() {
-        assert!(trap_matches("undefined element", "uninitialized element"));
-        assert!(trap_matches("uninitialized element", "undefined element"));
+    fn the_two_element_traps_are_different_traps() {
+        assert!(trap_matches("undefined element", "undefined element"));
         assert!(trap_matches(
-            "uninitialized element 7",
+            "uninitialized element",
             "uninitialized element"
         ));
-        assert!(trap_matches("undefined element", "uninitialized element 2"));
+        assert!(!trap_matches("undefined element", "uninitialized element"));
+        assert!(!trap_matches("uninitialized element", "undefined element"));
         assert!(!trap_matches(
-            "undefined element",
-            "indirect call type mismatch"
-        ));
-        assert!(!trap_matches(
-            "indirect call type mismatch",
+            "uninitialized element 7",
             "uninitialized element"
         ));
         assert!(!trap_matches(

@@ -14,8 +14,9 @@ pub enum Verdict {
     /// format rejects it: our decoder rejected the binary as malformed. The spec's message names
     /// a text-format error, so only the kind was compared.
     PassedKindOnly,
-    /// A `wasm-v1` `assert_malformed` whose message Wasm 2.0 changed: our decoder gave the listed
-    /// 2.0 message (see `superseded.rs`).
+    /// An expectation listed by file and line in `superseded.rs` (a `wasm-v1` `assert_malformed`
+    /// whose message Wasm 2.0 changed, an `assert_trap` naming an element index): ours gave the
+    /// message listed for it.
     PassedSuperseded,
     /// The runner does not check this directive yet.
     Skipped,
@@ -100,6 +101,31 @@ impl fmt::Display for Failure {
     }
 }
 
+/// A directive that was not checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    /// The `.wast` file, as `suite/name.wast`.
+    pub file: String,
+    /// 1-based line of the directive.
+    pub line: usize,
+    /// The directive's name.
+    pub kind: &'static str,
+    /// Whether it was skipped for using what the interpreter does not execute yet (or depending
+    /// on such a module), rather than because the runner does not check its kind.
+    pub unsupported: bool,
+}
+
+impl fmt::Display for Skip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let why = if self.unsupported {
+            "uses what the interpreter does not execute"
+        } else {
+            "a directive the runner does not check"
+        };
+        write!(f, "SKIP {}:{} ({}): {why}", self.file, self.line, self.kind)
+    }
+}
+
 /// The directive kinds in the order the table lists them; kinds not listed come after, by name.
 const KIND_ORDER: &[&str] = &[
     "wast",
@@ -124,6 +150,7 @@ pub struct Report {
     by_kind: Vec<(&'static str, Counts)>,
     total: Counts,
     failures: Vec<Failure>,
+    skips: Vec<Skip>,
     text_level_malformed: usize,
     kind_only_malformed: usize,
     superseded_malformed: usize,
@@ -142,7 +169,16 @@ impl Report {
                 Verdict::PassedAtTextLevel => self.text_level_malformed += 1,
                 Verdict::PassedKindOnly => self.kind_only_malformed += 1,
                 Verdict::PassedSuperseded => self.superseded_malformed += 1,
-                Verdict::SkippedUnsupported => self.unsupported_skipped += 1,
+                Verdict::SkippedUnsupported | Verdict::Skipped => {
+                    let unsupported = c.verdict == Verdict::SkippedUnsupported;
+                    self.unsupported_skipped += usize::from(unsupported);
+                    self.skips.push(Skip {
+                        file: file.to_string(),
+                        line: c.line,
+                        kind: c.kind,
+                        unsupported,
+                    });
+                }
                 Verdict::Failed { expected, actual } => self.failures.push(Failure {
                     file: file.to_string(),
                     line: c.line,
@@ -150,7 +186,7 @@ impl Report {
                     expected: expected.clone(),
                     actual: actual.clone(),
                 }),
-                Verdict::Passed | Verdict::Skipped => {}
+                Verdict::Passed => {}
             }
         }
         counts
@@ -192,7 +228,8 @@ impl Report {
         self.kind_only_malformed
     }
 
-    /// How many `wasm-v1` `assert_malformed` gave the Wasm 2.0 message listed for them.
+    /// How many listed expectations (see [`Verdict::PassedSuperseded`]) gave the message listed
+    /// for them.
     pub fn superseded_malformed(&self) -> usize {
         self.superseded_malformed
     }
@@ -206,19 +243,13 @@ impl Report {
     /// The failures, at most `limit` of them (all when `None`), then a line saying how many were
     /// left out.
     pub fn failures_text(&self, limit: Option<usize>) -> String {
-        let shown = limit.unwrap_or(usize::MAX).min(self.failures.len());
-        let mut out = String::new();
-        for failure in &self.failures[..shown] {
-            let _ = writeln!(out, "{failure}");
-        }
-        if shown < self.failures.len() {
-            let _ = writeln!(
-                out,
-                "... {} more failures not shown (--verbose shows all)",
-                self.failures.len() - shown
-            );
-        }
-        out
+        capped(&self.failures, limit, "failures")
+    }
+
+    /// The skipped directives, at most `limit` of them (all when `None`), then a line saying how
+    /// many were left out.
+    pub fn skips_text(&self, limit: Option<usize>) -> String {
+        capped(&self.skips, limit, "skipped directives")
     }
 
     /// Failures grouped by the expected message, most frequent first (ties by message).
@@ -258,6 +289,24 @@ impl Report {
         }
         out
     }
+}
+
+/// One line per item, at most `limit` of them (all when `None`), then a line saying how many
+/// `what` were left out.
+fn capped<T: fmt::Display>(items: &[T], limit: Option<usize>, what: &str) -> String {
+    let shown = limit.unwrap_or(usize::MAX).min(items.len());
+    let mut out = String::new();
+    for item in &items[..shown] {
+        let _ = writeln!(out, "{item}");
+    }
+    if shown < items.len() {
+        let _ = writeln!(
+            out,
+            "... {} more {what} not shown (--verbose shows all)",
+            items.len() - shown
+        );
+    }
+    out
 }
 
 fn kind_rank(kind: &str) -> (usize, &str) {
@@ -326,6 +375,14 @@ mod tests {
         assert_eq!(report.unsupported_skipped(), 1);
         assert_eq!(report.text_level_malformed(), 1);
         assert_eq!(report.kind_only_malformed(), 1);
+        assert_eq!(
+            report.skips_text(None),
+            "\
+SKIP wasm-v2/a.wast:3 (assert_return): a directive the runner does not check
+SKIP wasm-v2/a.wast:6 (assert_return): uses what the interpreter does not execute
+"
+        );
+        assert_eq!(report.skips_text(Some(1)).lines().count(), 2);
         assert_eq!(
             report.failures(),
             &[Failure {

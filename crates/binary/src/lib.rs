@@ -5,6 +5,9 @@
 //! The decoder checks only what the binary format requires (the "malformed" errors of the spec);
 //! what the validation rules require is the validator's job.
 
+// Decoding and validation are pure byte and type checks: nothing here needs `unsafe`.
+#![forbid(unsafe_code)]
+
 mod error;
 mod module;
 mod opcodes;

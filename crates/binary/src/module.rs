@@ -8,9 +8,13 @@ use crate::types::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType,
 /// The kind of an import or export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExternKind {
+    /// A function (kind byte `0x00`).
     Func,
+    /// A table (kind byte `0x01`).
     Table,
+    /// A memory (kind byte `0x02`).
     Memory,
+    /// A global (kind byte `0x03`).
     Global,
 }
 
@@ -19,16 +23,22 @@ pub enum ExternKind {
 pub enum ImportDesc {
     /// A function of the type with this index.
     Func(u32),
+    /// A table of this type.
     Table(TableType),
+    /// A memory of this type.
     Memory(MemoryType),
+    /// A global of this type.
     Global(GlobalType),
 }
 
 /// An import.
 #[derive(Debug, Clone)]
 pub struct Import<'a> {
+    /// The name of the module imported from (the first of the import's two names).
     pub module: &'a str,
+    /// The name of the item within that module.
     pub name: &'a str,
+    /// The kind and type of the imported item.
     pub desc: ImportDesc,
     /// Offset of the import entry.
     pub offset: usize,
@@ -37,16 +47,22 @@ pub struct Import<'a> {
 /// An export.
 #[derive(Debug, Clone)]
 pub struct Export<'a> {
+    /// The name the item is exported under.
     pub name: &'a str,
+    /// The kind of the exported item.
     pub kind: ExternKind,
+    /// The item's index in the index space of its kind (imports first).
     pub index: u32,
+    /// Offset of the export entry.
     pub offset: usize,
 }
 
 /// A constant expression, kept as bytes up to and including its final `end`.
 #[derive(Debug, Clone, Copy)]
 pub struct ConstExpr<'a> {
+    /// The encoded operators, the final `end` included.
     pub bytes: &'a [u8],
+    /// Offset of the expression's first byte.
     pub offset: usize,
 }
 
@@ -81,7 +97,9 @@ impl<'a> ConstExpr<'a> {
 /// A global definition.
 #[derive(Debug, Clone)]
 pub struct Global<'a> {
+    /// The global's type and mutability.
     pub ty: GlobalType,
+    /// The constant expression that gives the initial value.
     pub init: ConstExpr<'a>,
 }
 
@@ -91,7 +109,12 @@ pub enum SegmentMode<'a> {
     /// Available to `memory.init` / `table.init`.
     Passive,
     /// Copied into the table or memory with this index at this offset.
-    Active { index: u32, offset: ConstExpr<'a> },
+    Active {
+        /// The index of the table or memory.
+        index: u32,
+        /// The constant expression that gives the start offset, in elements or bytes.
+        offset: ConstExpr<'a>,
+    },
     /// Element segments only: declares functions for `ref.func`.
     Declarative,
 }
@@ -108,17 +131,24 @@ pub enum ElementItems<'a> {
 /// An element segment.
 #[derive(Debug, Clone)]
 pub struct Element<'a> {
+    /// Passive, active or declarative.
     pub mode: SegmentMode<'a>,
+    /// The reference type of the segment's elements.
     pub ty: RefType,
+    /// The elements.
     pub items: ElementItems<'a>,
+    /// Offset of the segment entry.
     pub offset: usize,
 }
 
 /// A data segment.
 #[derive(Debug, Clone)]
 pub struct Data<'a> {
+    /// Passive or active (never declarative).
     pub mode: SegmentMode<'a>,
+    /// The bytes the segment holds.
     pub bytes: &'a [u8],
+    /// Offset of the segment entry.
     pub offset: usize,
 }
 
@@ -221,14 +251,18 @@ impl<'a> OperatorReader<'a> {
 /// A custom section.
 #[derive(Debug, Clone)]
 pub struct CustomSection<'a> {
+    /// The section's name.
     pub name: &'a str,
+    /// The section's contents after the name.
     pub data: &'a [u8],
+    /// Offset of the contents' first byte.
     pub offset: usize,
 }
 
 /// Names from the `name` custom section; malformed name sections are ignored, as the spec allows.
 #[derive(Debug, Clone, Default)]
 pub struct Names<'a> {
+    /// The module's name (subsection 0), if given.
     pub module: Option<&'a str>,
     /// (function index, name), in the order given.
     pub functions: Vec<(u32, &'a str)>,
@@ -268,31 +302,46 @@ impl<'a> Names<'a> {
 /// Byte offsets of the sections that validation errors point into.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SectionOffsets {
+    /// Offset of the start section's function index; 0 without a start section.
     pub start: usize,
+    /// Offset of the code section's id byte; 0 without a code section.
     pub code: usize,
+    /// Offset of the data section's id byte; 0 without a data section.
     pub data: usize,
 }
 
 /// A decoded module. It borrows the input: nothing of the code is copied.
 #[derive(Debug, Clone, Default)]
 pub struct Module<'a> {
+    /// The type section: the function types, by type index.
     pub types: Vec<FuncType>,
+    /// The import section, in order.
     pub imports: Vec<Import<'a>>,
     /// The type index of each function defined in the module.
     pub functions: Vec<u32>,
+    /// The tables defined in the module (imported ones are in `imports`).
     pub tables: Vec<TableType>,
+    /// The memories defined in the module (imported ones are in `imports`).
     pub memories: Vec<MemoryType>,
+    /// The globals defined in the module (imported ones are in `imports`).
     pub globals: Vec<Global<'a>>,
+    /// The export section, in order.
     pub exports: Vec<Export<'a>>,
+    /// The start function's index, if there is a start section.
     pub start: Option<u32>,
+    /// The element segments, by element index.
     pub elements: Vec<Element<'a>>,
     /// The data-count section, if present.
     pub data_count: Option<u32>,
+    /// The function bodies, one per entry of `functions`.
     pub code: Vec<FunctionBody<'a>>,
+    /// The data segments, by data index.
     pub data: Vec<Data<'a>>,
+    /// Every custom section, the `name` section included, in order.
     pub customs: Vec<CustomSection<'a>>,
     /// The `name` section, when present and well-formed.
     pub names: Option<Names<'a>>,
+    /// Where some sections start, for error offsets.
     pub offsets: SectionOffsets,
 }
 

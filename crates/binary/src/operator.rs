@@ -230,7 +230,9 @@ impl<'a> Immediate<'a> for BrTable<'a> {
 /// A fixed stack effect: the operand types popped and pushed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signature {
+    /// The operand types popped, deepest first.
     pub params: &'static [ValType],
+    /// The result types pushed, deepest first.
     pub results: &'static [ValType],
 }
 
@@ -270,6 +272,74 @@ macro_rules! optional {
     };
 }
 
+/// The doc comment of an immediate in the opcode table, chosen by operator and field name. A field
+/// name without a rule here fails to compile, so a new row of the table cannot go undocumented.
+macro_rules! immediate_doc {
+    (SelectTyped ty) => {
+        "The operand type of the typed `select`."
+    };
+    (RefNull ty) => {
+        "The type of the null reference."
+    };
+    ($op:ident ty) => {
+        "The block type: the label's parameters and results."
+    };
+    ($op:ident depth) => {
+        "The relative depth of the target label (0 is the innermost enclosing block)."
+    };
+    ($op:ident targets) => {
+        "The label depths of the branch table and its default."
+    };
+    ($op:ident func) => {
+        "The index of the function."
+    };
+    ($op:ident type_index) => {
+        "The index of the function type the callee must have."
+    };
+    ($op:ident table) => {
+        "The index of the table."
+    };
+    ($op:ident local) => {
+        "The index of the local (parameters first)."
+    };
+    ($op:ident global) => {
+        "The index of the global (imports first)."
+    };
+    ($op:ident memarg) => {
+        "The alignment and static offset of the memory access."
+    };
+    ($op:ident mem) => {
+        "The memory index, a reserved zero byte in Wasm 2.0."
+    };
+    (MemoryCopy dst) => {
+        "The destination memory index, a reserved zero byte in Wasm 2.0."
+    };
+    (MemoryCopy src) => {
+        "The source memory index, a reserved zero byte in Wasm 2.0."
+    };
+    (TableCopy dst) => {
+        "The index of the destination table."
+    };
+    (TableCopy src) => {
+        "The index of the source table."
+    };
+    ($op:ident data) => {
+        "The index of the data segment."
+    };
+    ($op:ident elem) => {
+        "The index of the element segment."
+    };
+    ($op:ident value) => {
+        "The constant's value."
+    };
+    ($op:ident lane) => {
+        "The index of the lane accessed."
+    };
+    ($op:ident lanes) => {
+        "For each result lane, which of the 32 lanes of the two operands it takes."
+    };
+}
+
 macro_rules! define_operators {
     ($(
         $prefix:literal $code:literal $variant:ident { $($field:ident : $ty:ty),* }
@@ -290,7 +360,7 @@ macro_rules! define_operators {
         pub enum Operator<'a> {
             $(
                 #[doc = $name]
-                $variant { $($field: $ty),* },
+                $variant { $(#[doc = immediate_doc!($variant $field)] $field: $ty),* },
             )*
         }
 

@@ -7,12 +7,19 @@ use std::fmt;
 /// A value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ValType {
+    /// A 32-bit integer (`0x7F`).
     I32,
+    /// A 64-bit integer (`0x7E`).
     I64,
+    /// A 32-bit IEEE 754 float (`0x7D`).
     F32,
+    /// A 64-bit IEEE 754 float (`0x7C`).
     F64,
+    /// A 128-bit SIMD vector (`0x7B`).
     V128,
+    /// A reference to a function, or null (`0x70`).
     FuncRef,
+    /// A reference to a host object, or null (`0x6F`).
     ExternRef,
 }
 
@@ -62,7 +69,9 @@ impl fmt::Display for ValType {
 /// A reference type: the element type of tables and the operand of `ref.null`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum RefType {
+    /// A reference to a function (`0x70`).
     FuncRef,
+    /// A reference to a host object (`0x6F`).
     ExternRef,
 }
 
@@ -90,7 +99,9 @@ impl From<RefType> for ValType {
 /// A function type: parameters and results.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FuncType {
+    /// The parameter types, first parameter first.
     pub params: Box<[ValType]>,
+    /// The result types, first result first.
     pub results: Box<[ValType]>,
 }
 
@@ -109,7 +120,9 @@ impl fmt::Display for FuncType {
 /// Size limits of a memory (in pages) or a table (in elements).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
+    /// The minimum (initial) size, in pages or elements.
     pub min: u32,
+    /// The maximum size, in pages or elements, if one is declared.
     pub max: Option<u32>,
 }
 
@@ -139,7 +152,9 @@ impl Limits {
 /// A table type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableType {
+    /// The type of the table's elements.
     pub element: RefType,
+    /// The table's size limits, in elements.
     pub limits: Limits,
 }
 
@@ -157,13 +172,16 @@ impl TableType {
 /// A memory type: limits in 64 KiB pages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemoryType {
+    /// The memory's size limits, in 64 KiB pages.
     pub limits: Limits,
 }
 
 /// A global's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GlobalType {
+    /// The type of the global's value.
     pub content: ValType,
+    /// Whether `global.set` may change the value (`mut` in the text format).
     pub mutable: bool,
 }
 

@@ -1,12 +1,14 @@
 //! `ssvm-lite`, the command-line front end of the ssvm-lite WebAssembly runtime.
 //!
 //! Exit codes: 0 success; 1 the module is malformed or invalid; 2 bad usage or an I/O error;
-//! 3 the program trapped; 4 the module could not be instantiated; 5 out of gas; a WASI program
+//! 3 the program trapped; 4 the module could not be instantiated; 5 out of gas; 6 timed out; a WASI program
 //! that calls `proc_exit` exits with its status. A panic (exit code 101) is a bug. `docs/cli.md` documents the commands.
 
 #![forbid(unsafe_code)]
 
 mod args;
+mod backtrace;
+mod diagnose;
 mod report;
 mod run;
 
@@ -27,6 +29,8 @@ const EXIT_TRAP: u8 = 3;
 const EXIT_UNINSTANTIABLE: u8 = 4;
 /// Metered execution ran out of gas.
 const EXIT_OUT_OF_GAS: u8 = 5;
+/// The run took longer than `--timeout`.
+const EXIT_TIMEOUT: u8 = 6;
 
 fn main() -> ExitCode {
     let code = match args::parse(std::env::args_os().skip(1)) {
@@ -39,9 +43,10 @@ fn main() -> ExitCode {
             invoke,
             gas,
             wasi,
+            limits,
             file,
             args,
-        }) => run::run(invoke.as_deref(), &gas, &wasi, &file, &args),
+        }) => run::run(invoke.as_deref(), &gas, &wasi, &limits, &file, &args),
         Ok(Command::CompileHelp) => print_out(COMPILE_USAGE),
         Ok(Command::DumpIr {
             file,
@@ -68,7 +73,7 @@ fn validate(file: &Path) -> u8 {
     match ssvm_validate::validate(&bytes) {
         Ok(_) => EXIT_OK,
         Err(e) => {
-            print_err(&format!("error: {e}"));
+            print_err(&diagnose::module_error(file, &bytes, &e));
             EXIT_BAD_MODULE
         }
     }

@@ -40,13 +40,32 @@ impl GasReport {
         serde_json::to_string(self).map_err(std::io::Error::other)
     }
 
-    /// Writes the report to `target`: a file path, or `-` for standard error.
-    pub fn write_to(&self, target: &str) -> std::io::Result<()> {
+    /// Writes the report to `out`.
+    pub fn write_to(&self, out: &mut Output) -> std::io::Result<()> {
         let line = self.to_json()? + "\n";
+        match out {
+            Output::Stderr => std::io::stderr().lock().write_all(line.as_bytes()),
+            Output::File(f) => f.write_all(line.as_bytes()),
+        }
+    }
+}
+
+/// Where a report goes: standard error, or a file created before the run, so that a path that
+/// cannot be written fails before the work rather than after it.
+pub enum Output {
+    /// Standard error (`-`).
+    Stderr,
+    /// A file, created when the run was set up.
+    File(std::fs::File),
+}
+
+impl Output {
+    /// `-` for standard error, else the file `target`, created (or emptied) now.
+    pub fn create(target: &str) -> std::io::Result<Output> {
         if target == "-" {
-            std::io::stderr().lock().write_all(line.as_bytes())
+            Ok(Output::Stderr)
         } else {
-            std::fs::write(target, line)
+            std::fs::File::create(target).map(Output::File)
         }
     }
 }

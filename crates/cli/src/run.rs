@@ -1,13 +1,13 @@
 //! `ssvm-lite run` and `ssvm-lite compile --dump-ir`.
 
-use crate::args::{GasOptions, WasiOptions};
-use crate::report::GasReport;
+use crate::args::{GasOptions, RunLimits, WasiOptions};
+use crate::report::{GasReport, Output};
 use crate::{
-    print_err, EXIT_BAD_MODULE, EXIT_OK, EXIT_OUT_OF_GAS, EXIT_TRAP, EXIT_UNINSTANTIABLE,
-    EXIT_USAGE_OR_IO,
+    backtrace, diagnose, print_err, EXIT_BAD_MODULE, EXIT_OK, EXIT_OUT_OF_GAS, EXIT_TIMEOUT,
+    EXIT_TRAP, EXIT_UNINSTANTIABLE, EXIT_USAGE_OR_IO,
 };
-use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Val, ValType};
-use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
+use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Trap, Val, ValType};
+use ssvm_wasi::{Limits, WasiCtx, WasiCtxBuilder};
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
@@ -19,9 +19,88 @@ fn load(engine: &Engine, file: &Path) -> Result<Module, u8> {
         EXIT_USAGE_OR_IO
     })?;
     Module::new(engine, &bytes).map_err(|e| {
-        print_err(&format!("error: {e}"));
+        print_err(&match &e {
+            Error::Validation(v) => diagnose::module_error(file, &bytes, v),
+            other => format!("error: {}: {other}", file.display()),
+        });
         EXIT_BAD_MODULE
     })
+}
+
+/// A float argument of `bits` (32 or 64) bits, as its bits: decimal, `inf`, `-inf`, `nan`,
+/// `-nan` or `nan:0xPAYLOAD` (the text format's spellings). A decimal too large for the type
+/// is refused rather than taken as infinity.
+fn float_bits(text: &str, bits: u32) -> Result<u64, String> {
+    let mantissa = if bits == 32 { 23 } else { 52 };
+    let exponent = ((1u64 << (bits - 1 - mantissa)) - 1) << mantissa;
+    let (sign, body) = match text.strip_prefix('-') {
+        Some(rest) => (1u64 << (bits - 1), rest),
+        None => (0, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let ty = if bits == 32 { "f32" } else { "f64" };
+    let bad = || format!("`{text}` is not a valid {ty}");
+    let lower = body.to_ascii_lowercase();
+    if lower == "inf" || lower == "infinity" {
+        return Ok(sign | exponent);
+    }
+    if lower == "nan" {
+        return Ok(sign | exponent | 1 << (mantissa - 1));
+    }
+    if let Some(hex) = lower.strip_prefix("nan:0x") {
+        return match u64::from_str_radix(hex, 16) {
+            Ok(payload) if payload != 0 && payload >> mantissa == 0 => {
+                Ok(sign | exponent | payload)
+            }
+            _ => Err(bad()),
+        };
+    }
+    let (finite, value) = if bits == 32 {
+        let f: f32 = text.parse().map_err(|_| bad())?;
+        (f.is_finite(), u64::from(f.to_bits()))
+    } else {
+        let f: f64 = text.parse().map_err(|_| bad())?;
+        (f.is_finite(), f.to_bits())
+    };
+    if !finite {
+        let most = if bits == 32 {
+            format!("{:e}", f32::MAX)
+        } else {
+            format!("{:e}", f64::MAX)
+        };
+        return Err(format!(
+            "`{text}` is out of range for {ty} (the largest finite {ty} is {most})"
+        ));
+    }
+    Ok(value)
+}
+
+/// A result as `run --invoke` prints it: floats in the spellings arguments take (`inf`, `nan`,
+/// `nan:0x...` for a NaN with another payload), everything else as the runtime shows it.
+pub fn format_value(v: &Val) -> String {
+    fn float(bits: u64, width: u32, shown: String) -> String {
+        let mantissa = if width == 32 { 23 } else { 52 };
+        let exponent = ((1u64 << (width - 1 - mantissa)) - 1) << mantissa;
+        let sign = if bits >> (width - 1) & 1 == 1 {
+            "-"
+        } else {
+            ""
+        };
+        let payload = bits & ((1 << mantissa) - 1);
+        if bits & exponent != exponent {
+            shown
+        } else if payload == 0 {
+            format!("{sign}inf")
+        } else if payload == 1 << (mantissa - 1) {
+            format!("{sign}nan")
+        } else {
+            format!("{sign}nan:{payload:#x}")
+        }
+    }
+    match *v {
+        Val::F32(bits) => float(u64::from(bits), 32, f32::from_bits(bits).to_string()),
+        Val::F64(bits) => float(bits, 64, f64::from_bits(bits).to_string()),
+        ref other => other.to_string(),
+    }
 }
 
 /// Parses a command-line argument as a value of type `ty`.
@@ -54,38 +133,65 @@ pub fn parse_value(text: &str, ty: ValType) -> Result<Val, String> {
             }
             _ => Err(bad()),
         },
-        ValType::F32 => text
-            .parse::<f32>()
-            .map(|f| Val::F32(f.to_bits()))
-            .map_err(|_| bad()),
-        ValType::F64 => text
-            .parse::<f64>()
-            .map(|f| Val::F64(f.to_bits()))
-            .map_err(|_| bad()),
+        ValType::F32 => float_bits(text, 32).map(|b| Val::F32(b as u32)),
+        ValType::F64 => float_bits(text, 64).map(Val::F64),
         other => Err(format!(
             "parameters of type {other} cannot be given on the command line"
         )),
     }
 }
 
-/// The engine for `run`: metered when any gas option asks for it.
-fn engine(gas: &GasOptions) -> Result<Engine, u8> {
-    if !gas.metered() {
-        return Ok(Engine::default());
-    }
-    let table = match &gas.cost_table {
-        Some(path) => CostTable::from_file(path).map_err(|e| {
-            print_err(&format!("error: cost table {}: {e}", path.display()));
-            EXIT_USAGE_OR_IO
-        })?,
-        None => CostTable::default_table(),
+/// The engine for `run`: metered when any gas option asks for it, interruptible with a
+/// timeout, and within the limits asked for.
+fn engine(gas: &GasOptions, limits: &RunLimits) -> Result<Engine, u8> {
+    let defaults = Config::default();
+    let cost_table = match (&gas.cost_table, gas.metered()) {
+        (_, false) => None,
+        (Some(path), true) => Some(Arc::new(cost_table(path)?)),
+        (None, true) => Some(Arc::new(CostTable::default_table())),
     };
+    let max_stack_slots = limits.max_stack.map_or(defaults.max_stack_slots, |bytes| {
+        u32::try_from(bytes / 8).unwrap_or(u32::MAX)
+    });
     Ok(Engine::new(Config {
-        cost_table: Some(Arc::new(table)),
+        cost_table,
         histogram: gas.histogram,
         gas_profile: gas.profile.is_some(),
-        ..Config::default()
+        interruptible: limits.timeout.is_some(),
+        max_memory_bytes: limits.max_memory.unwrap_or(defaults.max_memory_bytes),
+        max_table_elements: limits
+            .max_table_elements
+            .unwrap_or(defaults.max_table_elements),
+        max_stack_slots,
+        ..defaults
     }))
+}
+
+/// Reads the cost table at `path`. A file with no price in it (nothing but blank lines and
+/// comments: an empty download, say) is refused rather than billed at the implicit defaults.
+fn cost_table(path: &Path) -> Result<CostTable, u8> {
+    let fail = |message: String| {
+        print_err(&message);
+        EXIT_USAGE_OR_IO
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        fail(format!(
+            "error: cannot read cost table {}: {e}",
+            path.display()
+        ))
+    })?;
+    let no_prices = text.lines().all(|line| {
+        let line = line.trim_start_matches('\u{feff}').trim();
+        line.is_empty() || line.starts_with('#')
+    });
+    if no_prices {
+        return Err(fail(format!(
+            "error: cost table {} is empty: it sets no price (`default = 1` prices every \
+             instruction at 1)",
+            path.display()
+        )));
+    }
+    CostTable::parse(&text).map_err(|e| fail(format!("error: cost table {}: {e}", path.display())))
 }
 
 /// The guest's WASI context: arguments (for `_start`), environment and preopened directories.
@@ -110,6 +216,14 @@ fn wasi_context(
             .preopen_dir(host, guest)
             .map_err(|e| format!("--dir {}: {e}", host.display()))?;
     }
+    builder.limits(Limits {
+        max_output: wasi.max_output,
+        max_dir_files: wasi.max_dir_files,
+        max_dir_bytes: wasi.max_dir_bytes,
+    });
+    if wasi.trace {
+        builder.trace(std::io::stderr());
+    }
     builder.build().map_err(|e| e.to_string())
 }
 
@@ -118,10 +232,11 @@ pub fn run(
     invoke: Option<&str>,
     gas: &GasOptions,
     wasi: &WasiOptions,
+    limits: &RunLimits,
     file: &Path,
     args: &[String],
 ) -> u8 {
-    let engine = match engine(gas) {
+    let engine = match engine(gas, limits) {
         Ok(e) => e,
         Err(code) => return code,
     };
@@ -136,9 +251,38 @@ pub fn run(
             return EXIT_USAGE_OR_IO;
         }
     };
+    // The diagnostics' files, created now: a path that cannot be written fails before the run.
+    let mut report_out = match gas.report.as_deref().map(Output::create).transpose() {
+        Ok(out) => out,
+        Err(e) => {
+            print_err(&format!(
+                "error: cannot create the gas report {}: {e}",
+                gas.report.as_deref().unwrap_or_default()
+            ));
+            return EXIT_USAGE_OR_IO;
+        }
+    };
+    let mut profile_out = match gas.profile.as_ref().map(std::fs::File::create).transpose() {
+        Ok(out) => out,
+        Err(e) => {
+            print_err(&format!(
+                "error: cannot create the gas profile {}: {e}",
+                gas.profile.as_deref().unwrap_or(Path::new("")).display()
+            ));
+            return EXIT_USAGE_OR_IO;
+        }
+    };
     let mut store = Store::new(&engine, ctx);
     if let Some(limit) = gas.limit {
         store.set_gas_limit(limit);
+    }
+    if let Some(timeout) = limits.timeout {
+        // The timer outlives nothing it needs: at worst it interrupts a store that is gone.
+        let handle = store.interrupt_handle();
+        std::thread::spawn(move || {
+            std::thread::sleep(timeout);
+            handle.interrupt();
+        });
     }
     let outcome = instantiate_and_call(&mut store, &module, invoke, file, args);
     let code = match &outcome {
@@ -149,11 +293,12 @@ pub fn run(
         Err(Stopped::Uninstantiable) => return EXIT_UNINSTANTIABLE,
         Err(Stopped::Trap(t)) => {
             let mut message = format!("error: trap: {t}");
-            let backtrace = store.trap_backtrace();
-            if !backtrace.is_empty() {
+            let frames = backtrace::lines(&store.trap_backtrace());
+            if !frames.is_empty() {
                 message.push_str("\nwasm backtrace:");
-                for (i, name) in backtrace.iter().enumerate() {
-                    message.push_str(&format!("\n  {i:>2}: {name}"));
+                for line in frames {
+                    message.push('\n');
+                    message.push_str(&line);
                 }
             }
             print_err(&message);
@@ -167,14 +312,22 @@ pub fn run(
             ));
             EXIT_OUT_OF_GAS
         }
+        Err(Stopped::Timeout) => {
+            print_err(&format!(
+                "error: timed out after {:?} (--timeout)",
+                limits.timeout.unwrap_or_default()
+            ));
+            EXIT_TIMEOUT
+        }
     };
-    if let Some(path) = &gas.profile {
+    limits_notes(wasi, store.data().limits_reached());
+    if let (Some(path), Some(out)) = (&gas.profile, &mut profile_out) {
         let folded: String = store
             .gas_profile()
             .into_iter()
             .map(|(path, gas)| format!("{path} {gas}\n"))
             .collect();
-        if let Err(e) = std::fs::write(path, folded) {
+        if let Err(e) = out.write_all(folded.as_bytes()) {
             print_err(&format!(
                 "error: cannot write the gas profile to {}: {e}",
                 path.display()
@@ -182,12 +335,13 @@ pub fn run(
             return EXIT_USAGE_OR_IO;
         }
     }
-    if let Some(target) = &gas.report {
+    if let (Some(target), Some(out)) = (&gas.report, &mut report_out) {
         let report = GasReport {
             outcome: match &outcome {
                 Ok(()) => "ok",
                 Err(Stopped::Exit(_)) => "exit",
                 Err(Stopped::OutOfGas) => "out_of_gas",
+                Err(Stopped::Timeout) => "timeout",
                 _ => "trap",
             },
             exit_code: match &outcome {
@@ -209,7 +363,7 @@ pub fn run(
                     .collect()
             }),
         };
-        if let Err(e) = report.write_to(target) {
+        if let Err(e) = report.write_to(out) {
             print_err(&format!(
                 "error: cannot write the gas report to {target}: {e}"
             ));
@@ -217,6 +371,33 @@ pub fn run(
         }
     }
     code
+}
+
+/// Tells the operator which of the WASI caps the guest ran into (the guest itself got errnos).
+fn limits_notes(wasi: &WasiOptions, reached: ssvm_wasi::Reached) {
+    let caps = [
+        (reached.output, "--max-output", wasi.max_output, "EFBIG"),
+        (
+            reached.dir_files,
+            "--max-dir-files",
+            wasi.max_dir_files,
+            "EDQUOT",
+        ),
+        (
+            reached.dir_bytes,
+            "--max-dir-bytes",
+            wasi.max_dir_bytes,
+            "EDQUOT",
+        ),
+    ];
+    for (hit, option, cap, errno) in caps {
+        if let (true, Some(cap)) = (hit, cap) {
+            print_err(&format!(
+                "note: the program reached {option} {cap}: what did not fit was refused \
+                 ({errno})"
+            ));
+        }
+    }
 }
 
 /// Why `run` did not complete.
@@ -229,10 +410,13 @@ enum Stopped {
     Exit(i32),
     Trap(String),
     OutOfGas,
+    /// The timeout interrupted the guest.
+    Timeout,
 }
 
 fn stopped(e: Error) -> Stopped {
     match e {
+        Error::Trap(Trap::Interrupted) => Stopped::Timeout,
         Error::Trap(t) => Stopped::Trap(t.to_string()),
         Error::OutOfGas { .. } => Stopped::OutOfGas,
         Error::Exit(status) => Stopped::Exit(status),
@@ -307,7 +491,7 @@ fn instantiate_and_call(
     func.call(store, &values, &mut results).map_err(stopped)?;
     let mut out = std::io::stdout().lock();
     for r in &results {
-        let _ = writeln!(out, "{r}");
+        let _ = writeln!(out, "{}", format_value(r));
     }
     Ok(())
 }

@@ -1,44 +1,10 @@
 //! Runs the built `ssvm-lite` binary the way a user would.
 
+mod common;
+
+use common::*;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-const BIN: &str = env!("CARGO_BIN_EXE_ssvm-lite");
-
-fn ssvm_lite(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .output()
-        .expect("the ssvm-lite binary runs")
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn example(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(name)
-}
-
-/// A directory of this test process's own under the scratch directory (shared by all builds).
-fn scratch_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("the scratch directory is created");
-    dir
-}
-
-/// Writes `bytes` to a file under [`scratch_dir`] and returns its path.
-fn scratch_file(name: &str, bytes: &[u8]) -> PathBuf {
-    let path = scratch_dir().join(name);
-    std::fs::write(&path, bytes).expect("the scratch file is written");
-    path
-}
 
 const HEADER: &[u8] = b"\0asm\x01\0\0\0";
 
@@ -72,7 +38,8 @@ fn invalid_module_exits_1_with_the_error() {
     assert_eq!(o.status.code(), Some(1), "stderr: {}", stderr(&o));
     assert_eq!(stdout(&o), "");
     let err = stderr(&o);
-    assert!(err.starts_with("error: type mismatch"), "{err}");
+    let named = format!("error: {}: type mismatch", path.display());
+    assert!(err.starts_with(&named), "{err}");
     assert!(err.contains(" at offset 0x"), "{err}");
     assert!(err.ends_with(" in function 0\n"), "{err}");
 }
@@ -83,7 +50,13 @@ fn malformed_module_exits_1_with_the_error() {
     let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
     assert_eq!(stdout(&o), "");
-    assert_eq!(stderr(&o), "error: unknown binary version at offset 0x4\n");
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "error: {}: unknown binary version at offset 0x4\n",
+            path.display()
+        )
+    );
 }
 
 #[test]
@@ -254,12 +227,6 @@ fn mutated_modules_never_panic() {
 // `run` and `compile --dump-ir`.
 
 /// Encodes `text` and writes it to a scratch file named `name`.
-fn wat_file(name: &str, text: &str) -> PathBuf {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
-    scratch_file(name, &module.encode().expect("encodes"))
-}
-
 const FUNCS: &str = r#"
 (module
   (func $divide (param i32 i32) (result i32) (i32.div_s (local.get 0) (local.get 1)))
@@ -295,6 +262,39 @@ fn a_trap_exits_3_with_the_spec_message_and_a_backtrace() {
         stderr(&o),
         "error: trap: integer divide by zero\nwasm backtrace:\n   0: divide\n   1: div\n"
     );
+}
+
+/// The spec's two element traps of `call_indirect`: an index past the table is "undefined
+/// element", a null entry inside it "uninitialized element".
+#[test]
+fn call_indirect_traps_name_an_undefined_and_an_uninitialized_element() {
+    let f = wat_file(
+        "elements.wasm",
+        r#"(module
+  (type $t (func (result i32)))
+  (table 3 funcref)
+  (elem (i32.const 0) $one)
+  (func $one (type $t) (i32.const 1))
+  (func (export "call") (param i32) (result i32) (call_indirect (type $t) (local.get 0))))"#,
+    );
+    let f = f.to_str().unwrap();
+    let expect = [
+        ("0", Some(0), None, "1\n"),
+        ("1", Some(3), Some("error: trap: uninitialized element"), ""),
+        ("3", Some(3), Some("error: trap: undefined element"), ""),
+        (
+            "4294967295",
+            Some(3),
+            Some("error: trap: undefined element"),
+            "",
+        ),
+    ];
+    for (index, code, first_line, out) in expect {
+        let o = ssvm_lite(&["run", "--invoke", "call", f, index]);
+        assert_eq!(o.status.code(), code, "index {index}: {}", stderr(&o));
+        assert_eq!(stderr(&o).lines().next(), first_line, "index {index}");
+        assert_eq!(stdout(&o), out, "index {index}");
+    }
 }
 
 #[test]
@@ -526,4 +526,96 @@ fn the_bundled_wasi_example_counts_its_source() {
         "{}",
         stderr(&o)
     );
+}
+
+/// Runs ssvm-lite with its address space capped at about 2 GB, as an operator's `ulimit -v`.
+fn ssvm_lite_in_2gb(args: &[&str]) -> Output {
+    Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 2000000 && exec \"$0\" \"$@\"")
+        .arg(BIN)
+        .args(args)
+        .output()
+        .expect("sh runs")
+}
+
+#[test]
+fn a_memory_the_host_cannot_give_is_an_instantiation_error_not_an_abort() {
+    let f = wat_file(
+        "huge-memory.wasm",
+        r#"(module (memory 65536) (func (export "f") (result i32) (memory.size)))"#,
+    );
+    let o = ssvm_lite_in_2gb(&["run", "--invoke", "f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(4), "stderr: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains("cannot allocate a memory of 65536 pages"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn memory_grow_past_what_the_host_can_give_returns_minus_one() {
+    // Grows one page at a time until memory.grow fails, then returns the pages it reached.
+    let f = wat_file(
+        "grow-until-refused.wasm",
+        r#"(module (memory 1)
+             (func (export "f") (result i32)
+               (loop $again
+                 (br_if $again (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
+               (memory.size)))"#,
+    );
+    let o = ssvm_lite_in_2gb(&["run", "--invoke", "f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let pages: u32 = stdout(&o).trim().parse().expect("a page count");
+    assert!((1000..32768).contains(&pages), "{pages} pages");
+}
+
+fn leb(mut n: u32, out: &mut Vec<u8>) {
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+fn section(id: u8, content: &[u8]) -> Vec<u8> {
+    let mut s = vec![id];
+    leb(content.len() as u32, &mut s);
+    s.extend_from_slice(content);
+    s
+}
+
+#[test]
+fn compiling_functions_that_declare_millions_of_locals_takes_memory_by_module_size() {
+    // 64 functions that each declare 16,000,000 i64 locals (a few bytes each): a frame template
+    // per function would be 8 GB, past the 2 GB this run may use.
+    let funcs = 64u32;
+    let types = [1, 0x60, 0, 0];
+    let mut decls = Vec::new();
+    leb(funcs, &mut decls);
+    decls.extend(std::iter::repeat_n(0, funcs as usize));
+    let mut body = vec![1];
+    leb(16_000_000, &mut body);
+    body.extend([0x7e, 0x0b]);
+    let mut code = Vec::new();
+    leb(funcs, &mut code);
+    for _ in 0..funcs {
+        leb(body.len() as u32, &mut code);
+        code.extend_from_slice(&body);
+    }
+    let export = [1, 1, b'f', 0, 0];
+    let bytes = module(&[
+        &section(1, &types),
+        &section(3, &decls),
+        &section(7, &export),
+        &section(10, &code),
+    ]);
+    let f = scratch_file("many-locals.wasm", &bytes);
+    let o = ssvm_lite_in_2gb(&["run", "--invoke", "f", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
 }

@@ -824,14 +824,15 @@ fn wasi_builds_of_the_kernels_print_the_checksums_of_the_freestanding_builds() {
     }
 }
 
-/// Where a host C compiler exists, the native build prints the same (the harness's own check,
-/// repeated here for the WASI builds).
+/// The native build prints the same (the harness's own check, repeated here for the WASI
+/// builds). It needs a host C compiler; without one (see `build.rs`) the harness reports it as
+/// ignored, and `.ci/run` installs one so that it always runs there.
 #[test]
+#[cfg_attr(
+    not(host_cc),
+    ignore = "no host C compiler (`cc`) on PATH at build time"
+)]
 fn wasi_builds_of_the_kernels_print_what_native_builds_print() {
-    if Command::new("cc").arg("--version").output().is_err() {
-        eprintln!("no host cc: skipped");
-        return;
-    }
     let kernels = repo().join("benches/kernels");
     let dir = scratch("native_kernels");
     for (name, n) in KERNELS {

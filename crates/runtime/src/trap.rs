@@ -13,6 +13,8 @@ pub enum Trap {
     TableOutOfBounds,
     /// `call_indirect` found a function of another type.
     IndirectCallTypeMismatch,
+    /// `call_indirect` got an index past the end of the table.
+    UndefinedElement,
     /// `call_indirect` found a null entry.
     UninitializedElement,
     /// An integer division or remainder by zero.
@@ -23,6 +25,11 @@ pub enum Trap {
     InvalidConversionToInteger,
     /// Calls nested deeper than the configured limits.
     CallStackExhausted,
+    /// The embedder interrupted execution (`InterruptHandle::interrupt`, a timeout).
+    Interrupted,
+    /// A host function could not pay for its work (`Caller::charge_gas`): returned by the host,
+    /// it stops the call as out of gas, before the host call, which a resumption runs again.
+    OutOfGas,
     /// A host function failed with this message.
     Host(String),
     /// A host function ended the program with this exit status (WASI's `proc_exit`). Not a
@@ -38,11 +45,14 @@ impl Trap {
             Trap::MemoryOutOfBounds => "out of bounds memory access",
             Trap::TableOutOfBounds => "out of bounds table access",
             Trap::IndirectCallTypeMismatch => "indirect call type mismatch",
+            Trap::UndefinedElement => "undefined element",
             Trap::UninitializedElement => "uninitialized element",
             Trap::IntegerDivideByZero => "integer divide by zero",
             Trap::IntegerOverflow => "integer overflow",
             Trap::InvalidConversionToInteger => "invalid conversion to integer",
             Trap::CallStackExhausted => "call stack exhausted",
+            Trap::Interrupted => "interrupted",
+            Trap::OutOfGas => "out of gas",
             Trap::Host(message) => message,
             Trap::Exit(_) => "exit",
         }

@@ -1,7 +1,7 @@
 //! Calls: deep recursion runs on the interpreter's own call stack, never on the host's, and
 //! its exhaustion is the spec trap.
 
-use ssvm_runtime::{Engine, Error, Linker, Module, Store, Trap};
+use ssvm_runtime::{Config, Engine, Error, Linker, Module, Store, Trap};
 
 mod common;
 use common::wat;
@@ -88,4 +88,28 @@ fn small_stack_and_depth_limits_trap() {
             Err(Error::Trap(Trap::CallStackExhausted))
         );
     }
+}
+
+#[test]
+fn the_stores_memory_limit_bounds_all_its_memories_together() {
+    let engine = Engine::new(Config {
+        max_memory_bytes: 10 * 65536,
+        ..Config::default()
+    });
+    let text = r#"(module (memory 4)
+        (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
+    let module = Module::new(&engine, &wat(text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let grow = instance
+        .get_typed_func::<i32, i32, _>(&store, "grow")
+        .unwrap();
+    assert_eq!(grow.call(&mut store, 7).unwrap(), -1, "4 + 7 pages > 10");
+    assert_eq!(grow.call(&mut store, 6).unwrap(), 4);
+    assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
+    // A second instance's memory counts against the same store.
+    assert!(matches!(
+        Linker::new().instantiate(&mut store, &module),
+        Err(Error::Link(m)) if m.contains("memory limit")
+    ));
 }

@@ -339,6 +339,33 @@ fn gas_profile_attributes_gas_to_call_paths() {
 }
 
 #[test]
+fn gas_profile_folds_recursion_into_the_first_call_of_each_function() {
+    let engine = Engine::new(Config {
+        cost_table: Some(Arc::new(CostTable::uniform(1))),
+        gas_profile: true,
+        ..Config::default()
+    });
+    // even(n) and odd(n) call each other down to 0: 2000 deep, yet two paths.
+    let text = r#"(module
+        (func $even (export "even") (param i32) (result i32)
+          (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 1))
+            (else (call $odd (i32.sub (local.get 0) (i32.const 1))))))
+        (func $odd (param i32) (result i32)
+          (if (result i32) (i32.eqz (local.get 0)) (then (i32.const 0))
+            (else (call $even (i32.sub (local.get 0) (i32.const 1)))))))"#;
+    let module = Module::new(&engine, &wat(text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let result = call(&mut store, instance, "even", &[Val::I32(2000)]).unwrap();
+    assert_eq!(result, Val::I32(1));
+    let profile = store.gas_profile();
+    let paths: Vec<&str> = profile.iter().map(|(p, _)| p.as_str()).collect();
+    assert_eq!(paths, ["even", "even;odd"]);
+    let total: u64 = profile.iter().map(|(_, g)| g).sum();
+    assert_eq!(total, store.gas_used());
+}
+
+#[test]
 fn resuming_without_a_stopped_call_is_an_error() {
     let (mut store, _) = metered(SUM, CostTable::uniform(1));
     assert!(matches!(store.resume(&mut []), Err(Error::Type(_))));
@@ -384,4 +411,85 @@ fn a_failing_or_exiting_host_call_is_charged_with_nothing_after_it() {
         Error::Trap(ssvm_runtime::Trap::Host("host failed".into()))
     );
     assert_eq!(store.gas_used(), 24);
+}
+
+/// A module that calls `env::work(n)` (a host that charges 3 gas per unit of work) and counts.
+const HOST_WORK: &str = r#"(module
+    (import "env" "work" (func $work (param i32)))
+    (func (export "run") (param i32) (call $work (local.get 0))))"#;
+
+/// (store, instance, units of work the host did) with a host price of 10 and 3 gas per unit.
+fn host_work_store(profile: bool) -> (Store<u64>, Instance) {
+    let mut table = CostTable::uniform(1);
+    table.set_host("env", "work", 10);
+    table.set_host_per_unit("env", "work", "unit", 3);
+    let engine = Engine::new(Config {
+        cost_table: Some(Arc::new(table)),
+        gas_profile: profile,
+        ..Config::default()
+    });
+    let module = Module::new(&engine, &wat(HOST_WORK)).expect("valid");
+    let mut store = Store::new(&engine, 0u64);
+    let mut linker = Linker::new();
+    let ty = ssvm_runtime::FuncType {
+        params: vec![ssvm_runtime::ValType::I32].into(),
+        results: Vec::new().into(),
+    };
+    linker.func_new("env", "work", ty, |mut caller, args, _| {
+        let Val::I32(n) = args[0] else { unreachable!() };
+        let rate = caller
+            .cost_table()
+            .map_or(0, |t| t.host_per_unit("env", "work", "unit"));
+        // Charged before any side effect, as a host must.
+        caller.charge_gas(rate * n as u64)?;
+        *caller.data_mut() += n as u64;
+        Ok(())
+    });
+    let instance = linker.instantiate(&mut store, &module).unwrap();
+    (store, instance)
+}
+
+#[test]
+fn a_host_pays_for_its_work_and_stops_before_it_when_gas_is_short() {
+    // local.get, call (1 each), the host's 10, and 3 per unit; the function's `end` after it.
+    let (mut store, instance) = host_work_store(false);
+    let run = instance
+        .get_typed_func::<i32, (), _>(&store, "run")
+        .unwrap();
+    run.call(&mut store, 5).unwrap();
+    assert_eq!(store.gas_used(), 1 + 1 + 10 + 15 + 1);
+    assert_eq!(*store.data(), 5);
+
+    // 26 gas covers all but one unit of the work: the call stops before the host call, having
+    // used only `local.get`, and the host did nothing.
+    let (mut store, instance) = host_work_store(false);
+    store.set_gas_limit(26);
+    let run = instance
+        .get_typed_func::<i32, (), _>(&store, "run")
+        .unwrap();
+    assert_eq!(run.call(&mut store, 5), Err(Error::OutOfGas { used: 1 }));
+    assert_eq!(*store.data(), 0);
+    // Resumed with enough gas, the host runs once, and the total is as if it never stopped.
+    store.add_gas(100);
+    store.resume(&mut []).unwrap();
+    assert_eq!(*store.data(), 5);
+    assert_eq!(store.gas_used(), 28);
+}
+
+#[test]
+fn a_hosts_work_is_in_its_gas_profile() {
+    let (mut store, instance) = host_work_store(true);
+    let run = instance
+        .get_typed_func::<i32, (), _>(&store, "run")
+        .unwrap();
+    run.call(&mut store, 4).unwrap();
+    let profile = store.gas_profile();
+    assert_eq!(
+        profile,
+        vec![
+            ("func[1]".to_string(), 3),
+            ("func[1];env::work".to_string(), 22)
+        ]
+    );
+    assert_eq!(store.gas_used(), 25);
 }

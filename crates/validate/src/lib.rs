@@ -4,6 +4,9 @@
 //! malformed (breaks the binary format) or invalid (breaks the validation rules), what is wrong,
 //! at which byte offset, and in which function.
 
+// Decoding and validation are pure byte and type checks: nothing here needs `unsafe`.
+#![forbid(unsafe_code)]
+
 mod func;
 mod module;
 
@@ -22,6 +25,7 @@ pub enum ErrorKind {
 /// Why a module was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Error {
+    /// Whether the module is malformed or invalid.
     pub kind: ErrorKind,
     /// What is wrong, in the spec test suite's words where it has them.
     pub message: String,

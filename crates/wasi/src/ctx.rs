@@ -1,14 +1,19 @@
 //! The state of one WASI program: arguments, environment, and its table of open descriptors.
 
 use crate::errno::{Errno, WasiResult};
+use crate::limits::{Budget, Limits, Reached};
 use crate::rights;
 use rustix::fd::{AsFd, OwnedFd};
+use std::io::Write;
 use std::path::Path;
 
 /// What a descriptor is open on.
 pub enum Kind {
-    /// A file, pipe or terminal (standard streams included).
+    /// A file (or pipe, or device) the guest opened itself.
     File,
+    /// A descriptor shared with the host: a standard stream, or what the embedder gave as one.
+    /// `flags` are the guest's `fdflags` for it, emulated (see `stream.rs`).
+    Host { flags: u16 },
     /// A directory; `preopen` is the name the guest sees for a preopened one.
     Dir {
         preopen: Option<String>,
@@ -46,9 +51,17 @@ pub struct WasiCtx {
     pub(crate) args: Vec<String>,
     pub(crate) env: Vec<String>,
     pub(crate) fds: Vec<Option<Descriptor>>,
+    pub(crate) budget: Budget,
+    /// Where each call is traced, when asked for (see `trace.rs`).
+    pub(crate) trace: Option<Box<dyn Write + Send + Sync>>,
 }
 
 impl WasiCtx {
+    /// Which of the [`Limits`] the guest has reached so far.
+    pub fn limits_reached(&self) -> Reached {
+        self.budget.reached()
+    }
+
     /// The descriptor `fd`, or `EBADF`.
     pub(crate) fn get(&self, fd: u32) -> WasiResult<&Descriptor> {
         self.fds
@@ -85,6 +98,8 @@ pub struct WasiCtxBuilder {
     env: Vec<String>,
     stdio: [Option<OwnedFd>; 3],
     preopens: Vec<(OwnedFd, String)>,
+    limits: Limits,
+    trace: Option<Box<dyn Write + Send + Sync>>,
 }
 
 impl Default for WasiCtxBuilder {
@@ -113,7 +128,22 @@ impl WasiCtxBuilder {
             env: Vec::new(),
             stdio: [None, None, None],
             preopens: Vec::new(),
+            limits: Limits::default(),
+            trace: None,
         }
+    }
+
+    /// Caps what the guest may write to its standard streams and create in its directories.
+    pub fn limits(&mut self, limits: Limits) -> &mut Self {
+        self.limits = limits;
+        self
+    }
+
+    /// Writes a line to `out` for every WASI call the guest makes: the function, its
+    /// arguments (strings it passes shown as text) and the errno it returned.
+    pub fn trace(&mut self, out: impl Write + Send + Sync + 'static) -> &mut Self {
+        self.trace = Some(Box::new(out));
+        self
     }
 
     /// Appends a command-line argument (the first is the program's name).
@@ -171,7 +201,7 @@ impl WasiCtxBuilder {
             };
             fds.push(Some(Descriptor {
                 fd,
-                kind: Kind::File,
+                kind: Kind::Host { flags: 0 },
                 base: rights::FILE_BASE,
                 inheriting: 0,
             }));
@@ -191,6 +221,8 @@ impl WasiCtxBuilder {
             args: std::mem::take(&mut self.args),
             env: std::mem::take(&mut self.env),
             fds,
+            budget: Budget::new(self.limits),
+            trace: self.trace.take(),
         })
     }
 }

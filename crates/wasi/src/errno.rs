@@ -10,6 +10,7 @@ pub enum Errno {
     Again = 6,
     Badf = 8,
     Busy = 10,
+    Dquot = 19,
     Exist = 20,
     Fault = 21,
     Fbig = 22,
@@ -52,6 +53,7 @@ impl From<rustix::io::Errno> for Errno {
             E::AGAIN => Errno::Again,
             E::BADF => Errno::Badf,
             E::BUSY => Errno::Busy,
+            E::DQUOT => Errno::Dquot,
             E::EXIST => Errno::Exist,
             E::FAULT => Errno::Fault,
             E::FBIG => Errno::Fbig,
@@ -84,6 +86,51 @@ impl From<rustix::io::Errno> for Errno {
             // rename across file systems inside one sandbox also gives EXDEV.
             E::XDEV => Errno::Xdev,
             _ => Errno::Io,
+        }
+    }
+}
+
+impl Errno {
+    /// The C name of the errno, as wasi-libc spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Errno::TooBig => "E2BIG",
+            Errno::Acces => "EACCES",
+            Errno::Again => "EAGAIN",
+            Errno::Badf => "EBADF",
+            Errno::Busy => "EBUSY",
+            Errno::Dquot => "EDQUOT",
+            Errno::Exist => "EEXIST",
+            Errno::Fault => "EFAULT",
+            Errno::Fbig => "EFBIG",
+            Errno::Ilseq => "EILSEQ",
+            Errno::Intr => "EINTR",
+            Errno::Inval => "EINVAL",
+            Errno::Io => "EIO",
+            Errno::Isdir => "EISDIR",
+            Errno::Loop => "ELOOP",
+            Errno::Mfile => "EMFILE",
+            Errno::Mlink => "EMLINK",
+            Errno::Nametoolong => "ENAMETOOLONG",
+            Errno::Nfile => "ENFILE",
+            Errno::Noent => "ENOENT",
+            Errno::Nomem => "ENOMEM",
+            Errno::Nospc => "ENOSPC",
+            Errno::Nosys => "ENOSYS",
+            Errno::Notdir => "ENOTDIR",
+            Errno::Notempty => "ENOTEMPTY",
+            Errno::Notsock => "ENOTSOCK",
+            Errno::Notsup => "ENOTSUP",
+            Errno::Notty => "ENOTTY",
+            Errno::Overflow => "EOVERFLOW",
+            Errno::Perm => "EPERM",
+            Errno::Pipe => "EPIPE",
+            Errno::Range => "ERANGE",
+            Errno::Rofs => "EROFS",
+            Errno::Spipe => "ESPIPE",
+            Errno::Txtbsy => "ETXTBSY",
+            Errno::Xdev => "EXDEV",
+            Errno::Notcapable => "ENOTCAPABLE",
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::errno::{Errno, WasiResult};
 use crate::mem::Mem;
 use crate::path::{self, Last};
 use crate::rights::*;
+use crate::stream;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, SeekFrom, Stat, Timestamps};
 use rustix::time::Timespec;
@@ -119,6 +120,23 @@ fn name_at(
     path::name_of(d.fd.as_fd(), mem.str(p, len)?, follow, dot)
 }
 
+/// Whether the last component `at` names a directory (without following a link there).
+fn is_dir(at: &path::Parent) -> WasiResult<bool> {
+    let st = rustix::fs::statat(&at.dir, at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
+    Ok(FileType::from_raw_mode(st.st_mode) == FileType::Directory)
+}
+
+/// The error for a link (`path_link`, `path_symlink`) to be created at a name written with a
+/// trailing `/`, which only a directory may have and a link never is: as Linux gives it,
+/// `EEXIST` for a directory there, `ENOTDIR` for something else, `ENOENT` for nothing.
+fn new_name_with_slash(at: &path::Parent) -> Errno {
+    match is_dir(at) {
+        Ok(true) => Errno::Exist,
+        Ok(false) => Errno::Notdir,
+        Err(e) => e,
+    }
+}
+
 pub fn fd_advise(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64, advice: u32) -> WasiResult {
     use rustix::fs::Advice;
     let d = file(ctx, fd, FD_ADVISE)?;
@@ -147,7 +165,10 @@ pub fn fd_allocate(ctx: &mut WasiCtx, fd: u32, offset: u64, len: u64) -> WasiRes
     if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
         return Err(Errno::Badf);
     }
+    let size = st.st_size as u64;
+    ctx.budget.file_grow(size, offset + len)?;
     rustix::fs::fallocate(&d.fd, rustix::fs::FallocateFlags::empty(), offset, len)?;
+    ctx.budget.grew(size, offset + len);
     Ok(())
 }
 
@@ -170,18 +191,24 @@ pub fn fd_sync(ctx: &mut WasiCtx, fd: u32) -> WasiResult {
 pub fn fd_fdstat_get(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, out: u32) -> WasiResult {
     let d = ctx.get(fd)?;
     let st = rustix::fs::fstat(&d.fd)?;
-    let fl = rustix::fs::fcntl_getfl(&d.fd)?;
-    let mut flags = 0u16;
-    for (host, wasi) in [
-        (OFlags::APPEND, FDFLAG_APPEND),
-        (OFlags::DSYNC, FDFLAG_DSYNC),
-        (OFlags::NONBLOCK, FDFLAG_NONBLOCK),
-        (OFlags::SYNC, FDFLAG_SYNC),
-    ] {
-        if fl.contains(host) {
-            flags |= wasi;
+    let flags = match d.kind {
+        Kind::Host { flags } => flags,
+        _ => {
+            let fl = rustix::fs::fcntl_getfl(&d.fd)?;
+            let mut flags = 0u16;
+            for (host, wasi) in [
+                (OFlags::APPEND, FDFLAG_APPEND),
+                (OFlags::DSYNC, FDFLAG_DSYNC),
+                (OFlags::NONBLOCK, FDFLAG_NONBLOCK),
+                (OFlags::SYNC, FDFLAG_SYNC),
+            ] {
+                if fl.contains(host) {
+                    flags |= wasi;
+                }
+            }
+            flags
         }
-    }
+    };
     let mut b = [0u8; 24];
     b[0] = filetype(FileType::from_raw_mode(st.st_mode));
     b[2..4].copy_from_slice(&flags.to_le_bytes());
@@ -191,13 +218,19 @@ pub fn fd_fdstat_get(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, out: u32) -> Was
 }
 
 pub fn fd_fdstat_set_flags(ctx: &mut WasiCtx, fd: u32, flags: u16) -> WasiResult {
-    let d = ctx.get(fd)?.with_rights(FD_FDSTAT_SET_FLAGS)?;
+    let d = ctx.get_mut(fd)?;
+    d.with_rights(FD_FDSTAT_SET_FLAGS)?;
     if flags & !(FDFLAG_APPEND | FDFLAG_DSYNC | FDFLAG_NONBLOCK | FDFLAG_RSYNC | FDFLAG_SYNC) != 0 {
         return Err(Errno::Inval);
     }
     // Linux changes only O_APPEND and O_NONBLOCK on an open file.
     if flags & (FDFLAG_DSYNC | FDFLAG_RSYNC | FDFLAG_SYNC) != 0 {
         return Err(Errno::Notsup);
+    }
+    // The host's flags on a shared descriptor are the host's: the guest's are its own.
+    if let Kind::Host { flags: guest } = &mut d.kind {
+        *guest = flags;
+        return Ok(());
     }
     let mut fl = OFlags::empty();
     if flags & FDFLAG_APPEND != 0 {
@@ -231,7 +264,18 @@ pub fn fd_filestat_set_size(ctx: &mut WasiCtx, fd: u32, size: u64) -> WasiResult
     if size > i64::MAX as u64 {
         return Err(Errno::Fbig);
     }
+    let before = match d.kind {
+        Kind::File if ctx.budget.limits.max_dir_bytes.is_some() => {
+            let before = rustix::fs::fstat(&d.fd)?.st_size as u64;
+            ctx.budget.file_grow(before, size)?;
+            Some(before)
+        }
+        _ => None,
+    };
     rustix::fs::ftruncate(&d.fd, size)?;
+    if let Some(before) = before {
+        ctx.budget.grew(before, size);
+    }
     Ok(())
 }
 
@@ -290,6 +334,9 @@ pub fn fd_read(
     };
     let d = file(ctx, fd, needed)?;
     mem.bytes(out, 4)?;
+    if let Kind::Host { flags } = d.kind {
+        stream::would_block(&d.fd, flags, false)?;
+    }
     let read = read_into(mem, iovs, n, |buf| match offset {
         Some(at) => rustix::io::pread(&d.fd, buf, at),
         None => rustix::io::read(&d.fd, buf),
@@ -314,13 +361,58 @@ pub fn fd_write(
     };
     let d = file(ctx, fd, needed)?;
     mem.bytes(out, 4)?;
-    let iovecs = mem.iovecs(iovs, n)?;
+    let mut iovecs = mem.iovecs(iovs, n)?;
+    let total: u64 = iovecs.iter().map(|&(_, l)| u64::from(l)).sum();
+    // What the write may use of the caps: all of it to a shared stream, the growth of a file.
+    let shared = matches!(d.kind, Kind::Host { .. });
+    let extent = match d.kind {
+        Kind::Host { flags } => {
+            match offset {
+                None => stream::before_write(&d.fd, flags)?,
+                Some(_) => stream::would_block(&d.fd, flags, true)?,
+            }
+            None
+        }
+        _ if ctx.budget.limits.max_dir_bytes.is_some() => file_extent(&d.fd, offset)?,
+        _ => None,
+    };
+    let allowed = match extent {
+        _ if shared => ctx.budget.output(total)?,
+        Some((size, pos)) => ctx.budget.file_write(size, pos, total)?,
+        None => total,
+    };
+    crate::mem::cut(&mut iovecs, allowed);
     let buffers = mem.gather(&iovecs);
     let written = match offset {
         Some(at) => rustix::io::pwritev(&d.fd, &buffers, at)?,
         None => rustix::io::writev(&d.fd, &buffers)?,
     };
+    if shared {
+        ctx.budget.wrote_output(written as u64);
+    } else if let Some((size, pos)) = extent {
+        ctx.budget.grew(size, pos + written as u64);
+    }
     mem.set_u32(out, written as u32)
+}
+
+/// The size of regular file `fd` and where a write (at `offset`, if positioned) goes in it;
+/// `None` for anything but a regular file.
+fn file_extent(fd: &OwnedFd, offset: Option<u64>) -> WasiResult<Option<(u64, u64)>> {
+    let st = rustix::fs::fstat(fd)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Ok(None);
+    }
+    let size = st.st_size as u64;
+    // Linux appends even a positioned write on a descriptor opened to append.
+    let pos = if rustix::fs::fcntl_getfl(fd)?.contains(OFlags::APPEND) {
+        size
+    } else {
+        match offset {
+            Some(at) => at,
+            None => rustix::fs::seek(fd, SeekFrom::Current(0))?,
+        }
+    };
+    Ok(Some((size, pos)))
 }
 
 pub fn fd_prestat_get(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, out: u32) -> WasiResult {
@@ -477,7 +569,9 @@ pub fn path_create_directory(
         false,
         Errno::Exist,
     )?;
+    ctx.budget.new_file()?;
     rustix::fs::mkdirat(&at.dir, at.name(), Mode::from_raw_mode(0o777))?;
+    ctx.budget.created_file();
     Ok(())
 }
 
@@ -551,6 +645,9 @@ pub fn path_link(
         follow,
         Errno::Perm,
     )?;
+    if old.trailing_slash && !is_dir(&old)? {
+        return Err(Errno::Notdir);
+    }
     let new = name_at(
         ctx,
         mem,
@@ -560,7 +657,12 @@ pub fn path_link(
         false,
         Errno::Exist,
     )?;
+    if new.trailing_slash {
+        return Err(new_name_with_slash(&new));
+    }
+    ctx.budget.new_file()?;
     rustix::fs::linkat(&old.dir, old.name(), &new.dir, new.name(), AtFlags::empty())?;
+    ctx.budget.created_file();
     Ok(())
 }
 
@@ -627,7 +729,16 @@ pub fn path_open(
     if dirflags & LOOKUP_SYMLINK_FOLLOW == 0 {
         flags |= OFlags::NOFOLLOW;
     }
+    let creates = flags.contains(OFlags::CREATE)
+        && ctx.budget.limits.max_dir_files.is_some()
+        && creates_file(d.fd.as_fd(), path, flags)?;
+    if creates {
+        ctx.budget.new_file()?;
+    }
     let opened = path::open_beneath(d.fd.as_fd(), path, flags, Mode::from_raw_mode(0o666))?;
+    if creates {
+        ctx.budget.created_file();
+    }
     let st = rustix::fs::fstat(&opened)?;
     let is_dir = FileType::from_raw_mode(st.st_mode) == FileType::Directory;
     let (kind, base, inheriting) = if is_dir {
@@ -646,6 +757,22 @@ pub fn path_open(
         inheriting,
     })?;
     mem.set_u32(out, new)
+}
+
+/// Whether opening `path` below `dir` with `flags` (which include `O_CREAT`) will create a file:
+/// with `O_EXCL` it will or fail; otherwise it will when nothing is there (a dangling link that
+/// is followed included).
+fn creates_file(dir: rustix::fd::BorrowedFd<'_>, path: &str, flags: OFlags) -> WasiResult<bool> {
+    if flags.contains(OFlags::EXCL) {
+        return Ok(true);
+    }
+    let lookup = OFlags::PATH | (flags & OFlags::NOFOLLOW);
+    match path::open_beneath(dir, path, lookup, Mode::empty()) {
+        Ok(_) => Ok(false),
+        Err(Errno::Noent) => Ok(true),
+        // The open itself will fail the same way.
+        Err(_) => Ok(false),
+    }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -718,11 +845,8 @@ pub fn path_rename(
         false,
         Errno::Busy,
     )?;
-    if old.trailing_slash || new.trailing_slash {
-        let st = rustix::fs::statat(&old.dir, old.name(), AtFlags::SYMLINK_NOFOLLOW)?;
-        if FileType::from_raw_mode(st.st_mode) != FileType::Directory {
-            return Err(Errno::Notdir);
-        }
+    if (old.trailing_slash || new.trailing_slash) && !is_dir(&old)? {
+        return Err(Errno::Notdir);
     }
     rustix::fs::renameat(&old.dir, old.name(), &new.dir, new.name())?;
     Ok(())
@@ -755,7 +879,12 @@ pub fn path_symlink(
         false,
         Errno::Exist,
     )?;
+    if at.trailing_slash {
+        return Err(new_name_with_slash(&at));
+    }
+    ctx.budget.new_file()?;
     rustix::fs::symlinkat(target, &at.dir, at.name())?;
+    ctx.budget.created_file();
     Ok(())
 }
 
@@ -770,14 +899,11 @@ pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, p: u32, len: 
         Errno::Isdir,
     )?;
     if at.trailing_slash {
-        let st = rustix::fs::statat(&at.dir, at.name(), AtFlags::SYMLINK_NOFOLLOW)?;
-        return Err(
-            if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
-                Errno::Isdir
-            } else {
-                Errno::Notdir
-            },
-        );
+        return Err(if is_dir(&at)? {
+            Errno::Isdir
+        } else {
+            Errno::Notdir
+        });
     }
     rustix::fs::unlinkat(&at.dir, at.name(), AtFlags::empty())?;
     Ok(())

@@ -29,13 +29,17 @@
 mod ctx;
 mod errno;
 mod fs;
+mod limits;
 mod mem;
 mod misc;
 mod path;
 mod rights;
+mod stream;
+mod trace;
 
 pub use ctx::{BuildError, WasiCtx, WasiCtxBuilder};
 pub use errno::Errno;
+pub use limits::{Limits, Reached};
 
 use errno::WasiResult;
 use mem::Mem;
@@ -49,9 +53,9 @@ fn narrow<T: TryFrom<u32>>(v: u32) -> WasiResult<T> {
     T::try_from(v).map_err(|_| errno::Errno::Inval)
 }
 
-/// Runs a call's body (a closure, so that `?` in it returns its errno): the errno it returns.
-fn errno_of(body: impl FnOnce() -> WasiResult) -> i32 {
-    body().err().map_or(0, |e| e as i32)
+/// Runs a call's body (a closure, so that `?` in it returns its errno).
+fn result_of(body: impl FnOnce() -> WasiResult) -> WasiResult {
+    body()
 }
 
 /// Maps a guest argument to its Rust type.
@@ -100,7 +104,12 @@ macro_rules! register {
                     #[allow(unused_mut, unused_variables)] // functions without arguments
                     let mut args = args.iter();
                     $( let $arg = <$ty as Arg>::from_val(args.next().unwrap_or(&Val::I32(0))); )*
-                    results[0] = Val::I32(errno_of(|| $body));
+                    let result = result_of(|| $body);
+                    if $ctx.trace.is_some() {
+                        let args = [$((stringify!($arg), u64::from($arg))),*];
+                        trace::call($ctx, $mem, stringify!($name), &args, result);
+                    }
+                    results[0] = Val::I32(result.err().map_or(0, |e| e as i32));
                     Ok(())
                 },
             );
@@ -205,11 +214,13 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut
             params: Box::new([ValType::I32]),
             results: Box::new([]),
         },
-        |_caller, args, _results| {
-            Err(Trap::Exit(match args.first() {
+        move |mut caller, args, _results| {
+            let code = match args.first() {
                 Some(Val::I32(code)) => *code,
                 _ => 0,
-            }))
+            };
+            trace::exit(get(caller.data_and_memory().0), code);
+            Err(Trap::Exit(code))
         },
     );
 }

@@ -97,3 +97,14 @@ impl Mem<'_> {
         }
     }
 }
+
+/// Cuts the buffers `iovecs` to `max` bytes in all (a write that may do only part of its work).
+pub fn cut(iovecs: &mut Vec<(u32, u32)>, max: u64) {
+    let mut left = max;
+    iovecs.retain_mut(|(_, len)| {
+        let keep = u64::from(*len).min(left);
+        left -= keep;
+        *len = keep as u32;
+        keep > 0
+    });
+}

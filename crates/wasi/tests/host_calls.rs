@@ -2,142 +2,11 @@
 //! its witx type, bad guest pointers are EFAULT (never a panic), and what cannot be done gives
 //! the right errno. Real C programs run in crates/cli/tests/wasi.rs.
 
+mod common;
+
+use common::*;
 use ssvm_runtime::{Engine, Error, Linker, Module, Store, Val};
 use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
-use std::path::PathBuf;
-
-/// Every `wasi_snapshot_preview1` function: name, parameter types, whether it returns an errno.
-const FUNCTIONS: &[(&str, &str, bool)] = &[
-    ("args_get", "i32 i32", true),
-    ("args_sizes_get", "i32 i32", true),
-    ("environ_get", "i32 i32", true),
-    ("environ_sizes_get", "i32 i32", true),
-    ("clock_res_get", "i32 i32", true),
-    ("clock_time_get", "i32 i64 i32", true),
-    ("fd_advise", "i32 i64 i64 i32", true),
-    ("fd_allocate", "i32 i64 i64", true),
-    ("fd_close", "i32", true),
-    ("fd_datasync", "i32", true),
-    ("fd_fdstat_get", "i32 i32", true),
-    ("fd_fdstat_set_flags", "i32 i32", true),
-    ("fd_fdstat_set_rights", "i32 i64 i64", true),
-    ("fd_filestat_get", "i32 i32", true),
-    ("fd_filestat_set_size", "i32 i64", true),
-    ("fd_filestat_set_times", "i32 i64 i64 i32", true),
-    ("fd_pread", "i32 i32 i32 i64 i32", true),
-    ("fd_prestat_get", "i32 i32", true),
-    ("fd_prestat_dir_name", "i32 i32 i32", true),
-    ("fd_pwrite", "i32 i32 i32 i64 i32", true),
-    ("fd_read", "i32 i32 i32 i32", true),
-    ("fd_readdir", "i32 i32 i32 i64 i32", true),
-    ("fd_renumber", "i32 i32", true),
-    ("fd_seek", "i32 i64 i32 i32", true),
-    ("fd_sync", "i32", true),
-    ("fd_tell", "i32 i32", true),
-    ("fd_write", "i32 i32 i32 i32", true),
-    ("path_create_directory", "i32 i32 i32", true),
-    ("path_filestat_get", "i32 i32 i32 i32 i32", true),
-    (
-        "path_filestat_set_times",
-        "i32 i32 i32 i32 i64 i64 i32",
-        true,
-    ),
-    ("path_link", "i32 i32 i32 i32 i32 i32 i32", true),
-    ("path_open", "i32 i32 i32 i32 i32 i64 i64 i32 i32", true),
-    ("path_readlink", "i32 i32 i32 i32 i32 i32", true),
-    ("path_remove_directory", "i32 i32 i32", true),
-    ("path_rename", "i32 i32 i32 i32 i32 i32", true),
-    ("path_symlink", "i32 i32 i32 i32 i32", true),
-    ("path_unlink_file", "i32 i32 i32", true),
-    ("poll_oneoff", "i32 i32 i32 i32", true),
-    ("proc_exit", "i32", false),
-    ("proc_raise", "i32", true),
-    ("sched_yield", "", true),
-    ("random_get", "i32 i32", true),
-    ("sock_accept", "i32 i32 i32", true),
-    ("sock_recv", "i32 i32 i32 i32 i32 i32", true),
-    ("sock_send", "i32 i32 i32 i32 i32", true),
-    ("sock_shutdown", "i32 i32", true),
-];
-
-const EBADF: i32 = 8;
-const EEXIST: i32 = 20;
-const EFAULT: i32 = 21;
-const EINVAL: i32 = 28;
-const ENOENT: i32 = 44;
-const ENOTDIR: i32 = 54;
-const ENOTSOCK: i32 = 57;
-const ENOTSUP: i32 = 58;
-const ENOTCAPABLE: i32 = 76;
-
-/// A module importing every WASI function, with one page of memory holding `data` at 0 and an
-/// export `cN` per call in `calls` (a folded-instruction body returning an i32).
-fn module_text(data: &str, calls: &[&str]) -> String {
-    let mut text = String::from("(module\n");
-    for (name, params, result) in FUNCTIONS {
-        let result = if *result { "(result i32)" } else { "" };
-        text.push_str(&format!(
-            "  (import \"wasi_snapshot_preview1\" \"{name}\" (func ${name} (param {params}) {result}))\n"
-        ));
-    }
-    text.push_str(&format!(
-        "  (memory (export \"memory\") 1)\n  (data (i32.const 0) \"{data}\")\n"
-    ));
-    for (i, body) in calls.iter().enumerate() {
-        text.push_str(&format!("  (func (export \"c{i}\") (result i32) {body})\n"));
-    }
-    text.push(')');
-    text
-}
-
-fn wat(text: &str) -> Vec<u8> {
-    let buf = wast::parser::ParseBuffer::new(text).expect("lexes");
-    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
-    module.encode().expect("encodes")
-}
-
-/// A scratch directory of this test's own.
-fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join(format!("wasi-host-calls-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
-/// Runs each call of `calls` in a fresh instance whose descriptor 3 is `dir` (named `.`) and
-/// whose standard output goes to a file; returns the errnos.
-fn errnos(dir: &std::path::Path, data: &str, calls: &[&str]) -> Vec<i32> {
-    let engine = Engine::default();
-    let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
-    let out = std::fs::File::create(dir.join("stdout.txt")).unwrap();
-    let ctx = WasiCtxBuilder::new()
-        .arg("prog")
-        .env("A", "b")
-        .stdout(out)
-        .preopen_dir(dir, ".")
-        .unwrap()
-        .build()
-        .unwrap();
-    let mut store = Store::new(&engine, ctx);
-    let mut linker = Linker::new();
-    ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
-    let instance = linker
-        .instantiate(&mut store, &module)
-        .expect("instantiates");
-    (0..calls.len())
-        .map(|i| {
-            let f = instance.get_func(&store, &format!("c{i}")).unwrap();
-            let mut r = [Val::I32(-1)];
-            f.call(&mut store, &[], &mut r)
-                .unwrap_or_else(|e| panic!("call {i} ({}) failed: {e}", calls[i]));
-            match r[0] {
-                Val::I32(e) => e,
-                other => panic!("{other:?}"),
-            }
-        })
-        .collect()
-}
 
 #[test]
 fn every_function_is_defined_with_its_witx_type() {
@@ -248,18 +117,10 @@ fn unsupported_or_wrong_calls_get_their_errno() {
             "(call $poll_oneoff (i32.const 0) (i32.const 200) (i32.const 0) (i32.const 100))",
             EINVAL,
         ),
-        // Rights only go down.
+        // Rights only go up to what the descriptor has (stdout has no right to inherit).
         (
             "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x40) (i64.const -1))",
             ENOTCAPABLE,
-        ),
-        (
-            "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0) (i64.const 0))",
-            0,
-        ),
-        (
-            "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
-            EBADF,
         ),
         // Paths: a file is not a directory; escapes are not capable; existing names exist.
         (
@@ -296,9 +157,19 @@ fn unsupported_or_wrong_calls_get_their_errno() {
             "(call $fd_seek (i32.const 3) (i64.const 0) (i32.const 0) (i32.const 100))",
             EBADF,
         ),
+        // Standard output (a file here) may seek, but there is no whence 7.
         (
             "(call $fd_seek (i32.const 1) (i64.const 0) (i32.const 7) (i32.const 100))",
-            ENOTCAPABLE,
+            EINVAL,
+        ),
+        // The same on a file the call opens with every right.
+        (
+            "(if (call $path_open (i32.const 3) (i32.const 0) (i32.const 0) (i32.const 5) \
+             (i32.const 0) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 100)) \
+             (then unreachable)) \
+             (call $fd_seek (i32.load (i32.const 100)) (i64.const 3) (i32.const 3) \
+             (i32.const 104))",
+            EINVAL,
         ),
         // Every right asked for: granted what the directory passes on.
         (
@@ -315,6 +186,25 @@ fn unsupported_or_wrong_calls_get_their_errno() {
     assert!(dir.join("f.txt").exists());
     assert!(dir.join("f.t").exists());
     assert!(!dir.join("../x").exists());
+}
+
+/// Rights only go down, and a descriptor that dropped them cannot use them: each call sees what
+/// the ones before it did to standard output's rights.
+#[test]
+fn dropped_rights_stay_dropped() {
+    let dir = scratch("rights");
+    let calls = [
+        "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
+        "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x40) (i64.const 0))",
+        "(call $fd_seek (i32.const 1) (i64.const 0) (i32.const 7) (i32.const 100))",
+        "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0x44) (i64.const 0))",
+        "(call $fd_fdstat_set_rights (i32.const 1) (i64.const 0) (i64.const 0))",
+        "(call $fd_write (i32.const 1) (i32.const 0) (i32.const 0) (i32.const 100))",
+    ];
+    assert_eq!(
+        errnos_in_sequence(&dir, "", &calls),
+        vec![0, 0, ENOTCAPABLE, ENOTCAPABLE, 0, EBADF]
+    );
 }
 
 #[test]
@@ -346,7 +236,7 @@ fn poll_oneoff_waits_for_stdin_or_the_clock() {
     subs[56] = 0; // clock
     subs[64] = 1; // monotonic
     subs[72..80].copy_from_slice(&20_000_000u64.to_le_bytes());
-    let data: String = subs.iter().map(|b| format!("\\{b:02x}")).collect();
+    let data = data_string(&subs);
     let engine = Engine::default();
     let calls = [
         "(call $poll_oneoff (i32.const 0) (i32.const 200) (i32.const 2) (i32.const 400))",
@@ -384,4 +274,60 @@ fn poll_oneoff_waits_for_stdin_or_the_clock() {
         (call(1), call(2), call(3)),
         (Val::I32(1), Val::I32(1), Val::I32(1))
     );
+}
+
+/// A link is never a directory, so its new name may not end in `/` (the WASI test suite's
+/// `path_link` and `path_symlink_trailing_slashes`), and a file named with a trailing `/` is
+/// not there to link to. Nothing is created by a failed call.
+#[test]
+fn links_at_names_with_a_trailing_slash_fail_as_on_linux() {
+    let dir = scratch("trailing_slash_links");
+    std::fs::write(dir.join("file"), b"x").unwrap();
+    std::fs::create_dir(dir.join("dir")).unwrap();
+    // "file/" at 0, "link/" at 8, "dir/" at 16, "src" at 24, "sym" at 32.
+    let data = "file/\\00\\00\\00link/\\00\\00\\00dir/\\00\\00\\00\\00src\\00\\00\\00\\00\\00sym";
+    let link = |old: (u32, u32), new: (u32, u32)| {
+        format!(
+            "(call $path_link (i32.const 3) (i32.const 0) (i32.const {}) (i32.const {}) \
+             (i32.const 3) (i32.const {}) (i32.const {}))",
+            old.0, old.1, new.0, new.1
+        )
+    };
+    let symlink = |new: (u32, u32)| {
+        format!(
+            "(call $path_symlink (i32.const 24) (i32.const 3) (i32.const 3) (i32.const {}) \
+             (i32.const {}))",
+            new.0, new.1
+        )
+    };
+    let (file, file_slash, link_slash, dir_slash) = ((0, 4), (0, 5), (8, 5), (16, 4));
+    let calls = [
+        (link(file, link_slash), ENOENT),
+        (link(file, dir_slash), EEXIST),
+        (link(file, file_slash), ENOTDIR),
+        (link(file_slash, (8, 4)), ENOTDIR),
+        (symlink(link_slash), ENOENT),
+        (symlink(dir_slash), EEXIST),
+        (symlink(file_slash), ENOTDIR),
+        // Without the slash both work.
+        (link(file, (8, 4)), 0),
+        (symlink((32, 3)), 0),
+    ];
+    let bodies: Vec<&str> = calls.iter().map(|c| c.0.as_str()).collect();
+    let got = errnos(&dir, data, &bodies);
+    for ((call, want), errno) in calls.iter().zip(&got) {
+        assert_eq!(errno, want, "{call}");
+    }
+    assert_eq!(names_in(&dir), ["dir", "file", "link", "stdout.txt", "sym"]);
+    assert_eq!(
+        std::fs::read_link(dir.join("sym")).unwrap().to_str(),
+        Some("src")
+    );
+}
+
+/// An embedder may move a context to another thread or share it behind an `Arc`.
+#[test]
+fn the_context_is_send_and_sync() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<WasiCtx>();
 }

@@ -23,7 +23,11 @@ pub(crate) enum Stop {
 
 impl From<Trap> for Stop {
     fn from(t: Trap) -> Stop {
-        Stop::Trap(t)
+        match t {
+            // A host that could not pay for its work stops the call as out of gas.
+            Trap::OutOfGas => Stop::OutOfGas,
+            t => Stop::Trap(t),
+        }
     }
 }
 
@@ -75,7 +79,8 @@ pub(crate) fn call<T>(
         max_slots: store.config.max_stack_slots as usize,
     };
     let meter = Meter::begin(&mut store.account, func);
-    let mut exec = Exec::new(&store.vm, stack, code, instance, limits, meter);
+    let interrupt = store.interrupt.flag();
+    let mut exec = Exec::new(&store.vm, stack, code, instance, limits, meter, interrupt);
     let outcome = match exec.start(&mut store.vm) {
         Ok(flow) => drive(store, &mut exec, flow),
         Err(trap) => Err(Stop::Trap(trap)),
@@ -140,15 +145,28 @@ fn drive<T>(store: &mut Store<T>, exec: &mut Exec, mut flow: Flow) -> Result<(),
             Flow::OutOfGas => return Err(Stop::OutOfGas),
             Flow::Host => {
                 let host = exec.host;
+                let call_op = exec.host_call_op();
                 // The host's price is charged with its call, and checked before it.
                 let price = store.vm.funcs[host.func as usize].host_price;
-                if !exec.charge_host(exec.host_call_op(), price, host.func) {
+                if !exec.charge_host(&mut store.account, call_op, price, host.func) {
                     return Err(Stop::OutOfGas);
                 }
-                if let Err(trap) = call_host(store, &mut exec.stack, host, exec.instance) {
-                    exec.host_stopped(exec.host_call_op());
-                    store.backtrace = exec.backtrace(MAX_BACKTRACE);
-                    return Err(Stop::Trap(trap));
+                let outcome = call_host(store, &mut exec.stack, host, exec.instance);
+                let account = &mut store.account;
+                exec.host_returned(
+                    account,
+                    call_op,
+                    price,
+                    host.func,
+                    outcome.as_ref().map(|_| ()),
+                );
+                match outcome {
+                    Ok(()) => {}
+                    Err(Trap::OutOfGas) => return Err(Stop::OutOfGas),
+                    Err(trap) => {
+                        store.backtrace = exec.backtrace(MAX_BACKTRACE);
+                        return Err(Stop::Trap(trap));
+                    }
                 }
                 flow = exec.after_host(&mut store.vm);
             }

@@ -11,6 +11,9 @@ pub struct Config {
     pub max_stack_slots: u32,
     /// Most pages (64 KiB) a memory may grow to, whatever its declared maximum.
     pub max_memory_pages: u32,
+    /// Most bytes all the memories of one store may hold together: a `memory.grow` past it
+    /// returns -1, and an instantiation that needs more fails.
+    pub max_memory_bytes: u64,
     /// Most elements a table may grow to.
     pub max_table_elements: u32,
     /// With a cost table, modules are compiled metered: every instruction executed is charged
@@ -20,6 +23,9 @@ pub struct Config {
     pub histogram: bool,
     /// With a cost table: also attribute gas to call paths (`Store::gas_profile`).
     pub gas_profile: bool,
+    /// Compile code that checks for an interrupt (`Store::interrupt_handle`) at every loop back
+    /// edge and call, so that an embedder can stop it (timeouts). Off, code pays nothing for it.
+    pub interruptible: bool,
     /// Keep each function's register IR after assembly (`Module::compiled_function`), for
     /// dumps; otherwise it is dropped once assembled.
     pub keep_ir: bool,
@@ -31,10 +37,12 @@ impl Default for Config {
             max_call_depth: 100_000,
             max_stack_slots: 16 << 20,
             max_memory_pages: 65536,
+            max_memory_bytes: u64::MAX,
             max_table_elements: 10_000_000,
             cost_table: None,
             histogram: false,
             gas_profile: false,
+            interruptible: false,
             keep_ir: false,
         }
     }

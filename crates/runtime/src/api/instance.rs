@@ -7,7 +7,8 @@ use super::handles::{Extern, Func, Global, Memory, Table, TypedFunc, WasmParams,
 use super::module::{Const, Module, SegmentPlace};
 use super::store::{Caller, HostFn, Store};
 use crate::exec::{
-    FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity, PAGE_SIZE,
+    filled, zeroed_bytes, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity,
+    TableEntity, PAGE_SIZE,
 };
 use crate::trap::Trap;
 use crate::value::Val;
@@ -200,8 +201,22 @@ pub(crate) fn new_memory<T>(store: &mut Store<T>, limits: Limits) -> Result<u32,
             limits.min
         )));
     }
+    let bytes = limits.min as usize * PAGE_SIZE;
+    if !store.vm.take_memory(bytes as u64) {
+        return Err(Error::Link(format!(
+            "memory of {} pages exceeds the store's memory limit of {} bytes",
+            limits.min, store.config.max_memory_bytes
+        )));
+    }
+    let data = zeroed_bytes(bytes).ok_or_else(|| {
+        store.vm.memory_left += bytes as u64;
+        Error::Link(format!(
+            "cannot allocate a memory of {} pages ({bytes} bytes)",
+            limits.min
+        ))
+    })?;
     store.memories.push(MemoryEntity {
-        data: vec![0; limits.min as usize * PAGE_SIZE],
+        data,
         max: limits.max.unwrap_or(u32::MAX).min(cap),
         declared_max: limits.max,
     });
@@ -216,9 +231,15 @@ pub(crate) fn new_table<T>(store: &mut Store<T>, ty: TableType, init: u64) -> Re
             ty.limits.min
         )));
     }
+    let elements = filled(ty.limits.min as usize, init).ok_or_else(|| {
+        Error::Link(format!(
+            "cannot allocate a table of {} elements",
+            ty.limits.min
+        ))
+    })?;
     store.tables.push(TableEntity {
         ty,
-        elements: vec![init; ty.limits.min as usize],
+        elements,
         max: ty.limits.max.unwrap_or(u32::MAX).min(cap),
     });
     Ok(store.tables.len() as u32 - 1)

@@ -19,4 +19,4 @@ pub use handles::{
 };
 pub use instance::{Instance, Linker};
 pub use module::{ExportType, ImportType, Module};
-pub use store::{Caller, Store};
+pub use store::{Caller, InterruptHandle, Store};

@@ -167,7 +167,14 @@ impl Module {
         let code = lowerer
             .compiled
             .iter()
-            .map(|ir| Arc::new(assemble(ir, metering, next_code_id())))
+            .map(|ir| {
+                Arc::new(assemble(
+                    ir,
+                    metering,
+                    engine.config.interruptible,
+                    next_code_id(),
+                ))
+            })
             .collect();
         let ir = if engine.config.keep_ir {
             lowerer.compiled

@@ -37,7 +37,37 @@ pub struct Store<T> {
     pub(crate) host_args: Vec<Val>,
     pub(crate) host_results: Vec<Val>,
     pub(crate) host_funcs: Vec<HostFn<T>>,
+    /// Stops the code of interruptible engines (`Config::interruptible`).
+    pub(crate) interrupt: InterruptHandle,
     data: T,
+}
+
+/// Interrupts the Wasm code running in a store, from any thread: once `interrupt` is called,
+/// code compiled by an engine with `Config::interruptible` traps with "interrupted" at its next
+/// loop back edge or call, and so does every later call in the store until `reset`. A host
+/// function that is running finishes first. Clones share the flag.
+#[derive(Debug, Clone, Default)]
+pub struct InterruptHandle(Arc<std::sync::atomic::AtomicBool>);
+
+impl InterruptHandle {
+    /// Asks the store's code to stop.
+    pub fn interrupt(&self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Lets the store's code run again.
+    pub fn reset(&self) {
+        self.0.store(false, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether `interrupt` was called since the last `reset`.
+    pub fn is_interrupted(&self) -> bool {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub(crate) fn flag(&self) -> Arc<std::sync::atomic::AtomicBool> {
+        self.0.clone()
+    }
 }
 
 impl<T> std::ops::Deref for Store<T> {
@@ -63,9 +93,14 @@ impl<T> Store<T> {
             .map(|t| t.per_unit())
             .unwrap_or_default();
         Store {
-            vm: Vm::default(),
+            vm: Vm::new(config.max_memory_bytes),
             metering: engine.metering(),
-            account: Account::new(per_unit, config.histogram, config.gas_profile),
+            account: Account::new(
+                per_unit,
+                config.cost_table.is_some(),
+                config.histogram,
+                config.gas_profile,
+            ),
             config,
             modules: Vec::new(),
             stack: Vec::new(),
@@ -74,6 +109,7 @@ impl<T> Store<T> {
             host_args: Vec::new(),
             host_results: Vec::new(),
             host_funcs: Vec::new(),
+            interrupt: InterruptHandle::default(),
             data,
         }
     }
@@ -81,6 +117,11 @@ impl<T> Store<T> {
     /// Function `index` of `instance`'s module by its `name` section, else `func[N]`.
     fn func_name(&self, instance: u32, index: u32) -> String {
         self.modules[instance as usize].function_name(index)
+    }
+
+    /// A handle that interrupts this store's code from another thread (for timeouts).
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.interrupt.clone()
     }
 
     /// The embedder's data.
@@ -183,6 +224,25 @@ impl<T> Caller<'_, T> {
     /// The embedder's data, mutably.
     pub fn data_mut(&mut self) -> &mut T {
         self.store.data_mut()
+    }
+
+    /// Charges `gas` for work the host function is about to do (metered stores; otherwise
+    /// nothing). When the gas left does not cover it, nothing is charged and the host should
+    /// return the error at once, before any side effect: the call then stops as out of gas,
+    /// before the host call, with its price and whatever the host charged given back, and a
+    /// resumption calls the host again.
+    pub fn charge_gas(&mut self, gas: u64) -> Result<(), Trap> {
+        if self.store.account.charge_host_work(gas) {
+            Ok(())
+        } else {
+            Err(Trap::OutOfGas)
+        }
+    }
+
+    /// The engine's cost table, when the store is metered: a host function finds the prices of
+    /// its work there (`CostTable::host_per_unit`).
+    pub fn cost_table(&self) -> Option<&crate::CostTable> {
+        self.store.config.cost_table.as_deref()
     }
 
     /// The calling instance's memory 0, as bytes.

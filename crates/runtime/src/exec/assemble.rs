@@ -62,6 +62,9 @@ impl Metering {
     }
 }
 
+/// Most zeroed locals a frame template holds; more are zeroed by a fill.
+const TEMPLATE_ZEROS: u32 = 256;
+
 /// A function assembled for the interpreter.
 #[derive(Debug, Default)]
 pub(crate) struct Code {
@@ -70,8 +73,13 @@ pub(crate) struct Code {
     pub(crate) br_targets: Vec<u32>,
     /// Parameters.
     pub(crate) params: u32,
-    /// What a call writes after the parameters: zeroed declared locals, then the constants.
+    /// What a call writes after the parameters and `zero_fill`: zeroed declared locals (unless
+    /// they are many), then the constants.
     pub(crate) frame_init: Vec<u64>,
+    /// Declared locals zeroed by a fill rather than copied from `frame_init`: all of them when
+    /// there are more than `TEMPLATE_ZEROS`, so a function's template never grows with what
+    /// its declarations claim.
+    pub(crate) zero_fill: u32,
     /// Slots the frame needs.
     pub(crate) frame_size: u32,
     /// Metered code: its metering blocks, and the position of each op in them.
@@ -133,18 +141,19 @@ fn landings(func: &CompiledFunc) -> Vec<bool> {
     landing
 }
 
-/// Picks the plain or the paid variant of a branch handler.
+/// Picks the variant of a branch handler: paid or not, checking for interrupts or not.
 macro_rules! variant {
-    ($paid:expr, $h:ident) => {
-        if $paid {
-            h::$h::<true> as Handler
-        } else {
-            h::$h::<false> as Handler
+    ($paid:expr, $check:expr, $h:ident) => {
+        match ($paid, $check) {
+            (false, false) => h::$h::<false, false> as Handler,
+            (false, true) => h::$h::<false, true> as Handler,
+            (true, false) => h::$h::<true, false> as Handler,
+            (true, true) => h::$h::<true, true> as Handler,
         }
     };
 }
 
-/// Picks the variant of a call or return handler for code metered in `mode`.
+/// Picks the variant of a return handler for code metered in `mode`.
 macro_rules! by_mode {
     ($mode:expr, $h:ident) => {
         match $mode {
@@ -155,33 +164,48 @@ macro_rules! by_mode {
     };
 }
 
-fn cmp_i32(cmp: Cmp, paid: bool) -> Handler {
+/// Picks the variant of a call handler for code metered in `mode`, checking for interrupts or
+/// not.
+macro_rules! call_variant {
+    ($mode:expr, $check:expr, $h:ident) => {
+        match ($mode, $check) {
+            (Metering::Off, false) => h::$h::<{ h::UNMETERED }, false> as Handler,
+            (Metering::Off, true) => h::$h::<{ h::UNMETERED }, true> as Handler,
+            (Metering::Paid, false) => h::$h::<{ h::PAID }, false> as Handler,
+            (Metering::Paid, true) => h::$h::<{ h::PAID }, true> as Handler,
+            (Metering::Traced, false) => h::$h::<{ h::TRACED }, false> as Handler,
+            (Metering::Traced, true) => h::$h::<{ h::TRACED }, true> as Handler,
+        }
+    };
+}
+
+fn cmp_i32(cmp: Cmp, paid: bool, check: bool) -> Handler {
     match cmp {
-        Cmp::Eq => variant!(paid, br_i32_eq),
-        Cmp::Ne => variant!(paid, br_i32_ne),
-        Cmp::LtS => variant!(paid, br_i32_lt_s),
-        Cmp::LtU => variant!(paid, br_i32_lt_u),
-        Cmp::GtS => variant!(paid, br_i32_gt_s),
-        Cmp::GtU => variant!(paid, br_i32_gt_u),
-        Cmp::LeS => variant!(paid, br_i32_le_s),
-        Cmp::LeU => variant!(paid, br_i32_le_u),
-        Cmp::GeS => variant!(paid, br_i32_ge_s),
-        Cmp::GeU => variant!(paid, br_i32_ge_u),
+        Cmp::Eq => variant!(paid, check, br_i32_eq),
+        Cmp::Ne => variant!(paid, check, br_i32_ne),
+        Cmp::LtS => variant!(paid, check, br_i32_lt_s),
+        Cmp::LtU => variant!(paid, check, br_i32_lt_u),
+        Cmp::GtS => variant!(paid, check, br_i32_gt_s),
+        Cmp::GtU => variant!(paid, check, br_i32_gt_u),
+        Cmp::LeS => variant!(paid, check, br_i32_le_s),
+        Cmp::LeU => variant!(paid, check, br_i32_le_u),
+        Cmp::GeS => variant!(paid, check, br_i32_ge_s),
+        Cmp::GeU => variant!(paid, check, br_i32_ge_u),
     }
 }
 
-fn cmp_i64(cmp: Cmp, paid: bool) -> Handler {
+fn cmp_i64(cmp: Cmp, paid: bool, check: bool) -> Handler {
     match cmp {
-        Cmp::Eq => variant!(paid, br_i64_eq),
-        Cmp::Ne => variant!(paid, br_i64_ne),
-        Cmp::LtS => variant!(paid, br_i64_lt_s),
-        Cmp::LtU => variant!(paid, br_i64_lt_u),
-        Cmp::GtS => variant!(paid, br_i64_gt_s),
-        Cmp::GtU => variant!(paid, br_i64_gt_u),
-        Cmp::LeS => variant!(paid, br_i64_le_s),
-        Cmp::LeU => variant!(paid, br_i64_le_u),
-        Cmp::GeS => variant!(paid, br_i64_ge_s),
-        Cmp::GeU => variant!(paid, br_i64_ge_u),
+        Cmp::Eq => variant!(paid, check, br_i64_eq),
+        Cmp::Ne => variant!(paid, check, br_i64_ne),
+        Cmp::LtS => variant!(paid, check, br_i64_lt_s),
+        Cmp::LtU => variant!(paid, check, br_i64_lt_u),
+        Cmp::GtS => variant!(paid, check, br_i64_gt_s),
+        Cmp::GtU => variant!(paid, check, br_i64_gt_u),
+        Cmp::LeS => variant!(paid, check, br_i64_le_s),
+        Cmp::LeU => variant!(paid, check, br_i64_le_u),
+        Cmp::GeS => variant!(paid, check, br_i64_ge_s),
+        Cmp::GeU => variant!(paid, check, br_i64_ge_u),
     }
 }
 
@@ -209,7 +233,8 @@ fn store(kind: StoreKind) -> Handler {
 }
 
 /// Assembles a function's IR into the interpreter's code; `id` must be unique in the process.
-pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, id: u32) -> Code {
+/// Interruptible code (`interruptible`) checks for an interrupt at every back edge and call.
+pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool, id: u32) -> Code {
     let landing = landings(func);
     // Op index of every instruction, and one past the end.
     let mut at = Vec::with_capacity(func.code.len() + 1);
@@ -228,6 +253,8 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, id: u32) -> Code {
         _ => None,
     };
     let paid = |target: u32| paid_price(target).is_some();
+    // Only a branch back (to a loop) can repeat code without a call.
+    let back = |pc: usize, target: u32| interruptible && target as usize <= pc;
     let price = |target: u32| paid_price(target).unwrap_or(0);
     let mut ops = Vec::with_capacity(n);
     let mut br_targets = Vec::with_capacity(func.br_tables.len());
@@ -244,19 +271,19 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, id: u32) -> Code {
                     Instr::Copy { dst, src } => op(h::copy, dst, src, 0, 0),
                     Instr::Select { dst, cond, a, b } => op(h::select, dst, cond, a, b),
                     Instr::Br { target } => {
-                        op(variant!(paid(target), br), rel(pc, target), 0, 0, price(target))
+                        op(variant!(paid(target), back(pc, target), br), rel(pc, target), 0, 0, price(target))
                     }
                     Instr::BrIfNz { cond, target } => {
-                        op(variant!(paid(target), br_if_nz), cond, rel(pc, target), 0, price(target))
+                        op(variant!(paid(target), back(pc, target), br_if_nz), cond, rel(pc, target), 0, price(target))
                     }
                     Instr::BrIfZ { cond, target } => {
-                        op(variant!(paid(target), br_if_z), cond, rel(pc, target), 0, price(target))
+                        op(variant!(paid(target), back(pc, target), br_if_z), cond, rel(pc, target), 0, price(target))
                     }
                     Instr::BrCmpI32 { cmp, a, b, target } => {
-                        op(cmp_i32(cmp, paid(target)), a, b, rel(pc, target), price(target))
+                        op(cmp_i32(cmp, paid(target), back(pc, target)), a, b, rel(pc, target), price(target))
                     }
                     Instr::BrCmpI64 { cmp, a, b, target } => {
-                        op(cmp_i64(cmp, paid(target)), a, b, rel(pc, target), price(target))
+                        op(cmp_i64(cmp, paid(target), back(pc, target)), a, b, rel(pc, target), price(target))
                     }
                     Instr::BrTable { index, start, len } => {
                         let first = br_targets.len() as u32;
@@ -276,9 +303,11 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, id: u32) -> Code {
                         op(handler, cost as u32, (cost >> 32) as u32, block, 0)
                     }
                     Instr::Unreachable => op(h::unreachable, 0, 0, 0, 0),
-                    Instr::Call { func, base } => op(by_mode!(mode, call), func, base, 0, 0),
+                    Instr::Call { func, base } => {
+                        op(call_variant!(mode, interruptible, call), func, base, 0, 0)
+                    }
                     Instr::CallIndirect { ty, table, index, base } => {
-                        op(by_mode!(mode, call_indirect), ty, table, index, base)
+                        op(call_variant!(mode, interruptible, call_indirect), ty, table, index, base)
                     }
                     Instr::GlobalGet { dst, global } => op(h::global_get, dst, global, 0, 0),
                     Instr::GlobalSet { src, global } => op(h::global_set, src, global, 0, 0),
@@ -319,13 +348,20 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, id: u32) -> Code {
             positions.resize(ops.len(), m);
         }
     }
-    let mut frame_init = vec![0; (func.locals - func.params) as usize];
+    let declared_locals = func.locals - func.params;
+    let zero_fill = if declared_locals > TEMPLATE_ZEROS {
+        declared_locals
+    } else {
+        0
+    };
+    let mut frame_init = vec![0; (declared_locals - zero_fill) as usize];
     frame_init.extend_from_slice(&func.consts);
     Code {
         ops,
         br_targets,
         params: func.params,
         frame_init,
+        zero_fill,
         frame_size: func.frame_size,
         meter: meter.map(|m| CodeMeter {
             blocks: m.blocks.clone(),

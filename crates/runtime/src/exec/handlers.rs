@@ -11,7 +11,7 @@
 use super::assemble::Op;
 use super::state::{FuncKind, Vm, PAGE_SIZE};
 use super::{enter, Exec, Flow, Frame, HostCall};
-use crate::meter::{pay, per_unit, price_of};
+use crate::meter::{land, pay, pay_landing, per_unit};
 use crate::numeric::{for_each_numeric, SlotValue};
 use crate::trap::Trap;
 use std::sync::Arc;
@@ -45,11 +45,11 @@ macro_rules! next {
 /// Declares handlers with the shared signature:
 /// `handler!(fn name(ip, sp, exec, vm, gas) { body })`, optionally generic over a constant.
 macro_rules! handler {
-    ($($(#[$attr:meta])* fn $name:ident $(<const $g:ident: $gt:ty>)? ($ip:ident, $sp:ident, $exec:ident, $vm:ident, $gas:ident) $body:block)*) => {
+    ($($(#[$attr:meta])* fn $name:ident $(<$(const $g:ident: $gt:ty),*>)? ($ip:ident, $sp:ident, $exec:ident, $vm:ident, $gas:ident) $body:block)*) => {
         $(
             $(#[$attr])*
             #[allow(unused_variables, unused_mut, unused_unsafe)]
-            pub(crate) unsafe fn $name $(<const $g: $gt>)? (
+            pub(crate) unsafe fn $name $(<$(const $g: $gt),*>)? (
                 $ip: *const $crate::exec::Op,
                 $sp: *mut u64,
                 $exec: &mut $crate::exec::Exec,
@@ -91,37 +91,6 @@ macro_rules! slot {
     ($sp:expr, $i:expr) => {
         *$sp.add($i as usize)
     };
-}
-
-/// Paid code: where execution goes on at `next`, the charge op of a block start: past it, paid
-/// here, when the gas covers it; otherwise at it, which takes the slow path.
-#[inline(always)]
-unsafe fn pay_landing(next: *const Op, gas: &mut u64) -> *const Op {
-    // SAFETY: the caller passes the charge op at a block start, followed by the block's ops.
-    unsafe {
-        let price = price_of(&*next);
-        if *gas >= price {
-            *gas -= price;
-            next.add(1)
-        } else {
-            next
-        }
-    }
-}
-
-/// Where a branch goes on at `target`: in paid code the target is a charge of `price` (held by
-/// the branch, so nothing of the target is read), paid here when the gas covers it.
-#[inline(always)]
-unsafe fn land<const PAID: bool>(target: *const Op, price: u32, gas: &mut u64) -> *const Op {
-    let price = u64::from(price);
-    if PAID && *gas >= price {
-        *gas -= price;
-        // SAFETY: in paid code the assembler made `target` a charge op, which the block's ops
-        // follow.
-        unsafe { target.add(1) }
-    } else {
-        target
-    }
 }
 
 /// The op `rel` ops away from `ip` (a jump offset stored in a `u32`).
@@ -181,15 +150,27 @@ macro_rules! numeric_handlers {
 
 for_each_numeric!(numeric_handlers);
 
+/// Where a taken branch goes, `rel` ops away: in interruptible code (`CHECK`, back edges only)
+/// an interrupt stops it first, with the trap "interrupted"; in paid code it pays the target's
+/// charge of `price`.
+macro_rules! taken {
+    ($ip:expr, $rel:expr, $price:expr, $exec:expr, $gas:ident) => {{
+        if CHECK && $exec.interrupted() {
+            trap!($ip, $exec, $gas, Trap::Interrupted)
+        }
+        land::<PAID>(jump($ip, $rel), $price, &mut $gas)
+    }};
+}
+
 /// Compare-and-branch handlers; the target is operand `c`, its price (paid code) `d`.
 macro_rules! cmp_branches {
     ($($name:ident $t:ty, |$x:ident, $y:ident| $cond:expr;)*) => {
         $(handler! {
-            fn $name<const PAID: bool>(ip, sp, exec, vm, gas) {
+            fn $name<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
                 let op = &*ip;
                 let $x = slot!(sp, op.a) as $t;
                 let $y = slot!(sp, op.b) as $t;
-                let next = if $cond { land::<PAID>(jump(ip, op.c), op.d, &mut gas) } else { ip.add(1) };
+                let next = if $cond { taken!(ip, op.c, op.d, exec, gas) } else { ip.add(1) };
                 next!(next, sp, exec, vm, gas)
             }
         })*
@@ -359,20 +340,20 @@ handler! {
         next!(ip.add(1), sp, exec, vm, gas)
     }
 
-    fn br<const PAID: bool>(ip, sp, exec, vm, gas) {
+    fn br<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        next!(land::<PAID>(jump(ip, op.a), op.d, &mut gas), sp, exec, vm, gas)
+        next!(taken!(ip, op.a, op.d, exec, gas), sp, exec, vm, gas)
     }
 
-    fn br_if_nz<const PAID: bool>(ip, sp, exec, vm, gas) {
+    fn br_if_nz<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let next = if slot!(sp, op.a) as u32 != 0 { land::<PAID>(jump(ip, op.b), op.d, &mut gas) } else { ip.add(1) };
+        let next = if slot!(sp, op.a) as u32 != 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
         next!(next, sp, exec, vm, gas)
     }
 
-    fn br_if_z<const PAID: bool>(ip, sp, exec, vm, gas) {
+    fn br_if_z<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let next = if slot!(sp, op.a) as u32 == 0 { land::<PAID>(jump(ip, op.b), op.d, &mut gas) } else { ip.add(1) };
+        let next = if slot!(sp, op.a) as u32 == 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
         next!(next, sp, exec, vm, gas)
     }
 
@@ -410,19 +391,25 @@ handler! {
         trap!(ip, exec, gas, Trap::Unreachable)
     }
 
-    fn call<const MODE: u8>(ip, sp, exec, vm, gas) {
+    fn call<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
         let op = &*ip;
+        if CHECK && exec.interrupted() {
+            trap!(ip, exec, gas, Trap::Interrupted)
+        }
         let addr = vm.instances[exec.instance as usize].funcs[op.a as usize];
         call_addr::<MODE>(ip, sp, exec, vm, addr, op.b, gas)
     }
 
-    fn call_indirect<const MODE: u8>(ip, sp, exec, vm, gas) {
+    fn call_indirect<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
         let op = &*ip;
+        if CHECK && exec.interrupted() {
+            trap!(ip, exec, gas, Trap::Interrupted)
+        }
         let inst = &vm.instances[exec.instance as usize];
         let table = &vm.tables[inst.tables[op.b as usize] as usize];
         let i = slot!(sp, op.c) as u32 as usize;
         let Some(&r) = table.elements.get(i) else {
-            trap!(ip, exec, gas, Trap::UninitializedElement)
+            trap!(ip, exec, gas, Trap::UndefinedElement)
         };
         let Some(addr) = r.checked_sub(1) else {
             trap!(ip, exec, gas, Trap::UninitializedElement)
@@ -458,7 +445,7 @@ handler! {
         let delta = slot!(sp, op.b) as u32;
         // Priced as if the grow succeeds; charged only if it does.
         let price = per_unit!(ip, exec, gas, memory_grow, delta);
-        let old = vm.memories[exec.memory].grow(delta);
+        let old = vm.grow_memory(exec.memory, delta);
         exec.refresh_memory(vm);
         slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
         pay!(ip, sp, exec, vm, gas, if old.is_some() { price } else { 0 }, 1)

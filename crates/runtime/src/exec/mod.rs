@@ -25,11 +25,14 @@ mod state;
 pub(crate) use assemble::{assemble, Code, Metering, Op};
 pub use state::PAGE_SIZE;
 pub(crate) use state::{
-    FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity, Vm,
+    filled, zeroed_bytes, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity,
+    TableEntity, Vm,
 };
 
 use crate::meter::Meter;
 use crate::trap::Trap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 /// How a handler left the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,6 +93,8 @@ pub(crate) struct Exec {
     pub(crate) sp: *mut u64,
     /// Gas, refunds, partial blocks, histograms and gas profiles.
     pub(crate) meter: Meter,
+    /// Set by the embedder to stop interruptible code at its next back edge or call.
+    interrupt: Arc<AtomicBool>,
 }
 
 /// Limits of one call.
@@ -109,6 +114,7 @@ impl Exec {
         instance: u32,
         limits: Limits,
         meter: Meter,
+        interrupt: Arc<AtomicBool>,
     ) -> Exec {
         Exec {
             stack,
@@ -126,7 +132,14 @@ impl Exec {
             ip: std::ptr::null(),
             sp: std::ptr::null_mut(),
             meter,
+            interrupt,
         }
+    }
+
+    /// Whether the embedder asked interruptible code to stop.
+    #[inline(always)]
+    pub(crate) fn interrupted(&self) -> bool {
+        self.interrupt.load(Ordering::Relaxed)
     }
 
     /// Runs the function from its first op until it returns, traps, calls a host function or
@@ -239,11 +252,17 @@ pub(crate) fn enter(
     if end > max_slots {
         return Err(Trap::CallStackExhausted);
     }
-    if stack.len() < end {
-        grow_stack(stack, end, max_slots);
+    if stack.len() < end && !grow_stack(stack, end, max_slots) {
+        return Err(Trap::CallStackExhausted);
     }
-    // Declared locals start at zero and the constants follow them: one copy of a template.
-    let start = fp + code.params as usize;
+    // Declared locals start at zero and the constants follow them: one copy of a template,
+    // after a fill when the locals are too many for the template.
+    let mut start = fp + code.params as usize;
+    if code.zero_fill != 0 {
+        let zeros = code.zero_fill as usize;
+        stack[start..start + zeros].fill(0);
+        start += zeros;
+    }
     copy_slots(
         &mut stack[start..start + code.frame_init.len()],
         &code.frame_init,
@@ -266,10 +285,15 @@ fn copy_slots(dst: &mut [u64], src: &[u64]) {
     exactly!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
-/// Grows the value stack to at least `end` slots, with room to spare so that growth is rare.
+/// Grows the value stack to at least `end` slots, with room to spare so that growth is rare;
+/// false when the allocator cannot give them.
 #[cold]
-fn grow_stack(stack: &mut Vec<u64>, end: usize, max_slots: usize) {
+fn grow_stack(stack: &mut Vec<u64>, end: usize, max_slots: usize) -> bool {
     let cap = max_slots.max(end);
-    let len = (stack.len() * 2).clamp(1024.min(cap), cap);
-    stack.resize(len.max(end), 0);
+    let len = (stack.len() * 2).clamp(1024.min(cap), cap).max(end);
+    if stack.try_reserve_exact(len - stack.len()).is_err() {
+        return false;
+    }
+    stack.resize(len, 0);
+    true
 }

@@ -49,6 +49,9 @@ impl MemoryEntity {
         if new > self.max {
             return None;
         }
+        // A host that cannot give the memory makes the grow fail, as the spec allows.
+        let extra = delta as usize * PAGE_SIZE;
+        self.data.try_reserve(extra).ok()?;
         self.data.resize(new as usize * PAGE_SIZE, 0);
         Some(old)
     }
@@ -68,6 +71,7 @@ impl TableEntity {
         if new > self.max {
             return None;
         }
+        self.elements.try_reserve(delta as usize).ok()?;
         self.elements.resize(new as usize, init);
         Some(old)
     }
@@ -91,9 +95,36 @@ pub(crate) struct InstanceEntity {
     pub(crate) data: Vec<Arc<[u8]>>,
 }
 
+/// `len` zero bytes, or `None` when the allocator cannot give them. Large allocations come
+/// zeroed from the system (`alloc_zeroed`), so a big memory costs nothing until it is touched.
+pub(crate) fn zeroed_bytes(len: usize) -> Option<Vec<u8>> {
+    if len == 0 {
+        return Some(Vec::new());
+    }
+    let layout = std::alloc::Layout::array::<u8>(len).ok()?;
+    // SAFETY: `layout` has a non-zero size.
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    if ptr.is_null() {
+        return None;
+    }
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of `len` bytes
+    // (alignment 1), all of them initialised to zero; the `Vec` takes it over with that
+    // capacity and length.
+    Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
+}
+
+/// `len` copies of `value`, or `None` when the allocator cannot give them.
+pub(crate) fn filled<T: Clone>(len: usize, value: T) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).ok()?;
+    v.resize(len, value);
+    Some(v)
+}
+
 /// Every entity of a store.
-#[derive(Default)]
 pub struct Vm {
+    /// Bytes the store's memories may still take together (`Config::max_memory_bytes`).
+    pub(crate) memory_left: u64,
     pub(crate) funcs: Vec<FuncEntity>,
     pub(crate) memories: Vec<MemoryEntity>,
     pub(crate) tables: Vec<TableEntity>,
@@ -102,6 +133,43 @@ pub struct Vm {
 }
 
 impl Vm {
+    /// A store's entities, its memories together limited to `max_memory_bytes`.
+    pub(crate) fn new(max_memory_bytes: u64) -> Vm {
+        Vm {
+            memory_left: max_memory_bytes,
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            instances: Vec::new(),
+        }
+    }
+
+    /// Takes `bytes` of the store's memory budget, if that many are left.
+    pub(crate) fn take_memory(&mut self, bytes: u64) -> bool {
+        match self.memory_left.checked_sub(bytes) {
+            Some(left) => {
+                self.memory_left = left;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `memory.grow` of store memory `memory` by `delta` pages: the old size in pages, or
+    /// `None` when the memory's maximum, the store's budget or the allocator refuses.
+    pub(crate) fn grow_memory(&mut self, memory: usize, delta: u32) -> Option<u32> {
+        let bytes = u64::from(delta) * PAGE_SIZE as u64;
+        if !self.take_memory(bytes) {
+            return None;
+        }
+        let old = self.memories[memory].grow(delta);
+        if old.is_none() {
+            self.memory_left += bytes;
+        }
+        old
+    }
+
     /// `memory.init`: copies `n` bytes of data segment `data` from `s` to memory address `d`.
     pub(crate) fn memory_init(
         &mut self,

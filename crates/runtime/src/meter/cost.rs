@@ -24,6 +24,8 @@ pub struct CostTable {
     per_unit: PerUnit,
     /// Keyed `"module::name"`.
     host: HashMap<String, u64>,
+    /// Keyed `"module::name/unit"`: the price of one unit of a host function's work.
+    host_per_unit: HashMap<String, u64>,
 }
 
 /// Per-unit prices, charged for the work a bulk instruction actually does, on top of the
@@ -121,6 +123,7 @@ impl CostTable {
             instr: vec![cost; Opcode::ALL.len()],
             per_unit: PerUnit::default(),
             host: HashMap::new(),
+            host_per_unit: HashMap::new(),
         }
     }
 
@@ -187,6 +190,24 @@ impl CostTable {
     pub fn set_host(&mut self, module: &str, name: &str, cost: u64) {
         self.host.insert(format!("{module}::{name}"), cost);
     }
+
+    /// The price of one `unit` of work (a byte, an item, a nanosecond: the host function's
+    /// documentation names its units) of host function `module::name`: 0 when not listed.
+    pub fn host_per_unit(&self, module: &str, name: &str, unit: &str) -> u64 {
+        if self.host_per_unit.is_empty() {
+            return 0;
+        }
+        self.host_per_unit
+            .get(&format!("{module}::{name}/{unit}"))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Sets the price of one `unit` of work of host function `module::name`.
+    pub fn set_host_per_unit(&mut self, module: &str, name: &str, unit: &str, cost: u64) {
+        self.host_per_unit
+            .insert(format!("{module}::{name}/{unit}"), cost);
+    }
 }
 
 /// A cost table's TOML text, read with the `toml` crate's span-keeping parser so that every
@@ -197,6 +218,7 @@ struct Reader<'t> {
     instr: Vec<Option<u64>>,
     per_unit: PerUnit,
     host: HashMap<String, u64>,
+    host_per_unit: HashMap<String, u64>,
 }
 
 type Entry<'a, 'i> = (&'a Spanned<DeString<'i>>, &'a Spanned<DeValue<'i>>);
@@ -216,6 +238,7 @@ impl<'t> Reader<'t> {
             instr: vec![None; Opcode::ALL.len()],
             per_unit: PerUnit::default(),
             host: HashMap::new(),
+            host_per_unit: HashMap::new(),
         };
         let root = DeTable::parse(text).map_err(|e| {
             let line = e.span().map_or(1, |s| r.line(s.start));
@@ -235,11 +258,13 @@ impl<'t> Reader<'t> {
                 "instr" => Section::Instr,
                 "per_unit" => Section::PerUnit,
                 "host" => Section::Host,
+                "host_per_unit" => Section::HostPerUnit,
                 _ if matches!(value.get_ref(), DeValue::Table(_)) => {
                     return Err(r.error(
                         key,
                         format!(
-                            "unknown section [{name}] (expected [instr], [per_unit] or [host])"
+                            "unknown section [{name}] (expected [instr], [per_unit], [host] or \
+                             [host_per_unit])"
                         ),
                     ))
                 }
@@ -266,6 +291,7 @@ impl<'t> Reader<'t> {
             instr: r.instr.iter().map(|c| c.unwrap_or(default)).collect(),
             per_unit: r.per_unit,
             host: r.host,
+            host_per_unit: r.host_per_unit,
         })
     }
 
@@ -385,6 +411,21 @@ impl<'t> Reader<'t> {
                 }
                 self.host.insert(name.to_owned(), price);
             }
+            Section::HostPerUnit => {
+                let well_formed = name
+                    .split_once("::")
+                    .and_then(|(_, rest)| rest.split_once('/'))
+                    .is_some_and(|(f, unit)| !f.is_empty() && !unit.is_empty());
+                if !well_formed {
+                    return Err(self.error(
+                        key,
+                        format!(
+                            "host per-unit key {name:?} is not of the form \"module::name/unit\""
+                        ),
+                    ));
+                }
+                self.host_per_unit.insert(name.to_owned(), price);
+            }
         }
         Ok(())
     }
@@ -396,4 +437,5 @@ enum Section {
     Instr,
     PerUnit,
     Host,
+    HostPerUnit,
 }

@@ -15,5 +15,6 @@ pub(crate) use blocks::Blocks;
 pub use blocks::{CodeMeter, MeterBlock, OpMeter};
 pub use cost::{CostTable, CostTableError, PerUnit};
 pub(crate) use run::{
-    charge, charge_traced, out_of_gas_at, pay, pay_late, per_unit, price_of, Account, Meter,
+    charge, charge_traced, land, out_of_gas_at, pay, pay_landing, pay_late, per_unit, Account,
+    Meter,
 };

@@ -7,6 +7,7 @@ use super::cost::PerUnit;
 use super::trace::{Counts, Profile};
 use crate::exec::handlers::{handler, next};
 use crate::exec::{Code, Exec, Flow, Op, Vm};
+use std::collections::HashMap;
 
 /// What a store keeps of metering between calls.
 #[derive(Debug)]
@@ -20,10 +21,37 @@ pub(crate) struct Account {
     /// Whether histograms and gas profiles are kept.
     pub(crate) counting: bool,
     pub(crate) profiling: bool,
+    /// Whether the store runs metered code (otherwise hosts charge nothing).
+    pub(crate) metered: bool,
+    /// Gas the running host function charged for its work (`Caller::charge_gas`).
+    pub(crate) host_charged: u64,
 }
 
 impl Account {
-    pub(crate) fn new(per_unit: PerUnit, counting: bool, profiling: bool) -> Account {
+    /// A host function charges `gas` for work it is about to do: false (nothing charged) when
+    /// the gas left does not cover it.
+    pub(crate) fn charge_host_work(&mut self, gas: u64) -> bool {
+        if !self.metered {
+            return true;
+        }
+        match self.gas_left.checked_sub(gas) {
+            Some(left) => {
+                self.gas_left = left;
+                self.host_charged += gas;
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Account {
+    pub(crate) fn new(
+        per_unit: PerUnit,
+        metered: bool,
+        counting: bool,
+        profiling: bool,
+    ) -> Account {
         Account {
             gas_left: u64::MAX,
             gas_given: u64::MAX,
@@ -32,6 +60,8 @@ impl Account {
             profile: Profile::default(),
             counting,
             profiling,
+            metered,
+            host_charged: 0,
         }
     }
 }
@@ -68,10 +98,13 @@ pub(crate) struct Meter {
     pending: Option<Pending>,
     counting: bool,
     counts: Counts,
-    /// Gas profile: whether it is kept, the running function's node and its callers' nodes.
+    /// Gas profile: whether it is kept, the running function's node, and for each caller its
+    /// node and the function the call added to the path, if it did.
     pub(crate) profiling: bool,
     node: u32,
-    callers: Vec<u32>,
+    callers: Vec<(u32, Option<u32>)>,
+    /// Gas profile: the node of each function on the current path (recursion goes back to it).
+    on_path: HashMap<u32, u32>,
     profile: Profile,
 }
 
@@ -90,10 +123,12 @@ impl Meter {
             profiling: account.profiling,
             node: u32::MAX,
             callers: Vec::new(),
+            on_path: HashMap::new(),
             profile: std::mem::take(&mut account.profile),
         };
         if meter.profiling {
             meter.node = meter.profile.child(u32::MAX, func);
+            meter.on_path.insert(func, meter.node);
         }
         meter
     }
@@ -112,19 +147,36 @@ impl Meter {
         self.profile = std::mem::take(&mut account.profile);
     }
 
-    /// Gas profile: the running function calls store function `addr`.
+    /// Gas profile: the running function calls store function `addr`. A function already on
+    /// the path (recursion) goes back to its node, so the profile grows with the distinct call
+    /// paths, not with the depth of a recursion.
     pub(crate) fn enter(&mut self, addr: u32) {
-        if self.profiling {
-            self.callers.push(self.node);
-            self.node = self.profile.child(self.node, addr);
+        if !self.profiling {
+            return;
+        }
+        match self.on_path.get(&addr) {
+            Some(&node) => {
+                self.callers.push((self.node, None));
+                self.node = node;
+            }
+            None => {
+                self.callers.push((self.node, Some(addr)));
+                self.node = self.profile.child(self.node, addr);
+                self.on_path.insert(addr, self.node);
+            }
         }
     }
 
     /// Gas profile: the running function returns to its caller.
     pub(crate) fn leave(&mut self) {
-        if self.profiling {
-            self.node = self.callers.pop().unwrap_or(u32::MAX);
+        if !self.profiling {
+            return;
         }
+        let (caller, added) = self.callers.pop().unwrap_or((u32::MAX, None));
+        if let Some(func) = added {
+            self.on_path.remove(&func);
+        }
+        self.node = caller;
     }
 
     /// Gas profile: adds (`sign` 1) or takes back (-1) `gas` spent in the running function.
@@ -243,8 +295,16 @@ impl Exec {
     }
 
     /// A host function of price `price` (store function `addr`) is about to be called from op
-    /// `call_op`: charges it, or stops before the call with out of gas (false).
-    pub(crate) fn charge_host(&mut self, call_op: *const Op, price: u64, addr: u32) -> bool {
+    /// `call_op`: charges it, or stops before the call with out of gas (false). Then the store's
+    /// account holds the gas, counts and profile while the host runs (it may charge for its work,
+    /// or call back into Wasm).
+    pub(crate) fn charge_host(
+        &mut self,
+        account: &mut Account,
+        call_op: *const Op,
+        price: u64,
+        addr: u32,
+    ) -> bool {
         if price > self.meter.gas {
             self.refund_after(call_op, 1);
             self.suspend_before(call_op);
@@ -256,12 +316,52 @@ impl Exec {
             self.meter.attribute(price, 1);
             self.meter.leave();
         }
+        self.meter.end(account);
+        account.host_charged = 0;
         true
     }
 
-    /// A host call from op `call_op` failed or exited: it is charged, nothing after it.
-    pub(crate) fn host_stopped(&mut self, call_op: *const Op) {
-        self.refund_after(call_op, 0);
+    /// The host call of price `price` (store function `addr`) from op `call_op` returned:
+    /// the call goes on with the account's gas, its work attributed to it; or, when it could
+    /// not pay for its work, it stops before the call as out of gas, with its price and what it
+    /// charged given back; or, when it failed or exited, it is charged and nothing after it.
+    pub(crate) fn host_returned(
+        &mut self,
+        account: &mut Account,
+        call_op: *const Op,
+        price: u64,
+        addr: u32,
+        outcome: Result<(), &crate::trap::Trap>,
+    ) {
+        self.meter.resume_with(account);
+        let work = std::mem::take(&mut account.host_charged);
+        match outcome {
+            Ok(()) => {
+                if self.meter.profiling {
+                    self.meter.enter(addr);
+                    self.meter.attribute(work, 1);
+                    self.meter.leave();
+                }
+            }
+            Err(crate::trap::Trap::OutOfGas) => {
+                self.meter.gas += work + price;
+                if self.meter.profiling {
+                    self.meter.enter(addr);
+                    self.meter.attribute(price, -1);
+                    self.meter.leave();
+                }
+                self.refund_after(call_op, 1);
+                self.suspend_before(call_op);
+            }
+            Err(_) => {
+                if self.meter.profiling {
+                    self.meter.enter(addr);
+                    self.meter.attribute(work, 1);
+                    self.meter.leave();
+                }
+                self.refund_after(call_op, 0);
+            }
+        }
     }
 
     /// Resumes a call stopped by out of gas, with the gas in `meter.gas` now; `None` when no
@@ -424,6 +524,41 @@ pub(crate) use {pay, per_unit};
 #[inline(always)]
 pub(crate) fn price_of(op: &Op) -> u64 {
     u64::from(op.a) | (u64::from(op.b) << 32)
+}
+
+/// Paid code: where execution goes on at `next`, the charge op of a block start: past it, paid
+/// here, when the gas covers it; otherwise at it, which takes the slow path.
+#[inline(always)]
+pub(crate) unsafe fn pay_landing(next: *const Op, gas: &mut u64) -> *const Op {
+    // SAFETY: the caller passes the charge op at a block start, followed by the block's ops.
+    unsafe {
+        let price = price_of(&*next);
+        if *gas >= price {
+            *gas -= price;
+            next.add(1)
+        } else {
+            next
+        }
+    }
+}
+
+/// Where a branch goes on at `target`: in paid code the target is a charge of `price` (held by
+/// the branch, so nothing of the target is read), paid here when the gas covers it.
+#[inline(always)]
+pub(crate) unsafe fn land<const PAID: bool>(
+    target: *const Op,
+    price: u32,
+    gas: &mut u64,
+) -> *const Op {
+    let price = u64::from(price);
+    if PAID && *gas >= price {
+        *gas -= price;
+        // SAFETY: in paid code the assembler made `target` a charge op, which the block's ops
+        // follow.
+        unsafe { target.add(1) }
+    } else {
+        target
+    }
 }
 
 handler! {

@@ -648,10 +648,16 @@ pub fn wasmparser_verdict(bytes: &[u8]) -> Result<(), wasmparser::BinaryReaderEr
 /// Whether wasmparser's error is one of its implementation limits (more than 50 000 locals,
 /// 1 000 params, 100 000-byte names, ...) rather than a rule of the specification: modules
 /// that only break such a limit are valid Wasm 2.0 and our validator may accept them.
+///
+/// Its "size is out of bounds" messages are listed one by one: "select types size is out of
+/// bounds" (more than 10 types) is not a limit, since a `select` with more than one type is
+/// invalid.
 pub fn is_implementation_limit(message: &str) -> bool {
     const LIMITS: &[&str] = &[
         "count exceeds limit of",
-        "size is out of bounds",
+        "function params size is out of bounds",
+        "function returns size is out of bounds",
+        "br_table size is out of bounds",
         "string size out of bounds",
         "too many locals: locals exceed maximum",
         "number of elements is out of bounds",
