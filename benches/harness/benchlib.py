@@ -63,15 +63,15 @@ def parse_checksum(stdout):
 FUEL_LINE = re.compile(r"^fuel consumed: (\d+), fuel remaining: (\d+)$")
 
 
-def parse_fuel_checksum(stdout):
-    """(checksum, fuel consumed) from the output of `wasmi run --fuel N`.
+def split_fuel_line(stdout):
+    """(the rest of stdout, fuel consumed) from the output of `wasmi run --fuel N`.
 
     With fuel, the wasmi CLI prints `fuel consumed: C, fuel remaining: R` on standard output
-    before the results. That line must be there exactly once (so metering was really on); the
-    rest of the output must be one checksum line, as for parse_checksum.
+    (before the results of --invoke; after a WASI program's own output). That line must be
+    there exactly once, so metering was really on; the other lines are returned as they were.
     """
     rest, consumed = [], []
-    for line in stdout.splitlines():
+    for line in stdout.splitlines(keepends=True):
         m = FUEL_LINE.match(line.strip())
         if m:
             consumed.append(int(m.group(1)))
@@ -80,7 +80,14 @@ def parse_fuel_checksum(stdout):
     if len(consumed) != 1:
         raise ValueError(f"expected one `fuel consumed: ...` line, got {len(consumed)}: "
                          f"{shorten(stdout)!r}")
-    return parse_checksum("\n".join(rest)), consumed[0]
+    return "".join(rest), consumed[0]
+
+
+def parse_fuel_checksum(stdout):
+    """(checksum, fuel consumed) from the output of `wasmi run --fuel N --invoke ...`: the fuel
+    line once (split_fuel_line) and one checksum line, as for parse_checksum."""
+    rest, consumed = split_fuel_line(stdout)
+    return parse_checksum(rest), consumed
 
 
 def shorten(text, limit=160):
@@ -95,6 +102,7 @@ class Cell:
 
     times: list = field(default_factory=list)  # wall seconds of each timed run
     rss_kib: list = field(default_factory=list)  # peak resident set of each timed run, KiB
+    cpu: list = field(default_factory=list)  # CPU seconds (user + system) of each timed run
     checksum: int | None = None
     error: str | None = None  # why there are no numbers ("unavailable: ...", "failed: ...")
     mismatch: bool = False  # its checksum differs from the reference
@@ -154,20 +162,22 @@ def _rss_cell(cell):
     return f"{max(cell.rss_kib) / 1024:.1f}"
 
 
-def format_table(kernels, engines, cells, subject="ssvm"):
+def format_table(kernels, engines, cells, subject="ssvm", columns=("kernel", "N"), rss=True):
     """The main markdown table.
 
     kernels: list of (name, n); engines: engine names in column order; cells: {(kernel, engine):
-    Cell}. Columns: kernel, N, the median wall time of each engine in seconds, the ratio
-    `A/B` of A's median to B's for each pair of ratio_columns (above 1: A is slower), and the
-    largest peak RSS of each engine in MiB. The last row holds the geometric mean of each ratio
-    column over the kernels where both engines have good numbers.
+    Cell}. Columns: kernel, N (their headings are `columns`), the median time of each engine in
+    seconds (of Cell.times: wall time; a table of CPU times passes Cells holding those), the ratio
+    `A/B` of A's median to B's for each pair of ratio_columns (above 1: A is slower), and (with
+    `rss`) the largest peak RSS of each engine in MiB. The last row holds the geometric mean of
+    each ratio column over the kernels where both engines have good numbers.
     """
     pairs = ratio_columns(engines, subject)
-    header = ["kernel", "N"]
+    header = list(columns)
     header += [f"{e} (s)" for e in engines]
     header += [f"{a}/{b}" for a, b in pairs]
-    header += [f"RSS {e} (MiB)" for e in engines]
+    rss_engines = engines if rss else []
+    header += [f"RSS {e} (MiB)" for e in rss_engines]
     align = ["---", "---:"] + ["---:"] * (len(header) - 2)
     rows = [header, align]
     for name, n in kernels:
@@ -176,7 +186,7 @@ def format_table(kernels, engines, cells, subject="ssvm"):
         for a, b in pairs:
             r = ratio(cells, name, a, b)
             row.append("—" if r is None else f"{r:.2f}")
-        row += [_rss_cell(cells.get((name, e))) for e in engines]
+        row += [_rss_cell(cells.get((name, e))) for e in rss_engines]
         rows.append(row)
     if pairs:
         row = ["geometric mean", ""] + [""] * len(engines)
@@ -188,33 +198,35 @@ def format_table(kernels, engines, cells, subject="ssvm"):
                 row.append(f"{geomean(rs):.2f} ({len(rs)} of {len(kernels)})")
             else:
                 row.append(f"{geomean(rs):.2f}")
-        row += [""] * len(engines)
+        row += [""] * len(rss_engines)
         rows.append(row)
     return "\n".join("| " + " | ".join(r) + " |" for r in rows) + "\n"
 
 
-def format_notes(kernels, engines, cells):
+def format_notes(kernels, engines, cells, noun="kernel"):
     """One markdown bullet per problem: engines that were unavailable or failed (one line for an
-    error shared by every kernel) and checksum mismatches."""
+    error shared by every kernel: `every {noun}`) and checksum mismatches (for a program, the
+    checksum is the digest of its outputs)."""
     notes = []
     names = [k for k, _ in kernels]
     for e in engines:
         errors = [(k, cells[(k, e)].error) for k in names if (k, e) in cells and cells[(k, e)].error]
         if errors and len(errors) == len(names) and len({err for _, err in errors}) == 1:
-            notes.append(f"- `{e}`, every kernel: {errors[0][1]}")
+            notes.append(f"- `{e}`, every {noun}: {errors[0][1]}")
         else:
             notes += [f"- `{e}`, {k}: {err}" for k, err in errors]
         for k in names:
             cell = cells.get((k, e))
             if cell is not None and cell.mismatch:
-                notes.append(f"- **`{e}`, {k}: CHECKSUM MISMATCH**: printed {cell.checksum}")
+                notes.append(f"- **`{e}`, {k}: CHECKSUM MISMATCH**: got {cell.checksum}")
     return "".join(n + "\n" for n in notes)
 
 
-def format_details(kernels, engines, cells):
-    """A markdown table of every engine's spread per kernel: runs, min, median, max, peak RSS."""
+def format_details(kernels, engines, cells, columns=("kernel", "checksum")):
+    """A markdown table of every engine's spread per kernel: runs, min, median, max, peak RSS, and
+    what it computed (the headings of the first and last columns are `columns`)."""
     rows = [
-        ["kernel", "engine", "runs", "min (s)", "median (s)", "max (s)", "peak RSS (MiB)", "checksum"],
+        [columns[0], "engine", "runs", "min (s)", "median (s)", "max (s)", "peak RSS (MiB)", columns[1]],
         ["---", "---", "---:", "---:", "---:", "---:", "---:", "---:"],
     ]
     for name, _ in kernels:

@@ -4,9 +4,10 @@
  * usage: measure REPORT_FILE PROGRAM [ARGS...]
  *
  * Forks, execs PROGRAM with ARGS (standard streams inherited), waits for it with wait4, and
- * writes one line "SECONDS MAXRSS_KIB STATUS" to REPORT_FILE: the wall time from just before the
- * fork until wait4 returned, the child's ru_maxrss, and its exit code (or minus the number of
- * the signal that ended it). Exits 0 when the report was written, 125 when it could not be.
+ * writes one line "SECONDS MAXRSS_KIB STATUS CPU_SECONDS" to REPORT_FILE: the wall time from just
+ * before the fork until wait4 returned, the child's ru_maxrss, its exit code (or minus the number
+ * of the signal that ended it), and the CPU time it used (user + system, from the same wait4).
+ * Exits 0 when the report was written, 125 when it could not be.
  *
  * Why a separate program: Linux keeps a process's peak RSS across exec, and a process forked
  * by the Python harness starts out with the harness's own resident set (over 15 MiB), which
@@ -56,6 +57,8 @@ int main(int argc, char **argv) {
         fprintf(stderr, "measure: %s: %s\n", argv[1], strerror(errno));
         return 125;
     }
-    fprintf(report, "%.9f %ld %d\n", seconds, usage.ru_maxrss, code);
+    double cpu = (double)(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                 (double)(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+    fprintf(report, "%.9f %ld %d %.6f\n", seconds, usage.ru_maxrss, code, cpu);
     return fclose(report) == 0 ? 0 : 125;
 }

@@ -94,19 +94,31 @@ class Engine:
     unavailable: str | None = None  # why it cannot run at all
     program: list | None = None  # argv prefix
 
+    def run_prefix(self):
+        """`ENGINE run` and its metering options: the command line up to what is run."""
+        if self.name in ("ssvm", "base", "wasmi"):
+            return self.program + ["run"]
+        if self.name in ("ssvm-metered", "base-metered"):
+            return self.program + ["run", *SSVM_METERED_ARGS]
+        if self.name == "wasmi-fuel":
+            return self.program + ["run", "--fuel", str(WASMI_FUEL)]
+        raise ValueError(self.name)
+
     def argv(self, kernel, n):
         wasm = str(KERNELS_DIR / f"{kernel}.wasm")
-        if self.name in ("ssvm", "base", "wasmi"):
-            return self.program + ["run", "--invoke", "run", wasm, str(n)]
-        if self.name in ("ssvm-metered", "base-metered"):
-            return self.program + ["run", "--invoke", "run", *SSVM_METERED_ARGS, wasm, str(n)]
-        if self.name == "wasmi-fuel":
-            return self.program + ["run", "--fuel", str(WASMI_FUEL), "--invoke", "run", wasm, str(n)]
         if self.name == "wasm3":
             return self.program + [wasm, str(n)]
         if self.name == "native":
             return [str(KERNELS_DIR / "native" / kernel), str(n)]
-        raise ValueError(self.name)
+        return self.run_prefix() + ["--invoke", "run", wasm, str(n)]
+
+    def wasi_argv(self, wasm, args, preopens=()):
+        """The command that runs the WASI command `wasm` with guest arguments `args`, giving it
+        each directory in `preopens` under the name it is given by (relative to the cwd)."""
+        if self.name == "wasm3":
+            return self.program + ["--wasi", str(wasm), *args]
+        dirs = [a for d in preopens for a in ("--dir", d)]
+        return self.run_prefix() + dirs + [str(wasm), *args]
 
     def checksum(self, stdout):
         """The checksum in a run's standard output (ValueError when it is not as expected)."""
@@ -114,6 +126,13 @@ class Engine:
             # wasmi prints `fuel consumed: C, fuel remaining: R` before the result.
             return benchlib.parse_fuel_checksum(stdout)[0]
         return benchlib.parse_checksum(stdout)
+
+    def guest_stdout(self, stdout):
+        """What the guest printed, from a WASI run's standard output (ValueError when it is not
+        as expected): wasmi-fuel adds its fuel line after the guest's output."""
+        if self.name == "wasmi-fuel":
+            return benchlib.split_fuel_line(stdout)[0]
+        return stdout
 
     def metered(self, name, note):
         """This engine with metering on, as the engine `name` (unavailable when this one is)."""
@@ -258,6 +277,38 @@ def find_native(kernels):
     return Engine("native", f"{version}, -O2", program=[])
 
 
+def find_engines(names, build, install, kernels=(), baseline=None):
+    """The engines called `names`, in that order: built, installed or found (`native` builds
+    the given kernels). ssvm and wasmi are found once for both their variants. With a
+    `baseline` binary, base (and base-metered) follow ssvm (and ssvm-metered)."""
+    engines = []
+    found = {}
+    for name in names:
+        if name in ("ssvm", "ssvm-metered"):
+            if "ssvm" not in found:
+                found["ssvm"] = find_ssvm(build=build)
+            engines.append(found["ssvm"] if name == "ssvm" else found["ssvm"].metered(
+                name, "metering on (default cost table, no limit)"))
+        elif name in ("wasmi", "wasmi-fuel"):
+            if "wasmi" not in found:
+                found["wasmi"] = find_wasmi(install=install)
+            engines.append(found["wasmi"] if name == "wasmi" else found["wasmi"].metered(
+                name, "fuel metering"))
+        elif name == "wasm3":
+            engines.append(find_wasm3(install=install))
+        elif name == "native":
+            engines.append(find_native(kernels))
+        if name in ("ssvm", "ssvm-metered") and baseline is not None:
+            base = Engine("base", f"baseline {rel(baseline)}", program=[str(baseline)])
+            if not baseline.exists():
+                base = Engine("base", unavailable=f"unavailable: no file {baseline}")
+            engines.append(base if name == "ssvm" else base.metered(
+                "base-metered", "metering on (default cost table, no limit)"))
+    for e in engines:
+        log(f"engine {e.name}: {e.unavailable or e.version}")
+    return engines
+
+
 # ---- running ----
 
 @dataclass
@@ -267,6 +318,7 @@ class Outcome:
     exit_code: int | None  # minus the signal number when killed by one; None on the timeout
     stdout: str
     stderr: str
+    cpu_seconds: float | None = None  # user + system time; None when it could not be measured
 
 
 def build_measure():
@@ -284,12 +336,14 @@ def build_measure():
     return binary
 
 
-def run_once(argv, timeout=RUN_TIMEOUT_S, measure=None):
-    """Runs argv as a fresh process and returns its wall time, peak RSS and output.
+def run_once(argv, timeout=RUN_TIMEOUT_S, measure=None, cwd=None):
+    """Runs argv as a fresh process (in the directory cwd, when given) and returns its wall
+    time, peak RSS, CPU time and output.
 
     With `measure` (the helper built from measure.c) the helper forks and times the process
-    and reports its ru_maxrss from wait4. Without it, the process is timed from Python and its
-    peak RSS is not reported (a child of Python starts out with Python's own resident set).
+    and reports its ru_maxrss and CPU time from wait4. Without it, the process is timed from
+    Python and its peak RSS and CPU time are not reported (a child of Python starts out with
+    Python's own resident set).
     """
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
             tempfile.NamedTemporaryFile(prefix="bench-report-") as report:
@@ -298,7 +352,7 @@ def run_once(argv, timeout=RUN_TIMEOUT_S, measure=None):
         try:
             # A session of its own, so that a timeout kills the helper and the engine together.
             p = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                 start_new_session=True)
+                                 start_new_session=True, cwd=cwd)
         except OSError as e:
             return Outcome(0.0, None, 127, "", f"error: cannot start {command[0]}: {e}")
         killed = []
@@ -324,9 +378,10 @@ def run_once(argv, timeout=RUN_TIMEOUT_S, measure=None):
             return Outcome(seconds, None, None, stdout, stderr)
         if measure:
             fields = Path(report.name).read_text().split()
-            if code != 0 or len(fields) != 3:
+            if code != 0 or len(fields) != 4:
                 return Outcome(seconds, None, 125, stdout, stderr + "\nerror: the measuring helper failed")
             seconds, rss_kib, code = float(fields[0]), int(fields[1]), int(fields[2])
+            return Outcome(seconds, rss_kib, code, stdout, stderr, float(fields[3]))
         return Outcome(seconds, rss_kib, code, stdout, stderr)
 
 
@@ -340,70 +395,97 @@ def failure(outcome):
     return None
 
 
-def check_kernel(kernel, n, engines, cells, measure):
-    """Runs every engine once (untimed, also a warm-up) and compares the checksums.
-    Returns False on a mismatch."""
+def attempt_kernel(engine, kernel, n, measure):
+    """One run of run(n) of a kernel: (outcome, checksum or None, why it failed or None)."""
+    o = run_once(engine.argv(kernel, n), measure=measure)
+    why = failure(o)
+    if why is not None:
+        return o, None, why
+    try:
+        return o, engine.checksum(o.stdout), None
+    except ValueError as err:
+        return o, None, f"unexpected output: {err}"
+
+
+def first_runs(label, engines, row, attempt):
+    """Runs every available engine once (untimed, also a warm-up) and records in its Cell of
+    `row` ({engine name: Cell}) what it computed, or why it cannot run this at all (as ssvm
+    before `run` existed). attempt(engine) is as attempt_kernel's result."""
     for e in engines:
-        cell = cells[(kernel, e.name)]
+        cell = row[e.name]
         if e.unavailable:
             cell.error = e.unavailable
             continue
-        o = run_once(e.argv(kernel, n), measure=measure)
-        why = failure(o)
+        _, value, why = attempt(e)
         if why is None:
-            try:
-                cell.checksum = e.checksum(o.stdout)
-            except ValueError as err:
-                why = f"unexpected output: {err}"
-        if why is not None:
-            # An engine that cannot run the kernel at all (as ssvm before `run` exists).
+            cell.checksum = value
+        else:
             cell.error = f"unavailable: {why}"
-            log(f"  {kernel}: {e.name} {cell.error}")
-    sums = {e.name: cells[(kernel, e.name)].checksum for e in engines
-            if cells[(kernel, e.name)].checksum is not None}
-    reference = next((name for name in ("native", "wasmi") if name in sums), None)
-    if reference is None and sums:
-        reference = next(iter(sums))
+            log(f"  {label}: {e.name} {cell.error}")
+
+
+def agree(label, row, reference=None, preferred=("native", "wasmi")):
+    """Compares what the engines of `row` computed with the reference: (name, value) when given,
+    else the first of `preferred` that computed something, else any engine. Marks and reports
+    every mismatch; returns False when there was one."""
+    values = {name: cell.checksum for name, cell in row.items() if cell.checksum is not None}
+    if reference is None:
+        name = next((p for p in preferred if p in values), next(iter(values), None))
+        if name is None:
+            return True
+        reference = (name, values[name])
+    ref_name, ref_value = reference
     agreed = True
-    for name, value in sums.items():
-        if value != sums[reference]:
-            cells[(kernel, name)].mismatch = True
+    for name, value in values.items():
+        if value != ref_value:
+            row[name].mismatch = True
             agreed = False
-            log(f"!!! CHECKSUM MISMATCH on {kernel} N={n}: {name} printed {value}, "
-                f"{reference} printed {sums[reference]}")
-    if agreed and sums:
-        log(f"  {kernel} N={n}: checksum {sums[reference]} agreed by {', '.join(sums)}")
+            log(f"!!! MISMATCH on {label}: {name} computed {value}, {ref_name} {ref_value}")
+    if agreed and values:
+        log(f"  {label}: {ref_value} agreed by {', '.join(values)}"
+            + ("" if ref_name in values else f" and {ref_name}"))
     return agreed
 
 
-def time_kernel(kernel, n, engines, cells, runs, measure):
-    """--runs rounds; in round r the engines run in their order rotated by r."""
-    live = [e for e in engines if cells[(kernel, e.name)].error is None]
+def check_kernel(kernel, n, engines, cells, measure):
+    """Runs every engine once and compares the checksums. Returns False on a mismatch."""
+    row = {e.name: cells[(kernel, e.name)] for e in engines}
+    first_runs(kernel, engines, row, lambda e: attempt_kernel(e, kernel, n, measure))
+    return agree(f"{kernel} N={n}", row)
+
+
+def time_rounds(label, engines, row, runs, attempt):
+    """--runs rounds over the engines whose Cell in `row` has no error; in round r they run in
+    their order rotated by r. A run that fails, or computes something else than the first run
+    did, ends that engine's timings."""
+    live = [e for e in engines if row[e.name].error is None]
     for r in range(runs):
         for e in benchlib.rotated(live, r):
-            cell = cells[(kernel, e.name)]
+            cell = row[e.name]
             if cell.error is not None:
                 continue
-            o = run_once(e.argv(kernel, n), measure=measure)
-            why = failure(o)
-            if why is None:
-                try:
-                    if e.checksum(o.stdout) != cell.checksum:
-                        why = "checksum changed between runs"
-                except ValueError as err:
-                    why = f"unexpected output: {err}"
+            o, value, why = attempt(e)
+            if why is None and value != cell.checksum:
+                why = "result changed between runs"
             if why is not None:
                 cell.error = f"failed in timed run {r + 1}: {why}"
                 cell.times.clear()
                 cell.rss_kib.clear()
-                log(f"  {kernel}: {e.name} {cell.error}")
+                cell.cpu.clear()
+                log(f"  {label}: {e.name} {cell.error}")
                 continue
             cell.times.append(o.seconds)
             if o.rss_kib is not None:
                 cell.rss_kib.append(o.rss_kib)
-        done = ", ".join(f"{e.name} {cells[(kernel, e.name)].times[-1]:.3f}s"
-                         for e in live if cells[(kernel, e.name)].times)
-        log(f"  {kernel} round {r + 1}/{runs}: {done}")
+            if o.cpu_seconds is not None:
+                cell.cpu.append(o.cpu_seconds)
+        done = ", ".join(f"{e.name} {row[e.name].times[-1]:.3f}s" for e in live if row[e.name].times)
+        log(f"  {label} round {r + 1}/{runs}: {done}")
+
+
+def time_kernel(kernel, n, engines, cells, runs, measure):
+    row = {e.name: cells[(kernel, e.name)] for e in engines}
+    time_rounds(kernel, engines, row, runs, lambda e: attempt_kernel(e, kernel, n, measure))
 
 
 # ---- the report ----
@@ -442,22 +524,35 @@ def git_revision():
     return f"{rev}, with uncommitted changes to {shown}"
 
 
-def machine_section(engines, argv, started, revision, load_before, load_after):
+def load_note(load_before, load_after):
+    """What the load average says about the run. The harness runs one process at a time, so a
+    load above 1.5 means other work ran beside it."""
+    if max(load_before, load_after) <= 1.5:
+        return ""
+    return ("; the machine was shared and loaded: other work ran beside the benchmark, so wall "
+            "times include waiting for a CPU")
+
+
+def machine_section(engines, argv, started, revision, load_before, load_after, script="run.py",
+                    command=Engine.describe_command):
+    """The markdown list that says how, where and when: the command (`script` and argv), the
+    machine, its load, and each engine with its version and `command(engine)`."""
     nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     lines = [
-        f"- command: `python3 benches/harness/run.py{''.join(' ' + shlex.quote(a) for a in argv)}`",
+        f"- command: `python3 benches/harness/{script}{''.join(' ' + shlex.quote(a) for a in argv)}`",
         f"- date: {started.strftime('%Y-%m-%d %H:%M UTC')}; repository at {revision} "
         "(when the engines were built)",
         f"- machine: {nproc} CPUs (`nproc`), {cpu_model()}, {memory_total()} memory, "
         f"{platform.system()} {platform.release()}",
-        f"- load average (1 min) before / after: {load_before:.2f} / {load_after:.2f}",
+        f"- load average (1 min) before / after: {load_before:.2f} / {load_after:.2f}"
+        + load_note(load_before, load_after),
         "- engines:",
     ]
     for e in engines:
         if e.unavailable:
             lines.append(f"  - `{e.name}`: {e.unavailable}")
         else:
-            lines.append(f"  - `{e.name}`: {e.version}; `{e.describe_command()}`")
+            lines.append(f"  - `{e.name}`: {e.version}; `{command(e)}`")
     return "\n".join(lines) + "\n"
 
 
@@ -491,6 +586,33 @@ def runs_text(cells):
 
 # ---- main ----
 
+def common_options(p, install_help, doc_help):
+    """Adds the options the harness's scripts share: --no-install, --no-build, --doc, --no-doc."""
+    p.add_argument("--no-install", action="store_true", help=install_help)
+    p.add_argument("--no-build", action="store_true",
+                   help="use the existing target/release/ssvm-lite, do not run cargo build")
+    g = p.add_mutually_exclusive_group()
+    g.add_argument("--doc", type=Path, default=None, help=doc_help)
+    g.add_argument("--no-doc", action="store_true", help="write no file")
+
+
+def name_list(p, text, known, what):
+    """The comma-separated names in text; one that is not in `known` is a usage error."""
+    names = [x for x in text.split(",") if x]
+    for x in names:
+        if x not in known:
+            p.error(f"unknown {what} {x!r} ({what}s: {', '.join(known)})")
+    return names
+
+
+def write_doc(path, text, begin=benchlib.BEGIN_MARKER, end=benchlib.END_MARKER):
+    """Writes text into the generated section (between begin and end) of the file at path."""
+    old = path.read_text() if path.exists() else "# Benchmarks\n"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(benchlib.replace_generated(old, text, begin, end))
+    log(f"wrote the results into {rel(path)}")
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(
         prog="python3 benches/harness/run.py",
@@ -499,26 +621,15 @@ def parse_args(argv):
     p.add_argument("--kernels", default=",".join(SIZES), help="comma-separated (default: all)")
     p.add_argument("--engines", default=",".join(ENGINES), help="comma-separated (default: all)")
     p.add_argument("--quick", action="store_true", help="about a tenth of the work per kernel")
-    p.add_argument("--no-install", action="store_true", help="do not install missing peers")
-    p.add_argument("--no-build", action="store_true",
-                   help="use the existing target/release/ssvm-lite, do not run cargo build")
     p.add_argument("--baseline", type=Path, default=None,
                    help="also run this ssvm-lite binary (an earlier build), as engines base and "
                         "base-metered beside ssvm and ssvm-metered: an A/B in one interleaved run")
-    g = p.add_mutually_exclusive_group()
-    g.add_argument("--doc", type=Path, default=None,
-                   help="write the results into this file's generated section (default: "
-                        "docs/benchmarks.md, for full runs only)")
-    g.add_argument("--no-doc", action="store_true", help="write no file")
+    common_options(p, "do not install missing peers",
+                   "write the results into this file's generated section (default: "
+                   "docs/benchmarks.md, for full runs only)")
     args = p.parse_args(argv)
-    args.kernels = [k for k in args.kernels.split(",") if k]
-    args.engines = [e for e in args.engines.split(",") if e]
-    for k in args.kernels:
-        if k not in SIZES:
-            p.error(f"unknown kernel {k!r} (kernels: {', '.join(SIZES)})")
-    for e in args.engines:
-        if e not in ENGINES:
-            p.error(f"unknown engine {e!r} (engines: {', '.join(ENGINES)})")
+    args.kernels = name_list(p, args.kernels, SIZES, "kernel")
+    args.engines = name_list(p, args.engines, ENGINES, "engine")
     if args.runs is None:
         args.runs = 1 if args.quick else 5
     if args.runs < 1:
@@ -535,31 +646,8 @@ def main(argv):
     sizes = QUICK_SIZES if args.quick else SIZES
     kernels = [(k, sizes[k]) for k in args.kernels]
 
-    engines = []
-    found = {}  # ssvm and wasmi are found (built, installed) once for both their variants
-    for name in args.engines:
-        if name in ("ssvm", "ssvm-metered"):
-            if "ssvm" not in found:
-                found["ssvm"] = find_ssvm(build=not args.no_build)
-            engines.append(found["ssvm"] if name == "ssvm" else found["ssvm"].metered(
-                name, "metering on (default cost table, no limit)"))
-        elif name in ("wasmi", "wasmi-fuel"):
-            if "wasmi" not in found:
-                found["wasmi"] = find_wasmi(install=not args.no_install)
-            engines.append(found["wasmi"] if name == "wasmi" else found["wasmi"].metered(
-                name, "fuel metering"))
-        elif name == "wasm3":
-            engines.append(find_wasm3(install=not args.no_install))
-        elif name == "native":
-            engines.append(find_native(args.kernels))
-        if name in ("ssvm", "ssvm-metered") and args.baseline is not None:
-            base = Engine("base", f"baseline {rel(args.baseline)}", program=[str(args.baseline)])
-            if not args.baseline.exists():
-                base = Engine("base", unavailable=f"unavailable: no file {args.baseline}")
-            engines.append(base if name == "ssvm" else base.metered(
-                "base-metered", "metering on (default cost table, no limit)"))
-    for e in engines:
-        log(f"engine {e.name}: {e.unavailable or e.version}")
+    engines = find_engines(args.engines, build=not args.no_build, install=not args.no_install,
+                           kernels=args.kernels, baseline=args.baseline)
     revision = git_revision()
 
     measure = build_measure()
@@ -576,11 +664,7 @@ def main(argv):
     text = report(kernels, engines, cells, machine)
     print(text)
     if args.doc is not None:
-        path = args.doc
-        old = path.read_text() if path.exists() else "# Benchmarks\n"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(benchlib.replace_generated(old, text))
-        log(f"wrote the results into {rel(path)}")
+        write_doc(args.doc, text)
     if not agreed:
         log("!!! at least one engine printed a different checksum: see MISMATCH above")
         return 1

@@ -1,17 +1,23 @@
-"""Unit tests of the harness's pure parts (benchlib.py) and its argument handling.
+"""Unit tests of the harness's pure parts (benchlib.py, and those of run.py, real.py and
+fetch.py) and its argument handling.
 
 python3 -m unittest benches/harness/test_run.py     (from the repository root)
 """
 
 import contextlib
 import io
+import re
 import sys
+import tempfile
 import unittest
+import zipfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import benchlib  # noqa: E402
+import fetch  # noqa: E402
+import real  # noqa: E402
 import run  # noqa: E402
 from benchlib import Cell  # noqa: E402
 
@@ -72,6 +78,19 @@ class Checksums(unittest.TestCase):
                     "fuel consumed: x, fuel remaining: 2\n6765\n"):
             with self.assertRaises(ValueError):
                 benchlib.parse_fuel_checksum(bad)
+
+
+class FuelLineOfWasiRuns(unittest.TestCase):
+    FUEL = "fuel consumed: 7, fuel remaining: 9\n"
+
+    def test_the_guest_output_is_kept_as_it_was(self):
+        self.assertEqual(benchlib.split_fuel_line("a\n\n  b\n" + self.FUEL), ("a\n\n  b\n", 7))
+        self.assertEqual(benchlib.split_fuel_line(self.FUEL), ("", 7))
+
+    def test_the_fuel_line_is_needed_once(self):
+        for bad in ("out\n", self.FUEL + self.FUEL, "outfuel consumed: 7, fuel remaining: 9\n"):
+            with self.assertRaises(ValueError):
+                benchlib.split_fuel_line(bad)
 
 
 def cell(times, rss=None, **kw):
@@ -200,6 +219,16 @@ class Tables(unittest.TestCase):
         self.assertEqual(rows[4][6:10], ["1.00", "1.50 (1 of 2)", "2.00 (1 of 2)",
                                          f"{(1.25 * 1.5) ** 0.5:.2f}"])
 
+    def test_other_headings_and_no_rss(self):
+        rows = self.rows(benchlib.format_table(self.kernels, ["ssvm", "wasmi"], self.cells(),
+                                               columns=("program", "job"), rss=False))
+        self.assertEqual(rows[0], ["program", "job", "ssvm (s)", "wasmi (s)", "ssvm/wasmi"])
+        self.assertEqual(rows[2], ["fib", "38", "2.000", "4.000", "0.50"])
+        self.assertEqual(rows[4], ["geometric mean", "", "", "", "1.00"])
+        cells = {k: Cell(error="unavailable: no WASI") for k in self.cells()}
+        self.assertEqual(benchlib.format_notes(self.kernels, ["wasmi"], cells, noun="program"),
+                         "- `wasmi`, every program: unavailable: no WASI\n")
+
     def test_details_rows(self):
         rows = self.rows(benchlib.format_details(self.kernels, self.engines, self.cells()))
         self.assertEqual(rows[2], ["fib", "ssvm", "3", "1.000", "2.000", "3.000", "1.0", "7"])
@@ -252,7 +281,7 @@ class Arguments(unittest.TestCase):
         self.assertEqual(metered.version, "ssvm-lite 0.1.0, metering on")
         wasm = str(run.KERNELS_DIR / "fib.wasm")
         self.assertEqual(metered.argv("fib", 38),
-                         ["ssvm-lite", "run", "--invoke", "run", "--gas-report", "/dev/null", wasm, "38"])
+                         ["ssvm-lite", "run", "--gas-report", "/dev/null", "--invoke", "run", wasm, "38"])
         wasmi = run.Engine("wasmi", "wasmi 2.0.0", program=["wasmi"])
         fuel = wasmi.metered("wasmi-fuel", "fuel metering")
         self.assertEqual(fuel.argv("fib", 38), ["wasmi", "run", "--fuel", "18446744073709551615",
@@ -267,10 +296,227 @@ class Arguments(unittest.TestCase):
         gone = run.Engine("ssvm", unavailable="unavailable: no target/release/ssvm-lite")
         self.assertEqual(gone.metered("ssvm-metered", "x").unavailable, gone.unavailable)
 
+    def test_load_note(self):
+        self.assertEqual(run.load_note(0.2, 1.1), "")
+        self.assertIn("shared and loaded", run.load_note(0.3, 4.9))
+        self.assertIn("shared and loaded", run.load_note(2.0, 1.0))
+
     def test_unknown_names_are_usage_errors(self):
         for argv in (["--kernels", "nope"], ["--engines", "wasmtime"], ["--runs", "0"]):
             with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
                 run.parse_args(argv)
+
+
+class WasiCommands(unittest.TestCase):
+    def test_command_lines(self):
+        ssvm = run.Engine("ssvm", "v", program=["ssvm-lite"])
+        wasmi = run.Engine("wasmi", "v", program=["wasmi"])
+        wasm3 = run.Engine("wasm3", "v", program=["py", "wasm3_run.py"])
+        dirs = ["work", "out"]
+        self.assertEqual(ssvm.wasi_argv(Path("/p/x.wasm"), ("-c", "pass"), dirs),
+                         ["ssvm-lite", "run", "--dir", "work", "--dir", "out", "/p/x.wasm", "-c", "pass"])
+        self.assertEqual(ssvm.metered("ssvm-metered", "m").wasi_argv("x.wasm", ["-V"]),
+                         ["ssvm-lite", "run", "--gas-report", "/dev/null", "x.wasm", "-V"])
+        self.assertEqual(wasmi.wasi_argv("x.wasm", ["-V"], dirs),
+                         ["wasmi", "run", "--dir", "work", "--dir", "out", "x.wasm", "-V"])
+        self.assertEqual(wasmi.metered("wasmi-fuel", "f").wasi_argv("x.wasm", ["-V"]),
+                         ["wasmi", "run", "--fuel", "18446744073709551615", "x.wasm", "-V"])
+        self.assertEqual(wasm3.wasi_argv("x.wasm", ["-V"], dirs), ["py", "wasm3_run.py", "--wasi", "x.wasm", "-V"])
+
+    def test_guest_stdout(self):
+        fuel = run.Engine("wasmi", "v", program=["wasmi"]).metered("wasmi-fuel", "f")
+        self.assertEqual(fuel.guest_stdout("hi\nfuel consumed: 1, fuel remaining: 2\n"), "hi\n")
+        with self.assertRaises(ValueError):
+            fuel.guest_stdout("hi\n")
+        plain = "hi\nfuel consumed: 1, fuel remaining: 2\n"
+        self.assertEqual(run.Engine("ssvm", "v", program=["s"]).guest_stdout(plain), plain)
+
+
+class FakeEngine:
+    def __init__(self, name, unavailable=None):
+        self.name, self.unavailable = name, unavailable
+
+
+def outcome(seconds, cpu=None):
+    return run.Outcome(seconds, 1024, 0, "", "", cpu)
+
+
+class Rounds(unittest.TestCase):
+    """first_runs, agree and time_rounds, with engines that are functions (no process runs)."""
+
+    def quietly(self, f, *args):
+        with contextlib.redirect_stderr(io.StringIO()):
+            return f(*args)
+
+    def test_first_runs_record_values_and_why_not(self):
+        engines = [FakeEngine("a"), FakeEngine("b"), FakeEngine("c", "unavailable: gone")]
+        row = {e.name: Cell() for e in engines}
+        results = {"a": (outcome(1), 5, None), "b": (outcome(1), None, "exit 1: boom")}
+        self.quietly(run.first_runs, "job", engines, row, lambda e: results[e.name])
+        self.assertEqual((row["a"].checksum, row["a"].error), (5, None))
+        self.assertEqual(row["b"].error, "unavailable: exit 1: boom")
+        self.assertEqual(row["c"].error, "unavailable: gone")
+
+    def test_agree_prefers_the_given_reference_then_native_then_wasmi(self):
+        row = {"ssvm": Cell(checksum=1), "wasmi": Cell(checksum=2), "native": Cell(checksum=1)}
+        self.assertTrue(self.quietly(run.agree, "k", {n: row[n] for n in ("ssvm", "native")}))
+        self.assertFalse(self.quietly(run.agree, "k", row))
+        self.assertEqual([n for n, c in row.items() if c.mismatch], ["wasmi"])
+        row = {"ssvm": Cell(checksum=1), "wasmi": Cell(checksum=2)}
+        self.assertFalse(self.quietly(run.agree, "k", row))
+        self.assertTrue(row["ssvm"].mismatch and not row["wasmi"].mismatch)
+        row = {"ssvm": Cell(checksum=1), "wasmi": Cell(checksum=1)}
+        self.assertFalse(self.quietly(run.agree, "k", row, ("host", 3)))
+        self.assertTrue(row["ssvm"].mismatch and row["wasmi"].mismatch)
+        self.assertTrue(self.quietly(run.agree, "k", {"ssvm": Cell(error="x")}))
+
+    def test_time_rounds_interleave_collect_and_stop_on_change(self):
+        engines = [FakeEngine("a"), FakeEngine("b"), FakeEngine("c")]
+        row = {"a": Cell(checksum=5), "b": Cell(checksum=5), "c": Cell(error="unavailable: x")}
+        order = []
+
+        def attempt(e):
+            order.append(e.name)
+            changed = e.name == "b" and order.count("b") == 2
+            return outcome(len(order), cpu=0.5), 6 if changed else 5, None
+
+        self.quietly(run.time_rounds, "job", engines, row, 3, attempt)
+        self.assertEqual(order, ["a", "b", "b", "a", "a"])  # rotated; b stops after its change
+        self.assertEqual(row["a"].times, [1, 4, 5])
+        self.assertEqual(row["a"].cpu, [0.5] * 3)
+        self.assertEqual(row["b"].times, [])
+        self.assertEqual(row["b"].error, "failed in timed run 2: result changed between runs")
+        self.assertEqual(row["c"].times, [])
+
+
+class RealChecks(unittest.TestCase):
+    STAT = "\n=== top ===\n\n   Number of wires:   93\n   Number of cells:               618\n" \
+           "     $_AND_                         50\n"
+
+    def test_yosys_cells(self):
+        self.assertEqual(real.yosys_cells(self.STAT), 618)
+        for bad in ("", self.STAT + self.STAT, "Number of cells: many\n"):
+            with self.assertRaises(ValueError):
+                real.yosys_cells(bad)
+
+    def test_asm_functions(self):
+        asm = ".global\trun\n\t.type\trun, @function\n\t.type\tcrc16_u32, @function\n" \
+              "\t.type\tsamples, @object\n"
+        self.assertEqual(real.asm_functions(asm), ["run", "crc16_u32"])
+
+    def test_synthesis_check(self):
+        good = {"stdout": "", "out/stat.txt": self.STAT, "out/netlist.v": "module top(clk);\nendmodule\n"}
+        self.assertIsNone(real.expect_synthesis(good))
+        self.assertIn("no out/stat.txt", real.expect_synthesis({"stdout": ""}))
+        empty = dict(good, **{"out/stat.txt": "   Number of cells:   0\n"})
+        self.assertIn("empty netlist", real.expect_synthesis(empty))
+        self.assertIn("out/stat.txt", real.expect_synthesis(dict(good, **{"out/stat.txt": "?"})))
+
+    def test_asm_check(self):
+        asm = '\t.type\trun, @function\n\t.ident\t"GCC: (GNU) 15.2.0"\n'
+        check = real.expect_asm("out/a.s", "run")
+        self.assertIsNone(check({"out/a.s": asm}))
+        self.assertIn("no out/a.s", check({}))
+        self.assertIn("no function 'run'", check({"out/a.s": asm.replace("run", "main")}))
+        self.assertIn("GCC 15.2.0", check({"out/a.s": asm.replace("15.2.0", "14.1.0")}))
+        self.assertIsNone(real.expect_asm("out/a.s", None)({"out/a.s": '\t.ident\t"GCC: (GNU) 15.2.0"\n'}))
+
+    def test_stdout_checks(self):
+        self.assertIsNone(real.expect_stdout_lines(0)({"stdout": ""}))
+        self.assertIsNotNone(real.expect_stdout_lines(0)({"stdout": "x\n"}))
+        self.assertIsNone(real.expect_stdout_lines(1)({"stdout": "1 2 3\n"}))
+        self.assertIsNone(real.expect_stdout_prefix("Yosys 0.55 ")({"stdout": "Yosys 0.55 (git)\n"}))
+        self.assertIsNotNone(real.expect_stdout_prefix("Yosys 0.55 ")({"stdout": "Yosys 0.56\n"}))
+
+    def test_output_digest(self):
+        a = {"stdout": "x", "out/a": "1"}
+        self.assertEqual(real.output_digest(a), real.output_digest({"out/a": "1", "stdout": "x"}))
+        self.assertNotEqual(real.output_digest(a), real.output_digest({"stdout": "x", "out/a": "2"}))
+        self.assertNotEqual(real.output_digest(a), real.output_digest({"stdout": "x", "out/b": "1"}))
+        # the boundary between a name and its content counts
+        self.assertNotEqual(real.output_digest({"out/a": "b1"}), real.output_digest({"out/ab": "1"}))
+
+    def test_collect_outputs(self):
+        with tempfile.TemporaryDirectory() as d:
+            (Path(d) / "sub").mkdir()
+            (Path(d) / "sub" / "n.v").write_text("module")
+            (Path(d) / "stat.txt").write_bytes(b"cells\xff")
+            self.assertEqual(real.collect_outputs("hi\n", d),
+                             {"stdout": "hi\n", "out/stat.txt": "cells\ufffd", "out/sub/n.v": "module"})
+
+    def test_cpu_cells_show_cpu_times(self):
+        cells = {("p", "ssvm"): Cell(times=[3.0], cpu=[1.0], checksum="d")}
+        self.assertEqual(real.cpu_cells(cells)[("p", "ssvm")].times, [1.0])
+        self.assertEqual(cells[("p", "ssvm")].times, [3.0])
+
+
+class RealPrograms(unittest.TestCase):
+    def test_every_guest_path_is_under_a_given_directory(self):
+        for p in real.PROGRAMS.values():
+            given = set(p.preopens) | set(real.OUTPUT_DIRS)
+            for kind in real.JOBS:
+                for arg in p.job(kind).args:
+                    for path in re_paths(arg):
+                        with self.subTest(program=p.name, path=path):
+                            self.assertIn(path.split("/")[1], given)
+
+    def test_pins_and_our_inputs(self):
+        for p in real.PROGRAMS.values():
+            with self.subTest(program=p.name):
+                self.assertRegex(p.sha256, r"^[0-9a-f]{64}$")
+                self.assertTrue(p.wasm.endswith(".wasm"))
+                for host in p.preopens.values():
+                    if Path(host).is_absolute():
+                        self.assertTrue(Path(host).is_dir(), host)
+                for kind in real.JOBS:
+                    self.assertTrue(p.job(kind).label)
+        self.assertTrue((real.WORKLOADS_DIR / "workload.py").exists())
+        self.assertTrue((real.WORKLOADS_DIR / "design.v").exists())
+        self.assertTrue((run.KERNELS_DIR / "coremark.c").exists())
+
+    def test_arguments(self):
+        args = real.parse_args([])
+        self.assertEqual((args.runs, args.programs, args.engines, args.doc),
+                         (5, list(real.PROGRAMS), list(real.ENGINES), real.DOC))
+        self.assertIsNone(real.parse_args(["--programs", "python"]).doc)
+        self.assertIsNone(real.parse_args(["--baseline", "/old/ssvm-lite"]).doc)
+        self.assertIsNone(real.parse_args(["--no-doc"]).doc)
+        for argv in (["--programs", "nope"], ["--engines", "native"], ["--runs", "0"]):
+            with self.assertRaises(SystemExit), contextlib.redirect_stderr(io.StringIO()):
+                real.parse_args(argv)
+
+
+def re_paths(arg):
+    """The absolute guest paths in one argument (a Yosys script holds several)."""
+    return re.findall(r"(?<![\w.])/\w[\w./-]*", arg)
+
+
+class Fetch(unittest.TestCase):
+    def test_selected(self):
+        members = ("pkg/a.wasm", "pkg/share/")
+        self.assertTrue(fetch.selected("pkg/a.wasm", members))
+        self.assertTrue(fetch.selected("pkg/share/x/y.v", members))
+        for name in ("pkg/a.wasm.bak", "pkg/shared.v", "pkg/share/", "other/a.wasm",
+                     "/pkg/a.wasm", "pkg/share/../../evil"):
+            self.assertFalse(fetch.selected(name, members), name)
+
+    def test_unpack_wheel(self):
+        with tempfile.TemporaryDirectory() as d:
+            wheel = Path(d) / "p-1.0-py3-none-any.whl"
+            with zipfile.ZipFile(wheel, "w") as z:
+                for name in ("pkg/a.wasm", "pkg/share/t.v", "pkg/other.py", "pkg/share/../../evil"):
+                    z.writestr(name, name)
+            dest = Path(d) / "out"
+            self.assertIsNone(fetch.unpack_wheel(wheel, ("pkg/a.wasm", "pkg/share/"), dest))
+            files = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file())
+            self.assertEqual(files, ["pkg/a.wasm", "pkg/share/t.v"])
+            self.assertFalse((Path(d) / "evil").exists())
+            self.assertEqual(fetch.unpack_wheel(wheel, ("pkg/b.wasm", "pkg/nothing/"), Path(d) / "x"),
+                             "p-1.0-py3-none-any.whl has no pkg/b.wasm, pkg/nothing/")
+
+    def test_stamp_names_the_pin_and_the_members(self):
+        self.assertEqual(fetch.stamp_text("p", "1.0", ("a", "b/")), "p==1.0\na\nb/\n")
+        self.assertNotEqual(fetch.stamp_text("p", "1.0", ("a",)), fetch.stamp_text("p", "1.1", ("a",)))
 
 
 class Processes(unittest.TestCase):
@@ -291,8 +537,25 @@ class Processes(unittest.TestCase):
                 self.assertGreater(o.seconds, 0)
                 if measure:
                     self.assertGreater(o.rss_kib, 0)
+                    self.assertGreater(o.cpu_seconds, 0)
                 else:
                     self.assertIsNone(o.rss_kib)
+                    self.assertIsNone(o.cpu_seconds)
+
+    def test_cpu_time_is_the_childs_work_not_its_waiting(self):
+        if self.measure is None:
+            self.skipTest("no cc to build the measuring helper")
+        busy = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass"
+        o = run.run_once([sys.executable, "-c", busy], measure=self.measure)
+        self.assertGreaterEqual(o.cpu_seconds, 0.3)
+        o = run.run_once([sys.executable, "-c", "import time; time.sleep(0.5)"], measure=self.measure)
+        self.assertLess(o.cpu_seconds, 0.3)
+        self.assertGreaterEqual(o.seconds, 0.5)
+
+    def test_run_once_in_a_directory(self):
+        with tempfile.TemporaryDirectory() as d:
+            o = run.run_once([sys.executable, "-c", "import os; print(os.getcwd())"], cwd=d)
+            self.assertEqual(Path(o.stdout.strip()).resolve(), Path(d).resolve())
 
     def test_helper_sees_the_childs_peak_not_pythons(self):
         if self.measure is None:
