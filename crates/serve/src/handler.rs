@@ -1,0 +1,393 @@
+//! One request, from its head to its bill: find the route, read the body, build the CGI
+//! environment, run a fresh instance on a blocking thread within the route's deadline, turn the
+//! guest's output into the response, and write the ledger line.
+
+use crate::cgi;
+use crate::function::{Function, Outcome, Report};
+use crate::ledger::Entry;
+use crate::metrics::Rejection;
+use crate::server::State;
+use crate::stdio::{self, Capture};
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::{Request, Response, StatusCode};
+use serde_json::json;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Instant, SystemTime};
+use tokio::sync::OwnedSemaphorePermit;
+
+type Answer = Response<Full<Bytes>>;
+
+/// A short plain-text answer.
+fn text(status: StatusCode, body: String) -> Answer {
+    let mut r = Response::new(Full::new(Bytes::from(body)));
+    *r.status_mut() = status;
+    r.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    r
+}
+
+/// The request's facts the bill needs.
+struct Billing {
+    id: String,
+    route: usize,
+    method: String,
+    path: String,
+    time: SystemTime,
+    arrival: Instant,
+    bytes_in: u64,
+    function: Arc<Function>,
+}
+
+/// Answers one request.
+pub async fn handle(
+    state: Arc<State>,
+    req: Request<Incoming>,
+    remote: SocketAddr,
+) -> Result<Answer, Infallible> {
+    let arrival = Instant::now();
+    let time = SystemTime::now();
+    let path = req.uri().path().to_string();
+    match path.as_str() {
+        "/metrics" => {
+            let mut r = text(StatusCode::OK, state.metrics.render());
+            r.headers_mut().insert(
+                CONTENT_TYPE,
+                HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+            );
+            return Ok(r);
+        }
+        "/healthz" => {
+            return Ok(match state.unavailable() {
+                Some(why) => text(StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")),
+                None => text(StatusCode::OK, "ok\n".into()),
+            });
+        }
+        _ => {}
+    }
+    let Some((route, spec)) = crate::routes::find(&state.specs, &path) else {
+        state.metrics.rejected(Rejection::NotFound);
+        return Ok(text(
+            StatusCode::NOT_FOUND,
+            format!("no route serves {path}\n"),
+        ));
+    };
+    if let Some(why) = state.unavailable() {
+        state.metrics.rejected(Rejection::Unavailable);
+        return Ok(text(StatusCode::SERVICE_UNAVAILABLE, format!("{why}\n")));
+    }
+    let limits = spec.limits;
+    let too_large = || {
+        state.metrics.rejected(Rejection::BodyTooLarge);
+        text(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the body exceeds this function's limit of {} bytes\n",
+                limits.body_bytes
+            ),
+        )
+    };
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limits.body_bytes) {
+        return Ok(too_large());
+    }
+    let (head, body) = req.into_parts();
+    let body = match Limited::new(body, limits.body_bytes as usize)
+        .collect()
+        .await
+    {
+        Ok(b) => b.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Ok(too_large()),
+        Err(e) => {
+            state.metrics.rejected(Rejection::BadRequest);
+            return Ok(text(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the body: {e}\n"),
+            ));
+        }
+    };
+    let uri = head.uri.path_and_query().map_or("/", |p| p.as_str());
+    let script_name = if spec.prefix == "/" {
+        ""
+    } else {
+        spec.prefix.as_str()
+    };
+    let request = cgi::Request {
+        method: head.method.as_str(),
+        uri,
+        script_name,
+        path_info: spec.path_info(&path).unwrap_or(""),
+        query: head.uri.query().unwrap_or(""),
+        headers: &head.headers,
+        body_len: body.len(),
+        local: state.local,
+        remote,
+    };
+    let env = match cgi::environment(&request, &spec.env) {
+        Ok(env) => env,
+        Err(e) => {
+            state.metrics.rejected(Rejection::BadRequest);
+            return Ok(text(StatusCode::BAD_REQUEST, format!("{e}\n")));
+        }
+    };
+    // The deadline covers waiting for an instance slot and the guest's run.
+    let deadline = tokio::time::Instant::now() + limits.timeout;
+    let permit =
+        match tokio::time::timeout_at(deadline, state.permits.clone().acquire_owned()).await {
+            Ok(Ok(p)) => p,
+            _ => {
+                state.metrics.rejected(Rejection::Busy);
+                let mut r = text(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "every instance slot stayed busy until the request's deadline\n".into(),
+                );
+                r.headers_mut()
+                    .insert("retry-after", HeaderValue::from_static("1"));
+                return Ok(r);
+            }
+        };
+    let billing = Billing {
+        id: state.request_id(),
+        route,
+        method: head.method.to_string(),
+        path: path.clone(),
+        time,
+        arrival,
+        bytes_in: body.len() as u64,
+        function: state.function(route),
+    };
+    Ok(run(state, billing, env, body, permit, deadline).await)
+}
+
+/// Runs the guest and answers; the ledger line is queued before the answer leaves.
+async fn run(
+    state: Arc<State>,
+    billing: Billing,
+    env: Vec<(String, String)>,
+    body: Bytes,
+    permit: OwnedSemaphorePermit,
+    deadline: tokio::time::Instant,
+) -> Answer {
+    let spec = &state.specs[billing.route];
+    let (guest_stdio, readers) = match stdio::prepare(&body, spec.limits.output_bytes, spec.stderr)
+    {
+        Ok(s) => s,
+        Err(e) => {
+            state.log.error(
+                "cannot set up a guest's streams",
+                json!({"request_id": billing.id, "error": e.to_string()}),
+            );
+            return text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the server cannot set up the function's streams\n".into(),
+            );
+        }
+    };
+    let function = billing.function.clone();
+    let linker = state.linker.clone();
+    state.metrics.running(1);
+    let mut job = tokio::task::spawn_blocking(move || function.run(&linker, &env, guest_stdio));
+    let report = match tokio::time::timeout_at(deadline, &mut job).await {
+        Ok(joined) => finished(joined),
+        Err(_) => {
+            // No interrupt yet: the guest runs on until it ends (its gas limit bounds it), then
+            // is billed. Its output is no longer read, so its writes fail.
+            readers.abort();
+            let (state, limit) = (state.clone(), spec.limits.timeout);
+            let answered = timeout_answer(&billing, spec.limits.gas, limit);
+            tokio::spawn(async move {
+                let mut report = finished(job.await);
+                report.outcome = Outcome::Timeout;
+                state.log.warn(
+                    "request timed out",
+                    json!({"request_id": billing.id, "timeout_ms": limit.as_millis() as u64,
+                           "guest_ms": (report.instantiate + report.execute).as_millis() as u64}),
+                );
+                bill(&state, &billing, &report, 504, 0);
+                drop(permit);
+            });
+            return answered;
+        }
+    };
+    let stdout = readers
+        .stdout
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or_default();
+    if let Some(err) = readers.stderr {
+        let err = err.await.ok().and_then(Result::ok).unwrap_or_default();
+        if !err.bytes.is_empty() {
+            state.log.info(
+                "guest stderr",
+                json!({"request_id": billing.id, "stderr": String::from_utf8_lossy(&err.bytes)}),
+            );
+        }
+    }
+    let bytes_out = stdout.bytes.len() as u64;
+    let mut answer = answer(
+        &report,
+        stdout,
+        spec.limits.output_bytes,
+        spec.limits.memory_pages,
+    );
+    bill(
+        &state,
+        &billing,
+        &report,
+        answer.status().as_u16(),
+        bytes_out,
+    );
+    drop(permit);
+    let h = answer.headers_mut();
+    h.insert("x-request-id", header_value(&billing.id));
+    h.insert("x-gas-used", header_value(&report.gas_used.to_string()));
+    h.insert("x-gas-limit", header_value(&spec.limits.gas.to_string()));
+    answer
+}
+
+fn header_value(text: &str) -> HeaderValue {
+    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// The report of a guest's thread, or of its panic (a bug of ours, billed as a trap).
+fn finished(joined: Result<Report, tokio::task::JoinError>) -> Report {
+    joined.unwrap_or_else(|e| Report {
+        outcome: Outcome::Trap,
+        exit_code: None,
+        trap: Some(format!("internal error: {e}")),
+        gas_used: 0,
+        peak_memory_bytes: 0,
+        counts: None,
+        instantiate: Default::default(),
+        execute: Default::default(),
+        teardown: Default::default(),
+    })
+}
+
+/// 504, sent at the deadline. The gas used is not known yet (the ledger has it once the guest
+/// ends), so there is no `X-Gas-Used`.
+fn timeout_answer(billing: &Billing, gas_limit: u64, limit: std::time::Duration) -> Answer {
+    let mut r = text(
+        StatusCode::GATEWAY_TIMEOUT,
+        format!(
+            "the function did not finish within its {} ms\n",
+            limit.as_millis()
+        ),
+    );
+    r.headers_mut()
+        .insert("x-request-id", header_value(&billing.id));
+    r.headers_mut()
+        .insert("x-gas-limit", header_value(&gas_limit.to_string()));
+    r
+}
+
+/// The answer for a guest that ended: its CGI response, or the status of how it failed.
+fn answer(report: &Report, out: Capture, output_limit: u64, memory_pages: u32) -> Answer {
+    let status =
+        |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    match report.outcome {
+        Outcome::Ok | Outcome::Exit if report.exit_code.unwrap_or(0) == 0 => {
+            if out.overflow {
+                return text(
+                    StatusCode::BAD_GATEWAY,
+                    format!("the function's output exceeds its limit of {output_limit} bytes\n"),
+                );
+            }
+            match cgi::parse_response(Bytes::from(out.bytes)) {
+                Ok(cgi) => {
+                    let mut r = Response::new(Full::new(cgi.body));
+                    *r.status_mut() = status(cgi.status);
+                    for (name, value) in cgi.headers {
+                        r.headers_mut().append(name, value);
+                    }
+                    r
+                }
+                Err(e) => text(
+                    StatusCode::BAD_GATEWAY,
+                    format!("malformed CGI response: {e}\n"),
+                ),
+            }
+        }
+        Outcome::Exit => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "the function exited with status {}\n",
+                report.exit_code.unwrap_or(0)
+            ),
+        ),
+        Outcome::Trap | Outcome::Ok => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!(
+                "the function trapped: {}\n",
+                report.trap.as_deref().unwrap_or("")
+            ),
+        ),
+        Outcome::OutOfGas => text(
+            StatusCode::PAYMENT_REQUIRED,
+            format!("the function ran out of gas after {}\n", report.gas_used),
+        ),
+        Outcome::MemoryLimit => text(
+            StatusCode::INSUFFICIENT_STORAGE,
+            format!("the function failed at its memory limit of {memory_pages} pages\n"),
+        ),
+        Outcome::Timeout => text(
+            StatusCode::GATEWAY_TIMEOUT,
+            "the function timed out\n".into(),
+        ),
+    }
+}
+
+/// The ledger line, the metrics and the debug log line of a request whose guest ended.
+fn bill(state: &State, billing: &Billing, report: &Report, status: u16, bytes_out: u64) {
+    let spec = &state.specs[billing.route];
+    let wall = billing.arrival.elapsed();
+    let us = |d: std::time::Duration| d.as_nanos() as f64 / 1e3;
+    if let Some(ledger) = &state.ledger {
+        ledger.record(&Entry {
+            time: crate::clock::rfc3339(billing.time),
+            request_id: &billing.id,
+            route: &spec.prefix,
+            method: &billing.method,
+            path: &billing.path,
+            module: &billing.function.arg0,
+            module_digest: &billing.function.digest,
+            outcome: report.outcome.name(),
+            status,
+            exit_code: report.exit_code,
+            trap: report.trap.as_deref(),
+            gas_used: report.gas_used,
+            gas_limit: spec.limits.gas,
+            counts: report.counts.as_ref().map(|c| c.iter().copied().collect()),
+            peak_memory_bytes: report.peak_memory_bytes,
+            bytes_in: billing.bytes_in,
+            bytes_out,
+            instantiate_us: us(report.instantiate),
+            execute_us: us(report.execute),
+            wall_us: us(wall),
+        });
+    }
+    state.metrics.running(-1);
+    state.metrics.request(
+        billing.route,
+        report.outcome,
+        report.gas_used,
+        wall,
+        report.instantiate,
+    );
+    state.log.debug(
+        "request",
+        json!({"request_id": billing.id, "route": spec.prefix, "method": billing.method,
+               "path": billing.path, "status": status, "outcome": report.outcome.name(),
+               "gas_used": report.gas_used, "wall_us": us(wall)}),
+    );
+}
