@@ -196,42 +196,40 @@ async fn run(
     let linker = state.linker.clone();
     state.metrics.running(1);
     let mut job = tokio::task::spawn_blocking(move || function.run(&linker, &env, guest_stdio));
-    let report = match tokio::time::timeout_at(deadline, &mut job).await {
-        Ok(joined) => finished(joined),
-        Err(_) => {
-            // No interrupt yet: the guest runs on until it ends (its gas limit bounds it), then
-            // is billed. Its output is no longer read, so its writes fail.
-            readers.abort();
-            let (state, limit) = (state.clone(), spec.limits.timeout);
-            let answered = timeout_answer(&billing, spec.limits.gas, limit);
-            tokio::spawn(async move {
-                let mut report = finished(job.await);
-                report.outcome = Outcome::Timeout;
-                state.log.warn(
-                    "request timed out",
-                    json!({"request_id": billing.id, "timeout_ms": limit.as_millis() as u64,
-                           "guest_ms": (report.instantiate + report.execute).as_millis() as u64}),
-                );
-                bill(&state, &billing, &report, 504, 0);
-                drop(permit);
-            });
-            return answered;
+    // The output is read while the guest runs (it blocks when a pipe is full).
+    let stderr = async {
+        match readers.stderr {
+            Some(r) => r.read().await.ok(),
+            None => None,
         }
     };
-    let stdout = readers
-        .stdout
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or_default();
-    if let Some(err) = readers.stderr {
-        let err = err.await.ok().and_then(Result::ok).unwrap_or_default();
-        if !err.bytes.is_empty() {
-            state.log.info(
-                "guest stderr",
-                json!({"request_id": billing.id, "stderr": String::from_utf8_lossy(&err.bytes)}),
+    let guest = async { tokio::join!(&mut job, readers.stdout.read(), stderr) };
+    let result = tokio::time::timeout_at(deadline, guest).await;
+    let Ok((joined, stdout, stderr)) = result else {
+        // No interrupt yet: the guest runs on until it ends (its gas limit bounds it), then is
+        // billed. Its output is no longer read (the pipes closed), so its writes fail.
+        let (state, limit) = (state.clone(), spec.limits.timeout);
+        let answered = timeout_answer(&billing, spec.limits.gas, limit);
+        tokio::spawn(async move {
+            let mut report = finished(job.await);
+            report.outcome = Outcome::Timeout;
+            state.log.warn(
+                "request timed out",
+                json!({"request_id": billing.id, "timeout_ms": limit.as_millis() as u64,
+                       "guest_ms": (report.instantiate + report.execute).as_millis() as u64}),
             );
-        }
+            bill(&state, &billing, &report, 504, 0);
+            drop(permit);
+        });
+        return answered;
+    };
+    let report = finished(joined);
+    let stdout = stdout.unwrap_or_default();
+    if let Some(err) = stderr.filter(|e| !e.bytes.is_empty()) {
+        state.log.info(
+            "guest stderr",
+            json!({"request_id": billing.id, "stderr": String::from_utf8_lossy(&err.bytes)}),
+        );
     }
     let bytes_out = stdout.bytes.len() as u64;
     let mut answer = answer(

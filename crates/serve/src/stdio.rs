@@ -6,9 +6,9 @@ use crate::routes::StderrMode;
 use rustix::fd::OwnedFd;
 use rustix::pipe::PipeFlags;
 use std::io;
+use std::sync::OnceLock;
 use tokio::io::AsyncReadExt;
 use tokio::net::unix::pipe::Receiver;
-use tokio::task::JoinHandle;
 
 /// The descriptors the guest gets.
 pub struct GuestStdio {
@@ -27,25 +27,43 @@ pub struct Capture {
     pub overflow: bool,
 }
 
-/// The readers of the guest's output: each ends when the guest's end of its pipe closes (the
-/// store is dropped) or the limit is passed.
+/// The readers of the guest's output, to be polled while the guest runs: each ends when the
+/// guest's end of its pipe closes (the store is dropped) or its limit is passed. Dropping one
+/// closes its pipe, so the guest's further writes fail.
 pub struct Readers {
-    pub stdout: JoinHandle<io::Result<Capture>>,
-    pub stderr: Option<JoinHandle<io::Result<Capture>>>,
+    pub stdout: Reader,
+    pub stderr: Option<Reader>,
 }
 
-impl Readers {
-    /// Stops reading: the guest's further writes fail. For a request answered without waiting
-    /// for its guest.
-    pub fn abort(&self) {
-        self.stdout.abort();
-        if let Some(e) = &self.stderr {
-            e.abort();
+/// The read end of one output pipe, and how much of it is kept.
+pub struct Reader {
+    pipe: Receiver,
+    limit: u64,
+}
+
+impl Reader {
+    /// Reads until end of file or the limit.
+    pub async fn read(mut self) -> io::Result<Capture> {
+        let mut capture = Capture::default();
+        let mut chunk = vec![0u8; 16 << 10];
+        loop {
+            let n = self.pipe.read(&mut chunk).await?;
+            if n == 0 {
+                return Ok(capture);
+            }
+            let room = self.limit.saturating_sub(capture.bytes.len() as u64) as usize;
+            if n > room {
+                capture.bytes.extend_from_slice(&chunk[..room]);
+                capture.overflow = true;
+                // Dropping the reader closes the pipe.
+                return Ok(capture);
+            }
+            capture.bytes.extend_from_slice(&chunk[..n]);
         }
     }
 }
 
-/// Sets up the streams of one request (in a Tokio runtime: the readers are its tasks).
+/// Sets up the streams of one request (in a Tokio runtime, which the readers use).
 pub fn prepare(
     body: &[u8],
     output_limit: u64,
@@ -73,13 +91,11 @@ pub fn prepare(
     ))
 }
 
-/// A descriptor reading `body` and then end of file: the read end of a pipe whose write end is
-/// closed when the body is empty, else a memory file (no size limit of a pipe's buffer, no
-/// writer to keep running).
+/// A descriptor reading `body` and then end of file: `/dev/null` when the body is empty, else a
+/// memory file (no size limit of a pipe's buffer, no writer to keep running).
 fn stdin_with(body: &[u8]) -> io::Result<OwnedFd> {
     if body.is_empty() {
-        let (read, _write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?;
-        return Ok(read);
+        return dev_null();
     }
     let fd = rustix::fs::memfd_create("ssvm-stdin", rustix::fs::MemfdFlags::CLOEXEC)?;
     let mut at = 0;
@@ -90,39 +106,31 @@ fn stdin_with(body: &[u8]) -> io::Result<OwnedFd> {
     Ok(fd)
 }
 
+/// A descriptor of `/dev/null`, duplicated from one opened once: cheaper than opening it per
+/// request. Guests share its open file description, whose flags they may change; for
+/// `/dev/null` that changes nothing another request can see.
 fn dev_null() -> io::Result<OwnedFd> {
-    use rustix::fs::{Mode, OFlags};
-    Ok(rustix::fs::open(
-        "/dev/null",
-        OFlags::WRONLY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )?)
+    static NULL: OnceLock<io::Result<OwnedFd>> = OnceLock::new();
+    let null = NULL.get_or_init(|| {
+        use rustix::fs::{Mode, OFlags};
+        Ok(rustix::fs::open(
+            "/dev/null",
+            OFlags::RDWR | OFlags::CLOEXEC,
+            Mode::empty(),
+        )?)
+    });
+    match null {
+        Ok(fd) => Ok(rustix::io::fcntl_dupfd_cloexec(fd, 0)?),
+        Err(e) => Err(io::Error::new(e.kind(), format!("cannot open /dev/null: {e}"))),
+    }
 }
 
-/// A pipe: the write end for the guest, and a task reading the other end into a buffer of at
-/// most `limit` bytes.
-fn capture(limit: u64) -> io::Result<(OwnedFd, JoinHandle<io::Result<Capture>>)> {
+/// A pipe: the write end for the guest, and the reader of the other end (registered with the
+/// Tokio runtime).
+fn capture(limit: u64) -> io::Result<(OwnedFd, Reader)> {
     let (read, write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?;
-    let mut reader = Receiver::from_owned_fd(read)?;
-    let task = tokio::spawn(async move {
-        let mut capture = Capture::default();
-        let mut chunk = vec![0u8; 16 << 10];
-        loop {
-            let n = reader.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(capture);
-            }
-            let room = limit.saturating_sub(capture.bytes.len() as u64) as usize;
-            if n > room {
-                capture.bytes.extend_from_slice(&chunk[..room]);
-                capture.overflow = true;
-                // Dropping the reader closes the pipe.
-                return Ok(capture);
-            }
-            capture.bytes.extend_from_slice(&chunk[..n]);
-        }
-    });
-    Ok((write, task))
+    let pipe = Receiver::from_owned_fd(read)?;
+    Ok((write, Reader { pipe, limit }))
 }
 
 #[cfg(test)]
@@ -142,7 +150,7 @@ mod tests {
             let mut out = std::fs::File::from(stdio.stdout);
             out.write_all(b"0123456789").unwrap();
             drop(out);
-            let capture = readers.stdout.await.unwrap().unwrap();
+            let capture = readers.stdout.read().await.unwrap();
             assert_eq!(capture.bytes, b"0123456789");
             assert!(!capture.overflow);
         }
@@ -150,7 +158,7 @@ mod tests {
         let mut out = std::fs::File::from(stdio.stdout);
         // The reader takes at most the limit, then closes its end: later writes fail.
         out.write_all(b"abcdef").unwrap();
-        let capture = readers.stdout.await.unwrap().unwrap();
+        let capture = readers.stdout.read().await.unwrap();
         assert_eq!(capture.bytes, b"abcd");
         assert!(capture.overflow);
         let e = out.write_all(b"more").unwrap_err();
@@ -158,7 +166,7 @@ mod tests {
         std::fs::File::from(stdio.stderr)
             .write_all(b"oops")
             .unwrap();
-        let err = readers.stderr.unwrap().await.unwrap().unwrap();
+        let err = readers.stderr.unwrap().read().await.unwrap();
         assert_eq!(err.bytes, b"oops");
     }
 }
