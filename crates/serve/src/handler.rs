@@ -9,7 +9,7 @@ use crate::metrics::Rejection;
 use crate::server::State;
 use crate::stdio::{self, Capture};
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Request, Response, StatusCode};
@@ -97,22 +97,16 @@ pub async fn handle(
         .headers()
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limits.body_bytes) {
+    if declared.is_some_and(|n| n > limits.body_bytes.saturating_add(DRAIN_BYTES)) {
         return Ok(too_large());
     }
     let (head, body) = req.into_parts();
-    let body = match Limited::new(body, limits.body_bytes as usize)
-        .collect()
-        .await
-    {
-        Ok(b) => b.to_bytes(),
-        Err(e) if e.is::<http_body_util::LengthLimitError>() => return Ok(too_large()),
-        Err(e) => {
+    let body = match read_body(body, limits.body_bytes).await {
+        Ok(b) => b,
+        Err(None) => return Ok(too_large()),
+        Err(Some(e)) => {
             state.metrics.rejected(Rejection::BadRequest);
-            return Ok(text(
-                StatusCode::BAD_REQUEST,
-                format!("cannot read the body: {e}\n"),
-            ));
+            return Ok(text(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}\n")));
         }
     };
     let uri = head.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -166,6 +160,36 @@ pub async fn handle(
         function: state.function(route),
     };
     Ok(run(state, billing, env, body, permit, deadline).await)
+}
+
+/// How much of a body over the limit is read (and dropped) before answering 413, so that a
+/// client still sending it reads the answer instead of a reset connection.
+const DRAIN_BYTES: u64 = 1 << 20;
+
+/// The body, at most `limit` bytes: `Err(None)` when it is larger, `Err(Some(e))` when it
+/// cannot be read.
+async fn read_body(mut body: Incoming, limit: u64) -> Result<Bytes, Option<hyper::Error>> {
+    let mut parts = Vec::new();
+    let mut total: u64 = 0;
+    while let Some(frame) = body.frame().await {
+        let Ok(data) = frame.map_err(Some)?.into_data() else {
+            continue;
+        };
+        total += data.len() as u64;
+        if total > limit.saturating_add(DRAIN_BYTES) {
+            return Err(None);
+        }
+        if total <= limit {
+            parts.push(data);
+        }
+    }
+    if total > limit {
+        return Err(None);
+    }
+    Ok(match parts.len() {
+        1 => parts.pop().unwrap_or_default(),
+        _ => parts.concat().into(),
+    })
 }
 
 /// Runs the guest and answers; the ledger line is queued before the answer leaves.

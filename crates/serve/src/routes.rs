@@ -309,7 +309,10 @@ mod tests {
     fn prefixes_match_whole_segments_and_the_longest_wins() {
         let routes = [route("/"), route("/api"), route("/api/v2/")];
         assert_eq!(routes[2].prefix, "/api/v2");
-        let found = |p: &str| find(&routes, p).map(|(i, r)| (i, r.path_info(p).unwrap()));
+        fn found<'p>(routes: &[RouteSpec], p: &'p str) -> Option<(usize, &'p str)> {
+            find(routes, p).map(|(i, r)| (i, r.path_info(p).unwrap()))
+        }
+        let found = |p| found(&routes, p);
         assert_eq!(found("/api"), Some((1, "")));
         assert_eq!(found("/api/x"), Some((1, "/x")));
         assert_eq!(found("/apix"), Some((0, "/apix")));
