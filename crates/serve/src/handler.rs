@@ -395,6 +395,7 @@ fn bill(state: &State, billing: &Billing, report: &Report, status: u16, bytes_ou
             bytes_out,
             instantiate_us: us(report.instantiate),
             execute_us: us(report.execute),
+            teardown_us: us(report.teardown),
             wall_us: us(wall),
         });
     }

@@ -42,6 +42,8 @@ pub struct Entry<'a> {
     pub instantiate_us: f64,
     /// The guest's own run (`_start`).
     pub execute_us: f64,
+    /// Dropping the instance and its store.
+    pub teardown_us: f64,
     /// From the request's arrival to its guest's end.
     pub wall_us: f64,
 }
