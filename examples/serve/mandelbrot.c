@@ -104,14 +104,17 @@ int main(void) {
     }
     static const char shades[] = " .:-=+*#%@";
     for (long row = 0; row < p.height; row++) {
-        double ci = p.y + ((double)row - (double)p.height / 2) * scale * aspect;
+        // Pixel centres: half a cell off the axes.
+        double ci = p.y + ((double)row + 0.5 - (double)p.height / 2) * scale * aspect;
         for (long col = 0; col < p.width; col++) {
-            double cr = p.x + ((double)col - (double)p.width / 2) * scale;
+            double cr = p.x + ((double)col + 0.5 - (double)p.width / 2) * scale;
             long n = escape(cr, ci, p.iterations);
             if (p.pgm) {
                 putchar(n == p.iterations ? 0 : (int)(255 - 255 * n / p.iterations));
             } else {
-                putchar(n == p.iterations ? '@' : shades[(n * 9) / p.iterations]);
+                // Most points escape within a few iterations: shade by n / (n + 16), so that
+                // the bands near the set get the darker characters.
+                putchar(n == p.iterations ? '@' : shades[(9 * n) / (n + 16)]);
             }
         }
         if (!p.pgm) {
