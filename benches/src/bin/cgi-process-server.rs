@@ -42,14 +42,21 @@ fn main() {
                 module: module.into(),
             },
         ),
-        ["--listen", addr, "--exec", program] => (addr, Mode::Exec { program: program.into() }),
+        ["--listen", addr, "--exec", program] => (
+            addr,
+            Mode::Exec {
+                program: program.into(),
+            },
+        ),
         _ => usage(),
     };
     let listen: SocketAddr = listen.parse().unwrap_or_else(|_| usage());
     let runtime = ssvm_serve::server::runtime().expect("a Tokio runtime");
     let mode = Arc::new(mode);
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await.expect("the address binds");
+        let listener = tokio::net::TcpListener::bind(listen)
+            .await
+            .expect("the address binds");
         let local = listener.local_addr().expect("a local address");
         eprintln!("listening on {local}");
         loop {
@@ -58,10 +65,13 @@ fn main() {
             };
             let _ = stream.set_nodelay(true);
             let mode = mode.clone();
-            let service = hyper::service::service_fn(move |req| handle(mode.clone(), req, local, remote));
+            let service =
+                hyper::service::service_fn(move |req| handle(mode.clone(), req, local, remote));
             tokio::spawn(async move {
                 let io = hyper_util::rt::TokioIo::new(stream);
-                let _ = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await;
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(io, service)
+                    .await;
             });
         }
     });
@@ -81,7 +91,10 @@ async fn handle(
 ) -> Result<Response<Full<Bytes>>, Infallible> {
     let (head, body) = req.into_parts();
     let Ok(body) = body.collect().await.map(|b| b.to_bytes()) else {
-        return Ok(text(StatusCode::BAD_REQUEST, "cannot read the body\n".into()));
+        return Ok(text(
+            StatusCode::BAD_REQUEST,
+            "cannot read the body\n".into(),
+        ));
     };
     let request = ssvm_serve::cgi::Request {
         method: head.method.as_str(),
@@ -121,25 +134,41 @@ async fn handle(
         .spawn();
     let mut child = match child {
         Ok(c) => c,
-        Err(e) => return Ok(text(StatusCode::INTERNAL_SERVER_ERROR, format!("cannot start: {e}\n"))),
+        Err(e) => {
+            return Ok(text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("cannot start: {e}\n"),
+            ))
+        }
     };
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(&body).await;
     }
     let output = match child.wait_with_output().await {
         Ok(o) if o.status.success() => o,
-        Ok(o) => return Ok(text(StatusCode::INTERNAL_SERVER_ERROR, format!("{}\n", o.status))),
+        Ok(o) => {
+            return Ok(text(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("{}\n", o.status),
+            ))
+        }
         Err(e) => return Ok(text(StatusCode::INTERNAL_SERVER_ERROR, format!("{e}\n"))),
     };
-    Ok(match ssvm_serve::cgi::parse_response(Bytes::from(output.stdout)) {
-        Ok(cgi) => {
-            let mut r = Response::new(Full::new(cgi.body));
-            *r.status_mut() = StatusCode::from_u16(cgi.status).unwrap_or(StatusCode::BAD_GATEWAY);
-            for (name, value) in cgi.headers {
-                r.headers_mut().append(name, value);
+    Ok(
+        match ssvm_serve::cgi::parse_response(Bytes::from(output.stdout)) {
+            Ok(cgi) => {
+                let mut r = Response::new(Full::new(cgi.body));
+                *r.status_mut() =
+                    StatusCode::from_u16(cgi.status).unwrap_or(StatusCode::BAD_GATEWAY);
+                for (name, value) in cgi.headers {
+                    r.headers_mut().append(name, value);
+                }
+                r
             }
-            r
-        }
-        Err(e) => text(StatusCode::BAD_GATEWAY, format!("malformed CGI response: {e}\n")),
-    })
+            Err(e) => text(
+                StatusCode::BAD_GATEWAY,
+                format!("malformed CGI response: {e}\n"),
+            ),
+        },
+    )
 }

@@ -18,7 +18,8 @@ fn echo_wasm() -> String {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("cli-serve-{name}-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("cli-serve-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -50,7 +51,10 @@ fn serve(args: &[&str]) -> Server {
         .unwrap();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let addr = loop {
-        let line = lines.next().expect("the server logs before it listens").unwrap();
+        let line = lines
+            .next()
+            .expect("the server logs before it listens")
+            .unwrap();
         let event: Value = serde_json::from_str(&line).unwrap();
         if event["msg"] == "listening" {
             break event["addr"].as_str().unwrap().to_string();
@@ -67,7 +71,11 @@ fn serve(args: &[&str]) -> Server {
 /// SIGTERM; the exit code and what was logged after `listening`.
 fn stop(mut server: Server) -> (Option<i32>, Vec<String>) {
     let pid = server.child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap()
+        .success());
     let status = server.child.wait().unwrap();
     let log = server.log.take().unwrap().join().unwrap();
     (status.code(), log)
@@ -97,7 +105,12 @@ fn run_with_report(module: &str, env: &[(String, String)], stdin: &[u8]) -> (Val
         .unwrap();
     child.stdin.take().unwrap().write_all(stdin).unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     (serde_json::from_slice(&out.stderr).unwrap(), out.stdout)
 }
 
@@ -146,7 +159,10 @@ fn ledger_gas_equals_run_gas_report_and_sigterm_flushes_the_ledger() {
                 (k.to_string(), v.to_string())
             })
             .collect();
-        assert!(env.iter().any(|(k, v)| k == "HTTP_X_CUSTOM" && v == "yes"), "{env:?}");
+        assert!(
+            env.iter().any(|(k, v)| k == "HTTP_X_CUSTOM" && v == "yes"),
+            "{env:?}"
+        );
         let (report, stdout) = run_with_report(&echo, &env, body);
         assert_eq!(report["outcome"], "ok");
         assert_eq!(report["gas_used"].as_u64(), Some(*gas), "{report}");
@@ -164,9 +180,18 @@ fn bad_routes_files_and_modules_are_refused_before_listening() {
         std::fs::write(&p, text).unwrap();
         p.to_string_lossy().into_owned()
     };
-    let syntax = write("syntax.toml", b"[[route]]\npath = \"/a\nmodule = \"m.wasm\"\n");
-    let unknown = write("unknown.toml", b"[[route]]\npath = \"/a\"\nmodule = \"m.wasm\"\ngas = 5\n");
-    let missing = write("missing.toml", b"[[route]]\npath = \"/a\"\nmodule = \"nowhere.wasm\"\n");
+    let syntax = write(
+        "syntax.toml",
+        b"[[route]]\npath = \"/a\nmodule = \"m.wasm\"\n",
+    );
+    let unknown = write(
+        "unknown.toml",
+        b"[[route]]\npath = \"/a\"\nmodule = \"m.wasm\"\ngas = 5\n",
+    );
+    let missing = write(
+        "missing.toml",
+        b"[[route]]\npath = \"/a\"\nmodule = \"nowhere.wasm\"\n",
+    );
     let bad_module = write("bad.wasm", b"\0asm\x01\0\0\0\x01");
     let cases: [(&[&str], i32, &str); 5] = [
         (&["--routes", &syntax], 2, "syntax.toml"),
@@ -183,7 +208,10 @@ fn bad_routes_files_and_modules_are_refused_before_listening() {
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(code), "{args:?}: {err}");
-        assert!(err.starts_with("error: ") && err.contains(needle), "{args:?}: {err}");
+        assert!(
+            err.starts_with("error: ") && err.contains(needle),
+            "{args:?}: {err}"
+        );
         assert!(!err.contains("listening"), "{err}");
     }
 }

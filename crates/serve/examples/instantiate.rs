@@ -12,10 +12,16 @@ use std::time::{Duration, Instant};
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let module = args
+    let module = args.next().unwrap_or_else(|| {
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../examples/serve/echo.wasm"
+        )
+        .into()
+    });
+    let n: usize = args
         .next()
-        .unwrap_or_else(|| concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/serve/echo.wasm").into());
-    let n: usize = args.next().map_or(20_000, |n| n.parse().expect("N is a number"));
+        .map_or(20_000, |n| n.parse().expect("N is a number"));
     let spec = resolve(
         &Section {
             path: Some("/".into()),
@@ -38,7 +44,10 @@ fn main() {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let mut parts: [Vec<Duration>; 4] = Default::default();
     runtime.block_on(async {
         for _ in 0..n {
@@ -59,7 +68,10 @@ fn main() {
         }
     });
     println!("{n} requests of {module}");
-    for (name, mut v) in ["streams", "instantiate", "execute", "teardown"].into_iter().zip(parts) {
+    for (name, mut v) in ["streams", "instantiate", "execute", "teardown"]
+        .into_iter()
+        .zip(parts)
+    {
         v.sort();
         let us = |d: Duration| d.as_nanos() as f64 / 1e3;
         println!(

@@ -106,7 +106,10 @@ pub async fn handle(
         Err(None) => return Ok(too_large()),
         Err(Some(e)) => {
             state.metrics.rejected(Rejection::BadRequest);
-            return Ok(text(StatusCode::BAD_REQUEST, format!("cannot read the body: {e}\n")));
+            return Ok(text(
+                StatusCode::BAD_REQUEST,
+                format!("cannot read the body: {e}\n"),
+            ));
         }
     };
     let uri = head.uri.path_and_query().map_or("/", |p| p.as_str());

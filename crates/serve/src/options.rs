@@ -45,7 +45,7 @@ routes file or an I/O error (the address cannot be bound); 4 a module cannot be 
 #[derive(Debug, PartialEq)]
 pub enum Parsed {
     Help,
-    Serve(Options),
+    Serve(Box<Options>),
 }
 
 /// The options of `serve`.
@@ -165,7 +165,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
     if o.module.is_none() && o.routes.is_none() {
         return Err("missing MODULE (or --routes FILE)".into());
     }
-    Ok(Parsed::Serve(o))
+    Ok(Parsed::Serve(Box::new(o)))
 }
 
 fn set_module(o: &mut Options, module: PathBuf) -> Result<(), String> {

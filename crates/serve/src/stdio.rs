@@ -121,7 +121,10 @@ fn dev_null() -> io::Result<OwnedFd> {
     });
     match null {
         Ok(fd) => Ok(rustix::io::fcntl_dupfd_cloexec(fd, 0)?),
-        Err(e) => Err(io::Error::new(e.kind(), format!("cannot open /dev/null: {e}"))),
+        Err(e) => Err(io::Error::new(
+            e.kind(),
+            format!("cannot open /dev/null: {e}"),
+        )),
     }
 }
 

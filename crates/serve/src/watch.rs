@@ -27,13 +27,13 @@ pub fn spawn(state: Arc<State>) -> Vec<JoinHandle<()>> {
         let mut tick = tokio::time::interval(POLL);
         loop {
             tick.tick().await;
-            for route in 0..state.specs.len() {
+            for (route, seen) in seen.iter_mut().enumerate() {
                 let now = stamp(&state.specs[route].module);
                 // A file being replaced may be missing for a moment: keep serving meanwhile.
-                if now.is_none() || now == seen[route] {
+                if now.is_none() || now == *seen {
                     continue;
                 }
-                seen[route] = now;
+                *seen = now;
                 reload(&state, route).await;
             }
         }

@@ -14,7 +14,8 @@ fn examples() -> PathBuf {
 
 /// A directory of this test's own.
 fn scratch(test: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{test}-{}", std::process::id()));
+    let dir =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("serve-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -43,7 +44,8 @@ fn writer(text: &str) -> String {
 }
 
 const TRAP: &str = r#"(module (memory (export "memory") 1) (func (export "_start") unreachable))"#;
-const SPIN: &str = r#"(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))"#;
+const SPIN: &str =
+    r#"(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))"#;
 /// Grows its memory a page at a time until refused, then fails as a C program's abort would.
 const HUNGRY: &str = r#"(module (memory (export "memory") 1)
   (func (export "_start")
@@ -105,7 +107,11 @@ struct Reply {
 }
 
 fn reply(mut r: ureq::http::Response<ureq::Body>) -> Reply {
-    let header = |name: &str| r.headers().get(name).map(|v| v.to_str().unwrap().to_string());
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
     let (gas_used, gas_limit, request_id) = (
         header("x-gas-used").map(|v| v.parse().unwrap()),
         header("x-gas-limit").map(|v| v.parse().unwrap()),
@@ -121,11 +127,21 @@ fn reply(mut r: ureq::http::Response<ureq::Body>) -> Reply {
 }
 
 fn get(h: &Handle, path: &str) -> Reply {
-    reply(agent().get(format!("http://{}{path}", h.addr())).call().unwrap())
+    reply(
+        agent()
+            .get(format!("http://{}{path}", h.addr()))
+            .call()
+            .unwrap(),
+    )
 }
 
 fn post(h: &Handle, path: &str, body: &[u8]) -> Reply {
-    reply(agent().post(format!("http://{}{path}", h.addr())).send(body).unwrap())
+    reply(
+        agent()
+            .post(format!("http://{}{path}", h.addr()))
+            .send(body)
+            .unwrap(),
+    )
 }
 
 fn ledger_lines(path: &Path) -> Vec<Value> {
@@ -143,19 +159,28 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
     let routes = vec![
         route("/echo", &examples().join("echo.wasm"), |_| {}),
         route("/trap", &wat(&dir, "trap", TRAP), |_| {}),
-        route("/gas", &wat(&dir, "spin", SPIN), |s| s.gas_limit = Some(100_000)),
+        route("/gas", &wat(&dir, "spin", SPIN), |s| {
+            s.gas_limit = Some(100_000)
+        }),
         route("/slow", &wat(&dir, "spin", SPIN), |s| {
             s.gas_limit = Some(50_000_000);
             s.timeout = Some("50ms".into());
         }),
-        route("/memory", &wat(&dir, "hungry", HUNGRY), |s| s.max_memory_pages = Some(16)),
-        route("/count", &wat(&dir, "counter", COUNTER), |s| s.histogram = Some(true)),
+        route("/memory", &wat(&dir, "hungry", HUNGRY), |s| {
+            s.max_memory_pages = Some(16)
+        }),
+        route("/count", &wat(&dir, "counter", COUNTER), |s| {
+            s.histogram = Some(true)
+        }),
     ];
     let h = start(routes, Some(ledger.clone()), false);
     let started = Instant::now();
     let slow = get(&h, "/slow");
     assert_eq!(slow.status, 504, "{slow:?}");
-    assert!(started.elapsed() < Duration::from_secs(2), "answered at the deadline, not when the guest ended");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered at the deadline, not when the guest ended"
+    );
     assert_eq!(slow.gas_used, None);
     assert_eq!(slow.gas_limit, Some(50_000_000));
 
@@ -182,12 +207,17 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
                 })
             })
             .collect();
-        workers.into_iter().flat_map(|w| w.join().unwrap()).collect()
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap())
+            .collect()
     });
     let mut echo_gas = std::collections::HashSet::new();
     for (path, body, r) in &replies {
         assert!(r.gas_limit.is_some(), "{path}: {r:?}");
-        let used = r.gas_used.unwrap_or_else(|| panic!("{path}: no X-Gas-Used"));
+        let used = r
+            .gas_used
+            .unwrap_or_else(|| panic!("{path}: no X-Gas-Used"));
         match path.as_str() {
             "/echo/x?q=1" => {
                 assert_eq!(r.status, 200, "{r:?}");
@@ -222,7 +252,10 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
     assert_eq!(summary.requests, lines.len() as u64);
     for (path, _, r) in &replies {
         let id = r.request_id.as_deref().unwrap();
-        let line = lines.iter().find(|l| l["request_id"] == id).unwrap_or_else(|| panic!("no line for {id}"));
+        let line = lines
+            .iter()
+            .find(|l| l["request_id"] == id)
+            .unwrap_or_else(|| panic!("no line for {id}"));
         assert_eq!(line["gas_used"].as_u64(), r.gas_used, "{line}");
         assert_eq!(line["status"].as_u64(), Some(u64::from(r.status)));
         let outcome = match path.as_str() {
@@ -232,7 +265,10 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
             _ => "ok",
         };
         assert_eq!(line["outcome"], outcome, "{line}");
-        assert!(line["module_digest"].as_str().unwrap().starts_with("sha256:"));
+        assert!(line["module_digest"]
+            .as_str()
+            .unwrap()
+            .starts_with("sha256:"));
         if path == "/memory" {
             assert_eq!(line["peak_memory_bytes"], 16 * 65536);
         }
@@ -243,10 +279,17 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
         }
         if path.starts_with("/echo") {
             assert_eq!(line["bytes_in"], 8);
-            assert_eq!(line["bytes_out"].as_u64().unwrap() as usize, r.body.len() + 41, "{line}");
+            assert_eq!(
+                line["bytes_out"].as_u64().unwrap() as usize,
+                r.body.len() + 41,
+                "{line}"
+            );
         }
     }
-    let timeout = lines.iter().find(|l| l["outcome"] == "timeout").expect("the timed-out request is billed");
+    let timeout = lines
+        .iter()
+        .find(|l| l["outcome"] == "timeout")
+        .expect("the timed-out request is billed");
     assert_eq!(timeout["status"], 504);
     let gas = timeout["gas_used"].as_u64().unwrap();
     assert!(gas > 0 && gas <= 50_000_000, "{gas}");
@@ -256,10 +299,22 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
 fn bodies_limits_and_the_operations_endpoints() {
     let dir = scratch("limits");
     let routes = vec![
-        route("/echo", &examples().join("echo.wasm"), |s| s.max_body_bytes = Some(300_000)),
-        route("/small", &examples().join("echo.wasm"), |s| s.max_output_bytes = Some(100)),
+        route("/echo", &examples().join("echo.wasm"), |s| {
+            s.max_body_bytes = Some(300_000)
+        }),
+        route("/small", &examples().join("echo.wasm"), |s| {
+            s.max_output_bytes = Some(100)
+        }),
         route("/raw", &wat(&dir, "raw", &writer("no headers")), |_| {}),
-        route("/status", &wat(&dir, "status", &writer("Status: 418 Teapot\nX-Tea: green\nX-Gas-Used: 0\n\nsteeped")), |_| {}),
+        route(
+            "/status",
+            &wat(
+                &dir,
+                "status",
+                &writer("Status: 418 Teapot\nX-Tea: green\nX-Gas-Used: 0\n\nsteeped"),
+            ),
+            |_| {},
+        ),
     ];
     let h = start(routes, None, false);
     // A large body reaches standard input whole.
@@ -273,11 +328,18 @@ fn bodies_limits_and_the_operations_endpoints() {
     let raw = get(&h, "/raw");
     assert_eq!(raw.status, 502);
     assert!(raw.body.contains("malformed CGI response"), "{}", raw.body);
-    let teapot = agent().get(format!("http://{}/status", h.addr())).call().unwrap();
+    let teapot = agent()
+        .get(format!("http://{}/status", h.addr()))
+        .call()
+        .unwrap();
     assert_eq!(teapot.headers()["x-tea"], "green");
     let teapot = reply(teapot);
     assert_eq!((teapot.status, teapot.body.as_str()), (418, "steeped"));
-    assert_ne!(teapot.gas_used, Some(0), "the guest cannot set its own bill");
+    assert_ne!(
+        teapot.gas_used,
+        Some(0),
+        "the guest cannot set its own bill"
+    );
     assert_eq!(get(&h, "/nowhere").status, 404);
     let health = get(&h, "/healthz");
     assert_eq!((health.status, health.body.as_str()), (200, "ok\n"));
@@ -295,7 +357,11 @@ fn bodies_limits_and_the_operations_endpoints() {
 
 #[test]
 fn a_ledger_that_cannot_be_written_stops_the_serving() {
-    let h = start(vec![route("/", &examples().join("echo.wasm"), |_| {})], Some("/dev/full".into()), false);
+    let h = start(
+        vec![route("/", &examples().join("echo.wasm"), |_| {})],
+        Some("/dev/full".into()),
+        false,
+    );
     assert_eq!(get(&h, "/").status, 200);
     let deadline = Instant::now() + Duration::from_secs(5);
     while get(&h, "/healthz").status != 503 {
@@ -313,7 +379,11 @@ fn watch_serves_the_new_module_once_its_file_changes() {
     let dir = scratch("watch");
     let module = wat(&dir, "f", &writer("Content-Type: text/plain\n\nfirst"));
     let ledger = dir.join("ledger.jsonl");
-    let h = start(vec![route("/", &module, |_| {})], Some(ledger.clone()), true);
+    let h = start(
+        vec![route("/", &module, |_| {})],
+        Some(ledger.clone()),
+        true,
+    );
     assert_eq!(get(&h, "/").body, "first");
     // A module that does not compile is refused; the old one goes on serving.
     std::fs::write(&module, b"\0asm\x01\0\0\0\x01").unwrap();
@@ -348,7 +418,14 @@ fn shutdown_lets_in_flight_requests_finish_and_bills_them() {
     );
     let addr = h.addr();
     let heavy = std::thread::spawn(move || {
-        reply(agent().get(format!("http://{addr}/m?width=300&height=200&iterations=3000")).call().unwrap())
+        reply(
+            agent()
+                .get(format!(
+                    "http://{addr}/m?width=300&height=200&iterations=3000"
+                ))
+                .call()
+                .unwrap(),
+        )
     });
     std::thread::sleep(Duration::from_millis(100));
     let summary = h.shutdown().unwrap();
@@ -374,22 +451,42 @@ fn stderr_is_discarded_or_logged_and_a_bad_module_is_refused_before_listening() 
         max_instances: 1,
         log: Log { max: None },
     };
-    let e = Handle::start(config(vec![route("/", &bad, |_| {})])).err().unwrap();
+    let e = Handle::start(config(vec![route("/", &bad, |_| {})]))
+        .err()
+        .unwrap();
     assert_eq!(e.exit_code, 1, "{e}");
     assert!(e.message.contains("bad.wasm"), "{e}");
     let no_start = wat(&dir, "lib", r#"(module (func (export "f")))"#);
-    let e = Handle::start(config(vec![route("/", &no_start, |_| {})])).err().unwrap();
+    let e = Handle::start(config(vec![route("/", &no_start, |_| {})]))
+        .err()
+        .unwrap();
     assert_eq!(e.exit_code, 4);
     assert!(e.message.contains("exports no `_start`"), "{e}");
-    let foreign = wat(&dir, "foreign", r#"(module (import "env" "f" (func)) (func (export "_start")))"#);
-    let e = Handle::start(config(vec![route("/", &foreign, |_| {})])).err().unwrap();
+    let foreign = wat(
+        &dir,
+        "foreign",
+        r#"(module (import "env" "f" (func)) (func (export "_start")))"#,
+    );
+    let e = Handle::start(config(vec![route("/", &foreign, |_| {})]))
+        .err()
+        .unwrap();
     assert_eq!(e.exit_code, 4);
     assert!(e.message.contains("unknown import `env::f`"), "{e}");
-    let big = wat(&dir, "big", r#"(module (memory 20) (func (export "_start")))"#);
-    let e = Handle::start(config(vec![route("/", &big, |s| s.max_memory_pages = Some(10))])).err().unwrap();
+    let big = wat(
+        &dir,
+        "big",
+        r#"(module (memory 20) (func (export "_start")))"#,
+    );
+    let e = Handle::start(config(vec![route("/", &big, |s| {
+        s.max_memory_pages = Some(10)
+    })]))
+    .err()
+    .unwrap();
     assert_eq!(e.exit_code, 4);
     assert!(e.message.contains("exceeds the limit of 10 pages"), "{e}");
-    let routes = vec![route("/", &examples().join("echo.wasm"), |s| s.stderr = Some(StderrMode::Log))];
+    let routes = vec![route("/", &examples().join("echo.wasm"), |s| {
+        s.stderr = Some(StderrMode::Log)
+    })];
     let h = start(routes, None, false);
     assert_eq!(get(&h, "/").status, 200);
     h.shutdown().unwrap();
