@@ -195,7 +195,9 @@ async fn read_body(mut body: Incoming, limit: u64) -> Result<Bytes, Option<hyper
     })
 }
 
-/// Runs the guest and answers; the ledger line is queued before the answer leaves.
+/// Runs the guest in a task of its own and waits for the answer. The task, not this future,
+/// bills the request: a client that goes away (hyper then drops this future) or a shutdown that
+/// gives up on a connection cannot lose a ledger line.
 async fn run(
     state: Arc<State>,
     billing: Billing,
@@ -204,6 +206,27 @@ async fn run(
     permit: OwnedSemaphorePermit,
     deadline: tokio::time::Instant,
 ) -> Answer {
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(execute(state, billing, env, body, permit, deadline, tx));
+    rx.await.unwrap_or_else(|_| {
+        text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request ended without an answer\n".into(),
+        )
+    })
+}
+
+/// Runs the guest, sends the answer (at the deadline at the latest), and bills the request
+/// when its guest has ended; the slot is given back after the ledger line is queued.
+async fn execute(
+    state: Arc<State>,
+    billing: Billing,
+    env: Vec<(String, String)>,
+    body: Bytes,
+    permit: OwnedSemaphorePermit,
+    deadline: tokio::time::Instant,
+    answer_to: tokio::sync::oneshot::Sender<Answer>,
+) {
     let spec = &state.specs[billing.route];
     let (guest_stdio, readers) = match stdio::prepare(&body, spec.limits.output_bytes, spec.stderr)
     {
@@ -213,10 +236,11 @@ async fn run(
                 "cannot set up a guest's streams",
                 json!({"request_id": billing.id, "error": e.to_string()}),
             );
-            return text(
+            let _ = answer_to.send(text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the server cannot set up the function's streams\n".into(),
-            );
+            ));
+            return;
         }
     };
     let function = billing.function.clone();
@@ -235,20 +259,18 @@ async fn run(
     let Ok((joined, stdout, stderr)) = result else {
         // No interrupt yet: the guest runs on until it ends (its gas limit bounds it), then is
         // billed. Its output is no longer read (the pipes closed), so its writes fail.
-        let (state, limit) = (state.clone(), spec.limits.timeout);
-        let answered = timeout_answer(&billing, spec.limits.gas, limit);
-        tokio::spawn(async move {
-            let mut report = finished(job.await);
-            report.outcome = Outcome::Timeout;
-            state.log.warn(
-                "request timed out",
-                json!({"request_id": billing.id, "timeout_ms": limit.as_millis() as u64,
-                       "guest_ms": (report.instantiate + report.execute).as_millis() as u64}),
-            );
-            bill(&state, &billing, &report, 504, 0);
-            drop(permit);
-        });
-        return answered;
+        let limit = spec.limits.timeout;
+        let _ = answer_to.send(timeout_answer(&billing, spec.limits.gas, limit));
+        let mut report = finished(job.await);
+        report.outcome = Outcome::Timeout;
+        state.log.warn(
+            "request timed out",
+            json!({"request_id": billing.id, "timeout_ms": limit.as_millis() as u64,
+                   "guest_ms": (report.instantiate + report.execute).as_millis() as u64}),
+        );
+        bill(&state, &billing, &report, 504, 0);
+        drop(permit);
+        return;
     };
     let report = finished(joined);
     let stdout = stdout.unwrap_or_default();
@@ -277,7 +299,7 @@ async fn run(
     h.insert("x-request-id", header_value(&billing.id));
     h.insert("x-gas-used", header_value(&report.gas_used.to_string()));
     h.insert("x-gas-limit", header_value(&spec.limits.gas.to_string()));
-    answer
+    let _ = answer_to.send(answer);
 }
 
 fn header_value(text: &str) -> HeaderValue {

@@ -21,6 +21,9 @@ use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
+/// How long a graceful stop waits for open connections to finish their requests.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
 /// What to serve, and how.
 #[derive(Debug, Clone)]
 pub struct ServeConfig {
@@ -267,7 +270,17 @@ impl Server {
         state
             .log
             .info("shutting down: finishing in-flight requests", json!({}));
-        graceful.shutdown().await;
+        if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+            .await
+            .is_err()
+        {
+            // A client that never finishes its request: its connection is dropped. Guests that
+            // started are still waited for and billed below.
+            state.log.warn(
+                "connections still open after the grace period are closed",
+                json!({"grace_s": SHUTDOWN_GRACE.as_secs()}),
+            );
+        }
         for w in watchers {
             w.abort();
         }

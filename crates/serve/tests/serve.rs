@@ -417,6 +417,13 @@ fn shutdown_lets_in_flight_requests_finish_and_bills_them() {
         false,
     );
     let addr = h.addr();
+    // A client that goes away while its guest runs: the request is billed all the same.
+    {
+        use std::io::Write;
+        let mut gone = std::net::TcpStream::connect(addr).unwrap();
+        gone.write_all(b"GET /m?width=200&height=100&iterations=2000 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+    }
     let heavy = std::thread::spawn(move || {
         reply(
             agent()
@@ -432,10 +439,19 @@ fn shutdown_lets_in_flight_requests_finish_and_bills_them() {
     let r = heavy.join().unwrap();
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body.lines().count(), 200);
-    assert_eq!(summary.ledger_lines, 1);
+    assert_eq!(summary.ledger_lines, 2);
     let lines = ledger_lines(&ledger);
-    assert_eq!(lines.len(), 1);
-    assert_eq!(lines[0]["gas_used"].as_u64(), r.gas_used);
+    assert_eq!(lines.len(), 2);
+    let line = lines
+        .iter()
+        .find(|l| l["request_id"] == r.request_id.as_deref().unwrap())
+        .unwrap();
+    assert_eq!(line["gas_used"].as_u64(), r.gas_used);
+    let gone = lines
+        .iter()
+        .find(|l| l["request_id"] != line["request_id"])
+        .unwrap();
+    assert_eq!(gone["outcome"], "ok", "{gone}");
 }
 
 #[test]
