@@ -12,7 +12,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")"
 source ../../scripts/wasm-toolchain.sh
 need_wasm_toolchain --wasi
 
-for name in echo mandelbrot; do
+for name in echo mandelbrot primes; do
     "$CLANG" --target=wasm32-wasi -O2 -Wall -Wextra -Wl,--strip-debug -o "$name.wasm" "$name.c"
     echo "built examples/serve/$name.wasm ($(wc -c <"$name.wasm") bytes)"
 done

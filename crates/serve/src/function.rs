@@ -80,6 +80,8 @@ pub struct Function {
     gas_limit: u64,
     memory_pages: u32,
     histogram: bool,
+    /// With `--preinit`: what the snapshot took.
+    pub preinit: Option<crate::preinit::Snapshot>,
 }
 
 /// What one request's guest did.
@@ -138,7 +140,30 @@ impl Function {
             max_memory_pages: spec.limits.memory_pages,
             ..Config::default()
         });
-        let module = Module::new(&engine, &bytes)
+        let preinit = if spec.preinit {
+            let at = |e: LoadError| match e {
+                LoadError::Invalid(m) => LoadError::Invalid(format!("{}: {m}", path.display())),
+                LoadError::Unservable(m) => {
+                    LoadError::Unservable(format!("{}: {m}", path.display()))
+                }
+                io => io,
+            };
+            Some(
+                crate::preinit::snapshot(
+                    &bytes,
+                    &engine,
+                    linker,
+                    spec.limits.gas,
+                    &spec.arg0,
+                    &spec.env,
+                )
+                .map_err(at)?,
+            )
+        } else {
+            None
+        };
+        let code = preinit.as_ref().map_or(&bytes[..], |s| &s.bytes[..]);
+        let module = Module::new(&engine, code)
             .map_err(|e| LoadError::Invalid(format!("{}: {e}", path.display())))?;
         let exports_start = module
             .exports()
@@ -159,6 +184,7 @@ impl Function {
             gas_limit: spec.limits.gas,
             memory_pages: spec.limits.memory_pages,
             histogram: spec.histogram,
+            preinit,
         };
         function.try_instantiate(linker)?;
         Ok(function)

@@ -7,7 +7,8 @@
 //!
 //! Modules, one job each: [`routes`] (the routes file and path matching), [`cgi`] (the
 //! environment and the response format), [`stdio`] (the guest's standard streams),
-//! [`function`] (compile once, an instance per request), [`ledger`], [`metrics`], [`log`],
+//! [`function`] (compile once, an instance per request), [`preinit`] (`--preinit` snapshots),
+//! [`ledger`], [`metrics`], [`log`],
 //! the request pipeline (`handler`), the server and its shutdown ([`server`]), and `--watch`.
 
 pub mod cgi;
@@ -18,6 +19,7 @@ pub mod ledger;
 pub mod log;
 pub mod metrics;
 pub mod options;
+pub mod preinit;
 pub mod routes;
 pub mod server;
 pub mod stdio;

@@ -29,12 +29,14 @@ options:
   --env NAME=VALUE        add to every function's environment; repeatable
   --cost-table FILE       price instructions by this cost table (default: the shipped one)
   --histogram             put each request's executions per opcode in the ledger
+  --preinit               run the module's `wizer.initialize` once at start, and start every
+                          request from the state it leaves (a snapshot of memory and globals)
   --stderr discard|log    the functions' standard error: thrown away (default) or logged
   --max-instances N       guests running at once (default 64)
   --log-level LEVEL       off, error, warn, info (default) or debug (a line per request)
   -h, --help              print this help
 
-The limit options are the defaults of every route; a routes file's [defaults] and its routes
+The limit options (and --preinit) are the defaults of every route; a routes file's [defaults] and its routes
 override them.
 
 Exit codes: 0 after a graceful stop; 1 a module is malformed or invalid; 2 bad usage, a bad
@@ -135,6 +137,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
             }
             "--cost-table" => o.defaults.cost_table = Some(value(&mut args, flag)?.into()),
             "--histogram" => o.defaults.histogram = Some(true),
+            "--preinit" => o.defaults.preinit = Some(true),
             "--stderr" => {
                 o.defaults.stderr = Some(match value(&mut args, flag)?.as_str() {
                     "discard" => StderrMode::Discard,

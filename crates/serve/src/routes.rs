@@ -42,6 +42,8 @@ pub struct Section {
     pub histogram: Option<bool>,
     pub stderr: Option<StderrMode>,
     pub cost_table: Option<PathBuf>,
+    /// Run the module's `wizer.initialize` once at load and start every request from its state.
+    pub preinit: Option<bool>,
     /// Added to the guest's environment (a route's entries extend the defaults').
     #[serde(default)]
     pub env: BTreeMap<String, String>,
@@ -63,6 +65,7 @@ impl Section {
             histogram: self.histogram.or(base.histogram),
             stderr: self.stderr.or(base.stderr),
             cost_table: self.cost_table.clone().or_else(|| base.cost_table.clone()),
+            preinit: self.preinit.or(base.preinit),
             env,
         }
     }
@@ -106,6 +109,8 @@ pub struct RouteSpec {
     pub histogram: bool,
     pub stderr: StderrMode,
     pub cost_table: Option<PathBuf>,
+    /// Start requests from a snapshot taken after `wizer.initialize` (`preinit.rs`).
+    pub preinit: bool,
     /// Extra environment variables, sorted by name.
     pub env: Vec<(String, String)>,
 }
@@ -211,6 +216,7 @@ pub fn resolve(section: &Section, arg0: Option<&Path>) -> Result<RouteSpec, Stri
         histogram: section.histogram.unwrap_or(false),
         stderr: section.stderr.unwrap_or(StderrMode::Discard),
         cost_table: section.cost_table.clone(),
+        preinit: section.preinit.unwrap_or(false),
         env: section.env.clone().into_iter().collect(),
     })
 }

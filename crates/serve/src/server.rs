@@ -163,14 +163,16 @@ impl Server {
             let table = cost_table(spec.cost_table.as_ref())?;
             let started = Instant::now();
             let function = Function::load(spec, table.clone(), &linker)?;
-            log.info(
-                "route",
-                json!({"route": spec.prefix, "module": spec.module.display().to_string(),
-                       "module_digest": function.digest, "gas_limit": spec.limits.gas,
-                       "timeout_ms": spec.limits.timeout.as_millis() as u64,
-                       "max_memory_pages": spec.limits.memory_pages,
-                       "compile_ms": started.elapsed().as_secs_f64() * 1e3}),
-            );
+            let mut fields = json!({"route": spec.prefix, "module": spec.module.display().to_string(),
+                   "module_digest": function.digest, "gas_limit": spec.limits.gas,
+                   "timeout_ms": spec.limits.timeout.as_millis() as u64,
+                   "max_memory_pages": spec.limits.memory_pages,
+                   "load_ms": started.elapsed().as_secs_f64() * 1e3});
+            if let Some(p) = &function.preinit {
+                fields["preinit"] = json!({"init_gas": p.init_gas,
+                    "init_ms": p.init_time.as_secs_f64() * 1e3, "snapshot_bytes": p.data_bytes});
+            }
+            log.info("route", fields);
             tables.push(table);
             functions.push(RwLock::new(Arc::new(function)));
         }

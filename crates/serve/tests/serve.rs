@@ -66,6 +66,24 @@ const COUNTER: &str = r#"(module
       (i32.add (i32.const 48) (i32.add (global.get $g) (i32.load8_u (i32.const 100)))))
     (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
 
+/// COUNTER with an initialisation that leaves 3 in the cell and 2 in the global: `7` on every
+/// request started from its snapshot, `2` without one.
+const PREINIT_COUNTER: &str = r#"(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (global $g (mut i32) (i32.const 0))
+  (data (i32.const 0) "\10\00\00\00\1b\00\00\00")
+  (data (i32.const 16) "Content-Type: text/plain\n\nN")
+  (func (export "wizer.initialize")
+    (i32.store8 (i32.const 100) (i32.const 3))
+    (global.set $g (i32.const 2)))
+  (func (export "_start")
+    (i32.store8 (i32.const 100) (i32.add (i32.load8_u (i32.const 100)) (i32.const 1)))
+    (global.set $g (i32.add (global.get $g) (i32.const 1)))
+    (i32.store8 (i32.const 42)
+      (i32.add (i32.const 48) (i32.add (global.get $g) (i32.load8_u (i32.const 100)))))
+    (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
+
 fn route(prefix: &str, module: &Path, tweak: impl FnOnce(&mut Section)) -> RouteSpec {
     let mut s = Section {
         path: Some(prefix.into()),
@@ -506,4 +524,80 @@ fn stderr_is_discarded_or_logged_and_a_bad_module_is_refused_before_listening() 
     let h = start(routes, None, false);
     assert_eq!(get(&h, "/").status, 200);
     h.shutdown().unwrap();
+}
+
+#[test]
+fn preinit_starts_every_request_from_the_initialised_state() {
+    let dir = scratch("preinit");
+    let counter = wat(&dir, "counter", PREINIT_COUNTER);
+    let primes = examples().join("primes.wasm");
+    let preinit = |s: &mut Section| s.preinit = Some(true);
+    // A cold start sieves for a few hundred milliseconds; more on a loaded machine.
+    let slow = |s: &mut Section| s.timeout = Some("60s".into());
+    let h = start(
+        vec![
+            route("/counter", &counter, preinit),
+            route("/plain", &counter, |_| {}),
+            route("/primes", &primes, |s| {
+                preinit(s);
+                slow(s);
+            }),
+            route("/primes-cold", &primes, slow),
+        ],
+        None,
+        false,
+    );
+    for _ in 0..3 {
+        assert_eq!(
+            get(&h, "/counter").body,
+            "7",
+            "each request starts from the snapshot"
+        );
+        assert_eq!(get(&h, "/plain").body, "2");
+    }
+    for query in ["", "?n=1000", "?below=1000000", "?n=0"] {
+        let warm = get(&h, &format!("/primes{query}"));
+        let cold = get(&h, &format!("/primes-cold{query}"));
+        assert_eq!(
+            (warm.status, &warm.body),
+            (cold.status, &cold.body),
+            "{query}"
+        );
+        let (w, c) = (warm.gas_used.unwrap(), cold.gas_used.unwrap());
+        assert!(
+            w * 1000 < c,
+            "{query}: {w} gas with the snapshot, {c} without"
+        );
+    }
+    assert_eq!(get(&h, "/primes?n=1000").body, "7919\n");
+    h.shutdown().unwrap();
+    // What a snapshot cannot hold is refused before listening.
+    let config = |module: &Path| ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        routes: vec![route("/", module, preinit)],
+        ledger: None,
+        watch: false,
+        max_instances: 1,
+        log: Log { max: None },
+    };
+    let refusals = [
+        (
+            r#"(module (memory (export "memory") 1) (func (export "_start")))"#,
+            "exports no `wizer.initialize`",
+        ),
+        (
+            r#"(module (memory 1) (data "x") (func (export "wizer.initialize")) (func (export "_start")))"#,
+            "passive data segments",
+        ),
+        (
+            r#"(module (func (export "wizer.initialize") unreachable) (func (export "_start")))"#,
+            "`wizer.initialize` failed: trap: unreachable",
+        ),
+    ];
+    for (i, (text, needle)) in refusals.iter().enumerate() {
+        let module = wat(&dir, &format!("refused{i}"), text);
+        let e = Handle::start(config(&module)).err().unwrap();
+        assert_eq!(e.exit_code, 4, "{e}");
+        assert!(e.message.contains(needle), "{e}");
+    }
 }
