@@ -2,7 +2,7 @@
 //! HTTP, SIGTERM, and the ledger checked against `ssvm-lite run --gas-report` on the same input.
 
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
@@ -89,22 +89,21 @@ fn agent() -> ureq::Agent {
         .into()
 }
 
-/// The gas report of `ssvm-lite run` of `module` with `env` and `stdin`, and its output.
+/// The gas report of `ssvm-lite run` of `module` with `env` and `stdin` (from a file, so that
+/// a large output cannot block its input), and its output.
 fn run_with_report(module: &str, env: &[(String, String)], stdin: &[u8]) -> (Value, Vec<u8>) {
+    let input = scratch("stdin").join("body");
+    std::fs::write(&input, stdin).unwrap();
     let mut cmd = Command::new(BIN);
     cmd.args(["run", "--gas-report", "-"]);
     for (k, v) in env {
         cmd.args(["--env", &format!("{k}={v}")]);
     }
-    let mut child = cmd
+    let out = cmd
         .arg(module)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
+        .stdin(std::fs::File::open(&input).unwrap())
+        .output()
         .unwrap();
-    child.stdin.take().unwrap().write_all(stdin).unwrap();
-    let out = child.wait_with_output().unwrap();
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -122,19 +121,32 @@ fn ledger_gas_equals_run_gas_report_and_sigterm_flushes_the_ledger() {
     let dir = scratch("gas");
     let ledger = dir.join("ledger.jsonl");
     let echo = echo_wasm();
-    let server = serve(&["--ledger", ledger.to_str().unwrap(), &echo]);
-    let body = b"some body\nwith two lines\n";
+    let server = serve(&[
+        "--ledger",
+        ledger.to_str().unwrap(),
+        "--max-body",
+        "4000000",
+        &echo,
+    ]);
+    // The large body makes the echo run for several of the server's gas slices.
+    let large: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let bodies: [&[u8]; 3] = [b"some body\nwith two lines\n", b"", &large];
     let mut responses = Vec::new();
-    for query in ["", "?a=1&b=two", "?x=%20y"] {
+    for (query, body) in ["", "?a=1&b=two", "?x=%20y"].into_iter().zip(bodies) {
         let mut r = agent()
             .post(format!("http://{}/fn/path{query}", server.addr))
             .header("X-Custom", "yes")
-            .send(&body[..])
+            .send(body)
             .unwrap();
         assert_eq!(r.status(), 200);
         let gas: u64 = r.headers()["x-gas-used"].to_str().unwrap().parse().unwrap();
-        let text = r.body_mut().read_to_string().unwrap();
-        responses.push((gas, text));
+        let text = r
+            .body_mut()
+            .with_config()
+            .limit(10 << 20)
+            .read_to_vec()
+            .unwrap();
+        responses.push((gas, body, text));
     }
     let (code, log) = stop(server);
     assert_eq!(code, Some(0), "{log:?}");
@@ -147,8 +159,13 @@ fn ledger_gas_equals_run_gas_report_and_sigterm_flushes_the_ledger() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines.len(), 3);
-    for ((gas, text), line) in responses.iter().zip(&lines) {
+    assert!(
+        responses[2].0 > 3_000_000,
+        "the large body takes several slices"
+    );
+    for ((gas, body, text), line) in responses.iter().zip(&lines) {
         assert_eq!(line["gas_used"].as_u64(), Some(*gas));
+        let text = String::from_utf8_lossy(&text[..text.len() - body.len()]).into_owned();
         // The echo lists the environment it was given: give `run` the same one.
         let env: Vec<(String, String)> = text
             .lines()
@@ -166,8 +183,10 @@ fn ledger_gas_equals_run_gas_report_and_sigterm_flushes_the_ledger() {
         let (report, stdout) = run_with_report(&echo, &env, body);
         assert_eq!(report["outcome"], "ok");
         assert_eq!(report["gas_used"].as_u64(), Some(*gas), "{report}");
-        let expected = format!("Content-Type: text/plain; charset=utf-8\n\n{text}");
-        assert_eq!(String::from_utf8(stdout).unwrap(), expected);
+        let mut expected =
+            format!("Content-Type: text/plain; charset=utf-8\n\n{text}").into_bytes();
+        expected.extend_from_slice(body);
+        assert!(stdout == expected, "run prints what serve answered");
     }
 }
 

@@ -56,7 +56,14 @@ fn main() {
                 ssvm_serve::stdio::prepare(b"", spec.limits.output_bytes, spec.stderr).unwrap();
             let streams = t.elapsed();
             let (report, out) = tokio::join!(
-                async { function.run(&linker, &env, stdio) },
+                async {
+                    function.run(
+                        &linker,
+                        &env,
+                        stdio,
+                        Instant::now() + Duration::from_secs(60),
+                    )
+                },
                 readers.stdout.read()
             );
             let out = out.unwrap();

@@ -84,6 +84,10 @@ pub struct Function {
     pub preinit: Option<crate::preinit::Snapshot>,
 }
 
+/// The gas `_start` runs with before the server looks at the clock: about a millisecond of
+/// ordinary code.
+pub const GAS_SLICE: u64 = 1_000_000;
+
 /// What one request's guest did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Report {
@@ -215,11 +219,17 @@ impl Function {
     }
 
     /// Runs one request: a fresh instance, `_start`, and the bill. Blocks until the guest ends.
+    /// `_start` runs in slices of [`GAS_SLICE`] gas: between slices the call is suspended (the
+    /// runtime's resumable out of gas, which leaves the total exact), and it is not resumed
+    /// once `deadline` has passed: the outcome is then `timeout`, billed with the gas used up
+    /// to there. (Between slices is as soon as the runtime lets a host stop a guest; a host
+    /// call that blocks is not interrupted.)
     pub fn run(
         &self,
         linker: &Linker<WasiCtx>,
         env: &[(String, String)],
         stdio: GuestStdio,
+        deadline: Instant,
     ) -> Report {
         let started = Instant::now();
         let mut builder = WasiCtxBuilder::new();
@@ -254,16 +264,36 @@ impl Function {
         let instance = linker.instantiate(&mut store, &self.module);
         let instantiated = Instant::now();
         report.instantiate = instantiated - started;
+        // Gas used by the instantiation (a start function), before counting restarts at the
+        // first slice.
+        let before = store.gas_used();
+        let mut timed_out = false;
         let result = match &instance {
             Ok(instance) => match instance.get_func(&store, "_start") {
-                Some(start) => start.call(&mut store, &[], &mut []),
+                Some(start) => {
+                    let budget = self.gas_limit - before;
+                    let mut given = budget.min(GAS_SLICE);
+                    store.set_gas_limit(given);
+                    let mut result = start.call(&mut store, &[], &mut []);
+                    while matches!(result, Err(Error::OutOfGas { .. })) && given < budget {
+                        if Instant::now() >= deadline {
+                            timed_out = true;
+                            break;
+                        }
+                        let more = (budget - given).min(GAS_SLICE);
+                        store.add_gas(more);
+                        given += more;
+                        result = store.resume(&mut []);
+                    }
+                    result
+                }
                 None => Err(Error::Link("no `_start` function".into())),
             },
             Err(e) => Err(e.clone()),
         };
         let ended = Instant::now();
         report.execute = ended - instantiated;
-        report.gas_used = store.gas_used();
+        report.gas_used = before + store.gas_used();
         if let Ok(instance) = &instance {
             let pages: u64 = instance
                 .exports(&store)
@@ -291,7 +321,9 @@ impl Function {
             Err(Error::Trap(t)) => (Outcome::Trap, None, Some(t.to_string())),
             Err(e) => (Outcome::Trap, None, Some(e.to_string())),
         };
-        if memory_limited(&report, self.memory_pages) {
+        if timed_out {
+            report.outcome = Outcome::Timeout;
+        } else if memory_limited(&report, self.memory_pages) {
             report.outcome = Outcome::MemoryLimit;
         }
         let teardown = Instant::now();

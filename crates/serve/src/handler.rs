@@ -246,7 +246,10 @@ async fn execute(
     let function = billing.function.clone();
     let linker = state.linker.clone();
     state.metrics.running(1);
-    let mut job = tokio::task::spawn_blocking(move || function.run(&linker, &env, guest_stdio));
+    let guest_deadline = deadline.into_std();
+    let mut job = tokio::task::spawn_blocking(move || {
+        function.run(&linker, &env, guest_stdio, guest_deadline)
+    });
     // The output is read while the guest runs (it blocks when a pipe is full).
     let stderr = async {
         match readers.stderr {
@@ -257,8 +260,8 @@ async fn execute(
     let guest = async { tokio::join!(&mut job, readers.stdout.read(), stderr) };
     let result = tokio::time::timeout_at(deadline, guest).await;
     let Ok((joined, stdout, stderr)) = result else {
-        // No interrupt yet: the guest runs on until it ends (its gas limit bounds it), then is
-        // billed. Its output is no longer read (the pipes closed), so its writes fail.
+        // The guest stops at its next gas slice (function.rs) and is billed then. Its output
+        // is no longer read (the pipes closed), so its writes fail meanwhile.
         let limit = spec.limits.timeout;
         let _ = answer_to.send(timeout_answer(&billing, spec.limits.gas, limit));
         let mut report = finished(job.await);
@@ -281,12 +284,7 @@ async fn execute(
         );
     }
     let bytes_out = stdout.bytes.len() as u64;
-    let mut answer = answer(
-        &report,
-        stdout,
-        spec.limits.output_bytes,
-        spec.limits.memory_pages,
-    );
+    let mut answer = answer(&report, stdout, &spec.limits);
     bill(
         &state,
         &billing,
@@ -324,13 +322,7 @@ fn finished(joined: Result<Report, tokio::task::JoinError>) -> Report {
 /// 504, sent at the deadline. The gas used is not known yet (the ledger has it once the guest
 /// ends), so there is no `X-Gas-Used`.
 fn timeout_answer(billing: &Billing, gas_limit: u64, limit: std::time::Duration) -> Answer {
-    let mut r = text(
-        StatusCode::GATEWAY_TIMEOUT,
-        format!(
-            "the function did not finish within its {} ms\n",
-            limit.as_millis()
-        ),
-    );
+    let mut r = timed_out(limit);
     r.headers_mut()
         .insert("x-request-id", header_value(&billing.id));
     r.headers_mut()
@@ -338,8 +330,18 @@ fn timeout_answer(billing: &Billing, gas_limit: u64, limit: std::time::Duration)
     r
 }
 
+fn timed_out(limit: std::time::Duration) -> Answer {
+    text(
+        StatusCode::GATEWAY_TIMEOUT,
+        format!(
+            "the function did not finish within its {} ms\n",
+            limit.as_millis()
+        ),
+    )
+}
+
 /// The answer for a guest that ended: its CGI response, or the status of how it failed.
-fn answer(report: &Report, out: Capture, output_limit: u64, memory_pages: u32) -> Answer {
+fn answer(report: &Report, out: Capture, limits: &crate::routes::Limits) -> Answer {
     let status =
         |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     match report.outcome {
@@ -347,7 +349,10 @@ fn answer(report: &Report, out: Capture, output_limit: u64, memory_pages: u32) -
             if out.overflow {
                 return text(
                     StatusCode::BAD_GATEWAY,
-                    format!("the function's output exceeds its limit of {output_limit} bytes\n"),
+                    format!(
+                        "the function's output exceeds its limit of {} bytes\n",
+                        limits.output_bytes
+                    ),
                 );
             }
             match cgi::parse_response(Bytes::from(out.bytes)) {
@@ -385,12 +390,12 @@ fn answer(report: &Report, out: Capture, output_limit: u64, memory_pages: u32) -
         ),
         Outcome::MemoryLimit => text(
             StatusCode::INSUFFICIENT_STORAGE,
-            format!("the function failed at its memory limit of {memory_pages} pages\n"),
+            format!(
+                "the function failed at its memory limit of {} pages\n",
+                limits.memory_pages
+            ),
         ),
-        Outcome::Timeout => text(
-            StatusCode::GATEWAY_TIMEOUT,
-            "the function timed out\n".into(),
-        ),
+        Outcome::Timeout => timed_out(limits.timeout),
     }
 }
 
