@@ -2,7 +2,9 @@
 //! row, the guest's streams, a fresh instance of the module, its run and its teardown, as the
 //! server does them. Prints the median and 99th percentile of each part, in microseconds.
 //!
-//! cargo run --release -p ssvm-serve --example instantiate -- [MODULE] [N]
+//! cargo run --release -p ssvm-serve --example instantiate -- [MODULE] [N] [--preinit]
+//!
+//! With `--preinit`, the requests start from the snapshot taken after `wizer.initialize`.
 
 use ssvm_runtime::CostTable;
 use ssvm_serve::function::{wasi_linker, Function};
@@ -22,10 +24,12 @@ fn main() {
     let n: usize = args
         .next()
         .map_or(20_000, |n| n.parse().expect("N is a number"));
+    let preinit = args.next().is_some_and(|a| a == "--preinit");
     let spec = resolve(
         &Section {
             path: Some("/".into()),
             module: Some(module.clone().into()),
+            preinit: Some(preinit),
             ..Section::default()
         },
         None,
@@ -74,7 +78,10 @@ fn main() {
             parts[3].push(report.teardown);
         }
     });
-    println!("{n} requests of {module}");
+    println!(
+        "{n} requests of {module}{}",
+        if preinit { " (--preinit)" } else { "" }
+    );
     for (name, mut v) in ["streams", "instantiate", "execute", "teardown"]
         .into_iter()
         .zip(parts)

@@ -43,23 +43,16 @@ pub struct Reader {
 
 impl Reader {
     /// Reads until end of file or the limit.
-    pub async fn read(mut self) -> io::Result<Capture> {
-        let mut capture = Capture::default();
-        let mut chunk = vec![0u8; 16 << 10];
-        loop {
-            let n = self.pipe.read(&mut chunk).await?;
-            if n == 0 {
-                return Ok(capture);
-            }
-            let room = self.limit.saturating_sub(capture.bytes.len() as u64) as usize;
-            if n > room {
-                capture.bytes.extend_from_slice(&chunk[..room]);
-                capture.overflow = true;
-                // Dropping the reader closes the pipe.
-                return Ok(capture);
-            }
-            capture.bytes.extend_from_slice(&chunk[..n]);
-        }
+    pub async fn read(self) -> io::Result<Capture> {
+        let mut bytes = Vec::new();
+        // One byte past the limit tells that the guest wrote more; then the pipe is dropped.
+        self.pipe
+            .take(self.limit + 1)
+            .read_to_end(&mut bytes)
+            .await?;
+        let overflow = bytes.len() as u64 > self.limit;
+        bytes.truncate(self.limit as usize);
+        Ok(Capture { bytes, overflow })
     }
 }
 
