@@ -196,13 +196,7 @@ impl Function {
 
     /// Makes one instance, with no streams, to find link errors and limits before serving.
     fn try_instantiate(&self, linker: &Linker<WasiCtx>) -> Result<(), LoadError> {
-        let null = || {
-            std::fs::OpenOptions::new()
-                .read(true)
-                .write(true)
-                .open("/dev/null")
-                .map_err(|e| LoadError::Io(format!("cannot open /dev/null: {e}")))
-        };
+        let null = || crate::stdio::dev_null().map_err(|e| LoadError::Io(e.to_string()));
         let ctx = WasiCtxBuilder::new()
             .arg(self.arg0.as_str())
             .stdin(null()?)

@@ -45,6 +45,16 @@ struct Billing {
     function: Arc<Function>,
 }
 
+/// A request ready to run: its bill so far, the guest's environment and input, its instance
+/// slot and its deadline.
+struct Job {
+    billing: Billing,
+    env: Vec<(String, String)>,
+    body: Bytes,
+    permit: OwnedSemaphorePermit,
+    deadline: tokio::time::Instant,
+}
+
 /// Answers one request.
 pub async fn handle(
     state: Arc<State>,
@@ -162,7 +172,14 @@ pub async fn handle(
         bytes_in: body.len() as u64,
         function: state.function(route),
     };
-    Ok(run(state, billing, env, body, permit, deadline).await)
+    let job = Job {
+        billing,
+        env,
+        body,
+        permit,
+        deadline,
+    };
+    Ok(run(state, job).await)
 }
 
 /// How much of a body over the limit is read (and dropped) before answering 413, so that a
@@ -198,16 +215,9 @@ async fn read_body(mut body: Incoming, limit: u64) -> Result<Bytes, Option<hyper
 /// Runs the guest in a task of its own and waits for the answer. The task, not this future,
 /// bills the request: a client that goes away (hyper then drops this future) or a shutdown that
 /// gives up on a connection cannot lose a ledger line.
-async fn run(
-    state: Arc<State>,
-    billing: Billing,
-    env: Vec<(String, String)>,
-    body: Bytes,
-    permit: OwnedSemaphorePermit,
-    deadline: tokio::time::Instant,
-) -> Answer {
+async fn run(state: Arc<State>, job: Job) -> Answer {
     let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(execute(state, billing, env, body, permit, deadline, tx));
+    tokio::spawn(execute(state, job, tx));
     rx.await.unwrap_or_else(|_| {
         text(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -218,15 +228,14 @@ async fn run(
 
 /// Runs the guest, sends the answer (at the deadline at the latest), and bills the request
 /// when its guest has ended; the slot is given back after the ledger line is queued.
-async fn execute(
-    state: Arc<State>,
-    billing: Billing,
-    env: Vec<(String, String)>,
-    body: Bytes,
-    permit: OwnedSemaphorePermit,
-    deadline: tokio::time::Instant,
-    answer_to: tokio::sync::oneshot::Sender<Answer>,
-) {
+async fn execute(state: Arc<State>, job: Job, answer_to: tokio::sync::oneshot::Sender<Answer>) {
+    let Job {
+        billing,
+        env,
+        body,
+        permit,
+        deadline,
+    } = job;
     let spec = &state.specs[billing.route];
     let (guest_stdio, readers) = match stdio::prepare(&body, spec.limits.output_bytes, spec.stderr)
     {

@@ -200,23 +200,24 @@ impl Metrics {
         for r in &self.routes {
             let _ = writeln!(o, "{name}{{{}}} {}", r.label, r.gas.load(Relaxed));
         }
-        let name = family(
-            o,
-            "ssvm_request_duration_seconds",
-            "histogram",
-            "From a request's arrival to its guest's end.",
-        );
-        for r in &self.routes {
-            r.latency.render(o, name, &r.label);
-        }
-        let name = family(
-            o,
-            "ssvm_instantiate_duration_seconds",
-            "histogram",
-            "Making a request's WASI context, store and instance.",
-        );
-        for r in &self.routes {
-            r.instantiate.render(o, name, &r.label);
+        type Pick = fn(&RouteMetrics) -> &Histogram;
+        let histograms: [(&str, &str, Pick); 2] = [
+            (
+                "ssvm_request_duration_seconds",
+                "From a request's arrival to its guest's end.",
+                |r| &r.latency,
+            ),
+            (
+                "ssvm_instantiate_duration_seconds",
+                "Making a request's WASI context, store and instance.",
+                |r| &r.instantiate,
+            ),
+        ];
+        for (name, help, pick) in histograms {
+            family(o, name, "histogram", help);
+            for r in &self.routes {
+                pick(r).render(o, name, &r.label);
+            }
         }
         let name = family(
             o,

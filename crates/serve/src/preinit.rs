@@ -264,13 +264,7 @@ pub fn snapshot(
     let shape = shape(bytes)?;
     let instrumented = instrument(bytes, &shape)?;
     let module = Module::new(engine, &instrumented).map_err(invalid)?;
-    let null = || {
-        std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/null")
-            .map_err(|e| LoadError::Io(format!("cannot open /dev/null: {e}")))
-    };
+    let null = || crate::stdio::dev_null().map_err(|e| LoadError::Io(e.to_string()));
     let mut builder = WasiCtxBuilder::new();
     builder
         .arg(arg0)

@@ -102,7 +102,7 @@ fn stdin_with(body: &[u8]) -> io::Result<OwnedFd> {
 /// A descriptor of `/dev/null`, duplicated from one opened once: cheaper than opening it per
 /// request. Guests share its open file description, whose flags they may change; for
 /// `/dev/null` that changes nothing another request can see.
-fn dev_null() -> io::Result<OwnedFd> {
+pub fn dev_null() -> io::Result<OwnedFd> {
     static NULL: OnceLock<io::Result<OwnedFd>> = OnceLock::new();
     let null = NULL.get_or_init(|| {
         use rustix::fs::{Mode, OFlags};

@@ -106,6 +106,21 @@ fn start(routes: Vec<RouteSpec>, ledger: Option<PathBuf>, watch: bool) -> Handle
     .unwrap_or_else(|e| panic!("the server starts: {e}"))
 }
 
+/// Why a server of the one route `/` to `module` (with `tweak`) does not start.
+fn refusal(module: &Path, tweak: impl FnOnce(&mut Section)) -> ssvm_serve::StartError {
+    let config = ServeConfig {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        routes: vec![route("/", module, tweak)],
+        ledger: None,
+        watch: false,
+        max_instances: 1,
+        log: Log { max: None },
+    };
+    Handle::start(config)
+        .err()
+        .expect("the server refuses to start")
+}
+
 fn agent() -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
@@ -489,47 +504,40 @@ fn stderr_is_discarded_or_logged_and_a_bad_module_is_refused_before_listening() 
     let dir = scratch("refused");
     let bad = dir.join("bad.wasm");
     std::fs::write(&bad, b"\0asm\x01\0\0\0\x01").unwrap();
-    let config = |routes| ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        routes,
-        ledger: None,
-        watch: false,
-        max_instances: 1,
-        log: Log { max: None },
-    };
-    let e = Handle::start(config(vec![route("/", &bad, |_| {})]))
-        .err()
-        .unwrap();
-    assert_eq!(e.exit_code, 1, "{e}");
-    assert!(e.message.contains("bad.wasm"), "{e}");
-    let no_start = wat(&dir, "lib", r#"(module (func (export "f")))"#);
-    let e = Handle::start(config(vec![route("/", &no_start, |_| {})]))
-        .err()
-        .unwrap();
-    assert_eq!(e.exit_code, 4);
-    assert!(e.message.contains("exports no `_start`"), "{e}");
-    let foreign = wat(
-        &dir,
-        "foreign",
-        r#"(module (import "env" "f" (func)) (func (export "_start")))"#,
-    );
-    let e = Handle::start(config(vec![route("/", &foreign, |_| {})]))
-        .err()
-        .unwrap();
-    assert_eq!(e.exit_code, 4);
-    assert!(e.message.contains("unknown import `env::f`"), "{e}");
-    let big = wat(
-        &dir,
-        "big",
-        r#"(module (memory 20) (func (export "_start")))"#,
-    );
-    let e = Handle::start(config(vec![route("/", &big, |s| {
-        s.max_memory_pages = Some(10)
-    })]))
-    .err()
-    .unwrap();
-    assert_eq!(e.exit_code, 4);
-    assert!(e.message.contains("exceeds the limit of 10 pages"), "{e}");
+    let cases = [
+        (bad, None, 1, "bad.wasm"),
+        (
+            wat(&dir, "lib", r#"(module (func (export "f")))"#),
+            None,
+            4,
+            "exports no `_start`",
+        ),
+        (
+            wat(
+                &dir,
+                "foreign",
+                r#"(module (import "env" "f" (func)) (func (export "_start")))"#,
+            ),
+            None,
+            4,
+            "unknown import `env::f`",
+        ),
+        (
+            wat(
+                &dir,
+                "big",
+                r#"(module (memory 20) (func (export "_start")))"#,
+            ),
+            Some(10),
+            4,
+            "exceeds the limit of 10 pages",
+        ),
+    ];
+    for (module, pages, code, needle) in cases {
+        let e = refusal(&module, |s| s.max_memory_pages = pages);
+        assert_eq!(e.exit_code, code, "{e}");
+        assert!(e.message.contains(needle), "{e}");
+    }
     let routes = vec![route("/", &examples().join("echo.wasm"), |s| {
         s.stderr = Some(StderrMode::Log)
     })];
@@ -584,14 +592,6 @@ fn preinit_starts_every_request_from_the_initialised_state() {
     assert_eq!(get(&h, "/primes?n=1000").body, "7919\n");
     h.shutdown().unwrap();
     // What a snapshot cannot hold is refused before listening.
-    let config = |module: &Path| ServeConfig {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        routes: vec![route("/", module, preinit)],
-        ledger: None,
-        watch: false,
-        max_instances: 1,
-        log: Log { max: None },
-    };
     let refusals = [
         (
             r#"(module (memory (export "memory") 1) (func (export "_start")))"#,
@@ -608,7 +608,7 @@ fn preinit_starts_every_request_from_the_initialised_state() {
     ];
     for (i, (text, needle)) in refusals.iter().enumerate() {
         let module = wat(&dir, &format!("refused{i}"), text);
-        let e = Handle::start(config(&module)).err().unwrap();
+        let e = refusal(&module, preinit);
         assert_eq!(e.exit_code, 4, "{e}");
         assert!(e.message.contains(needle), "{e}");
     }
