@@ -107,6 +107,15 @@ pub struct Report {
     pub execute: Duration,
     /// Dropping the store (memory, instance, descriptors).
     pub teardown: Duration,
+    /// The CPU time of the guest's thread in each of the three (the wall-clock spans above also
+    /// hold the time the thread waited for a core).
+    pub cpu: [Duration; 3],
+}
+
+/// The CPU time the calling thread has used.
+fn thread_cpu() -> Duration {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
 /// The WASI functions, defined once and shared by every instance.
@@ -226,6 +235,7 @@ impl Function {
         deadline: Instant,
     ) -> Report {
         let started = Instant::now();
+        let cpu_started = thread_cpu();
         let mut builder = WasiCtxBuilder::new();
         builder.arg(self.arg0.as_str());
         for (name, value) in env {
@@ -245,6 +255,7 @@ impl Function {
             instantiate: Duration::ZERO,
             execute: Duration::ZERO,
             teardown: Duration::ZERO,
+            cpu: [Duration::ZERO; 3],
         };
         let ctx = match builder.build() {
             Ok(ctx) => ctx,
@@ -257,6 +268,7 @@ impl Function {
         store.set_gas_limit(self.gas_limit);
         let instance = linker.instantiate(&mut store, &self.module);
         let instantiated = Instant::now();
+        let cpu_instantiated = thread_cpu();
         report.instantiate = instantiated - started;
         // Gas used by the instantiation (a start function), before counting restarts at the
         // first slice.
@@ -286,6 +298,7 @@ impl Function {
             Err(e) => Err(e.clone()),
         };
         let ended = Instant::now();
+        let cpu_ended = thread_cpu();
         report.execute = ended - instantiated;
         report.gas_used = before + store.gas_used();
         if let Ok(instance) = &instance {
@@ -321,8 +334,14 @@ impl Function {
             report.outcome = Outcome::MemoryLimit;
         }
         let teardown = Instant::now();
+        let cpu_teardown = thread_cpu();
         drop(store);
         report.teardown = teardown.elapsed();
+        report.cpu = [
+            cpu_instantiated - cpu_started,
+            cpu_ended - cpu_instantiated,
+            thread_cpu() - cpu_teardown,
+        ];
         report
     }
 }

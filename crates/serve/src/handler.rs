@@ -325,6 +325,7 @@ fn finished(joined: Result<Report, tokio::task::JoinError>) -> Report {
         instantiate: Default::default(),
         execute: Default::default(),
         teardown: Default::default(),
+        cpu: Default::default(),
     })
 }
 
@@ -435,6 +436,7 @@ fn bill(state: &State, billing: &Billing, report: &Report, status: u16, bytes_ou
             instantiate_us: us(report.instantiate),
             execute_us: us(report.execute),
             teardown_us: us(report.teardown),
+            cpu_us: report.cpu.map(us),
             wall_us: us(wall),
         });
     }

@@ -44,6 +44,9 @@ pub struct Entry<'a> {
     pub execute_us: f64,
     /// Dropping the instance and its store.
     pub teardown_us: f64,
+    /// The CPU time of the guest's thread in the same three parts (the spans above also hold
+    /// time spent waiting for a core on a busy machine).
+    pub cpu_us: [f64; 3],
     /// From the request's arrival to its guest's end.
     pub wall_us: f64,
 }
