@@ -14,6 +14,7 @@
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response, StatusCode};
+use ssvm_serve::respond::text;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::process::Stdio;
@@ -75,12 +76,6 @@ fn main() {
             });
         }
     });
-}
-
-fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    r
 }
 
 async fn handle(

@@ -6,32 +6,20 @@ use crate::cgi;
 use crate::function::{Function, Outcome, Report};
 use crate::ledger::Entry;
 use crate::metrics::Rejection;
+use crate::respond::{answer, header_value, text, timeout_answer, Answer};
 use crate::server::State;
-use crate::stdio::{self, Capture};
+use crate::stdio;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
-use hyper::{Request, Response, StatusCode};
+use hyper::{Request, StatusCode};
 use serde_json::json;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime};
 use tokio::sync::OwnedSemaphorePermit;
-
-type Answer = Response<Full<Bytes>>;
-
-/// A short plain-text answer.
-fn text(status: StatusCode, body: String) -> Answer {
-    let mut r = Response::new(Full::new(Bytes::from(body)));
-    *r.status_mut() = status;
-    r.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    r
-}
 
 /// The request's facts the bill needs.
 struct Billing {
@@ -272,7 +260,7 @@ async fn execute(state: Arc<State>, job: Job, answer_to: tokio::sync::oneshot::S
         // The guest stops at its next gas slice (function.rs) and is billed then. Its output
         // is no longer read (the pipes closed), so its writes fail meanwhile.
         let limit = spec.limits.timeout;
-        let _ = answer_to.send(timeout_answer(&billing, spec.limits.gas, limit));
+        let _ = answer_to.send(timeout_answer(&billing.id, spec.limits.gas, limit));
         let mut report = finished(job.await);
         report.outcome = Outcome::Timeout;
         state.log.warn(
@@ -309,10 +297,6 @@ async fn execute(state: Arc<State>, job: Job, answer_to: tokio::sync::oneshot::S
     let _ = answer_to.send(answer);
 }
 
-fn header_value(text: &str) -> HeaderValue {
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
-}
-
 /// The report of a guest's thread, or of its panic (a bug of ours, billed as a trap).
 fn finished(joined: Result<Report, tokio::task::JoinError>) -> Report {
     joined.unwrap_or_else(|e| Report {
@@ -327,86 +311,6 @@ fn finished(joined: Result<Report, tokio::task::JoinError>) -> Report {
         teardown: Default::default(),
         cpu: Default::default(),
     })
-}
-
-/// 504, sent at the deadline. The gas used is not known yet (the ledger has it once the guest
-/// ends), so there is no `X-Gas-Used`.
-fn timeout_answer(billing: &Billing, gas_limit: u64, limit: std::time::Duration) -> Answer {
-    let mut r = timed_out(limit);
-    r.headers_mut()
-        .insert("x-request-id", header_value(&billing.id));
-    r.headers_mut()
-        .insert("x-gas-limit", header_value(&gas_limit.to_string()));
-    r
-}
-
-fn timed_out(limit: std::time::Duration) -> Answer {
-    text(
-        StatusCode::GATEWAY_TIMEOUT,
-        format!(
-            "the function did not finish within its {} ms\n",
-            limit.as_millis()
-        ),
-    )
-}
-
-/// The answer for a guest that ended: its CGI response, or the status of how it failed.
-fn answer(report: &Report, out: Capture, limits: &crate::routes::Limits) -> Answer {
-    let status =
-        |code: u16| StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    match report.outcome {
-        Outcome::Ok | Outcome::Exit if report.exit_code.unwrap_or(0) == 0 => {
-            if out.overflow {
-                return text(
-                    StatusCode::BAD_GATEWAY,
-                    format!(
-                        "the function's output exceeds its limit of {} bytes\n",
-                        limits.output_bytes
-                    ),
-                );
-            }
-            match cgi::parse_response(Bytes::from(out.bytes)) {
-                Ok(cgi) => {
-                    let mut r = Response::new(Full::new(cgi.body));
-                    *r.status_mut() = status(cgi.status);
-                    for (name, value) in cgi.headers {
-                        r.headers_mut().append(name, value);
-                    }
-                    r
-                }
-                Err(e) => text(
-                    StatusCode::BAD_GATEWAY,
-                    format!("malformed CGI response: {e}\n"),
-                ),
-            }
-        }
-        Outcome::Exit => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!(
-                "the function exited with status {}\n",
-                report.exit_code.unwrap_or(0)
-            ),
-        ),
-        Outcome::Trap | Outcome::Ok => text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            format!(
-                "the function trapped: {}\n",
-                report.trap.as_deref().unwrap_or("")
-            ),
-        ),
-        Outcome::OutOfGas => text(
-            StatusCode::PAYMENT_REQUIRED,
-            format!("the function ran out of gas after {}\n", report.gas_used),
-        ),
-        Outcome::MemoryLimit => text(
-            StatusCode::INSUFFICIENT_STORAGE,
-            format!(
-                "the function failed at its memory limit of {} pages\n",
-                limits.memory_pages
-            ),
-        ),
-        Outcome::Timeout => timed_out(limits.timeout),
-    }
 }
 
 /// The ledger line, the metrics and the debug log line of a request whose guest ended.

@@ -9,7 +9,7 @@
 //! environment and the response format), [`stdio`] (the guest's standard streams),
 //! [`function`] (compile once, an instance per request), [`preinit`] (`--preinit` snapshots),
 //! [`ledger`], [`metrics`], [`log`],
-//! the request pipeline (`handler`), the server and its shutdown ([`server`]), and `--watch`.
+//! the request pipeline (`handler`) and its answers ([`respond`]), the server and its shutdown ([`server`]), and `--watch`.
 
 pub mod cgi;
 mod clock;
@@ -20,6 +20,7 @@ pub mod log;
 pub mod metrics;
 pub mod options;
 pub mod preinit;
+pub mod respond;
 pub mod routes;
 pub mod server;
 pub mod stdio;
