@@ -70,12 +70,8 @@ fn serve(args: &[&str]) -> Server {
 
 /// SIGTERM; the exit code and what was logged after `listening`.
 fn stop(mut server: Server) -> (Option<i32>, Vec<String>) {
-    let pid = server.child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .unwrap()
-        .success());
+    let pid = rustix::process::Pid::from_child(&server.child);
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let status = server.child.wait().unwrap();
     let log = server.log.take().unwrap().join().unwrap();
     (status.code(), log)
