@@ -16,6 +16,8 @@ commands:
                        run a WASI program, or call an exported function (--invoke)
   compile --dump-ir FILE.wasm [--func N] [--metered]
                        print the register IR the module's functions are lowered to
+  serve [OPTIONS] [MODULE]
+                       serve WASI functions over HTTP, a fresh instance per request
 
 options:
   -h, --help           print this help
@@ -146,6 +148,8 @@ pub enum Command {
         /// Lower with metering (the shipped cost table): shows the charges.
         metered: bool,
     },
+    /// Serve functions over HTTP; `ssvm-serve` parses the arguments after `serve`.
+    Serve { args: Vec<OsString> },
 }
 
 /// The WASI options of `run`.
@@ -227,6 +231,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
         Some("validate") => parse_validate(args),
         Some("run") => parse_run(args),
         Some("compile") => parse_compile(args),
+        Some("serve") => Ok(Command::Serve {
+            args: args.collect(),
+        }),
         Some(s) if s.starts_with('-') => Err(usage_error(format!("unknown option `{s}`"), USAGE)),
         _ => Err(usage_error(
             format!("unknown command `{}`", first.to_string_lossy()),

@@ -53,6 +53,7 @@ fn main() -> ExitCode {
             func,
             metered,
         }) => run::dump_ir(&file, func, metered),
+        Ok(Command::Serve { args }) => ssvm_serve::main(args),
         Err(e) => {
             print_err(&format!("error: {}\n\n{}", e.message, e.usage));
             EXIT_USAGE_OR_IO
