@@ -108,8 +108,6 @@ pub fn scratch(name: &str) -> PathBuf {
 /// A fresh store and instance of the module of `calls`, whose descriptor 3 is `dir` (named `.`)
 /// and whose standard output is appended to `dir/stdout.txt`.
 pub fn instantiate(dir: &Path, data: &str, calls: &[&str]) -> (Store<WasiCtx>, Instance) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
     let out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -123,6 +121,13 @@ pub fn instantiate(dir: &Path, data: &str, calls: &[&str]) -> (Store<WasiCtx>, I
         .unwrap()
         .build()
         .unwrap();
+    instantiate_with(ctx, data, calls)
+}
+
+/// A fresh store with the WASI context `ctx` and an instance of the module of `calls`.
+pub fn instantiate_with(ctx: WasiCtx, data: &str, calls: &[&str]) -> (Store<WasiCtx>, Instance) {
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
     let mut store = Store::new(&engine, ctx);
     let mut linker = Linker::new();
     ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
@@ -167,25 +172,9 @@ pub fn errnos_in_sequence(dir: &Path, data: &str, calls: &[&str]) -> Vec<i32> {
 /// Runs each call of `calls`, in order, in one instance with the WASI context `ctx`; returns
 /// the value each returned (the errno, for a WASI call) and the context after.
 pub fn errnos_in(ctx: WasiCtx, data: &str, calls: &[&str]) -> (Vec<i32>, WasiCtx) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
-    let mut store = Store::new(&engine, ctx);
-    let mut linker = Linker::new();
-    ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
-    let instance = linker
-        .instantiate(&mut store, &module)
-        .expect("instantiates");
+    let (mut store, instance) = instantiate_with(ctx, data, calls);
     let got = (0..calls.len())
-        .map(|i| {
-            let f = instance.get_func(&store, &format!("c{i}")).unwrap();
-            let mut r = [Val::I32(-1)];
-            f.call(&mut store, &[], &mut r)
-                .unwrap_or_else(|e| panic!("call {i} ({}) failed: {e}", calls[i]));
-            match r[0] {
-                Val::I32(e) => e,
-                other => panic!("{other:?}"),
-            }
-        })
+        .map(|i| errno_of(&mut store, instance, i, calls[i]))
         .collect();
     (got, store.into_data())
 }
