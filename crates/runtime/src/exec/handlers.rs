@@ -285,8 +285,14 @@ unsafe fn call_addr<const MODE: u8>(
                 if exec.frames.len() + 1 >= exec.max_depth {
                     trap!(ip, exec, gas, Trap::CallStackExhausted)
                 }
-                let callee = Arc::as_ptr(code);
                 let instance = *instance;
+                let callee = match code {
+                    Some(code) => Arc::as_ptr(code),
+                    None => match first_call(vm, addr) {
+                        Ok(code) => code,
+                        Err(t) => trap!(ip, exec, gas, t),
+                    },
+                };
                 if let Err(t) = enter(&mut exec.stack, &*callee, base, exec.max_slots) {
                     trap!(ip, exec, gas, t)
                 }
@@ -325,6 +331,14 @@ unsafe fn call_addr<const MODE: u8>(
             }
         }
     }
+}
+
+/// The code of a function called for the first time from this store: out of line, so that the
+/// call path stays small.
+#[cold]
+#[inline(never)]
+fn first_call(vm: &mut Vm, addr: u32) -> Result<*const super::Code, Trap> {
+    vm.code(addr)
 }
 
 handler! {

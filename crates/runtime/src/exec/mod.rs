@@ -20,9 +20,11 @@
 
 mod assemble;
 pub(crate) mod handlers;
+mod lazy;
 mod state;
 
-pub(crate) use assemble::{assemble, Code, Metering, Op};
+pub(crate) use assemble::{Code, Metering, Op};
+pub(crate) use lazy::ModuleCode;
 pub use state::PAGE_SIZE;
 pub(crate) use state::{
     filled, zeroed_bytes, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity,

@@ -46,7 +46,10 @@ impl Counts {
         let mut counts: BTreeMap<Opcode, i64> = BTreeMap::new();
         let mut seen = HashSet::new();
         for f in &vm.funcs {
-            let FuncKind::Wasm { code, .. } = &f.kind else {
+            let FuncKind::Wasm {
+                code: Some(code), ..
+            } = &f.kind
+            else {
                 continue;
             };
             let (Some(meter), Some(blocks)) = (&code.meter, self.blocks.get(code.id as usize))
