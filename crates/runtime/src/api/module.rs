@@ -160,9 +160,9 @@ impl Module {
         // is refused at load all the same.
         let mut lowerer = Lowerer::new(&types, &functions, prices.as_deref(), traced);
         let imported = functions.len() - m.code.len();
-        let (ctx, lowered) = if eager {
-            let ctx = ssvm_validate::validate_module_with(&m, &mut lowerer)?;
-            (ctx, (imported as u32..functions.len() as u32).collect())
+        let lowered = if eager {
+            ssvm_validate::validate_module_with(&m, &mut lowerer)?;
+            (imported as u32..functions.len() as u32).collect()
         } else {
             let mut check = LoadCheck::new(&m.types);
             let ctx = ssvm_validate::validate_module_with(&m, &mut check)?;
@@ -170,7 +170,7 @@ impl Module {
                 let body = &m.code[index as usize - imported];
                 ssvm_validate::validate_function_with(&ctx, index, body, &mut lowerer)?;
             }
-            (ctx, check.eager)
+            check.eager
         };
         if let Some(e) = v128.or(lowerer.unsupported.take()) {
             return Err(Error::Unsupported(e.to_string()));
@@ -178,7 +178,6 @@ impl Module {
         let source = Source::new(
             bytes,
             &m,
-            ctx,
             types.clone(),
             functions.clone(),
             prices.clone(),

@@ -1,12 +1,12 @@
 //! What lowering a function needs after its module was validated: the bodies' bytes and the
-//! validation context. A module keeps one so that each body is lowered on its first call (lazy
-//! compilation); lowering validates the body again, which lets the lowerer rely on well-typed
-//! code without keeping the module's decoded form.
+//! types. A module keeps one so that each body is lowered on its first call (lazy compilation).
+//! The bodies were validated at load, so they are lowered without validating them again: the
+//! operators go straight from the decoder to the lowerer.
 
 use super::ir::CompiledFunc;
 use super::lower::{Lowerer, MAX_FRAME_SLOTS};
 use ssvm_binary::{FuncType, FunctionBody, Module, Opcode, Operator, ValType};
-use ssvm_validate::{Context, Error, FunctionSink};
+use ssvm_validate::{Error, FunctionSink};
 use std::sync::Arc;
 
 /// The function bodies of a validated module and how to lower them.
@@ -18,7 +18,6 @@ pub(crate) struct Source {
     base: usize,
     /// Each body's start in `bytes` and its length.
     bodies: Box<[(u32, u32)]>,
-    ctx: Context,
     types: Arc<[FuncType]>,
     /// Type index of every function, imported ones first.
     functions: Arc<[u32]>,
@@ -28,11 +27,10 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    /// The bodies of `module` (decoded from `bytes`), validated in `ctx`.
+    /// The bodies of `module` (decoded from `bytes` and validated).
     pub(crate) fn new(
         bytes: &[u8],
         module: &Module<'_>,
-        ctx: Context,
         types: Arc<[FuncType]>,
         functions: Arc<[u32]>,
         prices: Option<Box<[u64]>>,
@@ -48,7 +46,6 @@ impl Source {
                 .iter()
                 .map(|b| ((b.offset - base) as u32, b.bytes.len() as u32))
                 .collect(),
-            ctx,
             types,
             functions,
             prices,
@@ -67,23 +64,37 @@ impl Source {
         let (start, len) = self.bodies[i];
         let (start, len) = (start as usize, len as usize);
         let body = FunctionBody::checked(&self.bytes[start..start + len], self.base + start);
-        let imported = self.functions.len() - self.bodies.len();
+        let index = self.functions.len() - self.bodies.len() + i;
+        let ty = &self.types[self.functions[index] as usize];
         let mut lowerer = Lowerer::new(
             &self.types,
             &self.functions,
             self.prices.as_deref(),
             self.traced,
         );
-        ssvm_validate::validate_function_with(
-            &self.ctx,
-            (imported + i) as u32,
-            &body,
-            &mut lowerer,
-        )?;
-        if let Some(e) = lowerer.unsupported {
-            return Err(e);
+        let failed = |mut e: Error| {
+            e.function = Some(index as u32);
+            e
+        };
+        lowerer.begin(index as u32, ty).map_err(failed)?;
+        let mut declared = Ok(());
+        let mut ops = body
+            .read_locals(|n, t| {
+                declared = declared.clone().and(lowerer.locals(n, t));
+                Ok(())
+            })
+            .map_err(|e| failed(e.into()))?;
+        declared.map_err(failed)?;
+        while !ops.is_empty() {
+            let at = ops.offset();
+            let op = ops.read().map_err(|e| failed(e.into()))?;
+            lowerer.operator(&op, at).map_err(failed)?;
         }
-        Ok(lowerer.compiled.pop().expect("one body was lowered"))
+        lowerer.end().map_err(failed)?;
+        match lowerer.unsupported {
+            Some(e) => Err(failed(e)),
+            None => Ok(lowerer.compiled.pop().expect("one body was lowered")),
+        }
     }
 }
 

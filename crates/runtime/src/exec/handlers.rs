@@ -280,7 +280,8 @@ unsafe fn call_addr<const MODE: u8>(
     // alive by the store's function entity for the whole call.
     unsafe {
         let base = exec.fp + base as usize;
-        match &vm.funcs[addr as usize].kind {
+        // `addr` is a store function: an instance's address or a table's (non-null) entry.
+        match &vm.funcs.get_unchecked(addr as usize).kind {
             FuncKind::Wasm { instance, code, .. } => {
                 if exec.frames.len() + 1 >= exec.max_depth {
                     trap!(ip, exec, gas, Trap::CallStackExhausted)
@@ -410,7 +411,8 @@ handler! {
         if CHECK && exec.interrupted() {
             trap!(ip, exec, gas, Trap::Interrupted)
         }
-        let addr = vm.instances[exec.instance as usize].funcs[op.a as usize];
+        // The validator checked the function index against the instance's functions.
+        let addr = *exec.funcs.add(op.a as usize);
         call_addr::<MODE>(ip, sp, exec, vm, addr, op.b, gas)
     }
 
@@ -436,15 +438,18 @@ handler! {
 
     fn global_get(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let g = vm.instances[exec.instance as usize].globals[op.b as usize];
-        slot!(sp, op.a) = vm.globals[g as usize].value;
+        // The validator checked the index against the instance's globals, whose addresses are
+        // store globals.
+        let g = *exec.globals.add(op.b as usize);
+        slot!(sp, op.a) = vm.globals.get_unchecked(g as usize).value;
         next!(ip.add(1), sp, exec, vm, gas)
     }
 
     fn global_set(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let g = vm.instances[exec.instance as usize].globals[op.b as usize];
-        vm.globals[g as usize].value = slot!(sp, op.a);
+        // As for `global_get`.
+        let g = *exec.globals.add(op.b as usize);
+        vm.globals.get_unchecked_mut(g as usize).value = slot!(sp, op.a);
         next!(ip.add(1), sp, exec, vm, gas)
     }
 
