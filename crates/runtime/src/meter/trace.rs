@@ -63,7 +63,7 @@ impl Counts {
                 if n == 0 {
                     continue;
                 }
-                for &op in &meter.blocks[b].opcodes {
+                for &op in meter.opcodes(b as u32) {
                     *counts.entry(op).or_default() += n as i64;
                 }
             }
