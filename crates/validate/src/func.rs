@@ -162,8 +162,14 @@ impl<'c> FuncValidator<'c> {
         self.operands.push(Some(t));
     }
 
+    #[inline]
     fn push_all(&mut self, types: &[ValType]) {
-        self.operands.extend(types.iter().map(|&t| Some(t)));
+        // Most instructions push one value or none: no iterator for them.
+        match types {
+            [] => {}
+            [t] => self.operands.push(Some(*t)),
+            _ => self.operands.extend(types.iter().map(|&t| Some(t))),
+        }
     }
 
     fn pop(&mut self, at: usize) -> Res<Operand> {
@@ -198,6 +204,7 @@ impl<'c> FuncValidator<'c> {
         }
     }
 
+    #[inline]
     fn pop_all(&mut self, types: &[ValType], at: usize) -> Res<()> {
         for &t in types.iter().rev() {
             self.pop_expect(t, at)?;
@@ -304,6 +311,9 @@ impl<'c> FuncValidator<'c> {
         }
     }
 
+    // Inlined into the one loop that calls it: its prologue and epilogue cost as much as the
+    // checks of most operators.
+    #[inline(always)]
     fn operator(&mut self, op: Operator<'_>, at: usize) -> Res<()> {
         use Operator as O;
         match op {
