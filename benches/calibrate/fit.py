@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 import tomllib
 
-from opcodes import BY_ANALOGY, CLASSES, class_of, opcode_names
+from opcodes import BY_ANALOGY, CLASSES, class_of, opcode_names  # noqa: F401 (re-exported)
 
 # The table's scale: gas per nanosecond of CPU time on the calibration machine. 2.5 is the rate
 # at which docs/default-cost-table.toml converted the measured WASI call times into [host]
@@ -18,10 +18,13 @@ GAS_PER_NS = 2.5
 PER_UNIT_KEYS = ("memory.grow", "memory.fill", "memory.copy", "memory.init",
                  "table.grow", "table.fill", "table.copy", "table.init")
 
-# Classes whose price may not round to 0: going round a loop executes one of the branches or a
-# call, so none of them free means no loop is free; a grow or bulk instruction pays at least
-# its base. Per-unit prices are at least 1, so bulk work is bounded by gas (docs/metering.md).
-AT_LEAST_ONE = ("br", "br_if", "br_table", "call", "call_indirect", "grow", "bulk")
+# The only classes whose price may round to 0: the structure markers and local.get, which the
+# interpreter does not execute (branch targets are resolved, and a local.get becomes an operand
+# of the instruction that consumes it). Every other instruction does some work, so it costs at
+# least 1 and no sequence of instructions is free: in particular, going round a loop executes a
+# branch or a call, so no loop is free. Per-unit prices are at least 1 too, so bulk work is
+# bounded by gas (docs/metering.md, "Why 1 per byte").
+MAY_BE_ZERO = ("struct", "local.get")
 
 
 def _solve(m, v):
@@ -111,7 +114,7 @@ def prices_from(ns_per_unit):
     prices = {}
     for name, ns in ns_per_unit.items():
         p = round(ns * GAS_PER_NS)
-        if name in AT_LEAST_ONE or name in PER_UNIT_KEYS:
+        if name not in MAY_BE_ZERO:
             p = max(p, 1)
         prices[name] = p
     for cls, model in BY_ANALOGY.items():
@@ -119,21 +122,27 @@ def prices_from(ns_per_unit):
     return prices
 
 
-def table_text(prices, title, lines, host_source):
+def table_text(prices, title, lines, host_source, notes=None):
     """A cost table file: a header (title and the lines saying where the prices come from),
     `default` (the commonest price), [instr] for every opcode priced otherwise, [per_unit],
-    then host_source's text from its [host] section on, as it is written."""
+    then host_source's text from its [host] section on, as it is written. notes: class or
+    per-unit key -> a comment on where its price comes from."""
+    notes = notes or {}
     names = opcode_names()
     by_class = {n: prices[class_of(n)] for n in names}
     default = prices["int"]
-    out = [f"# {title}", "#"] + [f"# {line}".rstrip() for line in lines] + ["", f"default = {default}", "", "[instr]"]
+    out = [f"# {title}", "#"] + [f"# {line}".rstrip() for line in lines] + [""]
+    at_default = [c for c in CLASSES if prices[c] == default]
+    out.append("# Every instruction not listed: the classes " + ", ".join(at_default) + ".")
+    out += [f"#   {c}: {CLASSES[c]}" + (f" ({notes[c]})" if c in notes else "") for c in at_default]
+    out += [f"default = {default}", "", "[instr]"]
     for cls, what in CLASSES.items():
         listed = [n for n in names if class_of(n) == cls and by_class[n] != default]
         if listed:
-            out.append(f"# {cls}: {what}")
+            out.append(f"# {cls}: {what}" + (f" ({notes[cls]})" if cls in notes else ""))
             out += [f'"{n}" = {by_class[n]}' for n in listed]
     out += ["", "[per_unit]"]
-    out += [f'"{k}" = {prices[k]}' for k in PER_UNIT_KEYS]
+    out += [f'"{k}" = {prices[k]}' + (f"  # {notes[k]}" if k in notes else "") for k in PER_UNIT_KEYS]
     host = host_source[host_source.index("\n[host]") + 1:] if "\n[host]" in host_source else ""
     return "\n".join(out) + "\n\n" + host
 

@@ -205,14 +205,13 @@ def markdown(rows, labels, stats, held_stats, meta):
             ("r only" if s["r"] >= TARGET_R else "spread only" if s["spread"] <= TARGET_SPREAD else "no")
         out.append(f"| {label} | {s['n']} | {s['spread']:.2f} | {s['r']:.4f} | {s['r_log']:.4f} | "
                    f"{h['r']:.4f} (spread {h['spread']:.2f}) | {s['median']:.3f} | {met} |")
-    out += ["", "Worst programs (ns per gas, lowest: underpriced by none, billed most per ns; "
-            "highest: billed least per ns of work):", ""]
+    out += ["", "The worst programs, by ns per gas: the most ns per gas are the most underpriced "
+            "(the time they take costs them least), the fewest the most overpriced:", ""]
     for label in labels:
         s = stats[label]
         hi = ", ".join(f"{n} {x:.3f}" for x, n in s["highest"])
         lo = ", ".join(f"{n} {x:.3f}" for x, n in s["lowest"])
-        out.append(f"- **{label}**: most ns per gas (cheapest for their time): {hi}; "
-                   f"least: {lo}")
+        out.append(f"- **{label}**: underpriced {hi}; overpriced {lo}")
     out += ["", "![gas against CPU time](billing-accuracy/gas-vs-time.svg)", "",
             "![ns per gas by program](billing-accuracy/ns-per-gas.svg)", "", "### Every program", "",
             "Times are medians of the work job's runs less the median of the base job's "
@@ -228,6 +227,39 @@ def markdown(rows, labels, stats, held_stats, meta):
                    f"{r['cpu_ns'] / 1e9:.3f} | {r['wall_ns'] / 1e9:.3f} | {r['samples']} | {gas} | {npg} |")
     out += ["", END]
     return "\n".join(out)
+
+
+def prices_section(tables):
+    """Where each price of the calibrated table comes from: per class, the microbenchmark's
+    timed cost, its callgrind count in ns, the fitted cost, and each table's price."""
+    micro = json.loads((OUT / "micro.json").read_text())
+    fitted = json.loads((OUT / "fit.json").read_text())
+    priced = [(lbl, fit.read_table(p.read_text())) for lbl, p in tables]
+    out = ["### Where the calibrated prices come from", "",
+           f"Costs in ns a time (per unit for the per-unit keys); prices at {fit.GAS_PER_NS} gas "
+           f"per ns, rounded, with the floors of the method. Callgrind's counts are converted at "
+           f"{micro['ns_per_ir']:.4f} ns per instruction. The fit puts "
+           f"{fitted['fitted']['host_gas']:.3f} ns on each gas of the `[host]` prices "
+           f"({1 / fit.GAS_PER_NS:.1f} would agree with the table's scale); {fitted['rows']} "
+           "programs were fitted.", "",
+           "| class | what | timed (ns) | callgrind (ns) | fitted (ns) | "
+           + " | ".join(f"price, {lbl}" for lbl, _ in priced) + " |",
+           "| --- | --- | ---: | ---: | ---: | " + " | ".join("---:" for _ in priced) + " |"]
+    names = fit.opcode_names()
+    for key in list(fit.CLASSES) + list(fit.PER_UNIT_KEYS):
+        if key in fit.PER_UNIT_KEYS:
+            what, cols = "per unit", [str(t[1][key]) for _, t in priced]
+        else:
+            what = fit.CLASSES[key]
+            cols = []
+            for _, t in priced:
+                ps = sorted({t[0][n] for n in names if fit.class_of(n) == key})
+                cols.append("/".join(map(str, ps)))
+        def num(d):
+            return f"{d[key]:.3g}" if key in d else "by analogy"
+        out.append(f"| {key} | {what} | {num(micro['ns'])} | {num(micro.get('ir_ns', {}))} | "
+                   f"{num(fitted['fitted'])} | " + " | ".join(cols) + " |")
+    return "\n".join(out) + "\n"
 
 
 def write_doc(text):
@@ -269,6 +301,7 @@ def main(argv):
             "machine": f"{os.cpu_count()} CPUs", "load": data.get("report_load"),
             "tables": tables, "missing": data.get("missing")}
     text = markdown(rows, labels, stats, held_stats, meta)
+    text = text.replace(END, prices_section(tables) + "\n" + END)
     print(text)
     if not args.no_doc:
         write_doc(text)

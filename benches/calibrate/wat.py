@@ -121,6 +121,13 @@ def micro_modules():
         Module("int32", repeat(K, lambda i: f"local.get $a local.get $b {INT_OPS[i % 11]} local.set $c")),
         Module("int32_chain", repeat(K, lambda i: "local.get $a i32.const 3 i32.add local.set $a")),
         Module("int64", repeat(K, lambda i: f"local.get $x local.get $y {INT64_OPS[i % 9]} local.set $z")),
+        Module("int32_stack", "        local.get $a\n" + repeat(K, rotate([
+            "i32.const 3 i32.add", "i32.const 5 i32.xor", "i32.const 3 i32.mul", "local.get $b i32.shl",
+            "i32.const -1 i32.and", "local.get $b i32.or"])) + "\n        local.set $c",
+            what="a chain of operations on the operand stack, one local.set at its end"),
+        Module("float_stack", "        local.get $u\n" + repeat(K, rotate([
+            "local.get $v f64.mul", "local.get $v f64.add", "f64.const 0.5 f64.mul", "local.get $v f64.sub"]))
+            + "\n        local.set $w", what="the same for f64"),
         Module("int_unary", repeat(K, rotate(["local.get $a i32.eqz local.set $c",
                                               "local.get $a i32.clz local.set $c",
                                               "local.get $x i32.wrap_i64 local.set $c",
@@ -139,10 +146,12 @@ def micro_modules():
                                           "local.get $u local.get $v f64.lt local.set $c",
                                           "local.get $a f64.convert_i32_s local.set $w",
                                           "local.get $u f64.neg local.set $w"]))),
-        Module("fdiv", repeat(K, rotate(["local.get $u local.get $v f64.div local.set $w",
-                                         "local.get $u f64.sqrt local.set $w",
-                                         "local.get $f local.get $h f32.div local.set $k",
-                                         "local.get $f f32.sqrt local.set $k"]))),
+        # Dependent: each result is the next operand, so the divider's latency is what is
+        # timed, as in the worst program (values stay near 1: no subnormals).
+        Module("fdiv", repeat(K, rotate(["local.get $v local.get $u f64.div local.set $u",
+                                         "local.get $u f64.sqrt local.set $u",
+                                         "local.get $h local.get $f f32.div local.set $f",
+                                         "local.get $f f32.sqrt local.set $f"]))),
         Module("fminmax", repeat(K, rotate(["local.get $u local.get $v f64.min local.set $w",
                                             "local.get $f local.get $h f32.max local.set $k"]))),
         Module("trunc", repeat(K, rotate(["local.get $u i32.trunc_f64_s local.set $c",
@@ -213,12 +222,12 @@ def micro_iterations(module, callgrind=False):
 
 CHASE_WORDS = 1 << 24  # 64 MiB of i32 for the pointer chase and the stream
 
-# Sattolo's shuffle with a 32-bit LCG makes the words one random cycle: each load depends on the
-# one before and almost always misses the cache. Runs in the set-up, so the base run pays it too.
+# Each word holds its own address; Sattolo's shuffle with a 32-bit LCG makes them one random
+# cycle: each load depends on the one before and almost always misses the cache. Runs in the set-up, so the base run pays it too.
 CHASE_SETUP = f"""
     i32.const 0 local.set $i
     block loop
-      local.get $i i32.const 2 i32.shl local.get $i i32.store
+      local.get $i i32.const 2 i32.shl local.tee $c local.get $c i32.store
       local.get $i i32.const 1 i32.add local.tee $i i32.const {CHASE_WORDS} i32.lt_u br_if 0
     end end
     i32.const {CHASE_WORDS - 1} local.set $i
@@ -274,7 +283,10 @@ def mixed_module(seed):
     them), the classes weighted at random: programs no class dominates, for fitting and for
     holding out."""
     rng = random.Random(seed)
-    pool = [m for m in micro_modules() if m.body and not m.units and not m.name.startswith(("grow", "table_grow"))]
+    # Patterns are lines of the one-pattern-a-line bodies (not the stack chains, whose lines
+    # are not whole).
+    pool = [m for m in micro_modules() if m.body and not m.units
+            and not m.name.startswith(("grow", "table_grow")) and not m.name.endswith("_stack")]
     weights = [rng.random() ** 3 for _ in pool]
     lines = []
     for _ in range(rng.randint(24, 64)):
