@@ -127,7 +127,9 @@ def table_text(prices, title, lines, host_source, notes=None):
     `default` (the commonest price), [instr] for every opcode priced otherwise, [per_unit],
     then host_source's text from its [host] section on, as it is written. notes: class or
     per-unit key -> a comment on where its price comes from."""
-    notes = notes or {}
+    notes = dict(notes or {})
+    for cls, model in BY_ANALOGY.items():
+        notes.setdefault(cls, f"not measured: no program here runs SIMD; priced like {model}")
     names = opcode_names()
     by_class = {n: prices[class_of(n)] for n in names}
     default = prices["int"]
