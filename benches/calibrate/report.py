@@ -186,7 +186,7 @@ def plot(rows, labels, stats):
     ax.set_xticklabels([r["name"] + ("*" if r["held_out"] else "") for r in rows], rotation=75, fontsize=7)
     ax.set_ylabel("ns of CPU time per gas")
     ax.set_title("ns per gas by program (* held out of the fit)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper left")
     ax.grid(True, axis="y", which="both", lw=0.3)
     fig.tight_layout()
     fig.savefig(PLOTS / "ns-per-gas.svg", metadata={"Date": None})
