@@ -99,16 +99,22 @@ def until_stable(sample, rel=0.02, least=5, most=15):
     return xs
 
 
-def valgrind():
-    """The path of valgrind, installing Debian's package when missing and running as root."""
-    found = shutil.which("valgrind")
+def debian_tool(command, package):
+    """The path of command, installing the Debian package when it is missing and this runs as
+    root where apt-get exists."""
+    found = shutil.which(command)
     if not found and os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "valgrind"], check=True,
+        subprocess.run(["apt-get", "install", "-y", "-qq", package], check=True,
                        stdout=subprocess.DEVNULL)
-        found = shutil.which("valgrind")
+        found = shutil.which(command)
     if not found:
-        raise SystemExit("calibrate: --callgrind needs valgrind: apt-get install valgrind")
+        raise SystemExit(f"calibrate: needs {command}: install Debian's {package} "
+                         f"(apt-get install {package})")
     return found
+
+
+def valgrind():
+    return debian_tool("valgrind", "valgrind")
 
 
 _TOTALS = re.compile(r"^(?:totals|summary):\s+(\d+)", re.M)

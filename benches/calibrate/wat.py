@@ -15,10 +15,11 @@ at 0..3, so `call_indirect (type $t1)` of index 0 calls it.
 from __future__ import annotations
 
 import random
-import shutil
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from engine import debian_tool
 
 HEADER = """(module
   (type $t1 (func (param i32) (result i32)))
@@ -296,18 +297,7 @@ def mixed_module(seed):
 
 
 def wat2wasm():
-    """The path of wat2wasm, installing Debian's wabt when missing and running as root."""
-    found = shutil.which("wat2wasm")
-    if found:
-        return found
-    import os
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wabt"], check=True,
-                       stdout=subprocess.DEVNULL)
-        found = shutil.which("wat2wasm")
-    if not found:
-        raise SystemExit("calibrate: needs wat2wasm: install Debian's wabt (apt-get install wabt)")
-    return found
+    return debian_tool("wat2wasm", "wabt")
 
 
 def build(module, out_dir):
