@@ -1,5 +1,6 @@
 """Unit tests of the harness's pure parts (benchlib.py, and those of run.py, real.py and
-fetch.py) and its argument handling.
+fetch.py) and its argument handling; the calibration's (benches/calibrate/test_calibrate.py) are
+imported so that the one command CI runs covers them too.
 
 python3 -m unittest benches/harness/test_run.py     (from the repository root)
 """
@@ -20,6 +21,9 @@ import fetch  # noqa: E402
 import real  # noqa: E402
 import run  # noqa: E402
 from benchlib import Cell  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calibrate"))
+from test_calibrate import Fit, Nnls, Tables  # noqa: E402,F401
 
 
 class Statistics(unittest.TestCase):
