@@ -21,7 +21,8 @@ pub enum Verdict {
     /// The runner does not check this directive yet.
     Skipped,
     /// Not run: the directive's module uses instructions the interpreter does not execute yet
-    /// (SIMD), or the directive depends on such a module. Counted as skipped.
+    /// (SIMD) or a later proposal ssvm-lite does not implement, or the directive depends on
+    /// such a module. Counted as skipped.
     SkippedUnsupported,
     /// The expectation did not hold.
     Failed {

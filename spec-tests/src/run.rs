@@ -333,6 +333,27 @@ mod tests {
     }
 
     #[test]
+    fn an_unsupported_rejection_passes_with_the_spec_words_and_is_skipped_without() {
+        // A shared memory: "integer too large" in Wasm 2.0, the threads proposal's otherwise.
+        let right = r#"(assert_malformed (module binary "\00asm\01\00\00\00" "\05\04\01\03\01\01") "integer too large")"#;
+        assert_eq!(
+            verdicts(right),
+            vec![("assert_malformed", 1, Verdict::Passed)]
+        );
+        let other = r#"(assert_malformed (module binary "\00asm\01\00\00\00" "\05\04\01\03\01\01") "unexpected end")"#;
+        assert_eq!(
+            verdicts(other),
+            vec![("assert_malformed", 1, Verdict::SkippedUnsupported)]
+        );
+        // A module that needs the proposal is skipped, not failed.
+        let module = r#"(module binary "\00asm\01\00\00\00" "\0d\01\00")"#;
+        assert_eq!(
+            verdicts(module),
+            vec![("module", 1, Verdict::SkippedUnsupported)]
+        );
+    }
+
+    #[test]
     fn modules_instantiate_and_functions_run() {
         let text = r#"(module (func (export "f")))
 (assert_return (invoke "f"))
