@@ -119,7 +119,7 @@ pub struct Skip {
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let why = if self.unsupported {
-            "uses what the interpreter does not execute"
+            "uses what ssvm-lite does not implement"
         } else {
             "a directive the runner does not check"
         };
@@ -380,7 +380,7 @@ mod tests {
             report.skips_text(None),
             "\
 SKIP wasm-v2/a.wast:3 (assert_return): a directive the runner does not check
-SKIP wasm-v2/a.wast:6 (assert_return): uses what the interpreter does not execute
+SKIP wasm-v2/a.wast:6 (assert_return): uses what ssvm-lite does not implement
 "
         );
         assert_eq!(report.skips_text(Some(1)).lines().count(), 2);
