@@ -209,7 +209,7 @@ fn main() -> ExitCode {
         report.superseded_malformed()
     );
     println!(
-        "skipped, using what the interpreter does not execute yet (SIMD): {}",
+        "skipped, using what ssvm-lite does not implement (SIMD execution, later proposals): {}",
         report.unsupported_skipped()
     );
     print!("\n{}", report.table());

@@ -21,7 +21,8 @@ pub enum Verdict {
     /// The runner does not check this directive yet.
     Skipped,
     /// Not run: the directive's module uses instructions the interpreter does not execute yet
-    /// (SIMD), or the directive depends on such a module. Counted as skipped.
+    /// (SIMD) or a later proposal ssvm-lite does not implement, or the directive depends on
+    /// such a module. Counted as skipped.
     SkippedUnsupported,
     /// The expectation did not hold.
     Failed {
@@ -118,7 +119,7 @@ pub struct Skip {
 impl fmt::Display for Skip {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let why = if self.unsupported {
-            "uses what the interpreter does not execute"
+            "uses what ssvm-lite does not implement"
         } else {
             "a directive the runner does not check"
         };
@@ -379,7 +380,7 @@ mod tests {
             report.skips_text(None),
             "\
 SKIP wasm-v2/a.wast:3 (assert_return): a directive the runner does not check
-SKIP wasm-v2/a.wast:6 (assert_return): uses what the interpreter does not execute
+SKIP wasm-v2/a.wast:6 (assert_return): uses what ssvm-lite does not implement
 "
         );
         assert_eq!(report.skips_text(Some(1)).lines().count(), 2);

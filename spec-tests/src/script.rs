@@ -12,9 +12,16 @@ use std::collections::HashMap;
 use wast::token::Id;
 use wast::{WastExecute, WastInvoke, WastRet};
 
-/// The words of a compilation error for modules that use instructions the interpreter does not
-/// execute yet (SIMD): such modules are skipped, with everything that depends on them.
-const UNSUPPORTED: &str = "not supported by the interpreter";
+/// Whether compiling a module failed because it uses what ssvm-lite does not implement: a
+/// later proposal's encoding, or instructions the interpreter does not execute yet (SIMD).
+/// Such modules are skipped, with everything that depends on them.
+fn is_unsupported(e: &Error) -> bool {
+    match e {
+        Error::Unsupported(_) => true,
+        Error::Validation(v) => v.kind == ErrorKind::Unsupported,
+        _ => false,
+    }
+}
 
 /// What a module directive left behind for the directives that use its instance.
 #[derive(Debug, Clone, Copy)]
@@ -276,11 +283,10 @@ impl Script {
         match Module::new(&self.engine, &bytes) {
             Ok(module) => Ok(module),
             Err(e) => {
-                let text = describe_error(&e);
-                if text.contains(UNSUPPORTED) {
+                if is_unsupported(&e) {
                     Err(Verdict::SkippedUnsupported)
                 } else {
-                    Err(failed(expected, text))
+                    Err(failed(expected, describe_error(&e)))
                 }
             }
         }
@@ -392,11 +398,7 @@ fn failed(expected: &str, actual: String) -> Verdict {
 pub fn describe_error(e: &Error) -> String {
     match e {
         Error::Validation(e) => {
-            let kind = match e.kind {
-                ErrorKind::Malformed => "malformed",
-                ErrorKind::Invalid => "invalid",
-            };
-            format!("{kind}: {e}")
+            format!("{}: {e}", crate::run::kind_name(e.kind))
         }
         other => other.to_string(),
     }

@@ -1,6 +1,62 @@
-//! The decoder's error: what is malformed and at which byte offset.
+//! The decoder's error: what is malformed and at which byte offset, and whether the bytes are
+//! the encoding of a later proposal this decoder does not implement.
 
 use std::fmt;
+
+/// A proposal that extends WebAssembly 2.0 and that ssvm-lite does not implement (yet). An
+/// encoding that only such a proposal gives a meaning is reported as unsupported, naming it,
+/// rather than as malformed or invalid in the words of Wasm 2.0 alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Proposal {
+    /// Exception handling: tags, `throw`, `try_table`, `exnref` (and the legacy `try`).
+    ExceptionHandling,
+    /// Tail calls: `return_call`, `return_call_indirect`.
+    TailCall,
+    /// Typed function references: `(ref $t)`, `call_ref`, `br_on_null`, ...
+    FunctionReferences,
+    /// Garbage collection: struct, array and i31 types, the `0xFB` instructions.
+    Gc,
+    /// Threads: shared memories and the `0xFE` atomic instructions.
+    Threads,
+    /// 64-bit memories and tables.
+    Memory64,
+    /// More than one memory.
+    MultiMemory,
+    /// Arithmetic in constant expressions.
+    ExtendedConst,
+    /// SIMD (`v128`), which the decoder and validator implement but the interpreter does not
+    /// execute yet.
+    Simd,
+}
+
+impl Proposal {
+    /// The proposal's name as the WebAssembly repositories spell it, e.g. `exception-handling`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Proposal::ExceptionHandling => "exception-handling",
+            Proposal::TailCall => "tail-call",
+            Proposal::FunctionReferences => "function-references",
+            Proposal::Gc => "GC",
+            Proposal::Threads => "threads",
+            Proposal::Memory64 => "memory64",
+            Proposal::MultiMemory => "multi-memory",
+            Proposal::ExtendedConst => "extended-const",
+            Proposal::Simd => "SIMD",
+        }
+    }
+
+    /// The words for `what` (`tag section`, `return_call`) of this proposal being unsupported:
+    /// `the tail-call proposal is not supported (return_call)`.
+    pub fn not_supported(self, what: &str) -> String {
+        format!("the {} proposal is not supported ({what})", self.name())
+    }
+}
+
+impl fmt::Display for Proposal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// A malformed binary: the input does not follow the binary format.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -9,6 +65,9 @@ pub struct DecodeError {
     pub message: String,
     /// Byte offset in the module where the problem was found.
     pub offset: usize,
+    /// The proposal whose encoding this is, when the bytes are not malformed in WebAssembly
+    /// with that proposal but the decoder does not implement it.
+    pub unsupported: Option<Proposal>,
 }
 
 impl DecodeError {
@@ -17,6 +76,27 @@ impl DecodeError {
         DecodeError {
             message: message.into(),
             offset,
+            unsupported: None,
+        }
+    }
+
+    /// The error for `what`, an encoding of `proposal`, at byte `offset`. `spec_words`, when
+    /// given, are what Wasm 2.0 calls these bytes ("integer too large"); they lead the message,
+    /// so that it still reads as the spec's tests expect a 2.0 decoder to report them.
+    pub fn unsupported(
+        proposal: Proposal,
+        what: &str,
+        spec_words: Option<&str>,
+        offset: usize,
+    ) -> Self {
+        let words = proposal.not_supported(what);
+        DecodeError {
+            message: match spec_words {
+                Some(spec) => format!("{spec}: {words}"),
+                None => words,
+            },
+            offset,
+            unsupported: Some(proposal),
         }
     }
 }

@@ -15,7 +15,7 @@ mod operator;
 mod reader;
 mod types;
 
-pub use error::{DecodeError, Result};
+pub use error::{DecodeError, Proposal, Result};
 pub use module::*;
 pub use operator::*;
 pub use reader::Reader;

@@ -1,7 +1,7 @@
 //! Operators: the `Opcode` and `Operator` types generated from the opcode table, their immediates,
 //! and reading one operator from a function body without allocating.
 
-use crate::error::{DecodeError, Result};
+use crate::error::{DecodeError, Proposal, Result};
 use crate::reader::Reader;
 use crate::types::{BlockType, RefType, ValType};
 
@@ -127,6 +127,17 @@ impl<'a> Immediate<'a> for MemArg {
         let at = r.offset();
         let align = r.u32()?;
         // Wasm 2.0 has no memory-index flag: an exponent of 32 or more cannot be encoded.
+        // Multi-memory's flag (bit 6) says a memory index follows.
+        if (64..96).contains(&align) {
+            let what = "a memory index in a load or store";
+            let words = Some("malformed memop flags");
+            return Err(DecodeError::unsupported(
+                Proposal::MultiMemory,
+                what,
+                words,
+                at,
+            ));
+        }
         if align >= 32 {
             return Err(DecodeError::new("malformed memop flags", at));
         }
@@ -147,9 +158,22 @@ impl<'a> Immediate<'a> for MemIdx {
     #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         let at = r.offset();
-        match r.u8()? {
-            0 => Ok(MemIdx),
-            _ => Err(DecodeError::new("zero byte expected", at)),
+        let spec = "zero byte expected";
+        if r.peek_u8()? == 0 {
+            r.u8()?;
+            return Ok(MemIdx);
+        }
+        // Multi-memory reads a memory index here (LEB128, so also 0 in more than one byte).
+        match r.u32() {
+            Ok(index) => {
+                let what = match r.offset() - at {
+                    1 => format!("memory index {index}"),
+                    n => format!("memory index {index} in {n} bytes"),
+                };
+                let p = Proposal::MultiMemory;
+                Err(DecodeError::unsupported(p, &what, Some(spec), at))
+            }
+            Err(_) => Err(DecodeError::new(spec, at)),
         }
     }
 }
@@ -413,7 +437,7 @@ macro_rules! define_operators {
                     $(($prefix, $code) => Operator::$variant {
                         $($field: <$ty as Immediate<'a>>::decode(r)?),*
                     },)*
-                    _ => return Err(DecodeError::new("illegal opcode", at)),
+                    (prefix, code) => return Err(illegal_opcode(prefix, code, at)),
                 })
             }
         }
@@ -421,6 +445,44 @@ macro_rules! define_operators {
 }
 
 crate::for_each_operator!(define_operators);
+
+/// The one-byte opcodes and prefixes of later proposals, with their names: decoded, they
+/// are reported as unsupported rather than as illegal.
+const PROPOSAL_OPCODES: [(u8, &str, Proposal); 18] = [
+    (0x06, "try", Proposal::ExceptionHandling),
+    (0x07, "catch", Proposal::ExceptionHandling),
+    (0x08, "throw", Proposal::ExceptionHandling),
+    (0x09, "rethrow", Proposal::ExceptionHandling),
+    (0x0a, "throw_ref", Proposal::ExceptionHandling),
+    (0x18, "delegate", Proposal::ExceptionHandling),
+    (0x19, "catch_all", Proposal::ExceptionHandling),
+    (0x1f, "try_table", Proposal::ExceptionHandling),
+    (0x12, "return_call", Proposal::TailCall),
+    (0x13, "return_call_indirect", Proposal::TailCall),
+    (0x14, "call_ref", Proposal::FunctionReferences),
+    (0x15, "return_call_ref", Proposal::FunctionReferences),
+    (0xd4, "ref.as_non_null", Proposal::FunctionReferences),
+    (0xd5, "br_on_null", Proposal::FunctionReferences),
+    (0xd6, "br_on_non_null", Proposal::FunctionReferences),
+    (0xd3, "ref.eq", Proposal::Gc),
+    (0xfb, "an instruction with the 0xFB prefix", Proposal::Gc),
+    (
+        0xfe,
+        "an atomic instruction, prefix 0xFE",
+        Proposal::Threads,
+    ),
+];
+
+/// The error for an opcode (`prefix` 0 for none) that is not in the table, read at `at`.
+fn illegal_opcode(prefix: u8, code: u32, at: usize) -> DecodeError {
+    let known = PROPOSAL_OPCODES
+        .iter()
+        .find(|(byte, ..)| prefix == 0 && u32::from(*byte) == code);
+    match known {
+        Some(&(_, name, proposal)) => DecodeError::unsupported(proposal, name, None, at),
+        None => DecodeError::new("illegal opcode", at),
+    }
+}
 
 /// One row of the opcode table, without the immediates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! The types of the WebAssembly 2.0 binary format.
 
-use crate::error::Result;
+use crate::error::{DecodeError, Proposal, Result};
 use crate::reader::Reader;
 use std::fmt;
 
@@ -48,7 +48,11 @@ impl ValType {
     pub fn decode(r: &mut Reader<'_>) -> Result<ValType> {
         let at = r.offset();
         let b = r.u8()?;
-        ValType::from_byte(b).ok_or_else(|| crate::DecodeError::new("malformed value type", at))
+        match ValType::from_byte(b) {
+            Some(t) => Ok(t),
+            None => Err(unsupported_ref_type(b, r, at)
+                .unwrap_or_else(|| DecodeError::new("malformed value type", at))),
+        }
     }
 }
 
@@ -82,7 +86,8 @@ impl RefType {
         match r.u8()? {
             0x70 => Ok(RefType::FuncRef),
             0x6f => Ok(RefType::ExternRef),
-            _ => Err(crate::DecodeError::new("malformed reference type", at)),
+            b => Err(unsupported_ref_type(b, r, at)
+                .unwrap_or_else(|| DecodeError::new("malformed reference type", at))),
         }
     }
 }
@@ -94,6 +99,51 @@ impl From<RefType> for ValType {
             RefType::ExternRef => ValType::ExternRef,
         }
     }
+}
+
+/// The abstract heap types of later proposals by their byte (the shorthand reference type
+/// `NAMEref` has the same byte), with the proposal that brings each.
+const HEAP_TYPES: [(u8, &str, &str, Proposal); 12] = [
+    (0x70, "func", "funcref", Proposal::FunctionReferences),
+    (0x6f, "extern", "externref", Proposal::FunctionReferences),
+    (0x6e, "any", "anyref", Proposal::Gc),
+    (0x6d, "eq", "eqref", Proposal::Gc),
+    (0x6c, "i31", "i31ref", Proposal::Gc),
+    (0x6b, "struct", "structref", Proposal::Gc),
+    (0x6a, "array", "arrayref", Proposal::Gc),
+    (0x71, "none", "nullref", Proposal::Gc),
+    (0x72, "noextern", "nullexternref", Proposal::Gc),
+    (0x73, "nofunc", "nullfuncref", Proposal::Gc),
+    (0x69, "exn", "exnref", Proposal::ExceptionHandling),
+    (0x74, "noexn", "nullexnref", Proposal::ExceptionHandling),
+];
+
+/// The error for `byte`, read at `at` where a value or reference type belongs, when it starts
+/// a reference type of a later proposal: a shorthand (`exnref`, `i31ref`) or `(ref null? HT)`,
+/// whose heap type `HT` is then read from `r` to name the proposal. `None` for any other byte.
+fn unsupported_ref_type(byte: u8, r: &mut Reader<'_>, at: usize) -> Option<DecodeError> {
+    let heap = |b: u8| HEAP_TYPES.iter().find(|(code, ..)| *code == b);
+    if let Some(&(_, _, shorthand, proposal)) =
+        heap(byte).filter(|(b, ..)| *b != 0x70 && *b != 0x6f)
+    {
+        let what = format!("{shorthand} type");
+        return Some(DecodeError::unsupported(proposal, &what, None, at));
+    }
+    let null = match byte {
+        0x63 => "null ",
+        0x64 => "",
+        _ => return None,
+    };
+    // A heap type is an abstract type's byte or a type index (a non-negative s33).
+    let (name, proposal) = match r.peek_u8().ok().and_then(heap) {
+        Some(&(_, name, _, proposal)) => (name.to_string(), proposal),
+        None => match r.s33() {
+            Ok(index) if index >= 0 => (index.to_string(), Proposal::FunctionReferences),
+            _ => ("?".to_string(), Proposal::FunctionReferences),
+        },
+    };
+    let what = format!("(ref {null}{name}) type");
+    Some(DecodeError::unsupported(proposal, &what, None, at))
 }
 
 /// A function type: parameters and results.
@@ -127,9 +177,19 @@ pub struct Limits {
 }
 
 impl Limits {
-    /// Reads limits: a flag byte, the minimum and an optional maximum.
+    /// Reads a table's limits: a flag byte, the minimum and an optional maximum.
     pub fn decode(r: &mut Reader<'_>) -> Result<Limits> {
-        // The flag is a one-bit LEB128 integer, with that encoding's errors.
+        Limits::decode_of(r, false)
+    }
+
+    /// Reads a memory's limits, whose flag byte may also say (in later proposals) that the
+    /// memory is shared or 64-bit.
+    pub fn decode_memory(r: &mut Reader<'_>) -> Result<Limits> {
+        Limits::decode_of(r, true)
+    }
+
+    fn decode_of(r: &mut Reader<'_>, memory: bool) -> Result<Limits> {
+        // The flag is a one-bit LEB128 integer in Wasm 2.0, with that encoding's errors.
         let at = r.offset();
         match r.u8()? {
             0x00 => Ok(Limits {
@@ -140,11 +200,28 @@ impl Limits {
                 min: r.u32()?,
                 max: Some(r.u32()?),
             }),
-            f if f & 0x80 != 0 => Err(crate::DecodeError::new(
-                "integer representation too long",
+            f if f & 0x80 != 0 => Err(DecodeError::new("integer representation too long", at)),
+            0x02 | 0x03 if memory => Err(DecodeError::unsupported(
+                Proposal::Threads,
+                "shared memory",
+                Some("integer too large"),
                 at,
             )),
-            _ => Err(crate::DecodeError::new("integer too large", at)),
+            f @ 0x04..=0x07 if memory || f < 0x06 => {
+                let what = if memory {
+                    "64-bit memory"
+                } else {
+                    "64-bit table"
+                };
+                let words = Some("integer too large");
+                Err(DecodeError::unsupported(
+                    Proposal::Memory64,
+                    what,
+                    words,
+                    at,
+                ))
+            }
+            _ => Err(DecodeError::new("integer too large", at)),
         }
     }
 }
@@ -193,7 +270,7 @@ impl GlobalType {
         let mutable = match r.u8()? {
             0 => false,
             1 => true,
-            _ => return Err(crate::DecodeError::new("malformed mutability", at)),
+            _ => return Err(DecodeError::new("malformed mutability", at)),
         };
         Ok(GlobalType { content, mutable })
     }
@@ -226,7 +303,10 @@ impl BlockType {
         let at = r.offset();
         let idx = r.s33()?;
         if idx < 0 {
-            return Err(crate::DecodeError::new("malformed value type", at));
+            // A one-byte negative index may be a reference type of a later proposal.
+            let mut after = Reader::new(r.rest(), r.offset());
+            return Err(unsupported_ref_type(b, &mut after, at)
+                .unwrap_or_else(|| DecodeError::new("malformed value type", at)));
         }
         Ok(BlockType::Func(idx as u32))
     }

@@ -1,7 +1,8 @@
 //! `ssvm-lite`, the command-line front end of the ssvm-lite WebAssembly runtime.
 //!
 //! Exit codes: 0 success; 1 the module is malformed or invalid; 2 bad usage or an I/O error;
-//! 3 the program trapped; 4 the module could not be instantiated; 5 out of gas; 6 timed out; a WASI program
+//! 3 the program trapped; 4 the module could not be instantiated; 5 out of gas; 6 timed out;
+//! 7 the module uses a proposal ssvm-lite does not implement; a WASI program
 //! that calls `proc_exit` exits with its status. A panic (exit code 101) is a bug. `docs/cli.md` documents the commands.
 
 #![forbid(unsafe_code)]
@@ -31,6 +32,9 @@ const EXIT_UNINSTANTIABLE: u8 = 4;
 const EXIT_OUT_OF_GAS: u8 = 5;
 /// The run took longer than `--timeout`.
 const EXIT_TIMEOUT: u8 = 6;
+/// The module uses a WebAssembly proposal that ssvm-lite does not implement, or that its
+/// interpreter does not execute yet.
+const EXIT_UNSUPPORTED: u8 = 7;
 
 fn main() -> ExitCode {
     let code = match args::parse(std::env::args_os().skip(1)) {
@@ -71,11 +75,15 @@ fn validate(file: &Path) -> u8 {
             return EXIT_USAGE_OR_IO;
         }
     };
-    match ssvm_validate::validate(&bytes) {
+    // Loaded as `run` loads it, so that the two accept the same modules: a valid module the
+    // interpreter cannot execute is reported as unsupported, not as valid.
+    let engine = ssvm_runtime::Engine::new(ssvm_runtime::Config::default());
+    match ssvm_runtime::Module::new(&engine, &bytes) {
         Ok(_) => EXIT_OK,
         Err(e) => {
-            print_err(&diagnose::module_error(file, &bytes, &e));
-            EXIT_BAD_MODULE
+            let (line, code) = run::load_error(file, &bytes, &e);
+            print_err(&line);
+            code
         }
     }
 }

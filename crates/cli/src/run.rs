@@ -4,9 +4,10 @@ use crate::args::{GasOptions, RunLimits, WasiOptions};
 use crate::report::{GasReport, Output};
 use crate::{
     backtrace, diagnose, print_err, EXIT_BAD_MODULE, EXIT_OK, EXIT_OUT_OF_GAS, EXIT_TIMEOUT,
-    EXIT_TRAP, EXIT_UNINSTANTIABLE, EXIT_USAGE_OR_IO,
+    EXIT_TRAP, EXIT_UNINSTANTIABLE, EXIT_UNSUPPORTED, EXIT_USAGE_OR_IO,
 };
 use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Trap, Val, ValType};
+use ssvm_validate::ErrorKind;
 use ssvm_wasi::{Limits, WasiCtx, WasiCtxBuilder};
 use std::io::Write;
 use std::path::Path;
@@ -19,12 +20,29 @@ fn load(engine: &Engine, file: &Path) -> Result<Module, u8> {
         EXIT_USAGE_OR_IO
     })?;
     Module::new(engine, &bytes).map_err(|e| {
-        print_err(&match &e {
-            Error::Validation(v) => diagnose::module_error(file, &bytes, v),
-            other => format!("error: {}: {other}", file.display()),
-        });
-        EXIT_BAD_MODULE
+        let (line, code) = load_error(file, &bytes, &e);
+        print_err(&line);
+        code
     })
+}
+
+/// The error line and exit code for `file`, whose `bytes` did not load with `e`.
+pub fn load_error(file: &Path, bytes: &[u8], e: &Error) -> (String, u8) {
+    match e {
+        Error::Validation(v) if v.kind == ErrorKind::Unsupported => {
+            (diagnose::module_error(file, bytes, v), EXIT_UNSUPPORTED)
+        }
+        Error::Validation(v) => (diagnose::module_error(file, bytes, v), EXIT_BAD_MODULE),
+        // The message names what is not supported: no "unsupported:" lead before it.
+        Error::Unsupported(what) => (
+            format!("error: {}: {what}", file.display()),
+            EXIT_UNSUPPORTED,
+        ),
+        other => (
+            format!("error: {}: {other}", file.display()),
+            EXIT_BAD_MODULE,
+        ),
+    }
 }
 
 /// A float argument of `bits` (32 or 64) bits, as its bits: decimal, `inf`, `-inf`, `nan`,

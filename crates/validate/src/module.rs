@@ -3,10 +3,10 @@
 //! and constant expressions.
 
 use crate::func::FuncValidator;
-use crate::{invalid, malformed, Error, FunctionSink};
+use crate::{invalid, malformed, unsupported, Error, FunctionSink};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, FunctionBody, GlobalType, ImportDesc, Limits,
-    MemoryType, Module, Operator, RefType, SegmentMode, TableType, ValType,
+    MemoryType, Module, Operator, Proposal, RefType, SegmentMode, TableType, ValType,
 };
 use std::collections::HashSet;
 
@@ -167,6 +167,16 @@ impl Context {
                     }
                     return Ok(());
                 }
+                op @ (Operator::I32Add {}
+                | Operator::I32Sub {}
+                | Operator::I32Mul {}
+                | Operator::I64Add {}
+                | Operator::I64Sub {}
+                | Operator::I64Mul {}) => {
+                    let what = op.opcode().name();
+                    let words = Some("constant expression required");
+                    return Err(unsupported(Proposal::ExtendedConst, what, words, at));
+                }
                 _ => return Err(invalid("constant expression required", at)),
             };
             stack.push(t);
@@ -219,7 +229,9 @@ pub(crate) fn validate_module<'a, S: FunctionSink<'a>>(
         check_limits(m.limits, Some(MAX_PAGES), module.offsets.code)?;
     }
     if ctx.memories.len() > 1 {
-        return Err(invalid("multiple memories", 0));
+        let what = format!("{} memories", ctx.memories.len());
+        let words = Some("multiple memories");
+        return Err(unsupported(Proposal::MultiMemory, &what, words, 0));
     }
 
     // Function references outside function bodies declare those functions for `ref.func`.

@@ -602,9 +602,12 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
 
 /// The error for what the interpreter cannot run yet (SIMD): slots are 64 bits wide.
 pub(crate) fn unsupported(what: &str, offset: usize) -> Error {
+    let proposal = ssvm_binary::Proposal::Simd;
     Error {
-        kind: ssvm_validate::ErrorKind::Invalid,
-        message: format!("{what} is not supported by the interpreter yet"),
+        kind: ssvm_validate::ErrorKind::Unsupported,
+        message: format!(
+            "the {proposal} proposal is not supported by the interpreter yet ({what})"
+        ),
         offset,
         function: None,
     }

@@ -1,0 +1,241 @@
+//! Encodings of proposals the decoder does not implement are reported as unsupported, naming
+//! the proposal, and keep the words Wasm 2.0's tests expect where they check those bytes.
+
+use ssvm_binary::{DecodeError, Module, Proposal};
+
+/// A module of the given sections (id, contents), each sized for its contents.
+fn module(sections: &[(u8, &[u8])]) -> Vec<u8> {
+    let mut out = b"\0asm\x01\0\0\0".to_vec();
+    for (id, content) in sections {
+        out.push(*id);
+        out.push(content.len() as u8);
+        out.extend_from_slice(content);
+    }
+    out
+}
+
+/// The error of decoding `bytes`, which must fail.
+fn error(bytes: &[u8]) -> DecodeError {
+    Module::decode(bytes).expect_err("the module must not decode")
+}
+
+/// The error of reading the one function body of a module of type `[] -> []` with `code`
+/// (no locals), which must fail.
+fn body_error(code: &[u8]) -> DecodeError {
+    let mut body = vec![code.len() as u8 + 1, 0];
+    body.extend_from_slice(code);
+    let mut section = vec![1];
+    section.extend_from_slice(&body);
+    let bytes = module(&[
+        (1, &[1, 0x60, 0, 0]),
+        (3, &[1, 0]),
+        (5, &[1, 0, 1]),
+        (4, &[1, 0x70, 0, 1]),
+        (10, &section),
+    ]);
+    // Sections in order: the table (4) before the memory (5).
+    let bytes = reorder(bytes);
+    let m = Module::decode(&bytes).expect("everything but the body decodes");
+    m.code[0]
+        .check_encoding()
+        .expect_err("the body must not decode")
+}
+
+/// Puts the memory section after the table section (`body_error` lists them by meaning).
+fn reorder(bytes: Vec<u8>) -> Vec<u8> {
+    let memory = [5, 3, 1, 0, 1];
+    let table = [4, 4, 1, 0x70, 0, 1];
+    let at = bytes.windows(5).position(|w| w == memory).unwrap();
+    let mut out = bytes[..at].to_vec();
+    out.extend_from_slice(&table);
+    out.extend_from_slice(&memory);
+    out.extend_from_slice(&bytes[at + memory.len() + table.len()..]);
+    out
+}
+
+fn assert_unsupported(e: &DecodeError, proposal: Proposal, message: &str, offset: usize) {
+    assert_eq!(
+        (e.unsupported, e.message.as_str(), e.offset),
+        (Some(proposal), message, offset),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_tag_section_is_exception_handling() {
+    let e = error(&module(&[(13, &[0])]));
+    let message = "the exception-handling proposal is not supported (tag section)";
+    assert_unsupported(&e, Proposal::ExceptionHandling, message, 8);
+    assert_eq!(
+        e.to_string(),
+        format!("{message} at offset 0x8"),
+        "the offset follows the message"
+    );
+    // Ids past the tag section's stay malformed.
+    let e = error(&module(&[(14, &[0])]));
+    assert_eq!(
+        (e.unsupported, e.message.as_str()),
+        (None, "malformed section id")
+    );
+}
+
+#[test]
+fn reference_types_of_later_proposals_name_them() {
+    let cases: [(&[u8], Proposal, &str); 6] = [
+        (&[0x69], Proposal::ExceptionHandling, "exnref type"),
+        (&[0x74], Proposal::ExceptionHandling, "nullexnref type"),
+        (&[0x6c], Proposal::Gc, "i31ref type"),
+        (
+            &[0x63, 0x00],
+            Proposal::FunctionReferences,
+            "(ref null 0) type",
+        ),
+        (
+            &[0x64, 0x70],
+            Proposal::FunctionReferences,
+            "(ref func) type",
+        ),
+        (&[0x64, 0x6b], Proposal::Gc, "(ref struct) type"),
+    ];
+    for (ty, proposal, what) in cases {
+        // One type with one parameter of this type.
+        let mut types = vec![1, 0x60, 1];
+        types.extend_from_slice(ty);
+        types.push(0);
+        let e = error(&module(&[(1, &types)]));
+        let message = format!("the {} proposal is not supported ({what})", proposal.name());
+        assert_unsupported(&e, proposal, &message, 13);
+    }
+    // A byte no proposal uses stays malformed.
+    let e = error(&module(&[(1, &[1, 0x60, 1, 0x55, 0])]));
+    assert_eq!(
+        (e.unsupported, e.message.as_str()),
+        (None, "malformed value type")
+    );
+}
+
+#[test]
+fn gc_type_definitions_are_gc() {
+    let e = error(&module(&[(1, &[1, 0x5f, 0])]));
+    let message = "the GC proposal is not supported (struct type)";
+    assert_unsupported(&e, Proposal::Gc, message, 11);
+    let e = error(&module(&[(1, &[1, 0x4e, 0])]));
+    assert!(e.message.ends_with("(recursive type group)"), "{e}");
+}
+
+#[test]
+fn limits_flags_of_later_proposals_keep_the_words_of_wasm_2() {
+    let e = error(&module(&[(5, &[1, 0x04, 0])]));
+    let message = "integer too large: the memory64 proposal is not supported (64-bit memory)";
+    assert_unsupported(&e, Proposal::Memory64, message, 11);
+    let e = error(&module(&[(5, &[1, 0x03, 1, 1])]));
+    let message = "integer too large: the threads proposal is not supported (shared memory)";
+    assert_unsupported(&e, Proposal::Threads, message, 11);
+    let e = error(&module(&[(4, &[1, 0x70, 0x05, 0, 1])]));
+    assert_eq!(e.unsupported, Some(Proposal::Memory64), "{e}");
+    // Tables are never shared, and flags past memory64's stay malformed.
+    for (id, content) in [(4, &[1u8, 0x70, 0x02, 0, 1][..]), (5, &[1, 0x08, 0])] {
+        let e = error(&module(&[(id, content)]));
+        assert_eq!(
+            (e.unsupported, e.message.as_str()),
+            (None, "integer too large")
+        );
+    }
+}
+
+#[test]
+fn tag_imports_and_exports_are_exception_handling() {
+    let e = error(&module(&[(2, &[1, 0, 0, 0x04, 0, 0])]));
+    let message =
+        "malformed import kind: the exception-handling proposal is not supported (tag import)";
+    assert_unsupported(&e, Proposal::ExceptionHandling, message, 13);
+    let e = error(&module(&[(7, &[1, 0, 0x04, 0])]));
+    let message = "the exception-handling proposal is not supported (tag export)";
+    assert_unsupported(&e, Proposal::ExceptionHandling, message, 12);
+}
+
+#[test]
+fn a_table_with_an_initial_value_is_function_references() {
+    let e = error(&module(&[(
+        4,
+        &[1, 0x40, 0x00, 0x70, 0, 1, 0xd0, 0x70, 0x0b],
+    )]));
+    let message =
+        "the function-references proposal is not supported (a table with an initial value)";
+    assert_unsupported(&e, Proposal::FunctionReferences, message, 11);
+}
+
+#[test]
+fn instructions_of_later_proposals_name_them() {
+    // Each at the body's first instruction: offset 0x22 (see `body_error`).
+    let cases: [(&[u8], Proposal, &str); 9] = [
+        (&[0x12, 0x00], Proposal::TailCall, "return_call"),
+        (
+            &[0x13, 0x00, 0x00],
+            Proposal::TailCall,
+            "return_call_indirect",
+        ),
+        (
+            &[0x1f, 0x40, 0x00, 0x0b],
+            Proposal::ExceptionHandling,
+            "try_table",
+        ),
+        (&[0x08, 0x00], Proposal::ExceptionHandling, "throw"),
+        (&[0x06, 0x40, 0x0b], Proposal::ExceptionHandling, "try"),
+        (&[0x14, 0x00], Proposal::FunctionReferences, "call_ref"),
+        (&[0xd5, 0x00], Proposal::FunctionReferences, "br_on_null"),
+        (
+            &[0xfb, 0x00],
+            Proposal::Gc,
+            "an instruction with the 0xFB prefix",
+        ),
+        (
+            &[0xfe, 0x00],
+            Proposal::Threads,
+            "an atomic instruction, prefix 0xFE",
+        ),
+    ];
+    for (code, proposal, what) in cases {
+        let mut code = code.to_vec();
+        code.push(0x0b);
+        let e = body_error(&code);
+        let message = format!("the {} proposal is not supported ({what})", proposal.name());
+        assert_unsupported(&e, proposal, &message, 0x22);
+    }
+    // An opcode no proposal uses stays illegal.
+    let e = body_error(&[0x27, 0x0b]);
+    assert_eq!(
+        (e.unsupported, e.message.as_str()),
+        (None, "illegal opcode")
+    );
+}
+
+#[test]
+fn memory_indices_are_multi_memory_with_the_words_of_wasm_2() {
+    // memory.size 1
+    let e = body_error(&[0x3f, 0x01, 0x1a, 0x0b]);
+    let message = "zero byte expected: the multi-memory proposal is not supported (memory index 1)";
+    assert_unsupported(&e, Proposal::MultiMemory, message, 0x23);
+    // memory.grow with memory 0 in two bytes: valid with multi-memory, not in Wasm 2.0.
+    let e = body_error(&[0x41, 0x00, 0x40, 0x80, 0x00, 0x1a, 0x0b]);
+    assert!(e.message.ends_with("(memory index 0 in 2 bytes)"), "{e}");
+    // i32.load with the memory-index flag (bit 6) in its alignment.
+    let e = body_error(&[0x41, 0x00, 0x28, 0x42, 0x00, 0x00, 0x1a, 0x0b]);
+    let message = "malformed memop flags: the multi-memory proposal is not supported \
+                   (a memory index in a load or store)";
+    assert_unsupported(&e, Proposal::MultiMemory, message, 0x25);
+    // An alignment exponent of 32 has no meaning in any proposal.
+    let e = body_error(&[0x41, 0x00, 0x28, 0x20, 0x00, 0x1a, 0x0b]);
+    assert_eq!(
+        (e.unsupported, e.message.as_str()),
+        (None, "malformed memop flags")
+    );
+}
+
+#[test]
+fn in_a_constant_expression_such_an_opcode_stays_illegal_first() {
+    // A global whose initializer is `throw_ref`: no proposal's control instruction is constant.
+    let e = error(&module(&[(6, &[1, 0x7f, 0, 0x0a, 0x0b])]));
+    let message = "illegal opcode: the exception-handling proposal is not supported (throw_ref)";
+    assert_unsupported(&e, Proposal::ExceptionHandling, message, 13);
+}

@@ -1,0 +1,75 @@
+//! Modules valid only with a proposal ssvm-lite does not implement are rejected with
+//! `ErrorKind::Unsupported`, a message that names the proposal, and (where the Wasm 2.0 tests
+//! check such a module) the spec's words first.
+
+use ssvm_validate::{validate, Error, ErrorKind};
+
+/// The error of validating the text module `wat`, which must be rejected.
+fn error(wat: &str) -> Error {
+    let buf = wast::parser::ParseBuffer::new(wat).expect("the test module lexes");
+    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("the test module parses");
+    let bytes = module.encode().expect("the test module encodes");
+    validate(&bytes).expect_err("the module must be rejected")
+}
+
+#[test]
+fn decoder_errors_of_proposals_are_unsupported() {
+    // The type section of the tag's type comes first.
+    let e = error("(module (tag))");
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
+    assert_eq!(
+        e.to_string(),
+        "the exception-handling proposal is not supported (tag section) at offset 0xe"
+    );
+    let e = error("(module (func $f (return_call $f)))");
+    assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
+    assert_eq!(
+        e.message,
+        "the tail-call proposal is not supported (return_call)"
+    );
+    assert_eq!(e.function, Some(0), "the function is named: {e}");
+}
+
+#[test]
+fn a_malformed_body_is_still_malformed() {
+    // One body breaks the binary format (an illegal opcode), no proposal's.
+    let bytes = b"\0asm\x01\0\0\0\x01\x04\x01\x60\0\0\x03\x02\x01\0\x0a\x05\x01\x03\0\x27\x0b";
+    let e = validate(bytes).expect_err("malformed");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::Malformed, "illegal opcode")
+    );
+}
+
+#[test]
+fn two_memories_are_multi_memory() {
+    let e = error("(module (memory 1) (memory 1))");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (
+            ErrorKind::Unsupported,
+            "multiple memories: the multi-memory proposal is not supported (2 memories)"
+        )
+    );
+    let e = error(r#"(module (import "m" "a" (memory 1)) (memory 1) (memory 1))"#);
+    assert!(e.message.ends_with("(3 memories)"), "{e}");
+}
+
+#[test]
+fn arithmetic_in_constant_expressions_is_extended_const() {
+    let e = error("(module (global i64 (i64.mul (i64.const 2) (i64.const 3))))");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (
+            ErrorKind::Unsupported,
+            "constant expression required: the extended-const proposal is not supported \
+             (i64.mul)"
+        )
+    );
+    // Other instructions are not constant in any proposal: invalid as before.
+    let e = error("(module (global i32 (i32.div_s (i32.const 2) (i32.const 1))))");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::Invalid, "constant expression required")
+    );
+}
