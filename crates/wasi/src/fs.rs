@@ -2,6 +2,7 @@
 
 use crate::ctx::{Descriptor, Kind, WasiCtx};
 use crate::errno::{Errno, WasiResult};
+use crate::gas::Host;
 use crate::mem::Mem;
 use crate::path::{self, Last};
 use crate::rights::*;
@@ -291,78 +292,110 @@ pub fn fd_filestat_set_times(
     Ok(())
 }
 
-/// Reads into the guest buffers `iovs` with `read` (a plain or positioned read).
+/// Reads into the guest buffers `iovecs` (checked, non-empty) with `read` (a plain or
+/// positioned read), at most [`MAX_READ`] bytes.
 fn read_into(
     mem: &mut Mem,
-    iovs: u32,
-    count: u32,
+    iovecs: &[(u32, u32)],
     read: impl FnOnce(&mut [u8]) -> rustix::io::Result<usize>,
 ) -> WasiResult<u32> {
-    let iovecs = mem.iovecs(iovs, count)?;
-    let total: usize = iovecs.iter().map(|&(_, l)| l as usize).sum();
-    match iovecs.iter().find(|&&(_, l)| l > 0) {
-        None => Ok(0),
+    match iovecs {
+        [] => Ok(0),
         // One buffer (the usual case): read straight into guest memory.
-        Some(&(p, l)) if iovecs.iter().filter(|&&(_, l)| l > 0).count() == 1 => {
-            let n = read(mem.bytes_mut(p, l)?)?;
+        &[(p, l)] => {
+            let n = read(mem.bytes_mut(p, l.min(MAX_READ as u32))?)?;
             Ok(n as u32)
         }
         // Several (they may overlap): one host read, then copy out in order.
-        Some(_) => {
-            let mut buf = vec![0u8; total.min(MAX_READ)];
+        _ => {
+            let mut buf = vec![0u8; read_size(iovecs) as usize];
             let n = read(&mut buf)?;
-            mem.scatter(&iovecs, &buf[..n]);
+            mem.scatter(iovecs, &buf[..n]);
             Ok(n as u32)
         }
     }
 }
 
-/// `fd_read`, or `fd_pread` at `offset` (which leaves the descriptor's position alone).
+/// The most bytes a read into `iovecs` moves: what it is charged.
+fn read_size(iovecs: &[(u32, u32)]) -> u64 {
+    let total: u64 = iovecs.iter().map(|&(_, l)| u64::from(l)).sum();
+    total.min(MAX_READ as u64)
+}
+
+/// The prices of a call's bytes and iovecs: the positioned or the plain call's.
+fn io_prices(h: &mut dyn Host, offset: Option<u64>, write: bool) -> (u64, u64) {
+    let p = h.prices();
+    match (write, offset.is_some()) {
+        (false, false) => (p.read_byte, p.read_iovec),
+        (false, true) => (p.pread_byte, p.pread_iovec),
+        (true, false) => (p.write_byte, p.write_iovec),
+        (true, true) => (p.pwrite_byte, p.pwrite_iovec),
+    }
+}
+
+/// The rights a read or write (positioned when `offset` is given) needs.
+fn io_rights(offset: Option<u64>, right: u64) -> u64 {
+    if offset.is_some() {
+        right | FD_SEEK
+    } else {
+        right
+    }
+}
+
+/// `fd_read`, or `fd_pread` at `offset` (which leaves the descriptor's position alone). It
+/// pays for the iovecs before reading the array and for the bytes asked (at most
+/// [`MAX_READ`]) before reading: a short read pays for what was asked.
 pub fn fd_read(
-    ctx: &mut WasiCtx,
-    mem: &mut Mem,
+    h: &mut dyn Host,
     fd: u32,
     iovs: u32,
     n: u32,
     offset: Option<u64>,
     out: u32,
 ) -> WasiResult {
-    let needed = if offset.is_some() {
-        FD_READ | FD_SEEK
-    } else {
-        FD_READ
-    };
-    let d = file(ctx, fd, needed)?;
-    mem.bytes(out, 4)?;
-    if let Kind::Host { flags } = d.kind {
-        stream::would_block(&d.fd, flags, false)?;
+    let (byte, iovec) = io_prices(h, offset, false);
+    {
+        let (ctx, mem) = h.parts();
+        let d = file(ctx, fd, io_rights(offset, FD_READ))?;
+        mem.bytes(out, 4)?;
+        if let Kind::Host { flags } = d.kind {
+            stream::would_block(&d.fd, flags, false)?;
+        }
     }
-    let read = read_into(mem, iovs, n, |buf| match offset {
+    h.charge(u64::from(n), iovec)?;
+    let iovecs = h.parts().1.iovecs(iovs, n)?;
+    h.charge(read_size(&iovecs), byte)?;
+    let (ctx, mut mem) = h.parts();
+    let d = ctx.get(fd)?;
+    let read = read_into(&mut mem, &iovecs, |buf| match offset {
         Some(at) => rustix::io::pread(&d.fd, buf, at),
         None => rustix::io::read(&d.fd, buf),
     })?;
     mem.set_u32(out, read)
 }
 
-/// `fd_write`, or `fd_pwrite` at `offset` (which leaves the descriptor's position alone).
+/// `fd_write`, or `fd_pwrite` at `offset` (which leaves the descriptor's position alone). It
+/// pays for the iovecs before reading the array and for the bytes it hands to the host (after
+/// the caps) before writing: a short write pays for what was handed over.
 pub fn fd_write(
-    ctx: &mut WasiCtx,
-    mem: &mut Mem,
+    h: &mut dyn Host,
     fd: u32,
     iovs: u32,
     n: u32,
     offset: Option<u64>,
     out: u32,
 ) -> WasiResult {
-    let needed = if offset.is_some() {
-        FD_WRITE | FD_SEEK
-    } else {
-        FD_WRITE
-    };
-    let d = file(ctx, fd, needed)?;
-    mem.bytes(out, 4)?;
+    let (byte, iovec) = io_prices(h, offset, true);
+    {
+        let (ctx, mem) = h.parts();
+        file(ctx, fd, io_rights(offset, FD_WRITE))?;
+        mem.bytes(out, 4)?;
+    }
+    h.charge(u64::from(n), iovec)?;
+    let (ctx, mem) = h.parts();
     let mut iovecs = mem.iovecs(iovs, n)?;
     let total: u64 = iovecs.iter().map(|&(_, l)| u64::from(l)).sum();
+    let d = ctx.get(fd)?;
     // What the write may use of the caps: all of it to a shared stream, the growth of a file.
     let shared = matches!(d.kind, Kind::Host { .. });
     let extent = match d.kind {
@@ -382,11 +415,15 @@ pub fn fd_write(
         None => total,
     };
     crate::mem::cut(&mut iovecs, allowed);
+    h.charge(allowed, byte)?;
+    let (ctx, mut mem) = h.parts();
+    let d = ctx.get(fd)?;
     let buffers = mem.gather(&iovecs);
     let written = match offset {
         Some(at) => rustix::io::pwritev(&d.fd, &buffers, at)?,
         None => rustix::io::writev(&d.fd, &buffers)?,
     };
+    drop(buffers);
     if shared {
         ctx.budget.wrote_output(written as u64);
     } else if let Some((size, pos)) = extent {
@@ -450,17 +487,52 @@ pub fn fd_prestat_dir_name(
     }
 }
 
-pub fn fd_readdir(
-    ctx: &mut WasiCtx,
-    mem: &mut Mem,
-    fd: u32,
-    buf: u32,
-    len: u32,
-    cookie: u64,
-    out: u32,
-) -> WasiResult {
-    mem.bytes(buf, len)?;
-    mem.bytes(out, 4)?;
+/// What `fd_readdir` has read of a directory since the last read from cookie 0: the entries
+/// so far, and the open listing to read more from (`None` once it ended).
+pub struct Listing {
+    dir: Option<rustix::fs::Dir>,
+    entries: Vec<DirEntry>,
+}
+
+impl Listing {
+    /// A listing of `fd` from its start (a fresh one: it sees the directory as it is now).
+    fn start(fd: &OwnedFd) -> WasiResult<Listing> {
+        Ok(Listing {
+            dir: Some(rustix::fs::Dir::read_from(fd)?),
+            entries: Vec::new(),
+        })
+    }
+
+    /// Whether entry `i` is known or the listing may still reach it.
+    fn may_have(&self, i: usize) -> bool {
+        i < self.entries.len() || self.dir.is_some()
+    }
+
+    /// Entry `i`, reading one more entry from the directory when `i` is the next one.
+    fn entry(&mut self, i: usize) -> WasiResult<Option<&DirEntry>> {
+        if i >= self.entries.len() {
+            let Some(dir) = self.dir.as_mut() else {
+                return Ok(None);
+            };
+            match dir.read() {
+                None => self.dir = None,
+                Some(entry) => {
+                    let entry = entry?;
+                    self.entries.push(DirEntry {
+                        ino: entry.ino(),
+                        filetype: filetype(entry.file_type()),
+                        name: entry.file_name().to_bytes().to_vec(),
+                    });
+                }
+            }
+        }
+        Ok(self.entries.get(i))
+    }
+}
+
+/// The listing of directory descriptor `fd` (with the right to read it), started anew when
+/// `restart` or never started.
+fn listing(ctx: &mut WasiCtx, fd: u32, restart: bool) -> WasiResult<&mut Listing> {
     let d = ctx.get_mut(fd)?;
     if d.base & FD_READDIR == 0 {
         return Err(Errno::Notcapable);
@@ -468,44 +540,62 @@ pub fn fd_readdir(
     let Kind::Dir { listing, .. } = &mut d.kind else {
         return Err(Errno::Notdir);
     };
-    if cookie == 0 || listing.is_empty() {
-        *listing = list(&d.fd)?;
+    if restart || listing.is_none() {
+        *listing = Some(Listing::start(&d.fd)?);
+    }
+    Ok(listing.as_mut().expect("just started"))
+}
+
+/// `fd_readdir`: the entries from `cookie` on, as many as start in `len` bytes. Each entry it
+/// handles is paid for before it is handled: each one it returns, and each one it reads from
+/// the directory to reach `cookie`. Entries are read from the host only as far as a call needs
+/// (a read from cookie 0 starts a fresh listing), and kept for the reads that follow.
+pub fn fd_readdir(
+    h: &mut dyn Host,
+    fd: u32,
+    buf: u32,
+    len: u32,
+    cookie: u64,
+    out: u32,
+) -> WasiResult {
+    let price = h.prices().readdir_entry;
+    {
+        let (ctx, mem) = h.parts();
+        mem.bytes(buf, len)?;
+        mem.bytes(out, 4)?;
+        listing(ctx, fd, cookie == 0)?;
+    }
+    let start = cookie.min(usize::MAX as u64) as usize;
+    // The entries before `cookie` that were never read (a cookie this listing did not give).
+    loop {
+        let l = listing(h.parts().0, fd, false)?;
+        let read = l.entries.len();
+        if read >= start || !l.may_have(read) {
+            break;
+        }
+        h.charge(1, price)?;
+        listing(h.parts().0, fd, false)?.entry(read)?;
     }
     // The cookie of an entry is the index of the entry after it.
     let mut bytes = Vec::new();
-    for (i, e) in listing
-        .iter()
-        .enumerate()
-        .skip(cookie.min(usize::MAX as u64) as usize)
-    {
-        if bytes.len() >= len as usize {
+    let mut i = start;
+    while bytes.len() < len as usize && listing(h.parts().0, fd, false)?.may_have(i) {
+        h.charge(1, price)?;
+        let Some(e) = listing(h.parts().0, fd, false)?.entry(i)? else {
             break;
-        }
+        };
         bytes.extend_from_slice(&(i as u64 + 1).to_le_bytes());
         bytes.extend_from_slice(&e.ino.to_le_bytes());
         bytes.extend_from_slice(&(e.name.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&[e.filetype, 0, 0, 0]);
         bytes.extend_from_slice(&e.name);
+        i += 1;
     }
     // A full buffer tells the guest there may be more: the last entry may be cut short.
     bytes.truncate(len as usize);
+    let mut mem = h.parts().1;
     mem.write(buf, &bytes)?;
     mem.set_u32(out, bytes.len() as u32)
-}
-
-/// Every entry of directory `fd`, `.` and `..` included.
-fn list(fd: &OwnedFd) -> WasiResult<Vec<DirEntry>> {
-    let mut dir = rustix::fs::Dir::read_from(fd)?;
-    let mut out = Vec::new();
-    while let Some(entry) = dir.read() {
-        let entry = entry?;
-        out.push(DirEntry {
-            ino: entry.ino(),
-            filetype: filetype(entry.file_type()),
-            name: entry.file_name().to_bytes().to_vec(),
-        });
-    }
-    Ok(out)
 }
 
 pub fn fd_renumber(ctx: &mut WasiCtx, from: u32, to: u32) -> WasiResult {
@@ -744,7 +834,7 @@ pub fn path_open(
     let (kind, base, inheriting) = if is_dir {
         let kind = Kind::Dir {
             preopen: None,
-            listing: Vec::new(),
+            listing: None,
         };
         (kind, base & DIR_BASE, inheriting)
     } else {
