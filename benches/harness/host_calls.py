@@ -126,10 +126,11 @@ def fill(base, count, stride, stores):
 
 # Memory for the per-unit cases: data buffers at 65536, an iovec array at 8192 (iovec 0 at 32 is
 # set by the prologue), subscriptions at 196608, events at 655360, a path at 20000. Descriptor
-# of "big" (64 KiB) in slot 100, of "w" in 104, of directory "many" (2000 entries) in 108.
+# of "big" (64 KiB) in slot 100, of "w" in 104, of directory "many" (2000 entries) in 108 (with
+# the right fd_readdir alone: a directory asked for with write rights is EISDIR).
 PREP = open_file(216, 3, 100) + open_file(224, 1, 104) + (
     "(drop (call $path_open (i32.const 3) (i32.const 1) (i32.const 232) (i32.const 4) "
-    "(i32.const 2) (i64.const -1) (i64.const -1) (i32.const 0) (i32.const 108)))")
+    "(i32.const 2) (i64.const 0x4000) (i64.const 0) (i32.const 0) (i32.const 108)))")
 IOVEC0 = "(i32.store (i32.const 32) (i32.const 65536)) (i32.store (i32.const 36) (i32.const {k}))"
 PREAD = "(drop (call $fd_pread (i32.load (i32.const 100)) (i32.const {iovs}) (i32.const {n}) (i64.const 0) (i32.const 48)))"
 PWRITE = "(drop (call $fd_pwrite (i32.load (i32.const 104)) (i32.const {iovs}) (i32.const {n}) (i64.const 0) (i32.const 48)))"
@@ -154,8 +155,13 @@ PER_UNIT = [
      fill(196608, 4000, 48, [(8, 0), (16, 1), (24, 0), (28, 0), (40, 0)]), POLL, ""),
     ("poll_oneoff/subscription+fd (a file)", "subscription", [1, 1000, 4000], 3000,
      fill(196608, 4000, 48, [(8, 1), (16, "(local.get $fd)")]), POLL, ""),
-    ("fd_readdir/entry (from cookie 0)", "entry", [1, 100, 1000], 3000, "",
-     f"(drop (call $fd_readdir (i32.load (i32.const 108)) (i32.const 65536) (i32.const {{len}}) (i64.const 0) (i32.const 100)))", ""),
+    # A listing is kept while the directory does not change: a descriptor opened anew for each
+    # call makes every call read its entries from the host.
+    ("fd_readdir/entry (a fresh listing)", "entry", [1, 100, 1000], 3000, "",
+     "(drop (call $path_open (i32.const 3) (i32.const 1) (i32.const 232) (i32.const 4) "
+     "(i32.const 2) (i64.const 0x4000) (i64.const 0) (i32.const 0) (i32.const 112))) "
+     "(drop (call $fd_readdir (i32.load (i32.const 112)) (i32.const 65536) (i32.const {len}) "
+     "(i64.const 0) (i32.const 100))) (drop (call $fd_close (i32.load (i32.const 112))))", ""),
     ("path_*/byte (path_filestat_get of ./././…/f)", "byte", [1, 2049, 4095], 10000, "",
      "(drop (call $path_filestat_get (i32.const 3) (i32.const 1) (i32.const 20000) (i32.const {k}) (i32.const 256)))",
      '(data (i32.const 20000) "{path}")'),
@@ -207,9 +213,10 @@ def sandbox_files(sandbox):
         open(os.path.join(many, f"e{i:04}"), "w").close()
 
 
-def run_per_unit(runs, tmp, sandbox):
+def run_per_unit(runs, tmp, sandbox, only):
+    cases = [case for case in PER_UNIT if only in case[0]]
     wasm = {}
-    for case in PER_UNIT:
+    for case in cases:
         for k in case[2]:
             src = os.path.join(tmp, f"u{len(wasm)}.wat")
             with open(src, "w") as f:
@@ -217,7 +224,7 @@ def run_per_unit(runs, tmp, sandbox):
             wasm[(case[0], k)] = src[:-4] + ".wasm"
             subprocess.run(["wat2wasm", src, "-o", wasm[(case[0], k)]], check=True)
     base = {}
-    for n in sorted({case[3] for case in PER_UNIT}):
+    for n in sorted({case[3] for case in cases}):
         src = os.path.join(tmp, f"base{n}.wat")
         with open(src, "w") as f:
             f.write(module("", n=n, prologue=PREP))
@@ -235,7 +242,7 @@ def run_per_unit(runs, tmp, sandbox):
           "fitted through them")
     print("| case | unit | ns per call at each size | ns per unit | price (gas per unit) |")
     print("| --- | --- | --- | ---: | ---: |")
-    for case in PER_UNIT:
+    for case in cases:
         name, unit, sizes, n = case[:4]
         b = statistics.median(times[("base", n)])
         points = [(k, (statistics.median(times[(name, k)]) - b) / n * 1e9) for k in sizes]
@@ -259,6 +266,7 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--no-build", action="store_true")
     ap.add_argument("--per-unit", action="store_true", help="price the work per unit instead")
+    ap.add_argument("--only", default="", help="with --per-unit: the cases whose name has this")
     args = ap.parse_args()
     need_wat2wasm()
     if not args.no_build:
@@ -268,7 +276,7 @@ def main():
         os.mkdir(sandbox)
         sandbox_files(sandbox)
         if args.per_unit:
-            run_per_unit(args.runs, tmp, sandbox)
+            run_per_unit(args.runs, tmp, sandbox, args.only)
             return
         wasm = {}
         for name, body in CASES.items():

@@ -56,6 +56,8 @@ pub struct WasiCtx {
     pub(crate) trace: Option<Box<dyn Write + Send + Sync>>,
     /// The prices of the store's cost table, read at the first call that charges.
     pub(crate) prices: Option<crate::gas::Prices>,
+    /// How many changes the guest made to directories (names created, removed or renamed).
+    pub(crate) dir_changes: u64,
 }
 
 impl WasiCtx {
@@ -226,6 +228,7 @@ impl WasiCtxBuilder {
             budget: Budget::new(self.limits),
             trace: self.trace.take(),
             prices: None,
+            dir_changes: 0,
         })
     }
 }

@@ -487,19 +487,44 @@ pub fn fd_prestat_dir_name(
     }
 }
 
-/// What `fd_readdir` has read of a directory since the last read from cookie 0: the entries
-/// so far, and the open listing to read more from (`None` once it ended).
+/// What `fd_readdir` has read of a directory since its listing started: the entries so far,
+/// the open listing to read more from (`None` once it ended), and what the directory was when
+/// it started (to tell whether a read from cookie 0 may use it again).
 pub struct Listing {
     dir: Option<rustix::fs::Dir>,
     entries: Vec<DirEntry>,
+    stamp: Stamp,
+}
+
+/// What identifies a state of a directory: the guest's count of its own changes to
+/// directories, and the directory's inode, size and change and modification times.
+#[derive(PartialEq, Eq)]
+struct Stamp([i64; 7]);
+
+impl Stamp {
+    // The field types of `Stat` differ between architectures.
+    #[allow(clippy::unnecessary_cast)]
+    fn of(fd: &OwnedFd, changes: u64) -> WasiResult<Stamp> {
+        let st = rustix::fs::fstat(fd)?;
+        Ok(Stamp([
+            changes as i64,
+            st.st_ino as i64,
+            st.st_size as i64,
+            st.st_mtime as i64,
+            st.st_mtime_nsec as i64,
+            st.st_ctime as i64,
+            st.st_ctime_nsec as i64,
+        ]))
+    }
 }
 
 impl Listing {
     /// A listing of `fd` from its start (a fresh one: it sees the directory as it is now).
-    fn start(fd: &OwnedFd) -> WasiResult<Listing> {
+    fn start(fd: &OwnedFd, stamp: Stamp) -> WasiResult<Listing> {
         Ok(Listing {
             dir: Some(rustix::fs::Dir::read_from(fd)?),
             entries: Vec::new(),
+            stamp,
         })
     }
 
@@ -530,9 +555,11 @@ impl Listing {
     }
 }
 
-/// The listing of directory descriptor `fd` (with the right to read it), started anew when
-/// `restart` or never started.
+/// The listing of directory descriptor `fd` (with the right to read it). With `restart` (a
+/// read from cookie 0) it starts anew unless the directory is as it was when the listing
+/// started; it also starts when there is none.
 fn listing(ctx: &mut WasiCtx, fd: u32, restart: bool) -> WasiResult<&mut Listing> {
+    let changes = ctx.dir_changes;
     let d = ctx.get_mut(fd)?;
     if d.base & FD_READDIR == 0 {
         return Err(Errno::Notcapable);
@@ -541,15 +568,19 @@ fn listing(ctx: &mut WasiCtx, fd: u32, restart: bool) -> WasiResult<&mut Listing
         return Err(Errno::Notdir);
     };
     if restart || listing.is_none() {
-        *listing = Some(Listing::start(&d.fd)?);
+        let stamp = Stamp::of(&d.fd, changes)?;
+        if listing.as_ref().is_none_or(|l| l.stamp != stamp) {
+            *listing = Some(Listing::start(&d.fd, stamp)?);
+        }
     }
-    Ok(listing.as_mut().expect("just started"))
+    Ok(listing.as_mut().expect("started above"))
 }
 
 /// `fd_readdir`: the entries from `cookie` on, as many as start in `len` bytes. Each entry it
 /// handles is paid for before it is handled: each one it returns, and each one it reads from
-/// the directory to reach `cookie`. Entries are read from the host only as far as a call needs
-/// (a read from cookie 0 starts a fresh listing), and kept for the reads that follow.
+/// the directory to reach `cookie`. Entries are read from the host only as far as a call needs,
+/// and kept for the reads that follow; a read from cookie 0 starts a fresh listing when the
+/// directory changed (its times, size or inode, or any directory change the guest made).
 pub fn fd_readdir(
     h: &mut dyn Host,
     fd: u32,
@@ -661,6 +692,7 @@ pub fn path_create_directory(
     )?;
     ctx.budget.new_file()?;
     rustix::fs::mkdirat(&at.dir, at.name(), Mode::from_raw_mode(0o777))?;
+    ctx.dir_changes += 1;
     ctx.budget.created_file();
     Ok(())
 }
@@ -752,6 +784,7 @@ pub fn path_link(
     }
     ctx.budget.new_file()?;
     rustix::fs::linkat(&old.dir, old.name(), &new.dir, new.name(), AtFlags::empty())?;
+    ctx.dir_changes += 1;
     ctx.budget.created_file();
     Ok(())
 }
@@ -829,6 +862,9 @@ pub fn path_open(
     if creates {
         ctx.budget.created_file();
     }
+    if flags.contains(OFlags::CREATE) {
+        ctx.dir_changes += 1;
+    }
     let st = rustix::fs::fstat(&opened)?;
     let is_dir = FileType::from_raw_mode(st.st_mode) == FileType::Directory;
     let (kind, base, inheriting) = if is_dir {
@@ -903,6 +939,7 @@ pub fn path_remove_directory(
     };
     let at = path::name_of(d.fd.as_fd(), path, false, errno)?;
     rustix::fs::unlinkat(&at.dir, at.name(), AtFlags::REMOVEDIR)?;
+    ctx.dir_changes += 1;
     Ok(())
 }
 
@@ -939,6 +976,7 @@ pub fn path_rename(
         return Err(Errno::Notdir);
     }
     rustix::fs::renameat(&old.dir, old.name(), &new.dir, new.name())?;
+    ctx.dir_changes += 1;
     Ok(())
 }
 
@@ -974,6 +1012,7 @@ pub fn path_symlink(
     }
     ctx.budget.new_file()?;
     rustix::fs::symlinkat(target, &at.dir, at.name())?;
+    ctx.dir_changes += 1;
     ctx.budget.created_file();
     Ok(())
 }
@@ -996,5 +1035,6 @@ pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, p: u32, len: 
         });
     }
     rustix::fs::unlinkat(&at.dir, at.name(), AtFlags::empty())?;
+    ctx.dir_changes += 1;
     Ok(())
 }
