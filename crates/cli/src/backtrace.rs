@@ -12,8 +12,13 @@ const MAX_NAME: usize = 120;
 /// The lines after `wasm backtrace:`, innermost first: `   N: name`, or `   N: name (×K)`
 /// for K consecutive frames of one function starting at frame N. `frames` are those the
 /// runtime kept of a stack `depth` frames deep: all of them, or its innermost half and then
-/// its outermost half (`Store::trap_backtrace`). Also how many frames are not shown.
-pub fn lines(frames: &[String], depth: usize) -> (Vec<String>, usize) {
+/// its outermost half (`Store::trap_backtrace_frames`), named by `name` (called only for the
+/// lines shown, since a guest's names may be long). Also how many frames are not shown.
+pub fn lines<F: PartialEq>(
+    frames: &[F],
+    depth: usize,
+    name: impl Fn(&F) -> String,
+) -> (Vec<String>, usize) {
     let inner = if depth > frames.len() {
         frames.len() / 2
     } else {
@@ -26,19 +31,17 @@ pub fn lines(frames: &[String], depth: usize) -> (Vec<String>, usize) {
             depth - (frames.len() - i)
         }
     };
-    // (first frame, name, frames): runs of one function over consecutive frames.
-    let mut groups: Vec<(usize, &str, usize)> = Vec::new();
-    for (i, name) in frames.iter().enumerate() {
+    // (first frame, function, frames): runs of one function over consecutive frames.
+    let mut groups: Vec<(usize, &F, usize)> = Vec::new();
+    for (i, frame) in frames.iter().enumerate() {
         let n = number(i);
         match groups.last_mut() {
-            Some((first, last, count)) if *last == name.as_str() && *first + *count == n => {
-                *count += 1
-            }
-            _ => groups.push((n, name, 1)),
+            Some((first, last, count)) if *last == frame && *first + *count == n => *count += 1,
+            _ => groups.push((n, frame, 1)),
         }
     }
-    let line = |&(i, name, count): &(usize, &str, usize)| {
-        let name = short(name);
+    let line = |&(i, frame, count): &(usize, &F, usize)| {
+        let name = short(&name(frame));
         if count == 1 {
             format!("  {i:>2}: {name}")
         } else {
@@ -91,20 +94,20 @@ mod tests {
         frames.extend(std::iter::repeat_n("rec".to_string(), 99_998));
         frames.push("main".into());
         assert_eq!(
-            lines(&frames, frames.len()).0,
+            lines(&frames, frames.len(), String::clone).0,
             ["   0: leaf", "   1: rec (\u{d7}99998)", "  99999: main"]
         );
         assert_eq!(
-            lines(&names(&["a", "b", "a"]), 3).0,
+            lines(&names(&["a", "b", "a"]), 3, String::clone).0,
             ["   0: a", "   1: b", "   2: a"]
         );
-        assert!(lines(&[], 0).0.is_empty());
+        assert!(lines(&[] as &[String], 0, String::clone).0.is_empty());
     }
 
     #[test]
     fn many_distinct_frames_are_capped() {
         let frames: Vec<String> = (0..1000).map(|i| format!("f{}", i % 2)).collect();
-        let (out, hidden) = lines(&frames, frames.len());
+        let (out, hidden) = lines(&frames, frames.len(), String::clone);
         assert_eq!(hidden, 970);
         assert_eq!(out.len(), HEAD + TAIL + 1);
         assert_eq!(out[0], "   0: f0");
@@ -119,7 +122,7 @@ mod tests {
         frames.extend(std::iter::repeat_n("rec".to_string(), 998));
         frames.push("main".into());
         assert_eq!(
-            lines(&frames, 100_000).0,
+            lines(&frames, 100_000, String::clone).0,
             [
                 "   0: leaf",
                 "   1: rec (\u{d7}499)",
@@ -130,7 +133,7 @@ mod tests {
         );
         // Distinct frames: the head, the count of all not shown, the tail.
         let frames: Vec<String> = (0..1000).map(|i| format!("f{}", i % 2)).collect();
-        let (out, hidden) = lines(&frames, 5000);
+        let (out, hidden) = lines(&frames, 5000, String::clone);
         assert_eq!(hidden, 4970);
         assert_eq!(out[HEAD], "      ... 4970 more frames ...");
         assert_eq!(out.last().unwrap(), "  4999: f1");
@@ -139,7 +142,7 @@ mod tests {
     #[test]
     fn long_names_are_cut() {
         let long = "x".repeat(100_000);
-        let out = lines(&[long], 1).0;
+        let out = lines(&[long], 1, String::clone).0;
         assert_eq!(
             out[0],
             format!("   0: {}... (100000 bytes)", "x".repeat(MAX_NAME))

@@ -2,7 +2,7 @@
 
 use crate::ctx::{Descriptor, Kind, WasiCtx};
 use crate::errno::{Errno, WasiResult};
-use crate::gas::Host;
+use crate::gas::{Host, Prices};
 use crate::mem::Mem;
 use crate::path::{self, Last};
 use crate::rights::*;
@@ -577,8 +577,9 @@ fn listing(ctx: &mut WasiCtx, fd: u32, restart: bool) -> WasiResult<&mut Listing
 }
 
 /// `fd_readdir`: the entries from `cookie` on, as many as start in `len` bytes. Each entry it
-/// handles is paid for before it is handled: each one it returns, and each one it reads from
-/// the directory to reach `cookie`. Entries are read from the host only as far as a call needs,
+/// handles is paid for before it is handled: each one it returns (`entry`), and each one it
+/// reads from the directory (`read`: to return it, or to reach `cookie`). Entries are read from
+/// the host only as far as a call needs,
 /// and kept for the reads that follow; a read from cookie 0 starts a fresh listing when the
 /// directory changed (its times, size or inode, or any directory change the guest made).
 pub fn fd_readdir(
@@ -589,7 +590,11 @@ pub fn fd_readdir(
     cookie: u64,
     out: u32,
 ) -> WasiResult {
-    let price = h.prices().readdir_entry;
+    let Prices {
+        readdir_entry: entry,
+        readdir_read: read,
+        ..
+    } = h.prices();
     {
         let (ctx, mem) = h.parts();
         mem.bytes(buf, len)?;
@@ -600,18 +605,19 @@ pub fn fd_readdir(
     // The entries before `cookie` that were never read (a cookie this listing did not give).
     loop {
         let l = listing(h.parts().0, fd, false)?;
-        let read = l.entries.len();
-        if read >= start || !l.may_have(read) {
+        let known = l.entries.len();
+        if known >= start || !l.may_have(known) {
             break;
         }
-        h.charge(1, price)?;
-        listing(h.parts().0, fd, false)?.entry(read)?;
+        h.charge(1, read)?;
+        listing(h.parts().0, fd, false)?.entry(known)?;
     }
     // The cookie of an entry is the index of the entry after it.
     let mut bytes = Vec::new();
     let mut i = start;
     while bytes.len() < len as usize && listing(h.parts().0, fd, false)?.may_have(i) {
-        h.charge(1, price)?;
+        let kept = i < listing(h.parts().0, fd, false)?.entries.len();
+        h.charge(1, if kept { entry } else { entry.saturating_add(read) })?;
         let Some(e) = listing(h.parts().0, fd, false)?.entry(i)? else {
             break;
         };

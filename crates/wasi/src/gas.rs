@@ -28,6 +28,7 @@ pub struct Prices {
     pub poll_fd: u64,
     pub poll_ns: u64,
     pub readdir_entry: u64,
+    pub readdir_read: u64,
     /// `path_*` calls, per byte of path name, indexed by [`PathCall`].
     pub path_byte: [u64; PATH_CALLS.len()],
 }
@@ -63,6 +64,7 @@ impl Prices {
             poll_fd: price("poll_oneoff", "fd"),
             poll_ns: price("poll_oneoff", "ns"),
             readdir_entry: price("fd_readdir", "entry"),
+            readdir_read: price("fd_readdir", "read"),
             path_byte: PATH_CALLS.map(|name| price(name, "byte")),
         }
     }

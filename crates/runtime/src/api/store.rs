@@ -197,6 +197,17 @@ impl<T> Store<T> {
             .collect()
     }
 
+    /// The functions of [`Store::trap_backtrace`] as (instance, function index) pairs, so that
+    /// an embedder can group frames and name only those it shows ([`Store::frame_name`]).
+    pub fn trap_backtrace_frames(&self) -> &[(u32, u32)] {
+        &self.backtrace
+    }
+
+    /// The name of a frame of [`Store::trap_backtrace_frames`], as `trap_backtrace` gives it.
+    pub fn frame_name(&self, (instance, index): (u32, u32)) -> String {
+        self.func_name(instance, index)
+    }
+
     /// How many frames the call stack had when the last call trapped (or exited): the length
     /// of [`Store::trap_backtrace`], or more when that kept only the ends.
     pub fn trap_backtrace_depth(&self) -> usize {
