@@ -294,10 +294,9 @@ pub fn run(
         Err(Stopped::Trap(t)) => {
             let mut message = format!("error: trap: {t}");
             let depth = store.trap_backtrace_depth();
-            let (frames, hidden) =
-                backtrace::lines(store.trap_backtrace_frames(), depth, |&f| {
-                    store.frame_name(f)
-                });
+            let (frames, hidden) = backtrace::lines(store.trap_backtrace_frames(), depth, |&f| {
+                store.frame_name(f)
+            });
             if !frames.is_empty() {
                 if hidden > 0 {
                     message.push_str(&format!("\nwasm backtrace ({depth} frames):"));

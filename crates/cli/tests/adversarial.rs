@@ -100,7 +100,12 @@ fn stops(name: &str, text: &str, args: &[&str], code: i32) -> Run {
     all.extend_from_slice(args);
     all.extend_from_slice(&["--invoke", "run", module]);
     let r = run(name, &all);
-    assert_eq!(r.code, Some(code), "{name}: exit code; stderr: {}", r.stderr);
+    assert_eq!(
+        r.code,
+        Some(code),
+        "{name}: exit code; stderr: {}",
+        r.stderr
+    );
     assert!(r.cpu < MAX_CPU, "{name}: {:?} of CPU", r.cpu);
     assert!(
         r.peak_rss_kb < MAX_RSS_KB,
@@ -140,7 +145,12 @@ fn poll_oneoff_of_twelve_million_subscriptions_stops_before_reading_them() {
                (i32.const 1073741820))))",
         import("poll_oneoff", "(param i32 i32 i32 i32) (result i32)")
     );
-    stops("poll_oneoff", &text, &["--gas-limit", "1000000"], OUT_OF_GAS);
+    stops(
+        "poll_oneoff",
+        &text,
+        &["--gas-limit", "1000000"],
+        OUT_OF_GAS,
+    );
 }
 
 #[test]
@@ -166,7 +176,12 @@ fn fd_write_of_empty_iovecs_pays_for_each_one() {
                (i32.const 8000000))))",
         import("fd_write", "(param i32 i32 i32 i32) (result i32)")
     );
-    let r = stops("fd_write_paid", &text, &["--gas-limit", "100000000"], OUT_OF_GAS);
+    let r = stops(
+        "fd_write_paid",
+        &text,
+        &["--gas-limit", "100000000"],
+        OUT_OF_GAS,
+    );
     assert!(r.stderr.contains("of the limit 100000000"), "{}", r.stderr);
     let r = stops("fd_write_paid", &text, &["--gas-limit", "1000000000"], 0);
     assert!(r.stderr.is_empty(), "{}", r.stderr);

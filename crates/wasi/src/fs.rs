@@ -493,6 +493,10 @@ pub fn fd_prestat_dir_name(
 pub struct Listing {
     dir: Option<rustix::fs::Dir>,
     entries: Vec<DirEntry>,
+    /// How many of `entries` a call that was not stopped by out of gas paid to read. A call
+    /// that runs out of gas has all its charges given back, so the entries it read are paid
+    /// for again by the call that uses them: the gas never depends on where gas ran out.
+    paid: usize,
     stamp: Stamp,
 }
 
@@ -524,6 +528,7 @@ impl Listing {
         Ok(Listing {
             dir: Some(rustix::fs::Dir::read_from(fd)?),
             entries: Vec::new(),
+            paid: 0,
             stamp,
         })
     }
@@ -577,11 +582,12 @@ fn listing(ctx: &mut WasiCtx, fd: u32, restart: bool) -> WasiResult<&mut Listing
 }
 
 /// `fd_readdir`: the entries from `cookie` on, as many as start in `len` bytes. Each entry it
-/// handles is paid for before it is handled: each one it returns (`entry`), and each one it
-/// reads from the directory (`read`: to return it, or to reach `cookie`). Entries are read from
-/// the host only as far as a call needs,
-/// and kept for the reads that follow; a read from cookie 0 starts a fresh listing when the
-/// directory changed (its times, size or inode, or any directory change the guest made).
+/// handles is paid for before it is handled: each one it returns (`entry`), and each read from
+/// the directory (`read`: of an entry to return or to pass on the way to `cookie`, or the read
+/// that finds the end). Entries are read from
+/// the host only as far as a call needs, and kept for the reads that follow; a read from cookie
+/// 0 starts a fresh listing when the directory changed (its times, size or inode, or any
+/// directory change the guest made).
 pub fn fd_readdir(
     h: &mut dyn Host,
     fd: u32,
@@ -589,6 +595,27 @@ pub fn fd_readdir(
     len: u32,
     cookie: u64,
     out: u32,
+) -> WasiResult {
+    let mut paid = 0;
+    let result = readdir(h, fd, buf, len, cookie, out, &mut paid);
+    if !h.out_of_gas() {
+        if let Ok(l) = listing(h.parts().0, fd, false) {
+            l.paid = l.paid.max(paid);
+        }
+    }
+    result
+}
+
+/// `fd_readdir`'s work; `paid` is set to how many entries of the listing are paid for once it
+/// has charged for reading them.
+fn readdir(
+    h: &mut dyn Host,
+    fd: u32,
+    buf: u32,
+    len: u32,
+    cookie: u64,
+    out: u32,
+    paid: &mut usize,
 ) -> WasiResult {
     let Prices {
         readdir_entry: entry,
@@ -599,25 +626,30 @@ pub fn fd_readdir(
         let (ctx, mem) = h.parts();
         mem.bytes(buf, len)?;
         mem.bytes(out, 4)?;
-        listing(ctx, fd, cookie == 0)?;
+        *paid = listing(ctx, fd, cookie == 0)?.paid;
     }
     let start = cookie.min(usize::MAX as u64) as usize;
-    // The entries before `cookie` that were never read (a cookie this listing did not give).
-    loop {
-        let l = listing(h.parts().0, fd, false)?;
-        let known = l.entries.len();
-        if known >= start || !l.may_have(known) {
+    // The entries before `cookie` not paid for (a cookie this listing did not give).
+    while *paid < start && listing(h.parts().0, fd, false)?.may_have(*paid) {
+        h.charge(1, read)?;
+        if listing(h.parts().0, fd, false)?.entry(*paid)?.is_none() {
             break;
         }
-        h.charge(1, read)?;
-        listing(h.parts().0, fd, false)?.entry(known)?;
+        *paid += 1;
     }
     // The cookie of an entry is the index of the entry after it.
     let mut bytes = Vec::new();
     let mut i = start;
     while bytes.len() < len as usize && listing(h.parts().0, fd, false)?.may_have(i) {
-        let kept = i < listing(h.parts().0, fd, false)?.entries.len();
-        h.charge(1, if kept { entry } else { entry.saturating_add(read) })?;
+        // A read from the host (or of an entry read by a call that ran out of gas).
+        if i >= *paid {
+            h.charge(1, read)?;
+            if listing(h.parts().0, fd, false)?.entry(i)?.is_none() {
+                break;
+            }
+            *paid = i + 1;
+        }
+        h.charge(1, entry)?;
         let Some(e) = listing(h.parts().0, fd, false)?.entry(i)? else {
             break;
         };

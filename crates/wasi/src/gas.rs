@@ -87,6 +87,9 @@ pub trait Host {
     /// Charges `units × price` for work about to be done; when the gas left does not cover
     /// it, nothing is charged and the call must return the error at once.
     fn charge(&mut self, units: u64, price: u64) -> WasiResult;
+    /// Whether a charge was refused: the call stops as out of gas, and every charge it made
+    /// is given back.
+    fn out_of_gas(&self) -> bool;
 }
 
 /// The [`Host`] of a call made through the runtime.
@@ -120,5 +123,9 @@ impl<T> Host for Call<'_, '_, T> {
         self.out_of_gas = true;
         // Never seen by the guest: the call ends as out of gas instead.
         Err(Errno::Again)
+    }
+
+    fn out_of_gas(&self) -> bool {
+        self.out_of_gas
     }
 }
