@@ -222,3 +222,35 @@ fn path_calls_pay_per_byte_of_their_names() {
     assert_eq!(call(&mut store, instance, 1, 1000).unwrap(), ENOENT);
     assert_eq!(store.gas_used(), 55);
 }
+
+/// Every per-unit key docs/wasi.md documents is priced by the shipped table, beside its flat
+/// `[host]` price.
+#[test]
+fn the_default_table_prices_every_per_unit_key() {
+    let table = CostTable::default_table();
+    let module = "wasi_snapshot_preview1";
+    let mut keys = vec![
+        ("fd_read", "byte"),
+        ("fd_read", "iovec"),
+        ("fd_pread", "byte"),
+        ("fd_pread", "iovec"),
+        ("fd_write", "byte"),
+        ("fd_write", "iovec"),
+        ("fd_pwrite", "byte"),
+        ("fd_pwrite", "iovec"),
+        ("random_get", "byte"),
+        ("poll_oneoff", "subscription"),
+        ("poll_oneoff", "fd"),
+        ("poll_oneoff", "ns"),
+        ("fd_readdir", "entry"),
+        ("fd_readdir", "read"),
+    ];
+    for (name, _, _) in FUNCTIONS.iter().filter(|(n, _, _)| n.starts_with("path_")) {
+        keys.push((name, "byte"));
+    }
+    assert_eq!(keys.len(), 24);
+    for (name, unit) in keys {
+        assert!(table.host_per_unit(module, name, unit) > 0, "{name}/{unit}");
+        assert!(table.host(module, name) > 0, "{name}");
+    }
+}
