@@ -25,7 +25,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from host_calls import BIN, ROOT, need_wat2wasm  # noqa: E402
+from host_calls import BIN, ROOT, fill, need_wat2wasm  # noqa: E402
 
 KERNELS = {"fib": 32, "mandelbrot": 600, "sorthash": 1_000_000}
 
@@ -49,15 +49,6 @@ def loop(n, body):
     """`body` `n` times (the function declares `(local $i i32)`)."""
     return (f"(local.set $i (i32.const 0)) (loop $l {body} (local.set $i (i32.add (local.get $i) (i32.const 1)))"
             f" (br_if $l (i32.lt_u (local.get $i) (i32.const {n}))))")
-
-
-def fill(base, count, stride, stores):
-    """Writes `stores` ((offset, i32 expression)) into `count` records of `stride` bytes."""
-    body = " ".join(f"(i32.store offset={o} (i32.add (i32.const {base}) (i32.mul (local.get $j) "
-                    f"(i32.const {stride}))) {v})" for o, v in stores)
-    return (f"(local.set $j (i32.const 0)) (block $done (loop $fill (br_if $done (i32.ge_u "
-            f"(local.get $j) (i32.const {count}))) {body} (local.set $j (i32.add (local.get $j) "
-            f"(i32.const 1))) (br $fill)))")
 
 
 OPEN = ("(drop (call $path_open (i32.const 3) (i32.const 1) (i32.const 16) (i32.const {len}) "

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ssvm_runtime::{Config, CostTable, Engine, Error, Instance, Linker, Module, Store, Val};
+use ssvm_runtime::{Config, CostTable, Engine, Error, Instance, Store, Val};
 use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
 use std::path::Path;
 use std::sync::Arc;
@@ -34,14 +34,7 @@ fn metered(dir: &Path, table: CostTable, data: &str, calls: &[&str]) -> (Store<W
         cost_table: Some(Arc::new(table)),
         ..Config::default()
     });
-    let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
-    let mut store = Store::new(&engine, ctx);
-    let mut linker = Linker::new();
-    ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
-    let instance = linker
-        .instantiate(&mut store, &module)
-        .expect("instantiates");
-    (store, instance)
+    instantiate_on(&engine, ctx, data, calls)
 }
 
 /// Calls export `c{i}` under a gas limit of `limit` (so `gas_used` is then this call's):

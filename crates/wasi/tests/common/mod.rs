@@ -126,9 +126,18 @@ pub fn instantiate(dir: &Path, data: &str, calls: &[&str]) -> (Store<WasiCtx>, I
 
 /// A fresh store with the WASI context `ctx` and an instance of the module of `calls`.
 pub fn instantiate_with(ctx: WasiCtx, data: &str, calls: &[&str]) -> (Store<WasiCtx>, Instance) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
-    let mut store = Store::new(&engine, ctx);
+    instantiate_on(&Engine::default(), ctx, data, calls)
+}
+
+/// [`instantiate_with`] on `engine` (a metered one, say).
+pub fn instantiate_on(
+    engine: &Engine,
+    ctx: WasiCtx,
+    data: &str,
+    calls: &[&str],
+) -> (Store<WasiCtx>, Instance) {
+    let module = Module::new(engine, &wat(&module_text(data, calls))).expect("valid");
+    let mut store = Store::new(engine, ctx);
     let mut linker = Linker::new();
     ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
     let instance = linker
