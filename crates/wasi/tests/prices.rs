@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use ssvm_runtime::{Config, CostTable, Engine, Error, Instance, Store, Val};
-use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
+use ssvm_wasi::WasiCtx;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -19,17 +19,7 @@ fn table(per_unit: &str) -> CostTable {
 /// A metered store under `table` whose descriptor 3 is `dir`, standard output appended to
 /// `dir/stdout.txt`, and an instance of the module of `calls`.
 fn metered(dir: &Path, table: CostTable, data: &str, calls: &[&str]) -> (Store<WasiCtx>, Instance) {
-    let out = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(dir.join("stdout.txt"))
-        .unwrap();
-    let ctx = WasiCtxBuilder::new()
-        .stdout(out)
-        .preopen_dir(dir, ".")
-        .unwrap()
-        .build()
-        .unwrap();
+    let ctx = ctx_in(dir);
     let engine = Engine::new(Config {
         cost_table: Some(Arc::new(table)),
         ..Config::default()
