@@ -311,9 +311,16 @@ pub fn run(
         Err(Stopped::Uninstantiable) => return EXIT_UNINSTANTIABLE,
         Err(Stopped::Trap(t)) => {
             let mut message = format!("error: trap: {t}");
-            let frames = backtrace::lines(&store.trap_backtrace());
+            let depth = store.trap_backtrace_depth();
+            let (frames, hidden) = backtrace::lines(store.trap_backtrace_frames(), depth, |&f| {
+                store.frame_name(f)
+            });
             if !frames.is_empty() {
-                message.push_str("\nwasm backtrace:");
+                if hidden > 0 {
+                    message.push_str(&format!("\nwasm backtrace ({depth} frames):"));
+                } else {
+                    message.push_str("\nwasm backtrace:");
+                }
                 for line in frames {
                     message.push('\n');
                     message.push_str(&line);

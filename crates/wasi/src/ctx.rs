@@ -17,8 +17,8 @@ pub enum Kind {
     /// A directory; `preopen` is the name the guest sees for a preopened one.
     Dir {
         preopen: Option<String>,
-        /// The listing `fd_readdir` reads from, taken when a read starts at cookie 0.
-        listing: Vec<crate::fs::DirEntry>,
+        /// What `fd_readdir` has read of the directory since a read started at cookie 0.
+        listing: Option<crate::fs::Listing>,
     },
 }
 
@@ -54,6 +54,10 @@ pub struct WasiCtx {
     pub(crate) budget: Budget,
     /// Where each call is traced, when asked for (see `trace.rs`).
     pub(crate) trace: Option<Box<dyn Write + Send + Sync>>,
+    /// The prices of the store's cost table, read at the first call that charges.
+    pub(crate) prices: Option<crate::gas::Prices>,
+    /// How many changes the guest made to directories (names created, removed or renamed).
+    pub(crate) dir_changes: u64,
 }
 
 impl WasiCtx {
@@ -211,7 +215,7 @@ impl WasiCtxBuilder {
                 fd,
                 kind: Kind::Dir {
                     preopen: Some(name),
-                    listing: Vec::new(),
+                    listing: None,
                 },
                 base: rights::DIR_BASE,
                 inheriting: rights::DIR_BASE | rights::FILE_BASE,
@@ -223,6 +227,8 @@ impl WasiCtxBuilder {
             fds,
             budget: Budget::new(self.limits),
             trace: self.trace.take(),
+            prices: None,
+            dir_changes: 0,
         })
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::ctx::{Descriptor, Kind, WasiCtx};
 use crate::errno::{Errno, WasiResult};
+use crate::gas::{Host, Prices};
 use crate::mem::Mem;
 use crate::path::{self, Last};
 use crate::rights::*;
@@ -291,78 +292,110 @@ pub fn fd_filestat_set_times(
     Ok(())
 }
 
-/// Reads into the guest buffers `iovs` with `read` (a plain or positioned read).
+/// Reads into the guest buffers `iovecs` (checked, non-empty) with `read` (a plain or
+/// positioned read), at most [`MAX_READ`] bytes.
 fn read_into(
     mem: &mut Mem,
-    iovs: u32,
-    count: u32,
+    iovecs: &[(u32, u32)],
     read: impl FnOnce(&mut [u8]) -> rustix::io::Result<usize>,
 ) -> WasiResult<u32> {
-    let iovecs = mem.iovecs(iovs, count)?;
-    let total: usize = iovecs.iter().map(|&(_, l)| l as usize).sum();
-    match iovecs.iter().find(|&&(_, l)| l > 0) {
-        None => Ok(0),
+    match iovecs {
+        [] => Ok(0),
         // One buffer (the usual case): read straight into guest memory.
-        Some(&(p, l)) if iovecs.iter().filter(|&&(_, l)| l > 0).count() == 1 => {
-            let n = read(mem.bytes_mut(p, l)?)?;
+        &[(p, l)] => {
+            let n = read(mem.bytes_mut(p, l.min(MAX_READ as u32))?)?;
             Ok(n as u32)
         }
         // Several (they may overlap): one host read, then copy out in order.
-        Some(_) => {
-            let mut buf = vec![0u8; total.min(MAX_READ)];
+        _ => {
+            let mut buf = vec![0u8; read_size(iovecs) as usize];
             let n = read(&mut buf)?;
-            mem.scatter(&iovecs, &buf[..n]);
+            mem.scatter(iovecs, &buf[..n]);
             Ok(n as u32)
         }
     }
 }
 
-/// `fd_read`, or `fd_pread` at `offset` (which leaves the descriptor's position alone).
+/// The most bytes a read into `iovecs` moves: what it is charged.
+fn read_size(iovecs: &[(u32, u32)]) -> u64 {
+    let total: u64 = iovecs.iter().map(|&(_, l)| u64::from(l)).sum();
+    total.min(MAX_READ as u64)
+}
+
+/// The prices of a call's bytes and iovecs: the positioned or the plain call's.
+fn io_prices(h: &mut dyn Host, offset: Option<u64>, write: bool) -> (u64, u64) {
+    let p = h.prices();
+    match (write, offset.is_some()) {
+        (false, false) => (p.read_byte, p.read_iovec),
+        (false, true) => (p.pread_byte, p.pread_iovec),
+        (true, false) => (p.write_byte, p.write_iovec),
+        (true, true) => (p.pwrite_byte, p.pwrite_iovec),
+    }
+}
+
+/// The rights a read or write (positioned when `offset` is given) needs.
+fn io_rights(offset: Option<u64>, right: u64) -> u64 {
+    if offset.is_some() {
+        right | FD_SEEK
+    } else {
+        right
+    }
+}
+
+/// `fd_read`, or `fd_pread` at `offset` (which leaves the descriptor's position alone). It
+/// pays for the iovecs before reading the array and for the bytes asked (at most
+/// [`MAX_READ`]) before reading: a short read pays for what was asked.
 pub fn fd_read(
-    ctx: &mut WasiCtx,
-    mem: &mut Mem,
+    h: &mut dyn Host,
     fd: u32,
     iovs: u32,
     n: u32,
     offset: Option<u64>,
     out: u32,
 ) -> WasiResult {
-    let needed = if offset.is_some() {
-        FD_READ | FD_SEEK
-    } else {
-        FD_READ
-    };
-    let d = file(ctx, fd, needed)?;
-    mem.bytes(out, 4)?;
-    if let Kind::Host { flags } = d.kind {
-        stream::would_block(&d.fd, flags, false)?;
+    let (byte, iovec) = io_prices(h, offset, false);
+    {
+        let (ctx, mem) = h.parts();
+        let d = file(ctx, fd, io_rights(offset, FD_READ))?;
+        mem.bytes(out, 4)?;
+        if let Kind::Host { flags } = d.kind {
+            stream::would_block(&d.fd, flags, false)?;
+        }
     }
-    let read = read_into(mem, iovs, n, |buf| match offset {
+    h.charge(u64::from(n), iovec)?;
+    let iovecs = h.parts().1.iovecs(iovs, n)?;
+    h.charge(read_size(&iovecs), byte)?;
+    let (ctx, mut mem) = h.parts();
+    let d = ctx.get(fd)?;
+    let read = read_into(&mut mem, &iovecs, |buf| match offset {
         Some(at) => rustix::io::pread(&d.fd, buf, at),
         None => rustix::io::read(&d.fd, buf),
     })?;
     mem.set_u32(out, read)
 }
 
-/// `fd_write`, or `fd_pwrite` at `offset` (which leaves the descriptor's position alone).
+/// `fd_write`, or `fd_pwrite` at `offset` (which leaves the descriptor's position alone). It
+/// pays for the iovecs before reading the array and for the bytes it hands to the host (after
+/// the caps) before writing: a short write pays for what was handed over.
 pub fn fd_write(
-    ctx: &mut WasiCtx,
-    mem: &mut Mem,
+    h: &mut dyn Host,
     fd: u32,
     iovs: u32,
     n: u32,
     offset: Option<u64>,
     out: u32,
 ) -> WasiResult {
-    let needed = if offset.is_some() {
-        FD_WRITE | FD_SEEK
-    } else {
-        FD_WRITE
-    };
-    let d = file(ctx, fd, needed)?;
-    mem.bytes(out, 4)?;
+    let (byte, iovec) = io_prices(h, offset, true);
+    {
+        let (ctx, mem) = h.parts();
+        file(ctx, fd, io_rights(offset, FD_WRITE))?;
+        mem.bytes(out, 4)?;
+    }
+    h.charge(u64::from(n), iovec)?;
+    let (ctx, mem) = h.parts();
     let mut iovecs = mem.iovecs(iovs, n)?;
     let total: u64 = iovecs.iter().map(|&(_, l)| u64::from(l)).sum();
+    let d = ctx.get(fd)?;
     // What the write may use of the caps: all of it to a shared stream, the growth of a file.
     let shared = matches!(d.kind, Kind::Host { .. });
     let extent = match d.kind {
@@ -382,11 +415,15 @@ pub fn fd_write(
         None => total,
     };
     crate::mem::cut(&mut iovecs, allowed);
+    h.charge(allowed, byte)?;
+    let (ctx, mut mem) = h.parts();
+    let d = ctx.get(fd)?;
     let buffers = mem.gather(&iovecs);
     let written = match offset {
         Some(at) => rustix::io::pwritev(&d.fd, &buffers, at)?,
         None => rustix::io::writev(&d.fd, &buffers)?,
     };
+    drop(buffers);
     if shared {
         ctx.budget.wrote_output(written as u64);
     } else if let Some((size, pos)) = extent {
@@ -450,17 +487,84 @@ pub fn fd_prestat_dir_name(
     }
 }
 
-pub fn fd_readdir(
-    ctx: &mut WasiCtx,
-    mem: &mut Mem,
-    fd: u32,
-    buf: u32,
-    len: u32,
-    cookie: u64,
-    out: u32,
-) -> WasiResult {
-    mem.bytes(buf, len)?;
-    mem.bytes(out, 4)?;
+/// What `fd_readdir` has read of a directory since its listing started: the entries so far,
+/// the open listing to read more from (`None` once it ended), and what the directory was when
+/// it started (to tell whether a read from cookie 0 may use it again).
+pub struct Listing {
+    dir: Option<rustix::fs::Dir>,
+    entries: Vec<DirEntry>,
+    /// How many of `entries` a call that was not stopped by out of gas paid to read. A call
+    /// that runs out of gas has all its charges given back, so the entries it read are paid
+    /// for again by the call that uses them: the gas never depends on where gas ran out.
+    paid: usize,
+    stamp: Stamp,
+}
+
+/// What identifies a state of a directory: the guest's count of its own changes to
+/// directories, and the directory's inode, size and change and modification times.
+#[derive(PartialEq, Eq)]
+struct Stamp([i64; 7]);
+
+impl Stamp {
+    // The field types of `Stat` differ between architectures.
+    #[allow(clippy::unnecessary_cast)]
+    fn of(fd: &OwnedFd, changes: u64) -> WasiResult<Stamp> {
+        let st = rustix::fs::fstat(fd)?;
+        Ok(Stamp([
+            changes as i64,
+            st.st_ino as i64,
+            st.st_size as i64,
+            st.st_mtime as i64,
+            st.st_mtime_nsec as i64,
+            st.st_ctime as i64,
+            st.st_ctime_nsec as i64,
+        ]))
+    }
+}
+
+impl Listing {
+    /// A listing of `fd` from its start (a fresh one: it sees the directory as it is now).
+    fn start(fd: &OwnedFd, stamp: Stamp) -> WasiResult<Listing> {
+        Ok(Listing {
+            dir: Some(rustix::fs::Dir::read_from(fd)?),
+            entries: Vec::new(),
+            paid: 0,
+            stamp,
+        })
+    }
+
+    /// Whether entry `i` is known or the listing may still reach it.
+    fn may_have(&self, i: usize) -> bool {
+        i < self.entries.len() || self.dir.is_some()
+    }
+
+    /// Entry `i`, reading one more entry from the directory when `i` is the next one.
+    fn entry(&mut self, i: usize) -> WasiResult<Option<&DirEntry>> {
+        if i >= self.entries.len() {
+            let Some(dir) = self.dir.as_mut() else {
+                return Ok(None);
+            };
+            match dir.read() {
+                None => self.dir = None,
+                Some(entry) => {
+                    let entry = entry?;
+                    self.entries.push(DirEntry {
+                        ino: entry.ino(),
+                        filetype: filetype(entry.file_type()),
+                        name: entry.file_name().to_bytes().to_vec(),
+                    });
+                }
+            }
+        }
+        Ok(self.entries.get(i))
+    }
+}
+
+/// The listing of directory descriptor `fd` (with the right to read it). With `restart` (a
+/// read from cookie 0) it starts anew unless the directory is as it was when the listing
+/// started; it also starts when there is none.
+fn listing(ctx: &mut WasiCtx, fd: u32, restart: bool) -> WasiResult<&mut Listing> {
+    let changes = ctx.dir_changes;
     let d = ctx.get_mut(fd)?;
     if d.base & FD_READDIR == 0 {
         return Err(Errno::Notcapable);
@@ -468,44 +572,99 @@ pub fn fd_readdir(
     let Kind::Dir { listing, .. } = &mut d.kind else {
         return Err(Errno::Notdir);
     };
-    if cookie == 0 || listing.is_empty() {
-        *listing = list(&d.fd)?;
+    if restart || listing.is_none() {
+        let stamp = Stamp::of(&d.fd, changes)?;
+        if listing.as_ref().is_none_or(|l| l.stamp != stamp) {
+            *listing = Some(Listing::start(&d.fd, stamp)?);
+        }
+    }
+    Ok(listing.as_mut().expect("started above"))
+}
+
+/// `fd_readdir`: the entries from `cookie` on, as many as start in `len` bytes. Each entry it
+/// handles is paid for before it is handled: each one it returns (`entry`), and each read from
+/// the directory (`read`: of an entry to return or to pass on the way to `cookie`, or the read
+/// that finds the end). Entries are read from
+/// the host only as far as a call needs, and kept for the reads that follow; a read from cookie
+/// 0 starts a fresh listing when the directory changed (its times, size or inode, or any
+/// directory change the guest made).
+pub fn fd_readdir(
+    h: &mut dyn Host,
+    fd: u32,
+    buf: u32,
+    len: u32,
+    cookie: u64,
+    out: u32,
+) -> WasiResult {
+    let mut paid = 0;
+    let result = readdir(h, fd, buf, len, cookie, out, &mut paid);
+    if !h.out_of_gas() {
+        if let Ok(l) = listing(h.parts().0, fd, false) {
+            l.paid = l.paid.max(paid);
+        }
+    }
+    result
+}
+
+/// `fd_readdir`'s work; `paid` is set to how many entries of the listing are paid for once it
+/// has charged for reading them.
+fn readdir(
+    h: &mut dyn Host,
+    fd: u32,
+    buf: u32,
+    len: u32,
+    cookie: u64,
+    out: u32,
+    paid: &mut usize,
+) -> WasiResult {
+    let Prices {
+        readdir_entry: entry,
+        readdir_read: read,
+        ..
+    } = h.prices();
+    {
+        let (ctx, mem) = h.parts();
+        mem.bytes(buf, len)?;
+        mem.bytes(out, 4)?;
+        *paid = listing(ctx, fd, cookie == 0)?.paid;
+    }
+    let start = cookie.min(usize::MAX as u64) as usize;
+    // The entries before `cookie` not paid for (a cookie this listing did not give).
+    while *paid < start && listing(h.parts().0, fd, false)?.may_have(*paid) {
+        h.charge(1, read)?;
+        if listing(h.parts().0, fd, false)?.entry(*paid)?.is_none() {
+            break;
+        }
+        *paid += 1;
     }
     // The cookie of an entry is the index of the entry after it.
     let mut bytes = Vec::new();
-    for (i, e) in listing
-        .iter()
-        .enumerate()
-        .skip(cookie.min(usize::MAX as u64) as usize)
-    {
-        if bytes.len() >= len as usize {
-            break;
+    let mut i = start;
+    while bytes.len() < len as usize && listing(h.parts().0, fd, false)?.may_have(i) {
+        // A read from the host (or of an entry read by a call that ran out of gas).
+        if i >= *paid {
+            h.charge(1, read)?;
+            if listing(h.parts().0, fd, false)?.entry(i)?.is_none() {
+                break;
+            }
+            *paid = i + 1;
         }
+        h.charge(1, entry)?;
+        let Some(e) = listing(h.parts().0, fd, false)?.entry(i)? else {
+            break;
+        };
         bytes.extend_from_slice(&(i as u64 + 1).to_le_bytes());
         bytes.extend_from_slice(&e.ino.to_le_bytes());
         bytes.extend_from_slice(&(e.name.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&[e.filetype, 0, 0, 0]);
         bytes.extend_from_slice(&e.name);
+        i += 1;
     }
     // A full buffer tells the guest there may be more: the last entry may be cut short.
     bytes.truncate(len as usize);
+    let mut mem = h.parts().1;
     mem.write(buf, &bytes)?;
     mem.set_u32(out, bytes.len() as u32)
-}
-
-/// Every entry of directory `fd`, `.` and `..` included.
-fn list(fd: &OwnedFd) -> WasiResult<Vec<DirEntry>> {
-    let mut dir = rustix::fs::Dir::read_from(fd)?;
-    let mut out = Vec::new();
-    while let Some(entry) = dir.read() {
-        let entry = entry?;
-        out.push(DirEntry {
-            ino: entry.ino(),
-            filetype: filetype(entry.file_type()),
-            name: entry.file_name().to_bytes().to_vec(),
-        });
-    }
-    Ok(out)
 }
 
 pub fn fd_renumber(ctx: &mut WasiCtx, from: u32, to: u32) -> WasiResult {
@@ -571,6 +730,7 @@ pub fn path_create_directory(
     )?;
     ctx.budget.new_file()?;
     rustix::fs::mkdirat(&at.dir, at.name(), Mode::from_raw_mode(0o777))?;
+    ctx.dir_changes += 1;
     ctx.budget.created_file();
     Ok(())
 }
@@ -662,6 +822,7 @@ pub fn path_link(
     }
     ctx.budget.new_file()?;
     rustix::fs::linkat(&old.dir, old.name(), &new.dir, new.name(), AtFlags::empty())?;
+    ctx.dir_changes += 1;
     ctx.budget.created_file();
     Ok(())
 }
@@ -739,12 +900,15 @@ pub fn path_open(
     if creates {
         ctx.budget.created_file();
     }
+    if flags.contains(OFlags::CREATE) {
+        ctx.dir_changes += 1;
+    }
     let st = rustix::fs::fstat(&opened)?;
     let is_dir = FileType::from_raw_mode(st.st_mode) == FileType::Directory;
     let (kind, base, inheriting) = if is_dir {
         let kind = Kind::Dir {
             preopen: None,
-            listing: Vec::new(),
+            listing: None,
         };
         (kind, base & DIR_BASE, inheriting)
     } else {
@@ -813,6 +977,7 @@ pub fn path_remove_directory(
     };
     let at = path::name_of(d.fd.as_fd(), path, false, errno)?;
     rustix::fs::unlinkat(&at.dir, at.name(), AtFlags::REMOVEDIR)?;
+    ctx.dir_changes += 1;
     Ok(())
 }
 
@@ -849,6 +1014,7 @@ pub fn path_rename(
         return Err(Errno::Notdir);
     }
     rustix::fs::renameat(&old.dir, old.name(), &new.dir, new.name())?;
+    ctx.dir_changes += 1;
     Ok(())
 }
 
@@ -884,6 +1050,7 @@ pub fn path_symlink(
     }
     ctx.budget.new_file()?;
     rustix::fs::symlinkat(target, &at.dir, at.name())?;
+    ctx.dir_changes += 1;
     ctx.budget.created_file();
     Ok(())
 }
@@ -906,5 +1073,6 @@ pub fn path_unlink_file(ctx: &mut WasiCtx, mem: &mut Mem, fd: u32, p: u32, len: 
         });
     }
     rustix::fs::unlinkat(&at.dir, at.name(), AtFlags::empty())?;
+    ctx.dir_changes += 1;
     Ok(())
 }

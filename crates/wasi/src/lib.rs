@@ -29,6 +29,7 @@
 mod ctx;
 mod errno;
 mod fs;
+mod gas;
 mod limits;
 mod mem;
 mod misc;
@@ -84,37 +85,63 @@ impl Arg for u64 {
     }
 }
 
-/// Registers each function: `name(ctx, mem, arg: type, ...) => body` where `body` is a
-/// `WasiResult` whose error becomes the returned errno.
+/// Registers each function: `name(ctx, mem, arg: type, ...) => body`, or
+/// `name(host h, arg: type, ...) => body` for a call that charges for its work through `h`
+/// (a [`gas::Host`]); `body` is a `WasiResult` whose error becomes the returned errno.
 macro_rules! register {
-    ($linker:ident, $get:ident, $( $name:ident ($ctx:ident, $mem:ident $(, $arg:ident : $ty:ty)*) => $body:expr; )*) => {
-        $(
-            let params = vec![$(<$ty as Arg>::TYPE),*];
-            $linker.func_new(
-                MODULE,
-                stringify!($name),
-                FuncType {
-                    params: params.into(),
-                    results: Box::new([ValType::I32]),
-                },
-                move |mut caller, args, results| {
-                    let (data, memory) = caller.data_and_memory();
-                    let $ctx: &mut WasiCtx = $get(data);
-                    let $mem = &mut Mem(memory.unwrap_or(&mut []));
-                    #[allow(unused_mut, unused_variables)] // functions without arguments
-                    let mut args = args.iter();
-                    $( let $arg = <$ty as Arg>::from_val(args.next().unwrap_or(&Val::I32(0))); )*
-                    let result = result_of(|| $body);
-                    if $ctx.trace.is_some() {
-                        let args = [$((stringify!($arg), u64::from($arg))),*];
-                        trace::call($ctx, $mem, stringify!($name), &args, result);
-                    }
-                    results[0] = Val::I32(result.err().map_or(0, |e| e as i32));
-                    Ok(())
-                },
-            );
-        )*
+    ($linker:ident, $get:ident, $( $name:ident ($($sig:tt)*) => $body:expr; )*) => {
+        $( register_one!($linker, $get, $name ($($sig)*) => $body); )*
     };
+}
+
+macro_rules! register_one {
+    ($linker:ident, $get:ident, $name:ident (host $h:ident $(, $arg:ident : $ty:ty)*) => $body:expr) => {
+        let params = vec![$(<$ty as Arg>::TYPE),*];
+        $linker.func_new(
+            MODULE,
+            stringify!($name),
+            FuncType {
+                params: params.into(),
+                results: Box::new([ValType::I32]),
+            },
+            move |mut caller, args, results| {
+                let mut call = gas::Call {
+                    caller: &mut caller,
+                    get: $get,
+                    out_of_gas: false,
+                };
+                #[allow(unused_mut, unused_variables)] // functions without arguments
+                let mut args = args.iter();
+                $( let $arg = <$ty as Arg>::from_val(args.next().unwrap_or(&Val::I32(0))); )*
+                let $h: &mut dyn gas::Host = &mut call;
+                let result = result_of(|| $body);
+                if call.out_of_gas {
+                    return Err(Trap::OutOfGas);
+                }
+                let (ctx, mem) = gas::Host::parts(&mut call);
+                if ctx.trace.is_some() {
+                    let args = [$((stringify!($arg), u64::from($arg))),*];
+                    trace::call(ctx, &mem, stringify!($name), &args, result);
+                }
+                results[0] = Val::I32(result.err().map_or(0, |e| e as i32));
+                Ok(())
+            },
+        );
+    };
+    ($linker:ident, $get:ident, $name:ident ($ctx:ident, $mem:ident $(, $arg:ident : $ty:ty)*) => $body:expr) => {
+        register_one!($linker, $get, $name (host h $(, $arg : $ty)*) => {
+            let (ctx, mut mem) = h.parts();
+            #[allow(unused_variables)]
+            let ($ctx, $mem): (&mut WasiCtx, &mut Mem) = (ctx, &mut mem);
+            $body
+        });
+    };
+}
+
+/// Charges `len` bytes of path name at the price of `path_*` call `name`.
+fn charge_path(h: &mut dyn gas::Host, name: &str, len: u64) -> WasiResult {
+    let price = h.prices().path(name);
+    h.charge(len, price)
 }
 
 /// Defines every `wasi_snapshot_preview1` function in `linker`; `get` finds the program's
@@ -145,58 +172,92 @@ pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut
         fd_filestat_set_size(ctx, _mem, fd: u32, size: u64) => fd_filestat_set_size(ctx, fd, size);
         fd_filestat_set_times(ctx, _mem, fd: u32, atim: u64, mtim: u64, flags: u32) =>
             fd_filestat_set_times(ctx, fd, atim, mtim, narrow(flags)?);
-        fd_pread(ctx, mem, fd: u32, iovs: u32, n: u32, offset: u64, out: u32) =>
-            fd_read(ctx, mem, fd, iovs, n, Some(offset), out);
+        fd_pread(host h, fd: u32, iovs: u32, n: u32, offset: u64, out: u32) =>
+            fd_read(h, fd, iovs, n, Some(offset), out);
         fd_prestat_get(ctx, mem, fd: u32, out: u32) => fd_prestat_get(ctx, mem, fd, out);
         fd_prestat_dir_name(ctx, mem, fd: u32, path: u32, len: u32) =>
             fd_prestat_dir_name(ctx, mem, fd, path, len);
-        fd_pwrite(ctx, mem, fd: u32, iovs: u32, n: u32, offset: u64, out: u32) =>
-            fd_write(ctx, mem, fd, iovs, n, Some(offset), out);
-        fd_read(ctx, mem, fd: u32, iovs: u32, n: u32, out: u32) => fd_read(ctx, mem, fd, iovs, n, None, out);
-        fd_readdir(ctx, mem, fd: u32, buf: u32, len: u32, cookie: u64, out: u32) =>
-            fd_readdir(ctx, mem, fd, buf, len, cookie, out);
+        fd_pwrite(host h, fd: u32, iovs: u32, n: u32, offset: u64, out: u32) =>
+            fd_write(h, fd, iovs, n, Some(offset), out);
+        fd_read(host h, fd: u32, iovs: u32, n: u32, out: u32) => fd_read(h, fd, iovs, n, None, out);
+        fd_readdir(host h, fd: u32, buf: u32, len: u32, cookie: u64, out: u32) =>
+            fd_readdir(h, fd, buf, len, cookie, out);
         fd_renumber(ctx, _mem, fd: u32, to: u32) => fd_renumber(ctx, fd, to);
         fd_seek(ctx, mem, fd: u32, offset: u64, whence: u32, out: u32) =>
             fd_seek(ctx, mem, fd, offset as i64, narrow(whence)?, out);
         fd_sync(ctx, _mem, fd: u32) => fd_sync(ctx, fd);
         fd_tell(ctx, mem, fd: u32, out: u32) => fd_tell(ctx, mem, fd, out);
-        fd_write(ctx, mem, fd: u32, iovs: u32, n: u32, out: u32) =>
-            fd_write(ctx, mem, fd, iovs, n, None, out);
-        path_create_directory(ctx, mem, fd: u32, path: u32, len: u32) =>
-            path_create_directory(ctx, mem, fd, path, len);
-        path_filestat_get(ctx, mem, fd: u32, flags: u32, path: u32, len: u32, out: u32) =>
-            path_filestat_get(ctx, mem, fd, flags, path, len, out);
+        fd_write(host h, fd: u32, iovs: u32, n: u32, out: u32) =>
+            fd_write(h, fd, iovs, n, None, out);
+        path_create_directory(host h, fd: u32, path: u32, len: u32) => {
+            charge_path(h, "path_create_directory", u64::from(len))?;
+            let (ctx, mut mem) = h.parts();
+            path_create_directory(ctx, &mut mem, fd, path, len)
+        };
+        path_filestat_get(host h, fd: u32, flags: u32, path: u32, len: u32, out: u32) => {
+            charge_path(h, "path_filestat_get", u64::from(len))?;
+            let (ctx, mut mem) = h.parts();
+            path_filestat_get(ctx, &mut mem, fd, flags, path, len, out)
+        };
         path_filestat_set_times(
-            ctx, mem, fd: u32, flags: u32, path: u32, len: u32, atim: u64, mtim: u64, fst: u32
-        ) => path_filestat_set_times(ctx, mem, fd, flags, path, len, atim, mtim, narrow(fst)?);
+            host h, fd: u32, flags: u32, path: u32, len: u32, atim: u64, mtim: u64, fst: u32
+        ) => {
+            charge_path(h, "path_filestat_set_times", u64::from(len))?;
+            let (ctx, mut mem) = h.parts();
+            path_filestat_set_times(ctx, &mut mem, fd, flags, path, len, atim, mtim, narrow(fst)?)
+        };
         path_link(
-            ctx, mem, old_fd: u32, old_flags: u32, old_path: u32, old_len: u32,
+            host h, old_fd: u32, old_flags: u32, old_path: u32, old_len: u32,
             new_fd: u32, new_path: u32, new_len: u32
-        ) => path_link(ctx, mem, old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len);
+        ) => {
+            charge_path(h, "path_link", u64::from(old_len) + u64::from(new_len))?;
+            let (ctx, mut mem) = h.parts();
+            path_link(ctx, &mut mem, old_fd, old_flags, old_path, old_len, new_fd, new_path, new_len)
+        };
         path_open(
-            ctx, mem, fd: u32, dirflags: u32, path: u32, len: u32, oflags: u32,
+            host h, fd: u32, dirflags: u32, path: u32, len: u32, oflags: u32,
             base: u64, inheriting: u64, fdflags: u32, out: u32
-        ) => path_open(
-            ctx, mem, fd, dirflags, path, len, narrow(oflags)?, base, inheriting,
+        ) => {
+            charge_path(h, "path_open", u64::from(len))?;
+            let (ctx, mut mem) = h.parts();
+            path_open(
+                ctx, &mut mem, fd, dirflags, path, len, narrow(oflags)?, base, inheriting,
             narrow(fdflags)?, out
-        );
-        path_readlink(ctx, mem, fd: u32, path: u32, len: u32, buf: u32, buf_len: u32, out: u32) =>
-            path_readlink(ctx, mem, fd, path, len, buf, buf_len, out);
-        path_remove_directory(ctx, mem, fd: u32, path: u32, len: u32) =>
-            path_remove_directory(ctx, mem, fd, path, len);
+        )
+        };
+        path_readlink(host h, fd: u32, path: u32, len: u32, buf: u32, buf_len: u32, out: u32) => {
+            charge_path(h, "path_readlink", u64::from(len))?;
+            let (ctx, mut mem) = h.parts();
+            path_readlink(ctx, &mut mem, fd, path, len, buf, buf_len, out)
+        };
+        path_remove_directory(host h, fd: u32, path: u32, len: u32) => {
+            charge_path(h, "path_remove_directory", u64::from(len))?;
+            let (ctx, mut mem) = h.parts();
+            path_remove_directory(ctx, &mut mem, fd, path, len)
+        };
         path_rename(
-            ctx, mem, fd: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32,
+            host h, fd: u32, old_path: u32, old_len: u32, new_fd: u32, new_path: u32,
             new_len: u32
-        ) => path_rename(ctx, mem, fd, old_path, old_len, new_fd, new_path, new_len);
-        path_symlink(ctx, mem, old_path: u32, old_len: u32, fd: u32, new_path: u32, new_len: u32) =>
-            path_symlink(ctx, mem, old_path, old_len, fd, new_path, new_len);
-        path_unlink_file(ctx, mem, fd: u32, path: u32, len: u32) =>
-            path_unlink_file(ctx, mem, fd, path, len);
-        poll_oneoff(ctx, mem, input: u32, output: u32, count: u32, nevents: u32) =>
-            poll_oneoff(ctx, mem, input, output, count, nevents);
+        ) => {
+            charge_path(h, "path_rename", u64::from(old_len) + u64::from(new_len))?;
+            let (ctx, mut mem) = h.parts();
+            path_rename(ctx, &mut mem, fd, old_path, old_len, new_fd, new_path, new_len)
+        };
+        path_symlink(host h, old_path: u32, old_len: u32, fd: u32, new_path: u32, new_len: u32) => {
+            charge_path(h, "path_symlink", u64::from(old_len) + u64::from(new_len))?;
+            let (ctx, mut mem) = h.parts();
+            path_symlink(ctx, &mut mem, old_path, old_len, fd, new_path, new_len)
+        };
+        path_unlink_file(host h, fd: u32, path: u32, len: u32) => {
+            charge_path(h, "path_unlink_file", u64::from(len))?;
+            let (ctx, mut mem) = h.parts();
+            path_unlink_file(ctx, &mut mem, fd, path, len)
+        };
+        poll_oneoff(host h, input: u32, output: u32, count: u32, nevents: u32) =>
+            poll_oneoff(h, input, output, count, nevents);
         proc_raise(_ctx, _mem, signal: u32) => proc_raise(signal);
         sched_yield(_ctx, _mem) => sched_yield();
-        random_get(_ctx, mem, buf: u32, len: u32) => random_get(mem, buf, len);
+        random_get(host h, buf: u32, len: u32) => random_get(h, buf, len);
         sock_accept(ctx, _mem, fd: u32, _flags: u32, _out: u32) => sock_call(ctx, fd);
         sock_recv(
             ctx, _mem, fd: u32, _data: u32, _data_len: u32, _flags: u32, _len_out: u32,

@@ -3,6 +3,10 @@
 
 use crate::errno::{Errno, WasiResult};
 
+/// The most buffers one read or write hands to the host (Linux's `IOV_MAX`): host memory for
+/// them stays bounded however many the guest passes.
+pub const MAX_IOVECS: usize = 1024;
+
 /// The guest's memory 0 during one WASI call.
 pub struct Mem<'a>(pub &'a mut [u8]);
 
@@ -61,18 +65,22 @@ impl Mem<'_> {
         self.write(ptr, &v.to_le_bytes())
     }
 
-    /// The (pointer, length) pairs of an iovec array of `count` entries at `ptr`, each checked
-    /// to lie in memory; their total length fits in a `u32` or the call is `EINVAL`.
+    /// The (pointer, length) pairs of the non-empty buffers of an iovec array of `count` entries
+    /// at `ptr`, at most the first [`MAX_IOVECS`] of them (a read or write may always do less
+    /// than asked). Every entry is checked to lie in memory, and their total length must fit
+    /// in a `u32` or the call is `EINVAL`.
     pub fn iovecs(&self, ptr: u32, count: u32) -> WasiResult<Vec<(u32, u32)>> {
         let table = self.bytes(ptr, count.checked_mul(8).ok_or(Errno::Fault)?)?;
         let mut total: u32 = 0;
-        let mut out = Vec::with_capacity(count as usize);
+        let mut out = Vec::new();
         for entry in table.chunks_exact(8) {
             let buf = u32::from_le_bytes([entry[0], entry[1], entry[2], entry[3]]);
             let len = u32::from_le_bytes([entry[4], entry[5], entry[6], entry[7]]);
             self.bytes(buf, len)?;
             total = total.checked_add(len).ok_or(Errno::Inval)?;
-            out.push((buf, len));
+            if len > 0 && out.len() < MAX_IOVECS {
+                out.push((buf, len));
+            }
         }
         Ok(out)
     }

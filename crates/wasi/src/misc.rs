@@ -2,6 +2,7 @@
 
 use crate::ctx::WasiCtx;
 use crate::errno::{Errno, WasiResult};
+use crate::gas::Host;
 use crate::mem::Mem;
 use crate::rights::POLL_FD_READWRITE;
 use rustix::time::{ClockId, Timespec};
@@ -73,7 +74,12 @@ pub fn clock_time_get(mem: &mut Mem, id: u32, _precision: u64, out: u32) -> Wasi
     mem.set_u64(out, now(clock(id)?))
 }
 
-pub fn random_get(mem: &mut Mem, buf: u32, len: u32) -> WasiResult {
+/// `random_get`: pays for the bytes before filling them.
+pub fn random_get(h: &mut dyn Host, buf: u32, len: u32) -> WasiResult {
+    let price = h.prices().random_byte;
+    h.parts().1.bytes(buf, len)?;
+    h.charge(u64::from(len), price)?;
+    let mut mem = h.parts().1;
     let mut out = mem.bytes_mut(buf, len)?;
     while !out.is_empty() {
         let n = rustix::rand::getrandom(&mut *out, rustix::rand::GetRandomFlags::empty())?;
@@ -98,12 +104,13 @@ pub fn sock_call(ctx: &mut WasiCtx, fd: u32) -> WasiResult {
     Err(Errno::Notsock)
 }
 
-/// One subscription of `poll_oneoff`.
+/// One subscription of `poll_oneoff`, as read from the guest.
 enum Subscription {
-    /// Fires at the monotonic (or realtime) instant `deadline`, in nanoseconds of `clock`.
+    /// A timeout of `timeout` ns on `clock` (an instant of it when `absolute`).
     Clock {
-        clock: ClockId,
-        deadline: u64,
+        clock: usize,
+        timeout: u64,
+        absolute: bool,
     },
     Fd {
         fd: u32,
@@ -114,9 +121,62 @@ enum Subscription {
 const SUBSCRIPTION_SIZE: u32 = 48;
 const EVENT_SIZE: u32 = 32;
 
+/// The WASI clocks, by clock id.
+const CLOCKS: [ClockId; 4] = [
+    ClockId::Realtime,
+    ClockId::Monotonic,
+    ClockId::ProcessCPUTime,
+    ClockId::ThreadCPUTime,
+];
+
+/// Subscription `i` of the array at `input`, and its `userdata`.
+fn subscription(mem: &Mem, input: u32, i: u32) -> WasiResult<(u64, Subscription)> {
+    let at = input + i * SUBSCRIPTION_SIZE;
+    let sub = match mem.u8(at + 8)? {
+        0 => {
+            let id = mem.u32(at + 16)?;
+            clock(id)?;
+            Subscription::Clock {
+                clock: id as usize,
+                timeout: mem.u64(at + 24)?,
+                absolute: mem.u16(at + 40)? & 1 != 0,
+            }
+        }
+        tag @ (1 | 2) => Subscription::Fd {
+            fd: mem.u32(at + 16)?,
+            write: tag == 2,
+        },
+        _ => return Err(Errno::Inval),
+    };
+    Ok((mem.u64(at)?, sub))
+}
+
+/// Each clock's time now.
+fn clocks_now() -> [u64; 4] {
+    CLOCKS.map(now)
+}
+
+/// Writes event `k` (userdata, errno, type, nbytes) to the array at `output`.
+fn put_event(mem: &mut Mem, output: u32, k: &mut u32, event: (u64, u16, u8, u64)) -> WasiResult {
+    let (userdata, errno, kind, nbytes) = event;
+    let mut b = [0u8; EVENT_SIZE as usize];
+    b[0..8].copy_from_slice(&userdata.to_le_bytes());
+    b[8..10].copy_from_slice(&errno.to_le_bytes());
+    b[10] = kind;
+    b[16..24].copy_from_slice(&nbytes.to_le_bytes());
+    mem.write(output + *k * EVENT_SIZE, &b)?;
+    *k += 1;
+    Ok(())
+}
+
+/// `poll_oneoff`. It pays, each before the work: for the subscriptions before reading them,
+/// for the descriptor subscriptions before looking at the descriptors, and for the time it
+/// will wait (the earliest clock's timeout, unless something is ready at once) before waiting.
+/// A wait that a descriptor ends early has paid for the whole timeout; a wait for descriptors
+/// with no clock is not priced (like a blocking read). Nothing is kept per subscription: the
+/// array is read again for each pass, and events are written as they are found.
 pub fn poll_oneoff(
-    ctx: &mut WasiCtx,
-    mem: &mut Mem,
+    h: &mut dyn Host,
     input: u32,
     output: u32,
     count: u32,
@@ -125,74 +185,85 @@ pub fn poll_oneoff(
     if count == 0 {
         return Err(Errno::Inval);
     }
-    mem.bytes(
-        input,
-        count.checked_mul(SUBSCRIPTION_SIZE).ok_or(Errno::Fault)?,
-    )?;
-    mem.bytes(output, count.checked_mul(EVENT_SIZE).ok_or(Errno::Fault)?)?;
-    mem.bytes(nevents, 4)?;
-    let mut subs = Vec::with_capacity(count as usize);
-    for i in 0..count {
-        let at = input + i * SUBSCRIPTION_SIZE;
-        let userdata = mem.u64(at)?;
-        let sub = match mem.u8(at + 8)? {
-            0 => {
-                let id = clock(mem.u32(at + 16)?)?;
-                let timeout = mem.u64(at + 24)?;
-                let absolute = mem.u16(at + 40)? & 1 != 0;
-                let deadline = if absolute {
-                    timeout
-                } else {
-                    now(id).saturating_add(timeout)
-                };
-                Subscription::Clock {
-                    clock: id,
-                    deadline,
-                }
-            }
-            tag @ (1 | 2) => Subscription::Fd {
-                fd: mem.u32(at + 16)?,
-                write: tag == 2,
-            },
-            _ => return Err(Errno::Inval),
-        };
-        subs.push((userdata, sub));
+    let prices = h.prices();
+    {
+        let mem = h.parts().1;
+        mem.bytes(
+            input,
+            count.checked_mul(SUBSCRIPTION_SIZE).ok_or(Errno::Fault)?,
+        )?;
+        mem.bytes(output, count.checked_mul(EVENT_SIZE).ok_or(Errno::Fault)?)?;
+        mem.bytes(nevents, 4)?;
     }
+    h.charge(u64::from(count), prices.poll_subscription)?;
 
-    // Events: (userdata, errno, type, nbytes).
-    let mut events: Vec<(u64, u16, u8, u64)> = Vec::new();
-    // Descriptors: errors and regular files are ready at once; the others are polled.
-    let mut waiting = Vec::new();
-    for (userdata, sub) in &subs {
-        if let Subscription::Fd { fd, write } = sub {
-            let kind = if *write { 2 } else { 1 };
-            match ctx.get(*fd).and_then(|d| d.with_rights(POLL_FD_READWRITE)) {
-                Err(e) => events.push((*userdata, e as u16, kind, 0)),
-                Ok(d) => {
-                    let st = rustix::fs::fstat(&d.fd)?;
-                    if rustix::fs::FileType::from_raw_mode(st.st_mode)
-                        == rustix::fs::FileType::RegularFile
-                    {
-                        let pos =
-                            rustix::fs::seek(&d.fd, rustix::fs::SeekFrom::Current(0)).unwrap_or(0);
-                        let left = (st.st_size as u64).saturating_sub(pos);
-                        events.push((*userdata, 0, kind, if *write { 0 } else { left }));
+    // The earliest deadline of each clock, and how many descriptors to look at.
+    let start = clocks_now();
+    let mut deadline: [Option<u64>; 4] = [None; 4];
+    let mut fds = 0u64;
+    {
+        let mem = h.parts().1;
+        for i in 0..count {
+            match subscription(&mem, input, i)?.1 {
+                Subscription::Clock {
+                    clock,
+                    timeout,
+                    absolute,
+                } => {
+                    let at = if absolute {
+                        timeout
                     } else {
-                        waiting.push((*userdata, *fd, *write));
-                    }
+                        start[clock].saturating_add(timeout)
+                    };
+                    deadline[clock] = Some(deadline[clock].map_or(at, |d| d.min(at)));
+                }
+                Subscription::Fd { .. } => fds += 1,
+            }
+        }
+    }
+    h.charge(fds, prices.poll_fd)?;
+
+    // Descriptors: errors and regular files are ready at once; the others are polled.
+    let mut k = 0u32;
+    let mut waiting = Vec::new();
+    let (ctx, mut mem) = h.parts();
+    for i in 0..count {
+        let (userdata, Subscription::Fd { fd, write }) = subscription(&mem, input, i)? else {
+            continue;
+        };
+        let kind = if write { 2 } else { 1 };
+        match ctx.get(fd).and_then(|d| d.with_rights(POLL_FD_READWRITE)) {
+            Err(e) => put_event(&mut mem, output, &mut k, (userdata, e as u16, kind, 0))?,
+            Ok(d) => {
+                let st = rustix::fs::fstat(&d.fd)?;
+                if rustix::fs::FileType::from_raw_mode(st.st_mode)
+                    == rustix::fs::FileType::RegularFile
+                {
+                    let pos =
+                        rustix::fs::seek(&d.fd, rustix::fs::SeekFrom::Current(0)).unwrap_or(0);
+                    let left = if write {
+                        0
+                    } else {
+                        (st.st_size as u64).saturating_sub(pos)
+                    };
+                    put_event(&mut mem, output, &mut k, (userdata, 0, kind, left))?;
+                } else {
+                    waiting.push((userdata, fd, write));
                 }
             }
         }
     }
     // How long to wait: until the earliest clock, or not at all when something is ready.
-    let earliest = subs
-        .iter()
-        .filter_map(|(_, s)| match s {
-            Subscription::Clock { clock, deadline } => Some(deadline.saturating_sub(now(*clock))),
-            Subscription::Fd { .. } => None,
-        })
-        .min();
-    let timeout = if events.is_empty() { earliest } else { Some(0) };
+    let timeout = if k > 0 {
+        Some(0)
+    } else {
+        let now = clocks_now();
+        (0..4)
+            .filter_map(|c| deadline[c].map(|d| d.saturating_sub(now[c])))
+            .min()
+    };
+    h.charge(timeout.unwrap_or(0), prices.poll_ns)?;
+    let (ctx, mut mem) = h.parts();
     if !waiting.is_empty() {
         use rustix::event::{PollFd, PollFlags};
         let borrowed: Vec<_> = waiting
@@ -225,7 +296,7 @@ pub fn poll_oneoff(
             } else {
                 0
             };
-            events.push((userdata, errno, kind, 0));
+            put_event(&mut mem, output, &mut k, (userdata, errno, kind, 0))?;
         }
     } else if let Some(ns) = timeout {
         if ns > 0 {
@@ -233,21 +304,24 @@ pub fn poll_oneoff(
         }
     }
     // Clocks whose time has come.
-    for (userdata, sub) in &subs {
-        if let Subscription::Clock { clock, deadline } = sub {
-            if now(*clock) >= *deadline {
-                events.push((*userdata, 0, 0, 0));
+    let now = clocks_now();
+    for i in 0..count {
+        let (userdata, sub) = subscription(&mem, input, i)?;
+        if let Subscription::Clock {
+            clock,
+            timeout,
+            absolute,
+        } = sub
+        {
+            let at = if absolute {
+                timeout
+            } else {
+                start[clock].saturating_add(timeout)
+            };
+            if now[clock] >= at {
+                put_event(&mut mem, output, &mut k, (userdata, 0, 0, 0))?;
             }
         }
     }
-    for (i, &(userdata, errno, kind, nbytes)) in events.iter().enumerate() {
-        let at = output + i as u32 * EVENT_SIZE;
-        let mut b = [0u8; EVENT_SIZE as usize];
-        b[0..8].copy_from_slice(&userdata.to_le_bytes());
-        b[8..10].copy_from_slice(&errno.to_le_bytes());
-        b[10] = kind;
-        b[16..24].copy_from_slice(&nbytes.to_le_bytes());
-        mem.write(at, &b)?;
-    }
-    mem.set_u32(nevents, events.len() as u32)
+    mem.set_u32(nevents, k)
 }

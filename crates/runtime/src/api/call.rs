@@ -9,8 +9,20 @@ use crate::trap::Trap;
 use crate::value::Val;
 use ssvm_binary::ValType;
 
-/// Backtraces keep at most this many frames (innermost first).
-const MAX_BACKTRACE: usize = 1000;
+/// Backtraces keep at most this many of the innermost frames and of the outermost.
+const BACKTRACE_END: usize = 500;
+
+/// Records the call stack of a trap in the store: its depth, and its frames innermost first,
+/// all of them or the innermost and outermost [`BACKTRACE_END`] of a deeper stack.
+fn record_backtrace<T>(store: &mut Store<T>, exec: &Exec) {
+    let mut frames = exec.backtrace(usize::MAX);
+    store.backtrace_depth = frames.len();
+    if frames.len() > 2 * BACKTRACE_END {
+        frames.drain(BACKTRACE_END..frames.len() - BACKTRACE_END);
+        frames.shrink_to_fit();
+    }
+    store.backtrace = frames;
+}
 
 /// Why a call did not return.
 #[derive(Debug, Clone, PartialEq)]
@@ -141,7 +153,7 @@ fn drive<T>(store: &mut Store<T>, exec: &mut Exec, mut flow: Flow) -> Result<(),
         match flow {
             Flow::Done => return Ok(()),
             Flow::Trap => {
-                store.backtrace = exec.backtrace(MAX_BACKTRACE);
+                record_backtrace(store, exec);
                 return Err(Stop::Trap(exec.trap.take().unwrap_or(Trap::Unreachable)));
             }
             Flow::OutOfGas => return Err(Stop::OutOfGas),
@@ -166,7 +178,7 @@ fn drive<T>(store: &mut Store<T>, exec: &mut Exec, mut flow: Flow) -> Result<(),
                     Ok(()) => {}
                     Err(Trap::OutOfGas) => return Err(Stop::OutOfGas),
                     Err(trap) => {
-                        store.backtrace = exec.backtrace(MAX_BACKTRACE);
+                        record_backtrace(store, exec);
                         return Err(Stop::Trap(trap));
                     }
                 }

@@ -31,8 +31,9 @@ pub struct Store<T> {
     /// A call stopped by out of gas, until it is resumed.
     pub(crate) suspended: Option<Suspended>,
     /// The Wasm call stack when the last call trapped: (instance, function index), innermost
-    /// first.
+    /// first (the ends of a deep one, see `record_backtrace`), and its depth.
     pub(crate) backtrace: Vec<(u32, u32)>,
+    pub(crate) backtrace_depth: usize,
     /// Argument and result buffers of host calls, kept to be reused.
     pub(crate) host_args: Vec<Val>,
     pub(crate) host_results: Vec<Val>,
@@ -106,6 +107,7 @@ impl<T> Store<T> {
             stack: Vec::new(),
             suspended: None,
             backtrace: Vec::new(),
+            backtrace_depth: 0,
             host_args: Vec::new(),
             host_results: Vec::new(),
             host_funcs: Vec::new(),
@@ -186,11 +188,30 @@ impl<T> Store<T> {
 
     /// The Wasm functions on the call stack when the last call trapped (or exited), innermost
     /// first, named by the module's `name` section, else `func[N]`. Empty when no call trapped.
+    /// A stack deeper than 1000 frames keeps its 500 innermost frames, then its 500 outermost
+    /// (frames `depth - 500` to `depth - 1`, [`Store::trap_backtrace_depth`]).
     pub fn trap_backtrace(&self) -> Vec<String> {
         self.backtrace
             .iter()
             .map(|&(instance, index)| self.func_name(instance, index))
             .collect()
+    }
+
+    /// The functions of [`Store::trap_backtrace`] as (instance, function index) pairs, so that
+    /// an embedder can group frames and name only those it shows ([`Store::frame_name`]).
+    pub fn trap_backtrace_frames(&self) -> &[(u32, u32)] {
+        &self.backtrace
+    }
+
+    /// The name of a frame of [`Store::trap_backtrace_frames`], as `trap_backtrace` gives it.
+    pub fn frame_name(&self, (instance, index): (u32, u32)) -> String {
+        self.func_name(instance, index)
+    }
+
+    /// How many frames the call stack had when the last call trapped (or exited): the length
+    /// of [`Store::trap_backtrace`], or more when that kept only the ends.
+    pub fn trap_backtrace_depth(&self) -> usize {
+        self.backtrace_depth
     }
 
     /// Whether a call stopped by out of gas waits to be resumed.

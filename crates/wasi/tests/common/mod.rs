@@ -108,27 +108,41 @@ pub fn scratch(name: &str) -> PathBuf {
 /// A fresh store and instance of the module of `calls`, whose descriptor 3 is `dir` (named `.`)
 /// and whose standard output is appended to `dir/stdout.txt`.
 pub fn instantiate(dir: &Path, data: &str, calls: &[&str]) -> (Store<WasiCtx>, Instance) {
+    instantiate_with(ctx_in(dir), data, calls)
+}
+
+/// The WASI context of [`instantiate`]: arguments `prog`, environment `A=b`, descriptor 3 the
+/// directory `dir`, standard output appended to `dir/stdout.txt`.
+pub fn ctx_in(dir: &Path) -> WasiCtx {
     let out = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
         .open(dir.join("stdout.txt"))
         .unwrap();
-    let ctx = WasiCtxBuilder::new()
+    WasiCtxBuilder::new()
         .arg("prog")
         .env("A", "b")
         .stdout(out)
         .preopen_dir(dir, ".")
         .unwrap()
         .build()
-        .unwrap();
-    instantiate_with(ctx, data, calls)
+        .unwrap()
 }
 
 /// A fresh store with the WASI context `ctx` and an instance of the module of `calls`.
 pub fn instantiate_with(ctx: WasiCtx, data: &str, calls: &[&str]) -> (Store<WasiCtx>, Instance) {
-    let engine = Engine::default();
-    let module = Module::new(&engine, &wat(&module_text(data, calls))).expect("valid");
-    let mut store = Store::new(&engine, ctx);
+    instantiate_on(&Engine::default(), ctx, data, calls)
+}
+
+/// [`instantiate_with`] on `engine` (a metered one, say).
+pub fn instantiate_on(
+    engine: &Engine,
+    ctx: WasiCtx,
+    data: &str,
+    calls: &[&str],
+) -> (Store<WasiCtx>, Instance) {
+    let module = Module::new(engine, &wat(&module_text(data, calls))).expect("valid");
+    let mut store = Store::new(engine, ctx);
     let mut linker = Linker::new();
     ssvm_wasi::add_to_linker(&mut linker, |ctx: &mut WasiCtx| ctx);
     let instance = linker
