@@ -54,9 +54,18 @@ pub struct WasiCtx {
     pub(crate) budget: Budget,
     /// Where each call is traced, when asked for (see `trace.rs`).
     pub(crate) trace: Option<Box<dyn Write + Send + Sync>>,
+    /// No call waits past this (`set_deadline`).
+    pub(crate) deadline: Option<std::time::Instant>,
 }
 
 impl WasiCtx {
+    /// Bounds the waits of `poll_oneoff` (sleeps, and polls of descriptors) by `deadline`: an
+    /// embedder that stops the guest at a deadline (a timeout, with the runtime's interrupt)
+    /// must not have it blocked in the host past it.
+    pub fn set_deadline(&mut self, deadline: std::time::Instant) {
+        self.deadline = Some(deadline);
+    }
+
     /// Which of the [`Limits`] the guest has reached so far.
     pub fn limits_reached(&self) -> Reached {
         self.budget.reached()
@@ -223,6 +232,7 @@ impl WasiCtxBuilder {
             fds,
             budget: Budget::new(self.limits),
             trace: self.trace.take(),
+            deadline: None,
         })
     }
 }

@@ -193,6 +193,15 @@ pub fn poll_oneoff(
         })
         .min();
     let timeout = if events.is_empty() { earliest } else { Some(0) };
+    // Never past the embedder's deadline.
+    let left = ctx.deadline.map(|d| {
+        let left = d.saturating_duration_since(std::time::Instant::now());
+        left.as_nanos().min(u128::from(u64::MAX)) as u64
+    });
+    let timeout = match (timeout, left) {
+        (Some(t), Some(l)) => Some(t.min(l)),
+        (t, l) => t.or(l),
+    };
     if !waiting.is_empty() {
         use rustix::event::{PollFd, PollFlags};
         let borrowed: Vec<_> = waiting
