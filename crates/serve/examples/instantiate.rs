@@ -7,7 +7,7 @@
 //! With `--preinit`, the requests start from the snapshot taken after `wizer.initialize`.
 
 use ssvm_runtime::CostTable;
-use ssvm_serve::function::{wasi_linker, Function};
+use ssvm_serve::function::{wasi_linker, Function, Stopper};
 use ssvm_serve::routes::{resolve, Section};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -66,6 +66,7 @@ fn main() {
                         &env,
                         stdio,
                         Instant::now() + Duration::from_secs(60),
+                        &Stopper::default(),
                     )
                 },
                 readers.stdout.read()

@@ -6,10 +6,13 @@ use crate::routes::RouteSpec;
 use crate::stdio::GuestStdio;
 use sha2::{Digest, Sha256};
 use ssvm_binary::ExternKind;
-use ssvm_runtime::{Config, CostTable, Engine, Error, Extern, Linker, Module, Store, PAGE_SIZE};
+use ssvm_runtime::{
+    Config, CostTable, Engine, Error, Extern, InterruptHandle, Linker, Module, Store, Trap,
+    PAGE_SIZE,
+};
 use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How a request's guest ended.
@@ -23,7 +26,7 @@ pub enum Outcome {
     OutOfGas,
     /// The request's deadline passed before the guest ended.
     Timeout,
-    /// The guest failed after its memory reached the route's cap (see [`memory_limited`]).
+    /// The guest failed after a `memory.grow` was refused by the route's memory cap.
     MemoryLimit,
 }
 
@@ -78,15 +81,45 @@ pub struct Function {
     engine: Engine,
     module: Module,
     gas_limit: u64,
-    memory_pages: u32,
     histogram: bool,
     /// With `--preinit`: what the snapshot took.
     pub preinit: Option<crate::preinit::Snapshot>,
 }
 
-/// The gas `_start` runs with before the server looks at the clock: about a millisecond of
-/// ordinary code.
-pub const GAS_SLICE: u64 = 1_000_000;
+/// Stops one request's guest from another thread (the server's timer, at the deadline): the
+/// guest's thread hands over its store's interrupt handle before it instantiates.
+#[derive(Debug, Clone, Default)]
+pub struct Stopper(Arc<Mutex<Stopping>>);
+
+#[derive(Debug, Default)]
+enum Stopping {
+    #[default]
+    NotStarted,
+    Running(InterruptHandle),
+    Stopped,
+}
+
+impl Stopper {
+    /// Stops the guest: at its next loop back edge or call if it runs, before it starts if it
+    /// has not (a host call it is in returns first: WASI's waits end at the deadline).
+    pub fn stop(&self) {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Stopping::Running(handle) = &*s {
+            handle.interrupt();
+        }
+        *s = Stopping::Stopped;
+    }
+
+    /// Hands over the guest's handle; `false` when it was stopped already.
+    fn started(&self, handle: InterruptHandle) -> bool {
+        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if matches!(*s, Stopping::Stopped) {
+            return false;
+        }
+        *s = Stopping::Running(handle);
+        true
+    }
+}
 
 /// What one request's guest did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,9 +145,17 @@ pub struct Report {
     pub cpu: [Duration; 3],
 }
 
-/// The CPU time the calling thread has used.
+/// The CPU time the calling thread has used. Through libc, not rustix: this clock is a system
+/// call either way, and rustix's vDSO lookup crashes under valgrind (rustix issue 1559), which
+/// the instruction counts of docs/serve.md are taken with.
 fn thread_cpu() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
+    let mut t = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `t` is a valid, writable timespec for the call to fill; the clock id is a
+    // constant Linux knows, so the call cannot fail (and on failure `t` stays zero).
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
@@ -151,6 +192,8 @@ impl Function {
             cost_table: Some(table),
             histogram: spec.histogram,
             max_memory_pages: spec.limits.memory_pages,
+            // Timeouts interrupt the guest (`Stopper`).
+            interruptible: true,
             ..Config::default()
         });
         let preinit = if spec.preinit {
@@ -195,7 +238,6 @@ impl Function {
             engine,
             module,
             gas_limit: spec.limits.gas,
-            memory_pages: spec.limits.memory_pages,
             histogram: spec.histogram,
             preinit,
         };
@@ -221,18 +263,16 @@ impl Function {
         Ok(())
     }
 
-    /// Runs one request: a fresh instance, `_start`, and the bill. Blocks until the guest ends.
-    /// `_start` runs in slices of [`GAS_SLICE`] gas: between slices the call is suspended (the
-    /// runtime's resumable out of gas, which leaves the total exact), and it is not resumed
-    /// once `deadline` has passed: the outcome is then `timeout`, billed with the gas used up
-    /// to there. (Between slices is as soon as the runtime lets a host stop a guest; a host
-    /// call that blocks is not interrupted.)
+    /// Runs one request: a fresh instance, `_start`, and the bill. Blocks until the guest ends,
+    /// or until `stopper` stops it: the outcome is then `timeout`, billed with the gas used up
+    /// to there. WASI's waits (`poll_oneoff`) end at `deadline`, when the server stops it.
     pub fn run(
         &self,
         linker: &Linker<WasiCtx>,
         env: &[(String, String)],
         stdio: GuestStdio,
         deadline: Instant,
+        stopper: &Stopper,
     ) -> Report {
         let started = Instant::now();
         let cpu_started = thread_cpu();
@@ -257,42 +297,27 @@ impl Function {
             teardown: Duration::ZERO,
             cpu: [Duration::ZERO; 3],
         };
-        let ctx = match builder.build() {
+        let mut ctx = match builder.build() {
             Ok(ctx) => ctx,
             Err(e) => {
                 report.trap = Some(format!("cannot set up WASI: {e}"));
                 return report;
             }
         };
+        ctx.set_deadline(deadline);
         let mut store = Store::new(&self.engine, ctx);
         store.set_gas_limit(self.gas_limit);
-        let instance = linker.instantiate(&mut store, &self.module);
+        let instance = if stopper.started(store.interrupt_handle()) {
+            linker.instantiate(&mut store, &self.module)
+        } else {
+            Err(Error::Trap(Trap::Interrupted))
+        };
         let instantiated = Instant::now();
         let cpu_instantiated = thread_cpu();
         report.instantiate = instantiated - started;
-        // Gas used by the instantiation (a start function), before counting restarts at the
-        // first slice.
-        let before = store.gas_used();
-        let mut timed_out = false;
         let result = match &instance {
             Ok(instance) => match instance.get_func(&store, "_start") {
-                Some(start) => {
-                    let budget = self.gas_limit - before;
-                    let mut given = budget.min(GAS_SLICE);
-                    store.set_gas_limit(given);
-                    let mut result = start.call(&mut store, &[], &mut []);
-                    while matches!(result, Err(Error::OutOfGas { .. })) && given < budget {
-                        if Instant::now() >= deadline {
-                            timed_out = true;
-                            break;
-                        }
-                        let more = (budget - given).min(GAS_SLICE);
-                        store.add_gas(more);
-                        given += more;
-                        result = store.resume(&mut []);
-                    }
-                    result
-                }
+                Some(start) => start.call(&mut store, &[], &mut []),
                 None => Err(Error::Link("no `_start` function".into())),
             },
             Err(e) => Err(e.clone()),
@@ -300,7 +325,7 @@ impl Function {
         let ended = Instant::now();
         let cpu_ended = thread_cpu();
         report.execute = ended - instantiated;
-        report.gas_used = before + store.gas_used();
+        report.gas_used = store.gas_used();
         if let Ok(instance) = &instance {
             let pages: u64 = instance
                 .exports(&store)
@@ -325,12 +350,13 @@ impl Function {
             Ok(()) => (Outcome::Ok, None, None),
             Err(Error::Exit(code)) => (Outcome::Exit, Some(code), None),
             Err(Error::OutOfGas { .. }) => (Outcome::OutOfGas, None, None),
+            Err(Error::Trap(Trap::Interrupted)) => (Outcome::Timeout, None, None),
             Err(Error::Trap(t)) => (Outcome::Trap, None, Some(t.to_string())),
             Err(e) => (Outcome::Trap, None, Some(e.to_string())),
         };
-        if timed_out {
-            report.outcome = Outcome::Timeout;
-        } else if memory_limited(&report, self.memory_pages) {
+        let failed = report.outcome == Outcome::Trap
+            || (report.outcome == Outcome::Exit && report.exit_code != Some(0));
+        if failed && store.memory_limit_reached() {
             report.outcome = Outcome::MemoryLimit;
         }
         let teardown = Instant::now();
@@ -344,15 +370,4 @@ impl Function {
         ];
         report
     }
-}
-
-/// Whether a failed guest is counted as stopped by the memory cap: it trapped or exited with a
-/// non-zero status while its memory was within the top eighth of the cap (a `memory.grow` past
-/// the cap returns -1, and a guest typically fails soon after). The runtime does not yet say
-/// that a grow was refused; with that, this becomes exact.
-fn memory_limited(report: &Report, cap_pages: u32) -> bool {
-    let failed = report.outcome == Outcome::Trap
-        || (report.outcome == Outcome::Exit && report.exit_code != Some(0));
-    let pages = report.peak_memory_bytes / PAGE_SIZE as u64;
-    failed && pages * 8 >= u64::from(cap_pages) * 7
 }

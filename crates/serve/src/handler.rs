@@ -3,7 +3,7 @@
 //! guest's output into the response, and write the ledger line.
 
 use crate::cgi;
-use crate::function::{Function, Outcome, Report};
+use crate::function::{Function, Outcome, Report, Stopper};
 use crate::ledger::Entry;
 use crate::metrics::Rejection;
 use crate::respond::{answer, header_value, text, timeout_answer, Answer};
@@ -244,8 +244,10 @@ async fn execute(state: Arc<State>, job: Job, answer_to: tokio::sync::oneshot::S
     let linker = state.linker.clone();
     state.metrics.running(1);
     let guest_deadline = deadline.into_std();
+    let stopper = Stopper::default();
+    let guest_stopper = stopper.clone();
     let mut job = tokio::task::spawn_blocking(move || {
-        function.run(&linker, &env, guest_stdio, guest_deadline)
+        function.run(&linker, &env, guest_stdio, guest_deadline, &guest_stopper)
     });
     // The output is read while the guest runs (it blocks when a pipe is full).
     let stderr = async {
@@ -257,11 +259,22 @@ async fn execute(state: Arc<State>, job: Job, answer_to: tokio::sync::oneshot::S
     let guest = async { tokio::join!(&mut job, readers.stdout.read(), stderr) };
     let result = tokio::time::timeout_at(deadline, guest).await;
     let Ok((joined, stdout, stderr)) = result else {
-        // The guest stops at its next gas slice (function.rs) and is billed then. Its output
-        // is no longer read (the pipes closed), so its writes fail meanwhile.
+        // The guest is interrupted at its next back edge or call (its output is no longer
+        // read: the pipes closed, so a write it blocks in fails). It is billed when it ends;
+        // the answer waits a little for that, so that it carries the gas.
+        stopper.stop();
         let limit = spec.limits.timeout;
-        let _ = answer_to.send(timeout_answer(&billing.id, spec.limits.gas, limit));
-        let mut report = finished(job.await);
+        let ended = tokio::time::timeout(STOP_WAIT, &mut job).await;
+        let gas = ended
+            .as_ref()
+            .ok()
+            .and_then(|j| j.as_ref().ok())
+            .map(|r| r.gas_used);
+        let _ = answer_to.send(timeout_answer(&billing.id, spec.limits.gas, limit, gas));
+        let mut report = finished(match ended {
+            Ok(joined) => joined,
+            Err(_) => job.await,
+        });
         report.outcome = Outcome::Timeout;
         state.log.warn(
             "request timed out",
@@ -296,6 +309,10 @@ async fn execute(state: Arc<State>, job: Job, answer_to: tokio::sync::oneshot::S
     h.insert("x-gas-limit", header_value(&spec.limits.gas.to_string()));
     let _ = answer_to.send(answer);
 }
+
+/// How long a timed-out request's answer waits for its interrupted guest to end (to carry
+/// `X-Gas-Used`): an interrupt stops Wasm code within microseconds, a host call first returns.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The report of a guest's thread, or of its panic (a bug of ours, billed as a trap).
 fn finished(joined: Result<Report, tokio::task::JoinError>) -> Report {

@@ -38,14 +38,21 @@ pub fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// 504, sent at the deadline. The gas used is not known yet (the ledger has it once the guest
-/// ends), so there is no `X-Gas-Used`.
-pub fn timeout_answer(request_id: &str, gas_limit: u64, limit: Duration) -> Answer {
+/// 504, sent once the guest stopped after its deadline, with `gas` used; or when it did not
+/// stop soon enough, without (the ledger has the gas once the guest ends).
+pub fn timeout_answer(
+    request_id: &str,
+    gas_limit: u64,
+    limit: Duration,
+    gas: Option<u64>,
+) -> Answer {
     let mut r = timed_out(limit);
-    r.headers_mut()
-        .insert("x-request-id", header_value(request_id));
-    r.headers_mut()
-        .insert("x-gas-limit", header_value(&gas_limit.to_string()));
+    let h = r.headers_mut();
+    h.insert("x-request-id", header_value(request_id));
+    if let Some(gas) = gas {
+        h.insert("x-gas-used", header_value(&gas.to_string()));
+    }
+    h.insert("x-gas-limit", header_value(&gas_limit.to_string()));
     r
 }
 
