@@ -3,17 +3,13 @@
 //! and a new instance; nothing of one request survives into the next.
 
 use crate::routes::RouteSpec;
-use crate::stdio::GuestStdio;
 use sha2::{Digest, Sha256};
 use ssvm_binary::ExternKind;
-use ssvm_runtime::{
-    Config, CostTable, Engine, Error, Extern, InterruptHandle, Linker, Module, Store, Trap,
-    PAGE_SIZE,
-};
+use ssvm_runtime::{Config, CostTable, Engine, InstancePre, Linker, Module, Store};
 use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 /// How a request's guest ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -78,47 +74,17 @@ pub struct Function {
     pub arg0: String,
     /// `sha256:` and the hex digest of the module's bytes.
     pub digest: String,
-    engine: Engine,
-    module: Module,
-    gas_limit: u64,
-    histogram: bool,
+    pub(crate) engine: Engine,
+    /// The module with its WASI imports resolved once (no lookups per request).
+    pub(crate) pre: InstancePre<WasiCtx>,
+    pub(crate) gas_limit: u64,
+    pub(crate) histogram: bool,
+    /// Whether a request may start on the async worker that received it (`--inline-gas`):
+    /// not for a module that may block in the host (it imports `poll_oneoff`) or has a start
+    /// function, whose requests run wholly on a blocking thread.
+    pub(crate) may_inline: bool,
     /// With `--preinit`: what the snapshot took.
     pub preinit: Option<crate::preinit::Snapshot>,
-}
-
-/// Stops one request's guest from another thread (the server's timer, at the deadline): the
-/// guest's thread hands over its store's interrupt handle before it instantiates.
-#[derive(Debug, Clone, Default)]
-pub struct Stopper(Arc<Mutex<Stopping>>);
-
-#[derive(Debug, Default)]
-enum Stopping {
-    #[default]
-    NotStarted,
-    Running(InterruptHandle),
-    Stopped,
-}
-
-impl Stopper {
-    /// Stops the guest: at its next loop back edge or call if it runs, before it starts if it
-    /// has not (a host call it is in returns first: WASI's waits end at the deadline).
-    pub fn stop(&self) {
-        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if let Stopping::Running(handle) = &*s {
-            handle.interrupt();
-        }
-        *s = Stopping::Stopped;
-    }
-
-    /// Hands over the guest's handle; `false` when it was stopped already.
-    fn started(&self, handle: InterruptHandle) -> bool {
-        let mut s = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if matches!(*s, Stopping::Stopped) {
-            return false;
-        }
-        *s = Stopping::Running(handle);
-        true
-    }
 }
 
 /// What one request's guest did.
@@ -140,23 +106,57 @@ pub struct Report {
     pub execute: Duration,
     /// Dropping the store (memory, instance, descriptors).
     pub teardown: Duration,
-    /// The CPU time of the guest's thread in each of the three (the wall-clock spans above also
-    /// hold the time the thread waited for a core).
+    /// The CPU time of the guest's thread(s) in each of the three (the wall-clock spans above
+    /// also hold the time a thread waited for a core).
     pub cpu: [Duration; 3],
+    /// The guest wrote more than the route's `max_output_bytes` (a write was cut short).
+    pub output_overflow: bool,
 }
 
-/// The CPU time the calling thread has used. Through libc, not rustix: this clock is a system
-/// call either way, and rustix's vDSO lookup crashes under valgrind (rustix issue 1559), which
-/// the instruction counts of docs/serve.md are taken with.
-fn thread_cpu() -> Duration {
-    let mut t = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: `t` is a valid, writable timespec for the call to fill; the clock id is a
-    // constant Linux knows, so the call cannot fail (and on failure `t` stays zero).
-    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) };
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+impl Report {
+    /// The report of a guest that did not run: a trap with `message`.
+    pub fn not_run(message: String) -> Report {
+        Report {
+            outcome: Outcome::Trap,
+            exit_code: None,
+            trap: Some(message),
+            gas_used: 0,
+            peak_memory_bytes: 0,
+            counts: None,
+            instantiate: Duration::ZERO,
+            execute: Duration::ZERO,
+            teardown: Duration::ZERO,
+            cpu: [Duration::ZERO; 3],
+            output_overflow: false,
+        }
+    }
+}
+
+/// The most gas a request runs on the async worker that received it, by default (about a
+/// millisecond of ordinary code): short guests, most requests, never wait for a thread
+/// hand-off; a longer one is resumed where it stopped on a blocking thread, so no worker is
+/// held for long.
+pub const INLINE_GAS: u64 = 500_000;
+
+/// Whether a module can run on an async worker: it has no start function (which instantiation
+/// runs, unsliced) and does not import `poll_oneoff`, WASI's one call that waits. (Its other
+/// calls do not: standard streams are memory files or `/dev/null`, and it has no directories.)
+fn cannot_block(code: &[u8]) -> bool {
+    for payload in wasmparser::Parser::new(0).parse_all(code) {
+        match payload {
+            Ok(wasmparser::Payload::StartSection { .. }) | Err(_) => return false,
+            Ok(wasmparser::Payload::ImportSection(imports)) => {
+                for import in imports.into_imports() {
+                    match import {
+                        Ok(i) if i.name != "poll_oneoff" => {}
+                        _ => return false,
+                    }
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    true
 }
 
 /// The WASI functions, defined once and shared by every instance.
@@ -231,22 +231,26 @@ impl Function {
                 path.display()
             )));
         }
+        let pre = linker.instantiate_pre(&engine, &module).map_err(|e| {
+            LoadError::Unservable(format!("cannot instantiate {}: {e}", path.display()))
+        })?;
         let function = Function {
             path: path.clone(),
             arg0: spec.arg0.clone(),
             digest: digest(&bytes),
             engine,
-            module,
+            pre,
             gas_limit: spec.limits.gas,
             histogram: spec.histogram,
+            may_inline: cannot_block(code),
             preinit,
         };
-        function.try_instantiate(linker)?;
+        function.try_instantiate()?;
         Ok(function)
     }
 
     /// Makes one instance, with no streams, to find link errors and limits before serving.
-    fn try_instantiate(&self, linker: &Linker<WasiCtx>) -> Result<(), LoadError> {
+    fn try_instantiate(&self) -> Result<(), LoadError> {
         let null = || crate::stdio::dev_null().map_err(|e| LoadError::Io(e.to_string()));
         let ctx = WasiCtxBuilder::new()
             .arg(self.arg0.as_str())
@@ -257,117 +261,9 @@ impl Function {
             .map_err(|e| LoadError::Io(e.to_string()))?;
         let mut store = Store::new(&self.engine, ctx);
         store.set_gas_limit(self.gas_limit);
-        linker.instantiate(&mut store, &self.module).map_err(|e| {
+        self.pre.instantiate(&mut store).map_err(|e| {
             LoadError::Unservable(format!("cannot instantiate {}: {e}", self.path.display()))
         })?;
         Ok(())
-    }
-
-    /// Runs one request: a fresh instance, `_start`, and the bill. Blocks until the guest ends,
-    /// or until `stopper` stops it: the outcome is then `timeout`, billed with the gas used up
-    /// to there. WASI's waits (`poll_oneoff`) end at `deadline`, when the server stops it.
-    pub fn run(
-        &self,
-        linker: &Linker<WasiCtx>,
-        env: &[(String, String)],
-        stdio: GuestStdio,
-        deadline: Instant,
-        stopper: &Stopper,
-    ) -> Report {
-        let started = Instant::now();
-        let cpu_started = thread_cpu();
-        let mut builder = WasiCtxBuilder::new();
-        builder.arg(self.arg0.as_str());
-        for (name, value) in env {
-            builder.env(name, value);
-        }
-        builder
-            .stdin(stdio.stdin)
-            .stdout(stdio.stdout)
-            .stderr(stdio.stderr);
-        let mut report = Report {
-            outcome: Outcome::Trap,
-            exit_code: None,
-            trap: None,
-            gas_used: 0,
-            peak_memory_bytes: 0,
-            counts: None,
-            instantiate: Duration::ZERO,
-            execute: Duration::ZERO,
-            teardown: Duration::ZERO,
-            cpu: [Duration::ZERO; 3],
-        };
-        let mut ctx = match builder.build() {
-            Ok(ctx) => ctx,
-            Err(e) => {
-                report.trap = Some(format!("cannot set up WASI: {e}"));
-                return report;
-            }
-        };
-        ctx.set_deadline(deadline);
-        let mut store = Store::new(&self.engine, ctx);
-        store.set_gas_limit(self.gas_limit);
-        let instance = if stopper.started(store.interrupt_handle()) {
-            linker.instantiate(&mut store, &self.module)
-        } else {
-            Err(Error::Trap(Trap::Interrupted))
-        };
-        let instantiated = Instant::now();
-        let cpu_instantiated = thread_cpu();
-        report.instantiate = instantiated - started;
-        let result = match &instance {
-            Ok(instance) => match instance.get_func(&store, "_start") {
-                Some(start) => start.call(&mut store, &[], &mut []),
-                None => Err(Error::Link("no `_start` function".into())),
-            },
-            Err(e) => Err(e.clone()),
-        };
-        let ended = Instant::now();
-        let cpu_ended = thread_cpu();
-        report.execute = ended - instantiated;
-        report.gas_used = store.gas_used();
-        if let Ok(instance) = &instance {
-            let pages: u64 = instance
-                .exports(&store)
-                .iter()
-                .filter_map(|(_, x)| match x {
-                    Extern::Memory(m) => Some(u64::from(m.pages(&store))),
-                    _ => None,
-                })
-                .sum();
-            report.peak_memory_bytes = pages * PAGE_SIZE as u64;
-        }
-        if self.histogram {
-            report.counts = Some(
-                store
-                    .histogram()
-                    .into_iter()
-                    .map(|(op, n)| (op.name(), n))
-                    .collect(),
-            );
-        }
-        (report.outcome, report.exit_code, report.trap) = match result {
-            Ok(()) => (Outcome::Ok, None, None),
-            Err(Error::Exit(code)) => (Outcome::Exit, Some(code), None),
-            Err(Error::OutOfGas { .. }) => (Outcome::OutOfGas, None, None),
-            Err(Error::Trap(Trap::Interrupted)) => (Outcome::Timeout, None, None),
-            Err(Error::Trap(t)) => (Outcome::Trap, None, Some(t.to_string())),
-            Err(e) => (Outcome::Trap, None, Some(e.to_string())),
-        };
-        let failed = report.outcome == Outcome::Trap
-            || (report.outcome == Outcome::Exit && report.exit_code != Some(0));
-        if failed && store.memory_limit_reached() {
-            report.outcome = Outcome::MemoryLimit;
-        }
-        let teardown = Instant::now();
-        let cpu_teardown = thread_cpu();
-        drop(store);
-        report.teardown = teardown.elapsed();
-        report.cpu = [
-            cpu_instantiated - cpu_started,
-            cpu_ended - cpu_instantiated,
-            thread_cpu() - cpu_teardown,
-        ];
-        report
     }
 }

@@ -4,7 +4,6 @@
 use crate::cgi;
 use crate::function::{Outcome, Report};
 use crate::routes::Limits;
-use crate::stdio::Capture;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
@@ -67,10 +66,10 @@ fn timed_out(limit: Duration) -> Answer {
 }
 
 /// The answer for a guest that ended: its CGI response, or the status of how it failed.
-pub fn answer(report: &Report, out: Capture, limits: &Limits) -> Answer {
+pub fn answer(report: &Report, out: Vec<u8>, limits: &Limits) -> Answer {
     match report.outcome {
         Outcome::Ok | Outcome::Exit if report.exit_code.unwrap_or(0) == 0 => {
-            if out.overflow {
+            if report.output_overflow {
                 return text(
                     StatusCode::BAD_GATEWAY,
                     format!(
@@ -79,7 +78,7 @@ pub fn answer(report: &Report, out: Capture, limits: &Limits) -> Answer {
                     ),
                 );
             }
-            match cgi::parse_response(Bytes::from(out.bytes)) {
+            match cgi::parse_response(Bytes::from(out)) {
                 Ok(cgi) => from_cgi(cgi),
                 Err(e) => text(
                     StatusCode::BAD_GATEWAY,

@@ -108,6 +108,7 @@ fn start(routes: Vec<RouteSpec>, ledger: Option<PathBuf>, watch: bool) -> Handle
         ledger,
         watch,
         max_instances: 16,
+        inline_gas: ssvm_serve::function::INLINE_GAS,
         log: Log { max: None },
     })
     .unwrap_or_else(|e| panic!("the server starts: {e}"))
@@ -121,6 +122,7 @@ fn refusal(module: &Path, tweak: impl FnOnce(&mut Section)) -> ssvm_serve::Start
         ledger: None,
         watch: false,
         max_instances: 1,
+        inline_gas: 0,
         log: Log { max: None },
     };
     Handle::start(config)
