@@ -271,15 +271,11 @@ async fn wait(
     answer_to: tokio::sync::oneshot::Sender<Answer>,
 ) {
     let Waiting {
-        billing,
-        mut job,
-        outputs,
-        permit,
-        deadline,
-        stopper,
+        billing, mut job, ..
     } = waiting;
+    let (outputs, permit, stopper) = (waiting.outputs, waiting.permit, waiting.stopper);
     let spec = &state.specs[billing.route];
-    let report = match tokio::time::timeout_at(deadline, &mut job).await {
+    let report = match tokio::time::timeout_at(waiting.deadline, &mut job).await {
         Ok(joined) => finished(joined),
         Err(_) => {
             // The guest is interrupted at its next back edge or call, or as its host call
