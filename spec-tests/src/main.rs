@@ -33,6 +33,8 @@ options:
   --verbose       print every failure (default: the first 50)
   --metered       compile with gas metering (every instruction priced 1, no limit): metered
                   code must pass exactly like unmetered code
+  --eager         compile every function at load instead of on its first call (lazy
+                  compilation, the default), so that uncalled functions are lowered too
   --by-message    also print the number of failures for each expected message
   --require-complete
                   fail (exit 1) when any directive is skipped: for the suites that must
@@ -94,6 +96,7 @@ struct Options {
     verbose: bool,
     by_message: bool,
     metered: bool,
+    eager: bool,
     require_complete: bool,
 }
 
@@ -110,6 +113,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         verbose: false,
         by_message: false,
         metered: false,
+        eager: false,
         require_complete: false,
     };
     let mut args = args.into_iter();
@@ -119,6 +123,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             "--verbose" | "-v" => options.verbose = true,
             "--by-message" => options.by_message = true,
             "--metered" => options.metered = true,
+            "--eager" => options.eager = true,
             "--require-complete" => options.require_complete = true,
             "--suite" => {
                 let name = args.next().ok_or("--suite needs a value")?;
@@ -170,7 +175,7 @@ fn main() -> ExitCode {
                 }
             }
             files_run += 1;
-            let mut checked = run::run_file(text, options.metered);
+            let mut checked = run::run_file(text, options.metered, options.eager);
             superseded::apply(&name, &mut checked);
             let counts = report.add_file(&name, &checked);
             println!("{name}: {counts}");

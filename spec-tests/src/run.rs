@@ -17,8 +17,9 @@ use wast::{QuoteWat, Wast, WastDirective, WastExecute, Wat};
 /// A file that does not parse gives one failed `wast` entry.
 ///
 /// With `metered`, modules are compiled with metering (every instruction priced 1, no limit):
-/// metered code must behave exactly like unmetered code.
-pub fn run_file(text: &str, metered: bool) -> Vec<Checked> {
+/// metered code must behave exactly like unmetered code. With `eager`, every function is compiled
+/// at load, so that the lowering of functions a script never calls is run too.
+pub fn run_file(text: &str, metered: bool, eager: bool) -> Vec<Checked> {
     let mut lexer = Lexer::new(text);
     lexer.allow_confusing_unicode(true);
     let buf = match ParseBuffer::new_with_lexer(lexer) {
@@ -29,7 +30,7 @@ pub fn run_file(text: &str, metered: bool) -> Vec<Checked> {
         Ok(wast) => wast,
         Err(e) => return vec![parse_failure(e, text)],
     };
-    let mut script = match guarded(|| Script::new(metered)) {
+    let mut script = match guarded(|| Script::new(metered, eager)) {
         Ok(script) => script,
         Err(panic) => {
             return vec![Checked {
@@ -308,7 +309,7 @@ mod tests {
     use super::*;
 
     fn verdicts(text: &str) -> Vec<(&'static str, usize, Verdict)> {
-        run_file(text, false)
+        run_file(text, false, false)
             .into_iter()
             .map(|c| (c.kind, c.line, c.verdict))
             .collect()

@@ -49,16 +49,14 @@ pub struct Script {
 
 impl Script {
     /// A new store with the `spectest` module defined in its linker; `metered` compiles with
-    /// every instruction priced 1.
-    pub fn new(metered: bool) -> Script {
-        let engine = if metered {
-            Engine::new(ssvm_runtime::Config {
-                cost_table: Some(std::sync::Arc::new(ssvm_runtime::CostTable::uniform(1))),
-                ..ssvm_runtime::Config::default()
-            })
-        } else {
-            Engine::default()
-        };
+    /// every instruction priced 1, `eager` compiles every function at load rather than on its
+    /// first call.
+    pub fn new(metered: bool, eager: bool) -> Script {
+        let engine = Engine::new(ssvm_runtime::Config {
+            cost_table: metered.then(|| std::sync::Arc::new(ssvm_runtime::CostTable::uniform(1))),
+            lazy_compilation: !eager,
+            ..ssvm_runtime::Config::default()
+        });
         let mut store = Store::new(&engine, ());
         let mut linker = Linker::new();
         spec_tests::define_spectest(&mut store, &mut linker);

@@ -169,6 +169,17 @@ pub struct FunctionBody<'a> {
 const MAX_LOCALS: u64 = u32::MAX as u64;
 
 impl<'a> FunctionBody<'a> {
+    /// A body whose bytes were already checked (its module decoded and validated), kept apart
+    /// from its module: `offset` is where it started in the module, so errors, traces and
+    /// metering positions keep the module's offsets.
+    pub fn checked(bytes: &'a [u8], offset: usize) -> FunctionBody<'a> {
+        FunctionBody {
+            bytes,
+            offset,
+            tail: bytes,
+        }
+    }
+
     /// Reads the local declarations, calling `declare(count, type)` for each group, and returns a
     /// reader over the body's operators.
     pub fn read_locals(

@@ -30,6 +30,9 @@ pub enum Trap {
     /// A host function could not pay for its work (`Caller::charge_gas`): returned by the host,
     /// it stops the call as out of gas, before the host call, which a resumption runs again.
     OutOfGas,
+    /// A function could not be compiled on its first call (lazy compilation), for this reason.
+    /// Load-time checks refuse what lowering cannot do, so this is only what the host lacks.
+    Compile(String),
     /// A host function failed with this message.
     Host(String),
     /// A host function ended the program with this exit status (WASI's `proc_exit`). Not a
@@ -53,7 +56,7 @@ impl Trap {
             Trap::CallStackExhausted => "call stack exhausted",
             Trap::Interrupted => "interrupted",
             Trap::OutOfGas => "out of gas",
-            Trap::Host(message) => message,
+            Trap::Compile(message) | Trap::Host(message) => message,
             Trap::Exit(_) => "exit",
         }
     }

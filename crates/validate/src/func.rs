@@ -91,11 +91,11 @@ fn single(t: ValType) -> &'static [ValType] {
 }
 
 /// Validates function bodies of one module; its stacks are reused from function to function.
-pub(crate) struct FuncValidator<'c, 'm, 'a> {
-    ctx: &'c Context<'m, 'a>,
+pub(crate) struct FuncValidator<'c> {
+    ctx: &'c Context,
     locals: Locals,
     operands: Vec<Operand>,
-    frames: Vec<Frame<'m>>,
+    frames: Vec<Frame<'c>>,
     /// The innermost frame's `height`, kept at hand for the hot pop path.
     height: usize,
 }
@@ -106,8 +106,8 @@ fn mismatch(at: usize) -> Error {
     invalid("type mismatch", at)
 }
 
-impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
-    pub(crate) fn new(ctx: &'c Context<'m, 'a>) -> Self {
+impl<'c> FuncValidator<'c> {
+    pub(crate) fn new(ctx: &'c Context) -> Self {
         FuncValidator {
             ctx,
             locals: Locals {
@@ -120,10 +120,15 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
         }
     }
 
+    /// The context bodies are validated in.
+    pub(crate) fn ctx(&self) -> &'c Context {
+        self.ctx
+    }
+
     /// Validates the body of a function of type `ty`, handing each operator to `sink`.
-    pub(crate) fn validate<S: FunctionSink<'a>>(
+    pub(crate) fn validate<'a, S: FunctionSink<'a>>(
         &mut self,
-        ty: &'m FuncType,
+        ty: &'c FuncType,
         body: &FunctionBody<'a>,
         sink: &mut S,
     ) -> Res<()> {
@@ -220,7 +225,7 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
         Ok(())
     }
 
-    fn push_frame(&mut self, kind: FrameKind, params: &'m [ValType], results: &'m [ValType]) {
+    fn push_frame(&mut self, kind: FrameKind, params: &'c [ValType], results: &'c [ValType]) {
         self.height = self.operands.len();
         self.frames.push(Frame {
             kind,
@@ -232,7 +237,7 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
         self.push_all(params);
     }
 
-    fn pop_frame(&mut self, at: usize) -> Res<Frame<'m>> {
+    fn pop_frame(&mut self, at: usize) -> Res<Frame<'c>> {
         let results = self.frames.last().expect("a frame is open").results;
         self.pop_all(results, at)?;
         let frame = self.frames.pop().expect("a frame is open");
@@ -250,7 +255,7 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
     }
 
     /// The types carried by a branch to label `depth`.
-    fn label(&self, depth: u32, at: usize) -> Res<&'m [ValType]> {
+    fn label(&self, depth: u32, at: usize) -> Res<&'c [ValType]> {
         let n = self.frames.len();
         if (depth as usize) < n {
             Ok(self.frames[n - 1 - depth as usize].label_types())
@@ -259,7 +264,7 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
         }
     }
 
-    fn block_type(&self, bt: BlockType, at: usize) -> Res<(&'m [ValType], &'m [ValType])> {
+    fn block_type(&self, bt: BlockType, at: usize) -> Res<(&'c [ValType], &'c [ValType])> {
         match bt {
             BlockType::Empty => Ok((&[], &[])),
             BlockType::Value(t) => Ok((&[], single(t))),
@@ -276,9 +281,9 @@ impl<'c, 'm, 'a> FuncValidator<'c, 'm, 'a> {
             .ok_or_else(|| invalid(format!("unknown local {index}"), at))
     }
 
-    fn run<S: FunctionSink<'a>>(
+    fn run<'a, S: FunctionSink<'a>>(
         &mut self,
-        ty: &'m FuncType,
+        ty: &'c FuncType,
         mut ops: OperatorReader<'a>,
         end: usize,
         sink: &mut S,

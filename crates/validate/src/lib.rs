@@ -10,7 +10,8 @@
 mod func;
 mod module;
 
-use ssvm_binary::{DecodeError, FuncType, Module, Operator, ValType};
+pub use module::Context;
+use ssvm_binary::{DecodeError, FuncType, FunctionBody, Module, Operator, ValType};
 use std::fmt;
 
 /// Whether a module broke the binary format or the validation rules.
@@ -99,15 +100,28 @@ impl<'a> FunctionSink<'a> for () {
 
 /// Validates a decoded module.
 pub fn validate_module(module: &Module<'_>) -> Result<(), Error> {
-    validate_module_with(module, &mut ())
+    validate_module_with(module, &mut ()).map(drop)
+}
+
+/// Validates the body of function `index` (imported functions counted) of a module that
+/// [`validate_module_with`] accepted and gave `ctx` for, handing its operators to `sink`: how a
+/// compiler lowers a body only when it is first needed.
+pub fn validate_function_with<'a, S: FunctionSink<'a>>(
+    ctx: &Context,
+    index: u32,
+    body: &FunctionBody<'a>,
+    sink: &mut S,
+) -> Result<(), Error> {
+    module::validate_function(&mut func::FuncValidator::new(ctx), index, body, sink)
 }
 
 /// Validates a decoded module, handing every function body's operators to `sink` as they are
-/// validated.
+/// validated. Returns the context the bodies were validated in, with which
+/// [`validate_function_with`] validates one of them again later.
 pub fn validate_module_with<'a, S: FunctionSink<'a>>(
     module: &Module<'a>,
     sink: &mut S,
-) -> Result<(), Error> {
+) -> Result<Context, Error> {
     module::validate_module(module, sink).map_err(|e| {
         // Validation reads function bodies lazily, but a malformed body makes the whole module
         // malformed, whatever else is invalid: report the first malformed body instead.

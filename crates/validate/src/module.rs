@@ -5,17 +5,23 @@
 use crate::func::FuncValidator;
 use crate::{invalid, malformed, Error, FunctionSink};
 use ssvm_binary::{
-    ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, Limits, MemoryType,
-    Module, Operator, RefType, SegmentMode, TableType, ValType,
+    ConstExpr, ElementItems, ExternKind, FuncType, FunctionBody, GlobalType, ImportDesc, Limits,
+    MemoryType, Module, Operator, RefType, SegmentMode, TableType, ValType,
 };
 use std::collections::HashSet;
 
 /// The most pages a 32-bit memory may have (4 GiB).
 const MAX_PAGES: u32 = 65536;
 
-/// Everything a function body may refer to: the spec's validation context C.
-pub(crate) struct Context<'m, 'a> {
-    module: &'m Module<'a>,
+/// Everything a function body may refer to: the spec's validation context C. It owns what it
+/// holds, so a body can be validated long after its module was (lazy compilation).
+#[derive(Debug)]
+pub struct Context {
+    types: Vec<FuncType>,
+    /// The data-count section's count, if it is present.
+    data_count: Option<u32>,
+    /// The reference type of every element segment.
+    elements: Vec<RefType>,
     /// Type index of every function, imported ones first.
     functions: Vec<u32>,
     tables: Vec<TableType>,
@@ -26,10 +32,12 @@ pub(crate) struct Context<'m, 'a> {
     declared: Vec<u64>,
 }
 
-impl<'m, 'a> Context<'m, 'a> {
-    fn new(module: &'m Module<'a>) -> Self {
+impl Context {
+    fn new(module: &Module<'_>) -> Self {
         let mut ctx = Context {
-            module,
+            types: module.types.clone(),
+            data_count: module.data_count,
+            elements: module.elements.iter().map(|e| e.ty).collect(),
             functions: Vec::new(),
             tables: Vec::new(),
             memories: Vec::new(),
@@ -55,15 +63,14 @@ impl<'m, 'a> Context<'m, 'a> {
     }
 
     /// The function type with index `index`.
-    pub(crate) fn func_type(&self, index: u32, at: usize) -> Result<&'m FuncType, Error> {
-        self.module
-            .types
+    pub(crate) fn func_type(&self, index: u32, at: usize) -> Result<&FuncType, Error> {
+        self.types
             .get(index as usize)
             .ok_or_else(|| invalid(format!("unknown type {index}"), at))
     }
 
     /// The type of function `index`.
-    pub(crate) fn function_type(&self, index: u32, at: usize) -> Result<&'m FuncType, Error> {
+    pub(crate) fn function_type(&self, index: u32, at: usize) -> Result<&FuncType, Error> {
         let t = self
             .functions
             .get(index as usize)
@@ -94,7 +101,7 @@ impl<'m, 'a> Context<'m, 'a> {
 
     /// Checks a data segment index; using one requires the data-count section.
     pub(crate) fn data(&self, index: u32, at: usize) -> Result<(), Error> {
-        let Some(count) = self.module.data_count else {
+        let Some(count) = self.data_count else {
             return Err(malformed("data count section required", at));
         };
         if index >= count {
@@ -105,10 +112,9 @@ impl<'m, 'a> Context<'m, 'a> {
 
     /// The reference type of element segment `index`.
     pub(crate) fn element(&self, index: u32, at: usize) -> Result<RefType, Error> {
-        self.module
-            .elements
+        self.elements
             .get(index as usize)
-            .map(|e| e.ty)
+            .copied()
             .ok_or_else(|| invalid(format!("unknown elem segment {index}"), at))
     }
 
@@ -129,7 +135,7 @@ impl<'m, 'a> Context<'m, 'a> {
 
     /// Validates a constant expression producing `expected`. Only constants, `ref.null`,
     /// `ref.func` and `global.get` of an immutable imported global are allowed (Wasm 2.0).
-    fn const_expr(&self, expr: &ConstExpr<'a>, expected: ValType) -> Result<(), Error> {
+    fn const_expr(&self, expr: &ConstExpr<'_>, expected: ValType) -> Result<(), Error> {
         let mut ops = expr.operators();
         let mut stack: Vec<ValType> = Vec::new();
         loop {
@@ -183,11 +189,12 @@ fn check_limits(limits: Limits, max_allowed: Option<u32>, at: usize) -> Result<(
     Ok(())
 }
 
-/// Validates a decoded module, handing each function body's operators to `sink`.
+/// Validates a decoded module, handing each function body's operators to `sink`; returns the
+/// context its bodies were validated in.
 pub(crate) fn validate_module<'a, S: FunctionSink<'a>>(
     module: &Module<'a>,
     sink: &mut S,
-) -> Result<(), Error> {
+) -> Result<Context, Error> {
     let mut ctx = Context::new(module);
 
     for import in &module.imports {
@@ -305,18 +312,27 @@ pub(crate) fn validate_module<'a, S: FunctionSink<'a>>(
 
     let imported_functions = module.imported(ExternKind::Func) as u32;
     let mut validator = FuncValidator::new(&ctx);
-    for (i, (body, &type_index)) in module.code.iter().zip(&module.functions).enumerate() {
-        let ty = &module.types[type_index as usize];
-        let index = imported_functions + i as u32;
-        sink.begin(index, ty)
-            .and_then(|()| validator.validate(ty, body, sink))
-            .and_then(|()| sink.end())
-            .map_err(|mut e| {
-                e.function = Some(index);
-                e
-            })?;
+    for (i, body) in module.code.iter().enumerate() {
+        validate_function(&mut validator, imported_functions + i as u32, body, sink)?;
     }
-    Ok(())
+    Ok(ctx)
+}
+
+/// Validates the body of function `index` (imports counted), with `begin` and `end` around it.
+pub(crate) fn validate_function<'a, S: FunctionSink<'a>>(
+    validator: &mut FuncValidator<'_>,
+    index: u32,
+    body: &FunctionBody<'a>,
+    sink: &mut S,
+) -> Result<(), Error> {
+    let ty = validator.ctx().function_type(index, body.offset)?;
+    sink.begin(index, ty)
+        .and_then(|()| validator.validate(ty, body, sink))
+        .and_then(|()| sink.end())
+        .map_err(|mut e| {
+            e.function = Some(index);
+            e
+        })
 }
 
 /// Adds the functions that `ref.func` names in `expr` to `out`.

@@ -8,7 +8,6 @@ use crate::meter::Meter;
 use crate::trap::Trap;
 use crate::value::Val;
 use ssvm_binary::ValType;
-use std::sync::Arc;
 
 /// Backtraces keep at most this many frames (innermost first).
 const MAX_BACKTRACE: usize = 1000;
@@ -64,7 +63,10 @@ pub(crate) fn call<T>(
                 results,
             )?);
         }
-        FuncKind::Wasm { instance, code, .. } => (Arc::as_ptr(code), *instance),
+        FuncKind::Wasm { instance, .. } => {
+            let instance = *instance;
+            (store.vm.code(func).map_err(Stop::Trap)?, instance)
+        }
     };
     // A host function called from Wasm may call back into Wasm: each activation takes the stack
     // the store holds (or a new one when it is in use) and gives it back.

@@ -26,8 +26,12 @@ pub struct Config {
     /// Compile code that checks for an interrupt (`Store::interrupt_handle`) at every loop back
     /// edge and call, so that an embedder can stop it (timeouts). Off, code pays nothing for it.
     pub interruptible: bool,
+    /// Lower and assemble each function on its first call rather than all at load. Either way
+    /// every body is validated at load, and a module the interpreter cannot run is refused
+    /// there; lazily, the start-up and memory of functions never called are saved.
+    pub lazy_compilation: bool,
     /// Keep each function's register IR after assembly (`Module::compiled_function`), for
-    /// dumps; otherwise it is dropped once assembled.
+    /// dumps; otherwise it is dropped once assembled. Compiles every function at load.
     pub keep_ir: bool,
 }
 
@@ -43,6 +47,7 @@ impl Default for Config {
             histogram: false,
             gas_profile: false,
             interruptible: false,
+            lazy_compilation: true,
             keep_ir: false,
         }
     }

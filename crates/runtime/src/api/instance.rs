@@ -170,10 +170,10 @@ impl<T> Linker<T> {
 
     /// Instantiates `module`, resolving its imports here, and runs its start function.
     pub fn instantiate(&self, store: &mut Store<T>, module: &Module) -> Result<Instance, Error> {
-        if module.inner.metering != store.metering {
+        if module.inner.code.metering() != store.metering {
             return Err(Error::Link(format!(
                 "the module was compiled {} but the store runs code {}: use one engine for both",
-                module.inner.metering.describe(),
+                module.inner.code.metering().describe(),
                 store.metering.describe()
             )));
         }
@@ -282,6 +282,7 @@ pub(super) fn instantiate<T>(
     let m = &module.inner;
     let index = store.instances.len() as u32;
     let mut inst = InstanceEntity {
+        code: m.code.clone(),
         types: m.types.clone(),
         funcs: Vec::new(),
         tables: Vec::new(),
@@ -305,14 +306,14 @@ pub(super) fn instantiate<T>(
         }
     }
     let imported_funcs = inst.funcs.len();
-    for (i, code) in m.code.iter().enumerate() {
+    for i in 0..m.code.len() {
         let ty = m.types[m.functions[imported_funcs + i] as usize].clone();
         store.funcs.push(FuncEntity {
             ty,
             kind: FuncKind::Wasm {
                 instance: index,
                 index: (imported_funcs + i) as u32,
-                code: code.clone(),
+                code: None,
             },
             host_price: 0,
             host_name: None,

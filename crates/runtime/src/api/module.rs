@@ -3,8 +3,8 @@
 use super::engine::Engine;
 use super::error::Error;
 use crate::compile::ir::CompiledFunc;
-use crate::compile::{unsupported, Lowerer};
-use crate::exec::{assemble, Code, Metering};
+use crate::compile::{unsupported, LoadCheck, Lowerer, Source};
+use crate::exec::{Metering, ModuleCode};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Opcode,
     Operator, RefType, SegmentMode, TableType, ValType,
@@ -94,7 +94,7 @@ pub(crate) struct ModuleInner {
     pub(crate) types: Arc<[FuncType]>,
     pub(crate) imports: Vec<ImportType>,
     /// Type index of every function, imported ones first.
-    pub(crate) functions: Vec<u32>,
+    pub(crate) functions: Arc<[u32]>,
     pub(crate) tables: Vec<TableType>,
     pub(crate) memories: Vec<MemoryType>,
     pub(crate) globals: Vec<(GlobalType, Const)>,
@@ -102,12 +102,11 @@ pub(crate) struct ModuleInner {
     pub(crate) start: Option<u32>,
     pub(crate) elements: Vec<ElementSegment>,
     pub(crate) data: Vec<DataSegment>,
-    /// The assembled bodies of the module's own functions.
-    pub(crate) code: Vec<Arc<Code>>,
+    /// The code of the module's own functions, assembled as they are first called; it says how
+    /// it is metered (a store runs only modules metered as its engine says).
+    pub(crate) code: Arc<ModuleCode>,
     /// Their register IR, when `Config::keep_ir` asked for it.
     pub(crate) ir: Vec<CompiledFunc>,
-    /// How the code is metered; a store runs only modules metered as its engine says.
-    pub(crate) metering: Metering,
     /// Function names from the `name` section.
     pub(crate) names: Vec<(u32, String)>,
 }
@@ -146,36 +145,48 @@ impl Module {
             })
             .collect();
         functions.extend_from_slice(&m.functions);
-        let prices: Option<Vec<u64>> = engine
+        let functions: Arc<[u32]> = functions.into();
+        let types: Arc<[FuncType]> = m.types.clone().into();
+        let prices: Option<Box<[u64]>> = engine
             .config
             .cost_table
             .as_ref()
             .map(|t| Opcode::ALL.iter().map(|&op| t.instr(op)).collect());
         let metering = engine.metering();
-        // Compile: validate and lower every body to IR.
-        let mut lowerer = Lowerer::new(
-            &m.types,
-            &functions,
-            prices.as_deref(),
-            metering == Metering::Traced,
-        );
-        ssvm_validate::validate_module_with(&m, &mut lowerer)?;
-        if let Some(e) = v128.or(lowerer.unsupported) {
+        let traced = metering == Metering::Traced;
+        let eager = engine.config.keep_ir || !engine.config.lazy_compilation;
+        // Validate every body; eagerly, lower each in the same pass. Lazily, the bodies that
+        // might not lower are lowered right after, so that a module the interpreter cannot run
+        // is refused at load all the same.
+        let mut lowerer = Lowerer::new(&types, &functions, prices.as_deref(), traced);
+        let imported = functions.len() - m.code.len();
+        let lowered = if eager {
+            ssvm_validate::validate_module_with(&m, &mut lowerer)?;
+            (imported as u32..functions.len() as u32).collect()
+        } else {
+            let mut check = LoadCheck::new(&m.types);
+            let ctx = ssvm_validate::validate_module_with(&m, &mut check)?;
+            for &index in &check.eager {
+                let body = &m.code[index as usize - imported];
+                ssvm_validate::validate_function_with(&ctx, index, body, &mut lowerer)?;
+            }
+            check.eager
+        };
+        if let Some(e) = v128.or(lowerer.unsupported.take()) {
             return Err(Error::Unsupported(e.to_string()));
         }
-        // Assemble: IR to the interpreter's ops; the IR is dropped unless asked for.
-        let code = lowerer
-            .compiled
-            .iter()
-            .map(|ir| {
-                Arc::new(assemble(
-                    ir,
-                    metering,
-                    engine.config.interruptible,
-                    next_code_id(),
-                ))
-            })
-            .collect();
+        let source = Source::new(
+            bytes,
+            &m,
+            types.clone(),
+            functions.clone(),
+            prices.clone(),
+            traced,
+        );
+        let code = ModuleCode::new(source, metering, engine.config.interruptible);
+        for (&index, ir) in lowered.iter().zip(&lowerer.compiled) {
+            code.assemble_lowered(index as usize - imported, ir);
+        }
         let ir = if engine.config.keep_ir {
             lowerer.compiled
         } else {
@@ -229,7 +240,7 @@ impl Module {
         tables.extend_from_slice(&m.tables);
         memories.extend_from_slice(&m.memories);
         let inner = ModuleInner {
-            types: m.types.clone().into(),
+            types,
             imports: m
                 .imports
                 .iter()
@@ -255,9 +266,8 @@ impl Module {
             start: m.start,
             elements,
             data,
-            code,
+            code: Arc::new(code),
             ir,
-            metering,
             names: m
                 .names
                 .as_ref()
@@ -317,12 +327,6 @@ impl ModuleInner {
             .find(|(i, _)| *i == index)
             .map_or_else(|| format!("func[{index}]"), |(_, n)| n.clone())
     }
-}
-
-/// A number no other assembled function in this process has (histogram counters use it).
-fn next_code_id() -> u32 {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 fn place(mode: &SegmentMode<'_>) -> Result<SegmentPlace, Error> {

@@ -10,7 +10,7 @@
 //! The IR knows nothing of the interpreter: `exec::assemble` turns it into the ops the handlers
 //! run, and the IR is dropped then unless `Config::keep_ir` asks for it (`compile --dump-ir`).
 
-pub use crate::meter::{CodeMeter, MeterBlock, OpMeter};
+pub use crate::meter::{CodeMeter, OpMeter};
 use crate::numeric::for_each_numeric;
 
 /// A slot index relative to the frame pointer.

@@ -70,6 +70,8 @@ pub(crate) struct Lowerer<'t> {
     /// The first thing met that the interpreter cannot run. Lowering stops there, but validation
     /// goes on, so that an invalid module is reported as invalid.
     pub(crate) unsupported: Option<Error>,
+    /// The body being lowered declares v128 locals (unsupported).
+    v128_locals: bool,
     /// With metering: where the metering blocks start and end.
     meter: Option<Blocks<'t>>,
 }
@@ -105,6 +107,7 @@ impl<'t> Lowerer<'t> {
             last_result: None,
             offset: 0,
             unsupported: None,
+            v128_locals: false,
         }
     }
 
@@ -512,7 +515,7 @@ const CONST: Slot = 1 << 31;
 const TEMP: Slot = 1 << 30;
 
 /// The largest frame the interpreter runs; it keeps provisional slot numbers below `TEMP`.
-const MAX_FRAME_SLOTS: u32 = 1 << 24;
+pub(crate) const MAX_FRAME_SLOTS: u32 = 1 << 24;
 
 /// Calls `f` on every slot operand of `instr`.
 fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
@@ -800,16 +803,18 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
     }
 
     fn locals(&mut self, count: u32, ty: ValType) -> Result<(), Error> {
-        if ty == ValType::V128 {
-            self.unsupported
-                .get_or_insert_with(|| unsupported("v128 locals", self.offset as usize));
-        }
+        // Reported at the body's first instruction: locals come without an offset.
+        self.v128_locals |= ty == ValType::V128;
         self.func.locals = self.func.locals.saturating_add(count);
         Ok(())
     }
 
     fn operator(&mut self, op: &Operator<'a>, offset: usize) -> Result<(), Error> {
         self.offset = offset as u32;
+        if std::mem::take(&mut self.v128_locals) {
+            self.unsupported
+                .get_or_insert_with(|| unsupported("v128 locals", offset));
+        }
         if self.unsupported.is_some() {
             return Ok(());
         }

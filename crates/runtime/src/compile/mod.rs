@@ -1,7 +1,9 @@
 //! The compile stage: each function body is validated and lowered to register IR in one pass
-//! (`lower`). It knows nothing of the interpreter or the store.
+//! (`lower`), at load or, from the `Source` a module keeps, on its first call. It knows nothing of the interpreter or the store.
 
 pub mod ir;
 mod lower;
+mod source;
 
 pub(crate) use lower::{unsupported, Lowerer};
+pub(crate) use source::{LoadCheck, Source};

@@ -114,9 +114,7 @@ fn width(instr: &Instr, pc: usize, func: &CompiledFunc, landing: &[bool], mode: 
 }
 
 fn block_cost(func: &CompiledFunc, block: u32) -> u64 {
-    func.meter
-        .as_ref()
-        .map_or(0, |m| m.blocks[block as usize].cost)
+    func.meter.as_ref().map_or(0, |m| m.cost(block))
 }
 
 /// Which instructions something other than fall-through reaches: branch targets, the entry,
@@ -363,11 +361,7 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
         frame_init,
         zero_fill,
         frame_size: func.frame_size,
-        meter: meter.map(|m| CodeMeter {
-            blocks: m.blocks.clone(),
-            positions,
-            traced: m.traced,
-        }),
+        meter: meter.map(|m| m.with_positions(positions)),
         id,
         index: func.index,
     }

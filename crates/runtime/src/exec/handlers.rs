@@ -280,13 +280,20 @@ unsafe fn call_addr<const MODE: u8>(
     // alive by the store's function entity for the whole call.
     unsafe {
         let base = exec.fp + base as usize;
-        match &vm.funcs[addr as usize].kind {
+        // `addr` is a store function: an instance's address or a table's (non-null) entry.
+        match &vm.funcs.get_unchecked(addr as usize).kind {
             FuncKind::Wasm { instance, code, .. } => {
                 if exec.frames.len() + 1 >= exec.max_depth {
                     trap!(ip, exec, gas, Trap::CallStackExhausted)
                 }
-                let callee = Arc::as_ptr(code);
                 let instance = *instance;
+                let callee = match code {
+                    Some(code) => Arc::as_ptr(code),
+                    None => match first_call(vm, addr) {
+                        Ok(code) => code,
+                        Err(t) => trap!(ip, exec, gas, t),
+                    },
+                };
                 if let Err(t) = enter(&mut exec.stack, &*callee, base, exec.max_slots) {
                     trap!(ip, exec, gas, t)
                 }
@@ -325,6 +332,14 @@ unsafe fn call_addr<const MODE: u8>(
             }
         }
     }
+}
+
+/// The code of a function called for the first time from this store: out of line, so that the
+/// call path stays small.
+#[cold]
+#[inline(never)]
+fn first_call(vm: &mut Vm, addr: u32) -> Result<*const super::Code, Trap> {
+    vm.code(addr)
 }
 
 handler! {
@@ -396,7 +411,8 @@ handler! {
         if CHECK && exec.interrupted() {
             trap!(ip, exec, gas, Trap::Interrupted)
         }
-        let addr = vm.instances[exec.instance as usize].funcs[op.a as usize];
+        // The validator checked the function index against the instance's functions.
+        let addr = *exec.funcs.add(op.a as usize);
         call_addr::<MODE>(ip, sp, exec, vm, addr, op.b, gas)
     }
 
@@ -422,15 +438,18 @@ handler! {
 
     fn global_get(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let g = vm.instances[exec.instance as usize].globals[op.b as usize];
-        slot!(sp, op.a) = vm.globals[g as usize].value;
+        // The validator checked the index against the instance's globals, whose addresses are
+        // store globals.
+        let g = *exec.globals.add(op.b as usize);
+        slot!(sp, op.a) = vm.globals.get_unchecked(g as usize).value;
         next!(ip.add(1), sp, exec, vm, gas)
     }
 
     fn global_set(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let g = vm.instances[exec.instance as usize].globals[op.b as usize];
-        vm.globals[g as usize].value = slot!(sp, op.a);
+        // As for `global_get`.
+        let g = *exec.globals.add(op.b as usize);
+        vm.globals.get_unchecked_mut(g as usize).value = slot!(sp, op.a);
         next!(ip.add(1), sp, exec, vm, gas)
     }
 

@@ -20,9 +20,11 @@
 
 mod assemble;
 pub(crate) mod handlers;
+mod lazy;
 mod state;
 
-pub(crate) use assemble::{assemble, Code, Metering, Op};
+pub(crate) use assemble::{Code, Metering, Op};
+pub(crate) use lazy::ModuleCode;
 pub use state::PAGE_SIZE;
 pub(crate) use state::{
     filled, zeroed_bytes, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity,
@@ -78,6 +80,11 @@ pub(crate) struct Exec {
     /// Absolute slot index of the current frame.
     pub(crate) fp: usize,
     pub(crate) instance: u32,
+    /// The current instance's store function and global addresses (`InstanceEntity::funcs`,
+    /// `globals`), at hand for calls and `global.get`/`set`: those vectors never change after
+    /// instantiation, so their buffers stay where they are while the store lives.
+    pub(crate) funcs: *const u32,
+    pub(crate) globals: *const u32,
     /// Store index of the current instance's memory 0, or `usize::MAX`.
     pub(crate) memory: usize,
     /// Base address and length of that memory, refreshed whenever it may have moved: on a
@@ -116,12 +123,15 @@ impl Exec {
         meter: Meter,
         interrupt: Arc<AtomicBool>,
     ) -> Exec {
+        let inst = &vm.instances[instance as usize];
         Exec {
             stack,
             frames: Vec::new(),
             func: code,
             fp: 0,
             instance,
+            funcs: inst.funcs.as_ptr(),
+            globals: inst.globals.as_ptr(),
             memory: vm.memory_of(instance),
             mem_base: std::ptr::null_mut(),
             mem_len: 0,
@@ -212,6 +222,9 @@ impl Exec {
     pub(crate) fn set_instance(&mut self, vm: &mut Vm, instance: u32) {
         if instance != self.instance {
             self.instance = instance;
+            let inst = &vm.instances[instance as usize];
+            self.funcs = inst.funcs.as_ptr();
+            self.globals = inst.globals.as_ptr();
             self.memory = vm.memory_of(instance);
             self.refresh_memory(vm);
         }
@@ -257,16 +270,23 @@ pub(crate) fn enter(
     }
     // Declared locals start at zero and the constants follow them: one copy of a template,
     // after a fill when the locals are too many for the template.
-    let mut start = fp + code.params as usize;
-    if code.zero_fill != 0 {
-        let zeros = code.zero_fill as usize;
-        stack[start..start + zeros].fill(0);
-        start += zeros;
+    let start = fp + code.params as usize;
+    let zeros = code.zero_fill as usize;
+    debug_assert!(start + zeros + code.frame_init.len() <= end);
+    // SAFETY: the stack holds `end = fp + frame_size` slots, and a frame holds its parameters,
+    // its declared locals (zero-filled or in the template) and its constants (the rest of the
+    // template): `params + zero_fill + frame_init.len() <= frame_size` (assemble.rs).
+    unsafe {
+        let at = stack.as_mut_ptr().add(start);
+        if zeros != 0 {
+            std::ptr::write_bytes(at, 0, zeros);
+        }
+        let init = &code.frame_init;
+        copy_slots(
+            std::slice::from_raw_parts_mut(at.add(zeros), init.len()),
+            init,
+        );
     }
-    copy_slots(
-        &mut stack[start..start + code.frame_init.len()],
-        &code.frame_init,
-    );
     Ok(())
 }
 

@@ -2,6 +2,7 @@
 //! instances, indexed by number. The embedding API's `Store<T>` owns a `Vm` and adds the
 //! embedder's data and host functions, which the interpreter never touches.
 
+use super::lazy::ModuleCode;
 use super::Code;
 use crate::trap::Trap;
 use ssvm_binary::{FuncType, GlobalType, RefType, TableType};
@@ -15,7 +16,8 @@ pub(crate) enum FuncKind {
         instance: u32,
         /// The function's index in its module.
         index: u32,
-        code: Arc<Code>,
+        /// Its code, once assembled (`Vm::code`).
+        code: Option<Arc<Code>>,
     },
     /// Index into `Store::host_funcs`.
     Host(u32),
@@ -83,6 +85,8 @@ pub(crate) struct GlobalEntity {
 }
 
 pub(crate) struct InstanceEntity {
+    /// The module's code, assembled function by function as they are first called.
+    pub(crate) code: Arc<ModuleCode>,
     /// The module's function types (`call_indirect` checks against them).
     pub(crate) types: Arc<[FuncType]>,
     pub(crate) funcs: Vec<u32>,
@@ -227,6 +231,32 @@ impl Vm {
         let items = self.instances[instance as usize].elements[elem as usize].1[s..s + n].to_vec();
         self.tables[t].elements[d..d + n].copy_from_slice(&items);
         Ok(())
+    }
+
+    /// The code of Wasm function `addr`, which its entity keeps once it has it. The first call of
+    /// a function from a store comes here: its module assembles it (lowering it first unless some
+    /// store did already).
+    pub(crate) fn code(&mut self, addr: u32) -> Result<*const Code, Trap> {
+        let FuncKind::Wasm {
+            instance,
+            index,
+            code,
+        } = &mut self.funcs[addr as usize].kind
+        else {
+            unreachable!("store function {addr} is a host function")
+        };
+        if let Some(code) = code {
+            return Ok(Arc::as_ptr(code));
+        }
+        let inst = &self.instances[*instance as usize];
+        let own = *index as usize - (inst.funcs.len() - inst.code.len());
+        let assembled = inst
+            .code
+            .code(own)
+            .map_err(|e| Trap::Compile(format!("function {index} could not be compiled: {e}")))?;
+        let ptr = Arc::as_ptr(&assembled);
+        *code = Some(assembled);
+        Ok(ptr)
     }
 
     /// Store index of `instance`'s memory 0, or `usize::MAX`.

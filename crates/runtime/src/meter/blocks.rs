@@ -4,18 +4,6 @@
 
 use ssvm_binary::{Opcode, Operator};
 
-/// A metering block: a straight run of Wasm instructions that, once entered, all execute unless
-/// one traps or gas runs out. It is charged as a whole on entry.
-#[derive(Debug, Clone, Default)]
-pub struct MeterBlock {
-    /// The price of all its instructions.
-    pub cost: u64,
-    /// `prefix[i]`: the price of its first `i` instructions (`prefix[len] == cost`).
-    pub prefix: Vec<u64>,
-    /// Its instructions' opcodes, in order.
-    pub opcodes: Vec<Opcode>,
-}
-
 /// Where an IR instruction (or op) stands in metering: its block, how many of the block's Wasm
 /// instructions are complete once it has run, and how many once the instruction it was lowered
 /// from has run (less when a later `local.set` was folded into it).
@@ -29,16 +17,69 @@ pub struct OpMeter {
     pub emit_end: u32,
 }
 
-/// The metering of one function: its blocks and the position of each IR instruction (or, once
-/// assembled, of each op) in them.
+/// The metering of one function: its metering blocks (straight runs of Wasm instructions that,
+/// once entered, all execute unless one traps or gas runs out; each is charged as a whole on
+/// entry) and the position of each IR instruction (or, once assembled, of each op) in them.
+///
+/// The blocks' data is kept flat, a few bytes per instruction rather than three vectors per
+/// block: large programs have millions of blocks.
 #[derive(Debug, Clone, Default)]
 pub struct CodeMeter {
-    /// The metering blocks.
-    pub blocks: Vec<MeterBlock>,
+    /// Where each block's prices start in `prefix`, and one past the last block's.
+    starts: Vec<u32>,
+    /// For each block in turn, the price of its first `i` instructions for `i` in `0..=len`.
+    prefix: Vec<u64>,
+    /// Traced code only (histograms): each block's opcodes in turn; block `b`'s start at
+    /// `starts[b] - b` (every block has one more prefix entry than opcodes).
+    opcodes: Vec<Opcode>,
     /// The metering position of each instruction.
     pub positions: Vec<OpMeter>,
     /// Whether charges are traced (per-opcode histograms, gas profiles).
     pub traced: bool,
+}
+
+impl CodeMeter {
+    /// The number of metering blocks.
+    pub fn block_count(&self) -> usize {
+        self.starts.len().saturating_sub(1)
+    }
+
+    /// `prefix(b)[i]`: the price of block `b`'s first `i` instructions; its last entry is the
+    /// block's price.
+    pub fn prefix(&self, block: u32) -> &[u64] {
+        let b = block as usize;
+        &self.prefix[self.starts[b] as usize..self.starts[b + 1] as usize]
+    }
+
+    /// The price of block `block`, all its instructions.
+    pub fn cost(&self, block: u32) -> u64 {
+        self.prefix(block).last().copied().unwrap_or(0)
+    }
+
+    /// The number of Wasm instructions in block `block`.
+    pub fn len(&self, block: u32) -> u32 {
+        self.prefix(block).len() as u32 - 1
+    }
+
+    /// The same blocks, with the positions of other instructions (the assembled ops').
+    pub(crate) fn with_positions(&self, positions: Vec<OpMeter>) -> CodeMeter {
+        CodeMeter {
+            starts: self.starts.clone(),
+            prefix: self.prefix.clone(),
+            opcodes: self.opcodes.clone(),
+            positions,
+            traced: self.traced,
+        }
+    }
+
+    /// Block `block`'s opcodes, in order: traced code only, empty otherwise.
+    pub fn opcodes(&self, block: u32) -> &[Opcode] {
+        if !self.traced {
+            return &[];
+        }
+        let start = self.starts[block as usize] as usize - block as usize;
+        &self.opcodes[start..start + self.len(block) as usize]
+    }
 }
 
 /// Whether the straight-line metering block must end after this (charged) operator: branches,
@@ -61,11 +102,10 @@ fn ends_block(op: &Operator<'_>) -> bool {
     )
 }
 
-/// The block being filled: its index and the prices of its instructions so far.
+/// The block being filled: its index and the running price of its instructions so far.
 struct Open {
     id: u32,
-    costs: Vec<u64>,
-    opcodes: Vec<Opcode>,
+    sum: u64,
 }
 
 /// Builds the metering blocks of one function while it is lowered.
@@ -99,13 +139,14 @@ impl<'p> Blocks<'p> {
         if self.open.is_some() {
             return None;
         }
-        let id = self.meter.blocks.len() as u32;
-        self.meter.blocks.push(MeterBlock::default());
-        self.open = Some(Open {
-            id,
-            costs: Vec::new(),
-            opcodes: Vec::new(),
-        });
+        let m = &mut self.meter;
+        let id = m.block_count() as u32;
+        if m.starts.is_empty() {
+            m.starts.push(0);
+        }
+        m.prefix.push(0);
+        m.starts.push(m.prefix.len() as u32);
+        self.open = Some(Open { id, sum: 0 });
         Some(id)
     }
 
@@ -114,8 +155,13 @@ impl<'p> Blocks<'p> {
     pub(crate) fn charge(&mut self, op: &Operator<'_>, label_joins: bool) {
         let opcode = op.opcode();
         let open = self.open.as_mut().expect("`open` was called first");
-        open.costs.push(self.prices[opcode as usize]);
-        open.opcodes.push(opcode);
+        open.sum = open.sum.saturating_add(self.prices[opcode as usize]);
+        let m = &mut self.meter;
+        m.prefix.push(open.sum);
+        *m.starts.last_mut().expect("a block is open") = m.prefix.len() as u32;
+        if self.traced {
+            m.opcodes.push(opcode);
+        }
         self.ends_here = match op {
             Operator::End {} => label_joins,
             _ => ends_block(op),
@@ -133,7 +179,7 @@ impl<'p> Blocks<'p> {
     /// instructions charged so far.
     pub(crate) fn emitted(&mut self) {
         let (block, wasm_end) = match &self.open {
-            Some(b) => (b.id, b.costs.len() as u32),
+            Some(b) => (b.id, self.meter.len(b.id)),
             None => (u32::MAX, 0),
         };
         self.meter.positions.push(OpMeter {
@@ -146,27 +192,17 @@ impl<'p> Blocks<'p> {
     /// The instruction emitted at `at` now also completes the Wasm instruction charged last (a
     /// `local.set` or `br_if` folded into it).
     pub(crate) fn extend(&mut self, at: usize) {
-        if let (Some(b), Some(m)) = (&self.open, self.meter.positions.get_mut(at)) {
-            m.wasm_end = b.costs.len() as u32;
+        if let Some(b) = &self.open {
+            let len = self.meter.len(b.id);
+            if let Some(m) = self.meter.positions.get_mut(at) {
+                m.wasm_end = len;
+            }
         }
     }
 
-    /// Closes the open block, recording its prices.
+    /// Closes the open block: its prices are all recorded already.
     pub(crate) fn close(&mut self) {
-        if let Some(b) = self.open.take() {
-            let mut prefix = Vec::with_capacity(b.costs.len() + 1);
-            let mut sum = 0u64;
-            prefix.push(0);
-            for &c in &b.costs {
-                sum = sum.saturating_add(c);
-                prefix.push(sum);
-            }
-            self.meter.blocks[b.id as usize] = MeterBlock {
-                cost: sum,
-                prefix,
-                opcodes: b.opcodes,
-            };
-        }
+        self.open = None;
     }
 
     /// The function's metering, once its last instruction is lowered.

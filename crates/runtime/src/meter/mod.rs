@@ -12,7 +12,7 @@ mod run;
 mod trace;
 
 pub(crate) use blocks::Blocks;
-pub use blocks::{CodeMeter, MeterBlock, OpMeter};
+pub use blocks::{CodeMeter, OpMeter};
 pub use cost::{CostTable, CostTableError, PerUnit};
 pub(crate) use run::{
     charge, charge_traced, land, out_of_gas_at, pay, pay_landing, pay_late, per_unit, Account,

@@ -208,8 +208,10 @@ impl Exec {
                 // SAFETY: otherwise `ip` points into the function's ops.
                 let i = unsafe { ip.offset_from((*self.func).ops.as_ptr()) } as usize;
                 let m = *cm.positions.get(i)?;
-                let block = cm.blocks.get(m.block as usize)?;
-                Some((m, block.opcodes.len() as u32, i))
+                if m.block as usize >= cm.block_count() {
+                    return None;
+                }
+                Some((m, cm.len(m.block), i))
             }
         }
     }
@@ -219,8 +221,8 @@ impl Exec {
         let (Some((m, charged_to, _)), Some(cm)) = (self.position(ip), self.code_meter()) else {
             return 0;
         };
-        let block = &cm.blocks[m.block as usize];
-        block.prefix[charged_to as usize] - block.prefix[m.emit_end as usize]
+        let prefix = cm.prefix(m.block);
+        prefix[charged_to as usize] - prefix[m.emit_end as usize]
     }
 
     /// For op `ip` (`width` ops wide): its block, the block's next Wasm instruction, and the
@@ -243,8 +245,8 @@ impl Exec {
         let done = m.emit_end.saturating_sub(own);
         // SAFETY: `func` is the running function, kept alive by the store.
         let cm = unsafe { (*self.func).meter.as_ref() }.expect("metered: it has a position");
-        let block = &cm.blocks[m.block as usize];
-        let refund = block.prefix[charged_to as usize] - block.prefix[done as usize];
+        let prefix = cm.prefix(m.block);
+        let refund = prefix[charged_to as usize] - prefix[done as usize];
         self.meter.gas += refund;
         self.meter.attribute(refund, -1);
         self.count_range(m.block, done, charged_to, -1);
@@ -270,7 +272,7 @@ impl Exec {
         }
         // SAFETY: `func` is the running function, kept alive by the store.
         let cm = unsafe { (*self.func).meter.as_ref() }.expect("counted code is metered");
-        let opcodes = &cm.blocks[block as usize].opcodes[from as usize..to as usize];
+        let opcodes = &cm.opcodes(block)[from as usize..to as usize];
         self.meter.counts.add_each(opcodes, sign);
     }
 
@@ -401,15 +403,15 @@ pub(crate) fn run_partial(
     // SAFETY: `first` is one of its ops.
     let first_index = unsafe { first.offset_from(f.ops.as_ptr()) } as usize;
     let cm = f.meter.as_ref().expect("only metered code charges");
-    let mb = &cm.blocks[block as usize];
-    let n = mb.opcodes.len() as u32;
-    let base = mb.prefix[p0 as usize];
+    let prefix = cm.prefix(block);
+    let n = cm.len(block);
+    let base = prefix[p0 as usize];
     exec.meter.in_partial = None;
     let mut p = p0;
-    while p < n && mb.prefix[p as usize + 1] - base <= exec.meter.gas {
+    while p < n && prefix[p as usize + 1] - base <= exec.meter.gas {
         p += 1;
     }
-    let charged = mb.prefix[p as usize] - base;
+    let charged = prefix[p as usize] - base;
     exec.meter.gas -= charged;
     exec.meter.attribute(charged, 1);
     exec.count_range(block, p0, p, 1);
@@ -583,7 +585,7 @@ handler! {
             if exec.meter.counting {
                 // SAFETY: `func` is the running function, kept alive by the store.
                 let code = &*exec.func;
-                let blocks = code.meter.as_ref().map_or(0, |m| m.blocks.len());
+                let blocks = code.meter.as_ref().map_or(0, |m| m.block_count());
                 exec.meter.counts.block(code.id, op.c, blocks);
             }
             exec.meter.attribute(price, 1);

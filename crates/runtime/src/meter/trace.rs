@@ -46,7 +46,10 @@ impl Counts {
         let mut counts: BTreeMap<Opcode, i64> = BTreeMap::new();
         let mut seen = HashSet::new();
         for f in &vm.funcs {
-            let FuncKind::Wasm { code, .. } = &f.kind else {
+            let FuncKind::Wasm {
+                code: Some(code), ..
+            } = &f.kind
+            else {
                 continue;
             };
             let (Some(meter), Some(blocks)) = (&code.meter, self.blocks.get(code.id as usize))
@@ -60,7 +63,7 @@ impl Counts {
                 if n == 0 {
                     continue;
                 }
-                for &op in &meter.blocks[b].opcodes {
+                for &op in meter.opcodes(b as u32) {
                     *counts.entry(op).or_default() += n as i64;
                 }
             }

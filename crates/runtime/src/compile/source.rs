@@ -1,0 +1,172 @@
+//! What lowering a function needs after its module was validated: the bodies' bytes and the
+//! types. A module keeps one so that each body is lowered on its first call (lazy compilation).
+//! The bodies were validated at load, so they are lowered without validating them again: the
+//! operators go straight from the decoder to the lowerer.
+
+use super::ir::CompiledFunc;
+use super::lower::{Lowerer, MAX_FRAME_SLOTS};
+use ssvm_binary::{FuncType, FunctionBody, Module, Opcode, Operator, ValType};
+use ssvm_validate::{Error, FunctionSink};
+use std::sync::Arc;
+
+/// The function bodies of a validated module and how to lower them.
+#[derive(Debug)]
+pub(crate) struct Source {
+    /// The code section's bodies, from the first body's first byte to the last one's end.
+    bytes: Box<[u8]>,
+    /// The module offset of `bytes[0]`.
+    base: usize,
+    /// Each body's start in `bytes` and its length.
+    bodies: Box<[(u32, u32)]>,
+    types: Arc<[FuncType]>,
+    /// Type index of every function, imported ones first.
+    functions: Arc<[u32]>,
+    /// With metering: the price of every opcode, in `Opcode::ALL` order.
+    prices: Option<Box<[u64]>>,
+    traced: bool,
+}
+
+impl Source {
+    /// The bodies of `module` (decoded from `bytes` and validated).
+    pub(crate) fn new(
+        bytes: &[u8],
+        module: &Module<'_>,
+        types: Arc<[FuncType]>,
+        functions: Arc<[u32]>,
+        prices: Option<Box<[u64]>>,
+        traced: bool,
+    ) -> Source {
+        let base = module.code.first().map_or(0, |b| b.offset);
+        let end = module.code.last().map_or(base, |b| b.end());
+        Source {
+            bytes: bytes[base..end].into(),
+            base,
+            bodies: module
+                .code
+                .iter()
+                .map(|b| ((b.offset - base) as u32, b.bytes.len() as u32))
+                .collect(),
+            types,
+            functions,
+            prices,
+            traced,
+        }
+    }
+
+    /// The number of bodies.
+    pub(crate) fn len(&self) -> usize {
+        self.bodies.len()
+    }
+
+    /// Lowers body `i` (counted from the module's first own function). The bodies that could
+    /// fail to lower (`LoadCheck`) were lowered at load, so an error here is a bug.
+    pub(crate) fn lower(&self, i: usize) -> Result<CompiledFunc, Error> {
+        let (start, len) = self.bodies[i];
+        let (start, len) = (start as usize, len as usize);
+        let body = FunctionBody::checked(&self.bytes[start..start + len], self.base + start);
+        let index = self.functions.len() - self.bodies.len() + i;
+        let ty = &self.types[self.functions[index] as usize];
+        let mut lowerer = Lowerer::new(
+            &self.types,
+            &self.functions,
+            self.prices.as_deref(),
+            self.traced,
+        );
+        let failed = |mut e: Error| {
+            e.function = Some(index as u32);
+            e
+        };
+        lowerer.begin(index as u32, ty).map_err(failed)?;
+        let mut declared = Ok(());
+        let mut ops = body
+            .read_locals(|n, t| {
+                declared = declared.clone().and(lowerer.locals(n, t));
+                Ok(())
+            })
+            .map_err(|e| failed(e.into()))?;
+        declared.map_err(failed)?;
+        while !ops.is_empty() {
+            let at = ops.offset();
+            let op = ops.read().map_err(|e| failed(e.into()))?;
+            lowerer.operator(&op, at).map_err(failed)?;
+        }
+        lowerer.end().map_err(failed)?;
+        match lowerer.unsupported {
+            Some(e) => Err(failed(e)),
+            None => Ok(lowerer.compiled.pop().expect("one body was lowered")),
+        }
+    }
+}
+
+/// The sink of validation at load, when bodies are lowered lazily: it finds the bodies whose
+/// lowering may fail (a v128 local or a SIMD instruction, which the interpreter cannot run yet;
+/// a frame that may exceed its limit), so that they are lowered at load and a module that
+/// cannot run is refused there, as eager compilation refuses it.
+#[derive(Debug)]
+pub(crate) struct LoadCheck {
+    /// The bodies to lower at load, by function index (imports counted).
+    pub(crate) eager: Vec<u32>,
+    /// The most values any of the module's types passes or returns: the most operands one
+    /// operator may push.
+    arity: u64,
+    index: u32,
+    locals: u64,
+    operators: u64,
+    flagged: bool,
+}
+
+impl LoadCheck {
+    /// The check for a module with these types.
+    pub(crate) fn new(types: &[FuncType]) -> LoadCheck {
+        let arity = types
+            .iter()
+            .map(|t| t.params.len().max(t.results.len()) as u64)
+            .max()
+            .unwrap_or(0);
+        LoadCheck {
+            eager: Vec::new(),
+            arity: arity.max(1),
+            index: 0,
+            locals: 0,
+            operators: 0,
+            flagged: false,
+        }
+    }
+}
+
+impl<'a> FunctionSink<'a> for LoadCheck {
+    fn begin(&mut self, index: u32, ty: &FuncType) -> Result<(), Error> {
+        self.index = index;
+        self.locals = ty.params.len() as u64;
+        self.operators = 0;
+        self.flagged = false;
+        Ok(())
+    }
+
+    fn locals(&mut self, count: u32, ty: ValType) -> Result<(), Error> {
+        self.locals += u64::from(count);
+        self.flagged |= ty == ValType::V128;
+        Ok(())
+    }
+
+    #[inline]
+    fn operator(&mut self, op: &Operator<'a>, _: usize) -> Result<(), Error> {
+        self.operators += 1;
+        self.flagged |= is_simd(op.opcode());
+        Ok(())
+    }
+
+    fn end(&mut self) -> Result<(), Error> {
+        // A frame holds the locals, at most one constant per operator, and operands: at most
+        // `arity` pushed per operator, and the results.
+        let bound = self.locals + self.operators * (1 + self.arity) + self.arity;
+        if self.flagged || bound > u64::from(MAX_FRAME_SLOTS) {
+            self.eager.push(self.index);
+        }
+        Ok(())
+    }
+}
+
+fn is_simd(op: Opcode) -> bool {
+    op.encoding().0 == 0xFD
+}
