@@ -4,6 +4,7 @@
 usage: python3 benches/harness/serve_load.py [--requests N] [--connections C] [--threads T]
                                              [--cgi-seconds S] [--no-build] [--no-install]
                                              [--doc PATH | --no-doc]
+                                             [--serve-only] [--ssvm BIN] [--serve-arg ARG]...
 
 A real load generator, `wrk` (Debian's package, installed with apt-get when missing and running
 as root), drives HTTP/1.1 keep-alive requests over loopback at the bundled echo function
@@ -26,7 +27,10 @@ requests gives its CPU cost per request; less the guest's own run (the ledger's 
 that is the per-request overhead. The process-per-request servers run --cgi-seconds each
 (default 10). The load generator shares the machine's cores with the server.
 
-A full run writes its results between the markers of docs/serve.md.
+A full run writes its results between the markers of docs/serve.md. For A/B comparisons,
+--serve-only skips the process-per-request servers (and the document), --ssvm runs another
+build of `ssvm-lite` (one copied aside before a change), and --serve-arg passes an option to
+`ssvm-lite serve`; each run then prints one summary line.
 """
 
 from __future__ import annotations
@@ -195,7 +199,7 @@ def bench_serve(ssvm, args):
     ledger = WORK / "ledger.jsonl"
     ledger.unlink(missing_ok=True)
     argv = [str(ssvm), "serve", "--listen", f"127.0.0.1:{port}", "--ledger", str(ledger),
-            "--log-level", "warn", str(ECHO)]
+            "--log-level", "warn", *args.serve_arg, str(ECHO)]
     log("$ " + " ".join(shlex.quote(rel(a)) for a in argv))
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)
     wait_for(port, proc, "ssvm-lite serve")
@@ -342,6 +346,16 @@ def report(argv, started, revision, load_before, load_after, serve, cgis, args):
     return "\n".join(lines)
 
 
+def summary(ssvm, serve, load_before, load_after):
+    """One line of a --serve-only run, for A/B tables."""
+    return (f"{rel(ssvm)}: {serve['requests']:,} requests, {serve['errors']} socket errors, "
+            f"{serve['non2xx']} non-2xx, outcomes {serve['outcomes']}, {serve['rps']:,.0f}/s, p50 {serve['p50']:.2f} ms, p99 {serve['p99']:.2f} ms, "
+            f"CPU {serve['cpu_us']:,.0f} µs/request; instantiation + teardown CPU median "
+            f"{serve['instance_cpu_p50']:.1f} µs (p99 {serve['instance_cpu_p99']:.1f}), guest "
+            f"{serve['execute_cpu_p50']:.1f} µs; gas {serve['gas_values']} vs run "
+            f"{serve['run_gas']}; load {load_before:.1f}/{load_after:.1f}")
+
+
 def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--requests", type=int, default=100_000)
@@ -350,6 +364,9 @@ def parse_args(argv):
     p.add_argument("--cgi-seconds", type=int, default=10)
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--no-install", action="store_true")
+    p.add_argument("--serve-only", action="store_true")
+    p.add_argument("--ssvm", type=Path)
+    p.add_argument("--serve-arg", action="append", default=[])
     doc = p.add_mutually_exclusive_group()
     doc.add_argument("--doc", type=Path, default=DOC)
     doc.add_argument("--no-doc", action="store_true")
@@ -363,9 +380,13 @@ def main(argv):
     WORK.mkdir(parents=True, exist_ok=True)
     ensure_wrk(not args.no_install)
     ssvm, cgi, native = build(not args.no_build)
+    ssvm = args.ssvm or ssvm
     revision = run.git_revision()
     load_before = load_average()
     serve = bench_serve(ssvm, args)
+    if args.serve_only:
+        print(summary(ssvm, serve, load_before, load_average()))
+        return 0
     cgis = [("`ssvm-lite run` per request (process per request)",
              bench_cgi(cgi, ["--ssvm-run", str(ssvm), str(ECHO)], args))]
     if native:

@@ -45,8 +45,8 @@ mod value;
 
 pub use api::{
     Caller, Config, Engine, Error, ExportType, Extern, Func, Global, ImportType, Instance,
-    InterruptHandle, Linker, Memory, Module, Store, Table, TypedFunc, WasmParams, WasmResults,
-    WasmTy,
+    InstancePre, InterruptHandle, Linker, Memory, Module, Store, Table, TypedFunc, WasmParams,
+    WasmResults, WasmTy,
 };
 pub use compile::ir;
 pub use exec::PAGE_SIZE;

@@ -1,6 +1,6 @@
 //! Measures the per-request hot path of `ssvm-lite serve` without HTTP: for N requests in a
-//! row, the guest's streams, a fresh instance of the module, its run and its teardown, as the
-//! server does them. Prints the median and 99th percentile of each part, in microseconds.
+//! row, the guest's streams (set up, and the output read back), a fresh instance of the module,
+//! its run and its teardown, as the server does them (wholly on this thread). Prints the median and 99th percentile of each part, in microseconds.
 //!
 //! cargo run --release -p ssvm-serve --example instantiate -- [MODULE] [N] [--preinit]
 //!
@@ -8,6 +8,7 @@
 
 use ssvm_runtime::CostTable;
 use ssvm_serve::function::{wasi_linker, Function};
+use ssvm_serve::guest::Stopper;
 use ssvm_serve::routes::{resolve, Section};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -48,36 +49,26 @@ fn main() {
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
     let mut parts: [Vec<Duration>; 4] = Default::default();
-    runtime.block_on(async {
-        for _ in 0..n {
-            let t = Instant::now();
-            let (stdio, readers) =
-                ssvm_serve::stdio::prepare(b"", spec.limits.output_bytes, spec.stderr).unwrap();
-            let streams = t.elapsed();
-            let (report, out) = tokio::join!(
-                async {
-                    function.run(
-                        &linker,
-                        &env,
-                        stdio,
-                        Instant::now() + Duration::from_secs(60),
-                    )
-                },
-                readers.stdout.read()
-            );
-            let out = out.unwrap();
-            assert!(!out.bytes.is_empty());
-            parts[0].push(streams);
-            parts[1].push(report.instantiate);
-            parts[2].push(report.execute);
-            parts[3].push(report.teardown);
-        }
-    });
+    for _ in 0..n {
+        let t = Instant::now();
+        let (stdio, outputs) =
+            ssvm_serve::stdio::prepare(b"", spec.limits.output_bytes, spec.stderr).unwrap();
+        let prepared = t.elapsed();
+        let report = function.run(
+            &env,
+            stdio,
+            Instant::now() + Duration::from_secs(60),
+            &Stopper::default(),
+        );
+        let t = Instant::now();
+        let (out, _) = outputs.read().unwrap();
+        assert!(!out.is_empty());
+        parts[0].push(prepared + t.elapsed());
+        parts[1].push(report.instantiate);
+        parts[2].push(report.execute);
+        parts[3].push(report.teardown);
+    }
     println!(
         "{n} requests of {module}{}",
         if preinit { " (--preinit)" } else { "" }

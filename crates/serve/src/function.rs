@@ -3,14 +3,13 @@
 //! and a new instance; nothing of one request survives into the next.
 
 use crate::routes::RouteSpec;
-use crate::stdio::GuestStdio;
 use sha2::{Digest, Sha256};
 use ssvm_binary::ExternKind;
-use ssvm_runtime::{Config, CostTable, Engine, Error, Extern, Linker, Module, Store, PAGE_SIZE};
+use ssvm_runtime::{Config, CostTable, Engine, InstancePre, Linker, Module, Store};
 use ssvm_wasi::{WasiCtx, WasiCtxBuilder};
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How a request's guest ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -23,7 +22,7 @@ pub enum Outcome {
     OutOfGas,
     /// The request's deadline passed before the guest ended.
     Timeout,
-    /// The guest failed after its memory reached the route's cap (see [`memory_limited`]).
+    /// The guest failed after a `memory.grow` was refused by the route's memory cap.
     MemoryLimit,
 }
 
@@ -75,18 +74,18 @@ pub struct Function {
     pub arg0: String,
     /// `sha256:` and the hex digest of the module's bytes.
     pub digest: String,
-    engine: Engine,
-    module: Module,
-    gas_limit: u64,
-    memory_pages: u32,
-    histogram: bool,
+    pub(crate) engine: Engine,
+    /// The module with its WASI imports resolved once (no lookups per request).
+    pub(crate) pre: InstancePre<WasiCtx>,
+    pub(crate) gas_limit: u64,
+    pub(crate) histogram: bool,
+    /// Whether a request may start on the async worker that received it (`--inline-gas`):
+    /// not for a module that may block in the host (it imports `poll_oneoff`) or has a start
+    /// function, whose requests run wholly on a blocking thread.
+    pub(crate) may_inline: bool,
     /// With `--preinit`: what the snapshot took.
     pub preinit: Option<crate::preinit::Snapshot>,
 }
-
-/// The gas `_start` runs with before the server looks at the clock: about a millisecond of
-/// ordinary code.
-pub const GAS_SLICE: u64 = 1_000_000;
 
 /// What one request's guest did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,15 +106,57 @@ pub struct Report {
     pub execute: Duration,
     /// Dropping the store (memory, instance, descriptors).
     pub teardown: Duration,
-    /// The CPU time of the guest's thread in each of the three (the wall-clock spans above also
-    /// hold the time the thread waited for a core).
+    /// The CPU time of the guest's thread(s) in each of the three (the wall-clock spans above
+    /// also hold the time a thread waited for a core).
     pub cpu: [Duration; 3],
+    /// The guest wrote more than the route's `max_output_bytes` (a write was cut short).
+    pub output_overflow: bool,
 }
 
-/// The CPU time the calling thread has used.
-fn thread_cpu() -> Duration {
-    let t = rustix::time::clock_gettime(rustix::time::ClockId::ThreadCPUTime);
-    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+impl Report {
+    /// The report of a guest that did not run: a trap with `message`.
+    pub fn not_run(message: String) -> Report {
+        Report {
+            outcome: Outcome::Trap,
+            exit_code: None,
+            trap: Some(message),
+            gas_used: 0,
+            peak_memory_bytes: 0,
+            counts: None,
+            instantiate: Duration::ZERO,
+            execute: Duration::ZERO,
+            teardown: Duration::ZERO,
+            cpu: [Duration::ZERO; 3],
+            output_overflow: false,
+        }
+    }
+}
+
+/// The most gas a request runs on the async worker that received it, by default (about a
+/// millisecond of ordinary code): short guests, most requests, never wait for a thread
+/// hand-off; a longer one is resumed where it stopped on a blocking thread, so no worker is
+/// held for long.
+pub const INLINE_GAS: u64 = 500_000;
+
+/// Whether a module can run on an async worker: it has no start function (which instantiation
+/// runs, unsliced) and does not import `poll_oneoff`, WASI's one call that waits. (Its other
+/// calls do not: standard streams are memory files or `/dev/null`, and it has no directories.)
+fn cannot_block(code: &[u8]) -> bool {
+    for payload in wasmparser::Parser::new(0).parse_all(code) {
+        match payload {
+            Ok(wasmparser::Payload::StartSection { .. }) | Err(_) => return false,
+            Ok(wasmparser::Payload::ImportSection(imports)) => {
+                for import in imports.into_imports() {
+                    match import {
+                        Ok(i) if i.name != "poll_oneoff" => {}
+                        _ => return false,
+                    }
+                }
+            }
+            Ok(_) => {}
+        }
+    }
+    true
 }
 
 /// The WASI functions, defined once and shared by every instance.
@@ -151,6 +192,8 @@ impl Function {
             cost_table: Some(table),
             histogram: spec.histogram,
             max_memory_pages: spec.limits.memory_pages,
+            // Timeouts interrupt the guest (`Stopper`).
+            interruptible: true,
             ..Config::default()
         });
         let preinit = if spec.preinit {
@@ -188,23 +231,26 @@ impl Function {
                 path.display()
             )));
         }
+        let pre = linker.instantiate_pre(&engine, &module).map_err(|e| {
+            LoadError::Unservable(format!("cannot instantiate {}: {e}", path.display()))
+        })?;
         let function = Function {
             path: path.clone(),
             arg0: spec.arg0.clone(),
             digest: digest(&bytes),
             engine,
-            module,
+            pre,
             gas_limit: spec.limits.gas,
-            memory_pages: spec.limits.memory_pages,
             histogram: spec.histogram,
+            may_inline: cannot_block(code),
             preinit,
         };
-        function.try_instantiate(linker)?;
+        function.try_instantiate()?;
         Ok(function)
     }
 
     /// Makes one instance, with no streams, to find link errors and limits before serving.
-    fn try_instantiate(&self, linker: &Linker<WasiCtx>) -> Result<(), LoadError> {
+    fn try_instantiate(&self) -> Result<(), LoadError> {
         let null = || crate::stdio::dev_null().map_err(|e| LoadError::Io(e.to_string()));
         let ctx = WasiCtxBuilder::new()
             .arg(self.arg0.as_str())
@@ -215,144 +261,9 @@ impl Function {
             .map_err(|e| LoadError::Io(e.to_string()))?;
         let mut store = Store::new(&self.engine, ctx);
         store.set_gas_limit(self.gas_limit);
-        linker.instantiate(&mut store, &self.module).map_err(|e| {
+        self.pre.instantiate(&mut store).map_err(|e| {
             LoadError::Unservable(format!("cannot instantiate {}: {e}", self.path.display()))
         })?;
         Ok(())
     }
-
-    /// Runs one request: a fresh instance, `_start`, and the bill. Blocks until the guest ends.
-    /// `_start` runs in slices of [`GAS_SLICE`] gas: between slices the call is suspended (the
-    /// runtime's resumable out of gas, which leaves the total exact), and it is not resumed
-    /// once `deadline` has passed: the outcome is then `timeout`, billed with the gas used up
-    /// to there. (Between slices is as soon as the runtime lets a host stop a guest; a host
-    /// call that blocks is not interrupted.)
-    pub fn run(
-        &self,
-        linker: &Linker<WasiCtx>,
-        env: &[(String, String)],
-        stdio: GuestStdio,
-        deadline: Instant,
-    ) -> Report {
-        let started = Instant::now();
-        let cpu_started = thread_cpu();
-        let mut builder = WasiCtxBuilder::new();
-        builder.arg(self.arg0.as_str());
-        for (name, value) in env {
-            builder.env(name, value);
-        }
-        builder
-            .stdin(stdio.stdin)
-            .stdout(stdio.stdout)
-            .stderr(stdio.stderr);
-        let mut report = Report {
-            outcome: Outcome::Trap,
-            exit_code: None,
-            trap: None,
-            gas_used: 0,
-            peak_memory_bytes: 0,
-            counts: None,
-            instantiate: Duration::ZERO,
-            execute: Duration::ZERO,
-            teardown: Duration::ZERO,
-            cpu: [Duration::ZERO; 3],
-        };
-        let ctx = match builder.build() {
-            Ok(ctx) => ctx,
-            Err(e) => {
-                report.trap = Some(format!("cannot set up WASI: {e}"));
-                return report;
-            }
-        };
-        let mut store = Store::new(&self.engine, ctx);
-        store.set_gas_limit(self.gas_limit);
-        let instance = linker.instantiate(&mut store, &self.module);
-        let instantiated = Instant::now();
-        let cpu_instantiated = thread_cpu();
-        report.instantiate = instantiated - started;
-        // Gas used by the instantiation (a start function), before counting restarts at the
-        // first slice.
-        let before = store.gas_used();
-        let mut timed_out = false;
-        let result = match &instance {
-            Ok(instance) => match instance.get_func(&store, "_start") {
-                Some(start) => {
-                    let budget = self.gas_limit - before;
-                    let mut given = budget.min(GAS_SLICE);
-                    store.set_gas_limit(given);
-                    let mut result = start.call(&mut store, &[], &mut []);
-                    while matches!(result, Err(Error::OutOfGas { .. })) && given < budget {
-                        if Instant::now() >= deadline {
-                            timed_out = true;
-                            break;
-                        }
-                        let more = (budget - given).min(GAS_SLICE);
-                        store.add_gas(more);
-                        given += more;
-                        result = store.resume(&mut []);
-                    }
-                    result
-                }
-                None => Err(Error::Link("no `_start` function".into())),
-            },
-            Err(e) => Err(e.clone()),
-        };
-        let ended = Instant::now();
-        let cpu_ended = thread_cpu();
-        report.execute = ended - instantiated;
-        report.gas_used = before + store.gas_used();
-        if let Ok(instance) = &instance {
-            let pages: u64 = instance
-                .exports(&store)
-                .iter()
-                .filter_map(|(_, x)| match x {
-                    Extern::Memory(m) => Some(u64::from(m.pages(&store))),
-                    _ => None,
-                })
-                .sum();
-            report.peak_memory_bytes = pages * PAGE_SIZE as u64;
-        }
-        if self.histogram {
-            report.counts = Some(
-                store
-                    .histogram()
-                    .into_iter()
-                    .map(|(op, n)| (op.name(), n))
-                    .collect(),
-            );
-        }
-        (report.outcome, report.exit_code, report.trap) = match result {
-            Ok(()) => (Outcome::Ok, None, None),
-            Err(Error::Exit(code)) => (Outcome::Exit, Some(code), None),
-            Err(Error::OutOfGas { .. }) => (Outcome::OutOfGas, None, None),
-            Err(Error::Trap(t)) => (Outcome::Trap, None, Some(t.to_string())),
-            Err(e) => (Outcome::Trap, None, Some(e.to_string())),
-        };
-        if timed_out {
-            report.outcome = Outcome::Timeout;
-        } else if memory_limited(&report, self.memory_pages) {
-            report.outcome = Outcome::MemoryLimit;
-        }
-        let teardown = Instant::now();
-        let cpu_teardown = thread_cpu();
-        drop(store);
-        report.teardown = teardown.elapsed();
-        report.cpu = [
-            cpu_instantiated - cpu_started,
-            cpu_ended - cpu_instantiated,
-            thread_cpu() - cpu_teardown,
-        ];
-        report
-    }
-}
-
-/// Whether a failed guest is counted as stopped by the memory cap: it trapped or exited with a
-/// non-zero status while its memory was within the top eighth of the cap (a `memory.grow` past
-/// the cap returns -1, and a guest typically fails soon after). The runtime does not yet say
-/// that a grow was refused; with that, this becomes exact.
-fn memory_limited(report: &Report, cap_pages: u32) -> bool {
-    let failed = report.outcome == Outcome::Trap
-        || (report.outcome == Outcome::Exit && report.exit_code != Some(0));
-    let pages = report.peak_memory_bytes / PAGE_SIZE as u64;
-    failed && pages * 8 >= u64::from(cap_pages) * 7
 }

@@ -4,6 +4,7 @@
 
 use crate::cgi;
 use crate::function::{Function, Outcome, Report};
+use crate::guest::Stopper;
 use crate::ledger::Entry;
 use crate::metrics::Rejection;
 use crate::respond::{answer, header_value, text, timeout_answer, Answer};
@@ -200,23 +201,12 @@ async fn read_body(mut body: Incoming, limit: u64) -> Result<Bytes, Option<hyper
     })
 }
 
-/// Runs the guest in a task of its own and waits for the answer. The task, not this future,
-/// bills the request: a client that goes away (hyper then drops this future) or a shutdown that
-/// gives up on a connection cannot lose a ledger line.
+/// Runs the guest and answers. A guest that ends on this async worker (`start`) is answered
+/// and billed here, synchronously, so nothing can cancel it between its end and its bill.
+/// Another is waited for in a task of its own, which bills it: a client that goes away (hyper
+/// then drops this future) or a shutdown that gives up on a connection cannot lose a ledger
+/// line.
 async fn run(state: Arc<State>, job: Job) -> Answer {
-    let (tx, rx) = tokio::sync::oneshot::channel();
-    tokio::spawn(execute(state, job, tx));
-    rx.await.unwrap_or_else(|_| {
-        text(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the request ended without an answer\n".into(),
-        )
-    })
-}
-
-/// Runs the guest, sends the answer (at the deadline at the latest), and bills the request
-/// when its guest has ended; the slot is given back after the ledger line is queued.
-async fn execute(state: Arc<State>, job: Job, answer_to: tokio::sync::oneshot::Sender<Answer>) {
     let Job {
         billing,
         env,
@@ -225,7 +215,7 @@ async fn execute(state: Arc<State>, job: Job, answer_to: tokio::sync::oneshot::S
         deadline,
     } = job;
     let spec = &state.specs[billing.route];
-    let (guest_stdio, readers) = match stdio::prepare(&body, spec.limits.output_bytes, spec.stderr)
+    let (guest_stdio, outputs) = match stdio::prepare(&body, spec.limits.output_bytes, spec.stderr)
     {
         Ok(s) => s,
         Err(e) => {
@@ -233,84 +223,169 @@ async fn execute(state: Arc<State>, job: Job, answer_to: tokio::sync::oneshot::S
                 "cannot set up a guest's streams",
                 json!({"request_id": billing.id, "error": e.to_string()}),
             );
-            let _ = answer_to.send(text(
+            return text(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the server cannot set up the function's streams\n".into(),
-            ));
+            );
+        }
+    };
+    state.metrics.running(1);
+    let stopper = Stopper::default();
+    let job = match start(&state, &billing, env, guest_stdio, deadline, &stopper) {
+        Ok(report) => return respond(&state, &billing, &report, outputs, permit),
+        Err(job) => job,
+    };
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    let waiting = Waiting {
+        billing,
+        job,
+        outputs,
+        permit,
+        deadline,
+        stopper,
+    };
+    tokio::spawn(wait(state, waiting, tx));
+    rx.await.unwrap_or_else(|_| {
+        text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request ended without an answer\n".into(),
+        )
+    })
+}
+
+/// A guest running on a blocking thread, and what its answer and bill need.
+struct Waiting {
+    billing: Billing,
+    job: tokio::task::JoinHandle<Report>,
+    outputs: stdio::Outputs,
+    permit: OwnedSemaphorePermit,
+    deadline: tokio::time::Instant,
+    stopper: Stopper,
+}
+
+/// Waits for a guest on a blocking thread, sends the answer (at the deadline at the latest),
+/// and bills the request when its guest has ended.
+async fn wait(
+    state: Arc<State>,
+    waiting: Waiting,
+    answer_to: tokio::sync::oneshot::Sender<Answer>,
+) {
+    let Waiting {
+        billing, mut job, ..
+    } = waiting;
+    let (outputs, permit, stopper) = (waiting.outputs, waiting.permit, waiting.stopper);
+    let spec = &state.specs[billing.route];
+    let report = match tokio::time::timeout_at(waiting.deadline, &mut job).await {
+        Ok(joined) => finished(joined),
+        Err(_) => {
+            // The guest is interrupted at its next back edge or call, or as its host call
+            // returns (WASI's waits end at the deadline). It is billed when it ends; the
+            // answer waits a little for that, so that it carries the gas.
+            stopper.stop();
+            let limit = spec.limits.timeout;
+            let ended = tokio::time::timeout(STOP_WAIT, &mut job).await;
+            let gas = ended
+                .as_ref()
+                .ok()
+                .and_then(|j| j.as_ref().ok())
+                .map(|r| r.gas_used);
+            let _ = answer_to.send(timeout_answer(&billing.id, spec.limits.gas, limit, gas));
+            let mut report = finished(match ended {
+                Ok(joined) => joined,
+                Err(_) => job.await,
+            });
+            report.outcome = Outcome::Timeout;
+            state.log.warn(
+                "request timed out",
+                json!({"request_id": billing.id, "timeout_ms": limit.as_millis() as u64,
+                       "guest_ms": (report.instantiate + report.execute).as_millis() as u64}),
+            );
+            bill(&state, &billing, &report, 504, 0);
+            drop(permit);
             return;
         }
     };
-    let function = billing.function.clone();
-    let linker = state.linker.clone();
-    state.metrics.running(1);
-    let guest_deadline = deadline.into_std();
-    let mut job = tokio::task::spawn_blocking(move || {
-        function.run(&linker, &env, guest_stdio, guest_deadline)
-    });
-    // The output is read while the guest runs (it blocks when a pipe is full).
-    let stderr = async {
-        match readers.stderr {
-            Some(r) => r.read().await.ok(),
-            None => None,
+    let _ = answer_to.send(respond(&state, &billing, &report, outputs, permit));
+}
+
+/// The answer of a guest that ended, with its bill; the slot is given back after the ledger
+/// line is queued.
+fn respond(
+    state: &State,
+    billing: &Billing,
+    report: &Report,
+    outputs: stdio::Outputs,
+    permit: OwnedSemaphorePermit,
+) -> Answer {
+    let spec = &state.specs[billing.route];
+    let (stdout, stderr) = match outputs.read() {
+        Ok(o) => o,
+        Err(e) => {
+            state.log.error(
+                "cannot read a guest's output",
+                json!({"request_id": billing.id, "error": e.to_string()}),
+            );
+            (Vec::new(), None)
         }
     };
-    let guest = async { tokio::join!(&mut job, readers.stdout.read(), stderr) };
-    let result = tokio::time::timeout_at(deadline, guest).await;
-    let Ok((joined, stdout, stderr)) = result else {
-        // The guest stops at its next gas slice (function.rs) and is billed then. Its output
-        // is no longer read (the pipes closed), so its writes fail meanwhile.
-        let limit = spec.limits.timeout;
-        let _ = answer_to.send(timeout_answer(&billing.id, spec.limits.gas, limit));
-        let mut report = finished(job.await);
-        report.outcome = Outcome::Timeout;
-        state.log.warn(
-            "request timed out",
-            json!({"request_id": billing.id, "timeout_ms": limit.as_millis() as u64,
-                   "guest_ms": (report.instantiate + report.execute).as_millis() as u64}),
-        );
-        bill(&state, &billing, &report, 504, 0);
-        drop(permit);
-        return;
-    };
-    let report = finished(joined);
-    let stdout = stdout.unwrap_or_default();
-    if let Some(err) = stderr.filter(|e| !e.bytes.is_empty()) {
+    if let Some(err) = stderr.filter(|e| !e.is_empty()) {
         state.log.info(
             "guest stderr",
-            json!({"request_id": billing.id, "stderr": String::from_utf8_lossy(&err.bytes)}),
+            json!({"request_id": billing.id, "stderr": String::from_utf8_lossy(&err)}),
         );
     }
-    let bytes_out = stdout.bytes.len() as u64;
-    let mut answer = answer(&report, stdout, &spec.limits);
-    bill(
-        &state,
-        &billing,
-        &report,
-        answer.status().as_u16(),
-        bytes_out,
-    );
+    let bytes_out = stdout.len() as u64;
+    let mut answer = answer(report, stdout, &spec.limits);
+    bill(state, billing, report, answer.status().as_u16(), bytes_out);
     drop(permit);
     let h = answer.headers_mut();
     h.insert("x-request-id", header_value(&billing.id));
     h.insert("x-gas-used", header_value(&report.gas_used.to_string()));
     h.insert("x-gas-limit", header_value(&spec.limits.gas.to_string()));
-    let _ = answer_to.send(answer);
+    answer
 }
+
+/// Starts the guest. A function that cannot block (`Function::may_inline`) is instantiated and
+/// run here, on the async worker, for up to `--inline-gas`: a short guest (most requests) ends
+/// there, with no thread hand-off. Any other guest, or one that did not end within that gas,
+/// runs (or is resumed where it stopped) on a blocking thread, whose report is joined.
+fn start(
+    state: &State,
+    billing: &Billing,
+    env: Vec<(String, String)>,
+    stdio: crate::stdio::GuestStdio,
+    deadline: tokio::time::Instant,
+    stopper: &Stopper,
+) -> Result<Report, tokio::task::JoinHandle<Report>> {
+    let function = billing.function.clone();
+    let deadline = deadline.into_std();
+    let gas = state.inline_gas;
+    if !function.may_inline || gas == 0 {
+        let stopper = stopper.clone();
+        return Err(tokio::task::spawn_blocking(move || {
+            function.run(&env, stdio, deadline, &stopper)
+        }));
+    }
+    let mut guest = match function.instantiate(&env, stdio, deadline, stopper) {
+        Ok(guest) => guest,
+        Err(report) => return Ok(*report),
+    };
+    if guest.run_for(gas) {
+        return Ok(guest.finish());
+    }
+    Err(tokio::task::spawn_blocking(move || {
+        guest.run_for(u64::MAX);
+        guest.finish()
+    }))
+}
+
+/// How long a timed-out request's answer waits for its interrupted guest to end (to carry
+/// `X-Gas-Used`): an interrupt stops Wasm code within microseconds, a host call first returns.
+const STOP_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
 
 /// The report of a guest's thread, or of its panic (a bug of ours, billed as a trap).
 fn finished(joined: Result<Report, tokio::task::JoinError>) -> Report {
-    joined.unwrap_or_else(|e| Report {
-        outcome: Outcome::Trap,
-        exit_code: None,
-        trap: Some(format!("internal error: {e}")),
-        gas_used: 0,
-        peak_memory_bytes: 0,
-        counts: None,
-        instantiate: Default::default(),
-        execute: Default::default(),
-        teardown: Default::default(),
-        cpu: Default::default(),
-    })
+    joined.unwrap_or_else(|e| Report::not_run(format!("internal error: {e}")))
 }
 
 /// The ledger line, the metrics and the debug log line of a request whose guest ended.

@@ -1,19 +1,21 @@
 //! `ssvm-lite serve`: WebAssembly functions as a service over HTTP/1.1 (docs/serve.md).
 //!
-//! A module is compiled once; every request runs a fresh instance of it on a blocking thread,
+//! A module is compiled once; every request runs a fresh instance of it (on the async worker
+//! that received it, or a blocking thread for a long or possibly blocking guest),
 //! with the request given CGI style over WASI preview 1 (the WAGI convention): the request in
 //! environment variables and on standard input, the response on standard output. Every request
 //! is billed: `X-Gas-Used` on the response and a JSON line in the ledger.
 //!
 //! Modules, one job each: [`routes`] (the routes file and path matching), [`cgi`] (the
 //! environment and the response format), [`stdio`] (the guest's standard streams),
-//! [`function`] (compile once, an instance per request), [`preinit`] (`--preinit` snapshots),
+//! [`function`] (compile once), [`guest`] (an instance per request), [`preinit`] (`--preinit` snapshots),
 //! [`ledger`], [`metrics`], [`log`],
 //! the request pipeline (`handler`) and its answers ([`respond`]), the server and its shutdown ([`server`]), and `--watch`.
 
 pub mod cgi;
 mod clock;
 pub mod function;
+pub mod guest;
 mod handler;
 pub mod ledger;
 pub mod log;
@@ -75,6 +77,7 @@ pub fn main(args: Vec<OsString>) -> u8 {
         ledger: o.ledger,
         watch: o.watch,
         max_instances: o.max_instances,
+        inline_gas: o.inline_gas,
         log: o.log,
     };
     let server = match Server::new(config) {

@@ -25,7 +25,8 @@ options:
   --timeout DURATION      wall-clock limit per request: 250ms, 2s, 1m (default 2s)
   --max-memory-pages N    linear memory per request, in 64 KiB pages (default 1024)
   --max-body BYTES        largest request body (default 1048576)
-  --max-output BYTES      most the function may write to standard output (default 16777216)
+  --max-output BYTES      most the function may write to standard output and error together
+                          (default 16777216)
   --env NAME=VALUE        add to every function's environment; repeatable
   --cost-table FILE       price instructions by this cost table (default: the shipped one)
   --histogram             put each request's executions per opcode in the ledger
@@ -33,6 +34,9 @@ options:
                           request from the state it leaves (a snapshot of memory and globals)
   --stderr discard|log    the functions' standard error: thrown away (default) or logged
   --max-instances N       guests running at once (default 64)
+  --inline-gas GAS        run a guest on the async worker that received its request for up to
+                          GAS, then on a blocking thread; 0 runs every guest on a blocking
+                          thread (default 500000; guests that may block always run there)
   --log-level LEVEL       off, error, warn, info (default) or debug (a line per request)
   -h, --help              print this help
 
@@ -61,6 +65,7 @@ pub struct Options {
     /// The defaults of every route.
     pub defaults: Section,
     pub max_instances: u32,
+    pub inline_gas: u64,
     pub log: Log,
 }
 
@@ -75,6 +80,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
         watch: false,
         defaults: Section::default(),
         max_instances: 64,
+        inline_gas: crate::function::INLINE_GAS,
         log: Log {
             max: Some(crate::log::Level::Info),
         },
@@ -151,6 +157,7 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Parsed, String>
                     return Err("--max-instances must be at least 1".into());
                 }
             }
+            "--inline-gas" => o.inline_gas = number(flag, &value(&mut args, flag)?)?,
             "--log-level" => {
                 let v = value(&mut args, flag)?;
                 o.log = Log::from_name(&v).ok_or_else(|| {

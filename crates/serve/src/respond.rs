@@ -4,7 +4,6 @@
 use crate::cgi;
 use crate::function::{Outcome, Report};
 use crate::routes::Limits;
-use crate::stdio::Capture;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
@@ -38,14 +37,21 @@ pub fn header_value(text: &str) -> HeaderValue {
     HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
-/// 504, sent at the deadline. The gas used is not known yet (the ledger has it once the guest
-/// ends), so there is no `X-Gas-Used`.
-pub fn timeout_answer(request_id: &str, gas_limit: u64, limit: Duration) -> Answer {
+/// 504, sent once the guest stopped after its deadline, with `gas` used; or when it did not
+/// stop soon enough, without (the ledger has the gas once the guest ends).
+pub fn timeout_answer(
+    request_id: &str,
+    gas_limit: u64,
+    limit: Duration,
+    gas: Option<u64>,
+) -> Answer {
     let mut r = timed_out(limit);
-    r.headers_mut()
-        .insert("x-request-id", header_value(request_id));
-    r.headers_mut()
-        .insert("x-gas-limit", header_value(&gas_limit.to_string()));
+    let h = r.headers_mut();
+    h.insert("x-request-id", header_value(request_id));
+    if let Some(gas) = gas {
+        h.insert("x-gas-used", header_value(&gas.to_string()));
+    }
+    h.insert("x-gas-limit", header_value(&gas_limit.to_string()));
     r
 }
 
@@ -60,10 +66,10 @@ fn timed_out(limit: Duration) -> Answer {
 }
 
 /// The answer for a guest that ended: its CGI response, or the status of how it failed.
-pub fn answer(report: &Report, out: Capture, limits: &Limits) -> Answer {
+pub fn answer(report: &Report, out: Vec<u8>, limits: &Limits) -> Answer {
     match report.outcome {
         Outcome::Ok | Outcome::Exit if report.exit_code.unwrap_or(0) == 0 => {
-            if out.overflow {
+            if report.output_overflow {
                 return text(
                     StatusCode::BAD_GATEWAY,
                     format!(
@@ -72,7 +78,7 @@ pub fn answer(report: &Report, out: Capture, limits: &Limits) -> Answer {
                     ),
                 );
             }
-            match cgi::parse_response(Bytes::from(out.bytes)) {
+            match cgi::parse_response(Bytes::from(out)) {
                 Ok(cgi) => from_cgi(cgi),
                 Err(e) => text(
                     StatusCode::BAD_GATEWAY,

@@ -34,6 +34,9 @@ pub struct ServeConfig {
     pub watch: bool,
     /// Guests running at once, at most.
     pub max_instances: u32,
+    /// Gas a guest that cannot block runs on the async worker before it moves to a blocking
+    /// thread; 0 runs every guest on a blocking thread.
+    pub inline_gas: u64,
     pub log: Log,
 }
 
@@ -85,6 +88,7 @@ pub struct State {
     pub log: Log,
     pub permits: Arc<Semaphore>,
     max_instances: u32,
+    pub inline_gas: u64,
     pub local: SocketAddr,
     shutting_down: AtomicBool,
     next_id: AtomicU64,
@@ -201,6 +205,7 @@ impl Server {
             log,
             permits: Arc::new(Semaphore::new(max_instances as usize)),
             max_instances,
+            inline_gas: config.inline_gas,
             local,
             shutting_down: AtomicBool::new(false),
             next_id: AtomicU64::new(0),

@@ -1,74 +1,55 @@
 //! The guest's standard streams for one request: the body on standard input, standard output
-//! read into a buffer as the guest writes it, at most a route's limit, and standard error
-//! thrown away or kept for the log.
+//! (and standard error when it is logged) into memory files the server reads once the guest
+//! has ended, and standard error thrown away otherwise. Nothing the guest does with them can
+//! block: a memory file takes every write (up to the route's output limit, which WASI
+//! enforces), so a guest can run on any thread, an async worker included.
 
 use crate::routes::StderrMode;
 use rustix::fd::OwnedFd;
-use rustix::pipe::PipeFlags;
 use std::io;
 use std::sync::OnceLock;
-use tokio::io::AsyncReadExt;
-use tokio::net::unix::pipe::Receiver;
 
-/// The descriptors the guest gets.
+/// The descriptors the guest gets, and how much it may write to its standard output and error
+/// together (WASI's `max_output`: a write past it is cut short, then fails with `EFBIG`).
 pub struct GuestStdio {
     pub stdin: OwnedFd,
     pub stdout: OwnedFd,
     pub stderr: OwnedFd,
+    pub max_output: u64,
 }
 
-/// What was read from one of the guest's output streams.
-#[derive(Debug, Default)]
-pub struct Capture {
-    /// At most the limit's bytes.
-    pub bytes: Vec<u8>,
-    /// The guest wrote more than the limit: reading stopped there and the pipe was closed, so
-    /// the guest's further writes fail (`EPIPE`).
-    pub overflow: bool,
+/// The server's ends of the guest's output streams, read once the guest has ended.
+pub struct Outputs {
+    stdout: OwnedFd,
+    stderr: Option<OwnedFd>,
 }
 
-/// The readers of the guest's output, to be polled while the guest runs: each ends when the
-/// guest's end of its pipe closes (the store is dropped) or its limit is passed. Dropping one
-/// closes its pipe, so the guest's further writes fail.
-pub struct Readers {
-    pub stdout: Reader,
-    pub stderr: Option<Reader>,
-}
-
-/// The read end of one output pipe, and how much of it is kept.
-pub struct Reader {
-    pipe: Receiver,
-    limit: u64,
-}
-
-impl Reader {
-    /// Reads until end of file or the limit.
-    pub async fn read(self) -> io::Result<Capture> {
-        let mut bytes = Vec::new();
-        // One byte past the limit tells that the guest wrote more; then the pipe is dropped.
-        self.pipe
-            .take(self.limit + 1)
-            .read_to_end(&mut bytes)
-            .await?;
-        let overflow = bytes.len() as u64 > self.limit;
-        bytes.truncate(self.limit as usize);
-        Ok(Capture { bytes, overflow })
+impl Outputs {
+    /// Standard output, and the first [`crate::routes::STDERR_LOG_BYTES`] of standard error
+    /// when it is logged.
+    pub fn read(self) -> io::Result<(Vec<u8>, Option<Vec<u8>>)> {
+        let stdout = read_all(&self.stdout, u64::MAX)?;
+        let stderr = match &self.stderr {
+            Some(fd) => Some(read_all(fd, crate::routes::STDERR_LOG_BYTES as u64)?),
+            None => None,
+        };
+        Ok((stdout, stderr))
     }
 }
 
-/// Sets up the streams of one request (in a Tokio runtime, which the readers use).
+/// Sets up the streams of one request.
 pub fn prepare(
     body: &[u8],
     output_limit: u64,
     stderr: StderrMode,
-) -> io::Result<(GuestStdio, Readers)> {
+) -> io::Result<(GuestStdio, Outputs)> {
     let stdin = stdin_with(body)?;
-    let (stdout, out_reader) = capture(output_limit)?;
-    let (stderr, err_reader) = match stderr {
+    let (stdout, out) = capture()?;
+    let (stderr, err) = match stderr {
         StderrMode::Discard => (dev_null()?, None),
         StderrMode::Log => {
-            let (fd, reader) = capture(crate::routes::STDERR_LOG_BYTES as u64)?;
-            (fd, Some(reader))
+            let (fd, ours) = capture()?;
+            (fd, Some(ours))
         }
     };
     Ok((
@@ -76,27 +57,35 @@ pub fn prepare(
             stdin,
             stdout,
             stderr,
+            max_output: output_limit,
         },
-        Readers {
-            stdout: out_reader,
-            stderr: err_reader,
+        Outputs {
+            stdout: out,
+            stderr: err,
         },
     ))
 }
 
 /// A descriptor reading `body` and then end of file: `/dev/null` when the body is empty, else a
-/// memory file (no size limit of a pipe's buffer, no writer to keep running).
+/// memory file.
 fn stdin_with(body: &[u8]) -> io::Result<OwnedFd> {
     if body.is_empty() {
         return dev_null();
     }
-    let fd = rustix::fs::memfd_create("ssvm-stdin", rustix::fs::MemfdFlags::CLOEXEC)?;
+    let fd = memory_file()?;
     let mut at = 0;
     while at < body.len() {
         // pwrite leaves the file offset at 0, where the guest starts reading.
         at += rustix::io::pwrite(&fd, &body[at..], at as u64)?;
     }
     Ok(fd)
+}
+
+fn memory_file() -> io::Result<OwnedFd> {
+    Ok(rustix::fs::memfd_create(
+        "ssvm-stdio",
+        rustix::fs::MemfdFlags::CLOEXEC,
+    )?)
 }
 
 /// A descriptor of `/dev/null`, duplicated from one opened once: cheaper than opening it per
@@ -121,12 +110,26 @@ pub fn dev_null() -> io::Result<OwnedFd> {
     }
 }
 
-/// A pipe: the write end for the guest, and the reader of the other end (registered with the
-/// Tokio runtime).
-fn capture(limit: u64) -> io::Result<(OwnedFd, Reader)> {
-    let (read, write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC)?;
-    let pipe = Receiver::from_owned_fd(read)?;
-    Ok((write, Reader { pipe, limit }))
+/// A memory file: the descriptor for the guest, and a duplicate the server reads it by.
+fn capture() -> io::Result<(OwnedFd, OwnedFd)> {
+    let fd = memory_file()?;
+    let ours = rustix::io::fcntl_dupfd_cloexec(&fd, 0)?;
+    Ok((fd, ours))
+}
+
+/// The first `limit` bytes of memory file `fd` (from its start, whatever its offset).
+fn read_all(fd: &OwnedFd, limit: u64) -> io::Result<Vec<u8>> {
+    let size = rustix::fs::fstat(fd)?.st_size as u64;
+    let mut bytes = vec![0; size.min(limit) as usize];
+    let mut at = 0;
+    while at < bytes.len() {
+        match rustix::io::pread(fd, &mut bytes[at..], at as u64)? {
+            0 => break,
+            n => at += n,
+        }
+    }
+    bytes.truncate(at);
+    Ok(bytes)
 }
 
 #[cfg(test)]
@@ -134,10 +137,11 @@ mod tests {
     use super::*;
     use std::io::{Read, Write};
 
-    #[tokio::test]
-    async fn stdin_reads_the_body_and_stdout_is_captured_up_to_its_limit() {
+    #[test]
+    fn stdin_reads_the_body_and_the_outputs_are_read_back() {
         for body in [&b""[..], b"hello", &[7u8; 200_000]] {
-            let (stdio, readers) = prepare(body, 10, StderrMode::Discard).unwrap();
+            let (stdio, outputs) = prepare(body, 10, StderrMode::Discard).unwrap();
+            assert_eq!(stdio.max_output, 10);
             let mut read = Vec::new();
             std::fs::File::from(stdio.stdin)
                 .read_to_end(&mut read)
@@ -146,23 +150,14 @@ mod tests {
             let mut out = std::fs::File::from(stdio.stdout);
             out.write_all(b"0123456789").unwrap();
             drop(out);
-            let capture = readers.stdout.read().await.unwrap();
-            assert_eq!(capture.bytes, b"0123456789");
-            assert!(!capture.overflow);
+            assert_eq!(outputs.read().unwrap(), (b"0123456789".to_vec(), None));
         }
-        let (stdio, readers) = prepare(b"", 4, StderrMode::Log).unwrap();
-        let mut out = std::fs::File::from(stdio.stdout);
-        // The reader takes at most the limit, then closes its end: later writes fail.
-        out.write_all(b"abcdef").unwrap();
-        let capture = readers.stdout.read().await.unwrap();
-        assert_eq!(capture.bytes, b"abcd");
-        assert!(capture.overflow);
-        let e = out.write_all(b"more").unwrap_err();
-        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe);
-        std::fs::File::from(stdio.stderr)
-            .write_all(b"oops")
-            .unwrap();
-        let err = readers.stderr.unwrap().read().await.unwrap();
-        assert_eq!(err.bytes, b"oops");
+        let (stdio, outputs) = prepare(b"", 4, StderrMode::Log).unwrap();
+        let big = vec![b'e'; crate::routes::STDERR_LOG_BYTES + 10];
+        std::fs::File::from(stdio.stderr).write_all(&big).unwrap();
+        std::fs::File::from(stdio.stdout).write_all(b"ab").unwrap();
+        let (out, err) = outputs.read().unwrap();
+        assert_eq!(out, b"ab");
+        assert_eq!(err.unwrap(), &big[..crate::routes::STDERR_LOG_BYTES]);
     }
 }

@@ -51,6 +51,21 @@ const HUNGRY: &str = r#"(module (memory (export "memory") 1)
   (func (export "_start")
     (loop $l (br_if $l (i32.ne (memory.grow (i32.const 1)) (i32.const -1))))
     unreachable))"#;
+/// Sleeps a minute at a time in `poll_oneoff`, forever: only a deadline that also ends the
+/// host's wait stops it.
+const SLEEPER: &str = r#"(module
+  (import "wasi_snapshot_preview1" "poll_oneoff" (func $poll (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (func (export "_start")
+    (i32.store (i32.const 16) (i32.const 1))
+    (i64.store (i32.const 24) (i64.const 60000000000))
+    (loop $l
+      (drop (call $poll (i32.const 0) (i32.const 64) (i32.const 1) (i32.const 128)))
+      (br $l))))"#;
+/// Traps near its memory cap (15 of 16 pages) without ever being refused memory: a trap, not
+/// the memory limit.
+const NEAR_CAP: &str =
+    r#"(module (memory (export "memory") 15) (func (export "_start") unreachable))"#;
 /// Answers with the sum of a memory cell and a global it increments: `2` unless something of an
 /// earlier request survived.
 const COUNTER: &str = r#"(module
@@ -93,6 +108,7 @@ fn start(routes: Vec<RouteSpec>, ledger: Option<PathBuf>, watch: bool) -> Handle
         ledger,
         watch,
         max_instances: 16,
+        inline_gas: ssvm_serve::function::INLINE_GAS,
         log: Log { max: None },
     })
     .unwrap_or_else(|e| panic!("the server starts: {e}"))
@@ -106,6 +122,7 @@ fn refusal(module: &Path, tweak: impl FnOnce(&mut Section)) -> ssvm_serve::Start
         ledger: None,
         watch: false,
         max_instances: 1,
+        inline_gas: 0,
         log: Log { max: None },
     };
     Handle::start(config)
@@ -195,6 +212,12 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
         route("/memory", &wat(&dir, "hungry", HUNGRY), |s| {
             s.max_memory_pages = Some(16)
         }),
+        route("/near", &wat(&dir, "near", NEAR_CAP), |s| {
+            s.max_memory_pages = Some(16)
+        }),
+        route("/sleep", &wat(&dir, "sleeper", SLEEPER), |s| {
+            s.timeout = Some("50ms".into());
+        }),
         route("/count", &wat(&dir, "counter", COUNTER), |s| {
             s.histogram = Some(true)
         }),
@@ -214,6 +237,11 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
         "{slow:?}"
     );
     assert_eq!(slow.gas_limit, Some(100_000_000_000));
+    // A guest asleep in the host is stopped at its deadline too.
+    let started = Instant::now();
+    let sleep = get(&h, "/sleep");
+    assert_eq!(sleep.status, 504, "{sleep:?}");
+    assert!(started.elapsed() < Duration::from_secs(2), "{sleep:?}");
 
     // Four clients at once, each sending every kind of request, while the timed-out guest may
     // still be burning its gas.
@@ -224,7 +252,7 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
                 s.spawn(move || {
                     let mut out = Vec::new();
                     for round in 0..5 {
-                        for path in ["/echo/x?q=1", "/trap", "/gas", "/memory", "/count"] {
+                        for path in ["/echo/x?q=1", "/trap", "/gas", "/memory", "/near", "/count"] {
                             let body = format!("body {i} {round}");
                             let r = if path.starts_with("/echo") {
                                 post(h, path, body.as_bytes())
@@ -257,7 +285,7 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
                 assert!(r.body.ends_with(&format!("\n\n{body}")), "{}", r.body);
                 echo_gas.insert(used);
             }
-            "/trap" => {
+            "/trap" | "/near" => {
                 assert_eq!(r.status, 500, "{r:?}");
                 assert!(r.body.contains("unreachable"), "{}", r.body);
             }
@@ -278,7 +306,7 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
 
     let summary = h.shutdown().unwrap();
     let lines = ledger_lines(&ledger);
-    assert_eq!(lines.len(), replies.len() + 1);
+    assert_eq!(lines.len(), replies.len() + 2);
     assert_eq!(summary.ledger_lines, lines.len() as u64);
     assert_eq!(summary.requests, lines.len() as u64);
     for (path, _, r) in &replies {
@@ -290,7 +318,7 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
         assert_eq!(line["gas_used"].as_u64(), r.gas_used, "{line}");
         assert_eq!(line["status"].as_u64(), Some(u64::from(r.status)));
         let outcome = match path.as_str() {
-            "/trap" => "trap",
+            "/trap" | "/near" => "trap",
             "/gas" => "out_of_gas",
             "/memory" => "memory_limit",
             _ => "ok",
@@ -317,19 +345,20 @@ fn failing_functions_get_their_statuses_and_never_disturb_a_healthy_one() {
             );
         }
     }
-    let timeout = lines
-        .iter()
-        .find(|l| l["outcome"] == "timeout")
-        .expect("the timed-out request is billed");
-    assert_eq!(timeout["status"], 504);
-    assert!(slow.gas_used.is_none() || timeout["gas_used"].as_u64() == slow.gas_used);
-    let gas = timeout["gas_used"].as_u64().unwrap();
-    assert!(gas > 0 && gas < 100_000_000_000, "{gas}");
-    let wall = timeout["wall_us"].as_f64().unwrap();
-    assert!(
-        wall < 2e6,
-        "the guest was stopped {wall} µs after the request arrived"
-    );
+    for timed_out in [&slow, &sleep] {
+        let id = timed_out.request_id.as_deref().unwrap();
+        let line = lines.iter().find(|l| l["request_id"] == id).unwrap();
+        assert_eq!(line["outcome"], "timeout", "{line}");
+        assert_eq!(line["status"], 504);
+        assert!(timed_out.gas_used.is_none() || line["gas_used"].as_u64() == timed_out.gas_used);
+        let gas = line["gas_used"].as_u64().unwrap();
+        assert!(gas > 0 && gas < 100_000_000_000, "{gas}");
+        let wall = line["wall_us"].as_f64().unwrap();
+        assert!(
+            wall < 2e6,
+            "the guest was stopped {wall} µs after the request arrived"
+        );
+    }
 }
 
 #[test]
@@ -471,7 +500,9 @@ fn shutdown_lets_in_flight_requests_finish_and_bills_them() {
                 .unwrap(),
         )
     });
-    std::thread::sleep(Duration::from_millis(100));
+    // Time for the server to read both requests on a loaded machine (a connection whose request
+    // is not read yet is idle, and a graceful shutdown closes it); the heavy guest runs seconds.
+    std::thread::sleep(Duration::from_millis(400));
     let summary = h.shutdown().unwrap();
     let r = heavy.join().unwrap();
     assert_eq!(r.status, 200, "{r:?}");

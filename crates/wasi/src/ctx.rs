@@ -58,9 +58,18 @@ pub struct WasiCtx {
     pub(crate) prices: Option<crate::gas::Prices>,
     /// How many changes the guest made to directories (names created, removed or renamed).
     pub(crate) dir_changes: u64,
+    /// No call waits past this (`set_deadline`).
+    pub(crate) deadline: Option<std::time::Instant>,
 }
 
 impl WasiCtx {
+    /// Bounds the waits of `poll_oneoff` (sleeps, and polls of descriptors) by `deadline`: an
+    /// embedder that stops the guest at a deadline (a timeout, with the runtime's interrupt)
+    /// must not have it blocked in the host past it.
+    pub fn set_deadline(&mut self, deadline: std::time::Instant) {
+        self.deadline = Some(deadline);
+    }
+
     /// Which of the [`Limits`] the guest has reached so far.
     pub fn limits_reached(&self) -> Reached {
         self.budget.reached()
@@ -229,6 +238,7 @@ impl WasiCtxBuilder {
             trace: self.trace.take(),
             prices: None,
             dir_changes: 0,
+            deadline: None,
         })
     }
 }

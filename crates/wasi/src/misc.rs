@@ -262,6 +262,15 @@ pub fn poll_oneoff(
             .filter_map(|c| deadline[c].map(|d| d.saturating_sub(now[c])))
             .min()
     };
+    // Never past the embedder's deadline (`WasiCtx::set_deadline`): that wait is what is paid.
+    let left = ctx.deadline.map(|d| {
+        let left = d.saturating_duration_since(std::time::Instant::now());
+        left.as_nanos().min(u128::from(u64::MAX)) as u64
+    });
+    let timeout = match (timeout, left) {
+        (Some(t), Some(l)) => Some(t.min(l)),
+        (t, l) => t.or(l),
+    };
     h.charge(timeout.unwrap_or(0), prices.poll_ns)?;
     let (ctx, mut mem) = h.parts();
     if !waiting.is_empty() {

@@ -87,14 +87,14 @@ impl Instance {
     }
 }
 
-enum Definition<T> {
+pub(super) enum Definition<T> {
     Extern(Extern),
     HostFunc(FuncType, HostFn<T>),
 }
 
 /// Resolves imports by module and name: host functions and externs of other instances.
 pub struct Linker<T> {
-    definitions: HashMap<(String, String), Definition<T>>,
+    pub(super) definitions: HashMap<(String, String), Definition<T>>,
 }
 
 impl<T> Default for Linker<T> {
@@ -274,7 +274,7 @@ fn check_import<T>(store: &Store<T>, desc: &ImportDesc, item: Extern, module: &M
     }
 }
 
-fn instantiate<T>(
+pub(super) fn instantiate<T>(
     store: &mut Store<T>,
     module: &Module,
     imports: &[Extern],

@@ -9,6 +9,7 @@ mod engine;
 mod error;
 mod handles;
 mod instance;
+mod instance_pre;
 mod module;
 mod store;
 
@@ -18,5 +19,6 @@ pub use handles::{
     Extern, Func, Global, Memory, Table, TypedFunc, WasmParams, WasmResults, WasmTy,
 };
 pub use instance::{Instance, Linker};
+pub use instance_pre::InstancePre;
 pub use module::{ExportType, ImportType, Module};
 pub use store::{Caller, InterruptHandle, Store};

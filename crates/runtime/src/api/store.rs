@@ -164,6 +164,14 @@ impl<T> Store<T> {
         self.account.gas_left
     }
 
+    /// Whether a `memory.grow` in this store was refused (returned -1) because of
+    /// `Config::max_memory_pages` or `Config::max_memory_bytes`, where the memory's own declared
+    /// maximum allowed it: an embedder reports a guest that failed after that as stopped by its
+    /// memory limit.
+    pub fn memory_limit_reached(&self) -> bool {
+        self.vm.memory_limited
+    }
+
     /// Executions per opcode since the store was made (engines with a cost table and
     /// `Config::histogram`), exact like gas: every executed instruction counts once.
     pub fn histogram(&self) -> std::collections::BTreeMap<ssvm_binary::Opcode, u64> {

@@ -129,6 +129,8 @@ pub(crate) fn filled<T: Clone>(len: usize, value: T) -> Option<Vec<T>> {
 pub struct Vm {
     /// Bytes the store's memories may still take together (`Config::max_memory_bytes`).
     pub(crate) memory_left: u64,
+    /// A `memory.grow` was refused by the engine's limits, not the module's own maximum.
+    pub(crate) memory_limited: bool,
     pub(crate) funcs: Vec<FuncEntity>,
     pub(crate) memories: Vec<MemoryEntity>,
     pub(crate) tables: Vec<TableEntity>,
@@ -141,6 +143,7 @@ impl Vm {
     pub(crate) fn new(max_memory_bytes: u64) -> Vm {
         Vm {
             memory_left: max_memory_bytes,
+            memory_limited: false,
             funcs: Vec::new(),
             memories: Vec::new(),
             tables: Vec::new(),
@@ -165,13 +168,26 @@ impl Vm {
     pub(crate) fn grow_memory(&mut self, memory: usize, delta: u32) -> Option<u32> {
         let bytes = u64::from(delta) * PAGE_SIZE as u64;
         if !self.take_memory(bytes) {
+            self.note_limited(memory, delta, true);
             return None;
         }
         let old = self.memories[memory].grow(delta);
         if old.is_none() {
             self.memory_left += bytes;
+            self.note_limited(memory, delta, false);
         }
         old
+    }
+
+    /// Notes a refused grow of `memory` by `delta` pages when the module's own maximum allowed
+    /// it: the store's byte budget (`over_budget`) or the engine's page cap refused it.
+    fn note_limited(&mut self, memory: usize, delta: u32, over_budget: bool) {
+        let m = &self.memories[memory];
+        let new = u64::from(m.pages()) + u64::from(delta);
+        let allowed = u64::from(m.declared_max.unwrap_or(65536));
+        if new <= allowed && (over_budget || new > u64::from(m.max)) {
+            self.memory_limited = true;
+        }
     }
 
     /// `memory.init`: copies `n` bytes of data segment `data` from `s` to memory address `d`.
