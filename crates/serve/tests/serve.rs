@@ -483,13 +483,16 @@ fn shutdown_lets_in_flight_requests_finish_and_bills_them() {
         false,
     );
     let addr = h.addr();
-    // A client that goes away while its guest runs: the request is billed all the same.
-    {
+    // A client that goes away while its guest runs: the request is billed all the same. It
+    // stays connected until the server has surely read the request and started the guest: a
+    // connection closed before its request is dispatched is a request never made.
+    let gone = {
         use std::io::Write;
         let mut gone = std::net::TcpStream::connect(addr).unwrap();
         gone.write_all(b"GET /m?width=200&height=100&iterations=2000 HTTP/1.1\r\nHost: x\r\n\r\n")
             .unwrap();
-    }
+        gone
+    };
     let heavy = std::thread::spawn(move || {
         reply(
             agent()
@@ -500,9 +503,9 @@ fn shutdown_lets_in_flight_requests_finish_and_bills_them() {
                 .unwrap(),
         )
     });
-    // Time for the server to read both requests on a loaded machine (a connection whose request
-    // is not read yet is idle, and a graceful shutdown closes it); the heavy guest runs seconds.
-    std::thread::sleep(Duration::from_millis(400));
+    std::thread::sleep(Duration::from_millis(200));
+    drop(gone);
+    std::thread::sleep(Duration::from_millis(100));
     let summary = h.shutdown().unwrap();
     let r = heavy.join().unwrap();
     assert_eq!(r.status, 200, "{r:?}");
