@@ -170,13 +170,7 @@ impl<T> Linker<T> {
 
     /// Instantiates `module`, resolving its imports here, and runs its start function.
     pub fn instantiate(&self, store: &mut Store<T>, module: &Module) -> Result<Instance, Error> {
-        if module.inner.code.metering() != store.metering {
-            return Err(Error::Link(format!(
-                "the module was compiled {} but the store runs code {}: use one engine for both",
-                module.inner.code.metering().describe(),
-                store.metering.describe()
-            )));
-        }
+        same_metering(module, store)?;
         let mut imports = Vec::with_capacity(module.inner.imports.len());
         for import in &module.inner.imports {
             let item = self
@@ -272,6 +266,20 @@ fn check_import<T>(store: &Store<T>, desc: &ImportDesc, item: Extern, module: &M
         (ImportDesc::Global(t), Extern::Global(x)) => store.globals[x.0 as usize].ty == *t,
         _ => false,
     }
+}
+
+/// A store runs only code metered as its engine says (handlers differ by metering mode).
+pub(super) fn same_metering<T>(module: &Module, store: &Store<T>) -> Result<(), Error> {
+    let compiled = module.inner.code.metering();
+    if compiled != store.metering {
+        return Err(Error::Link(format!(
+            "the module and the store are metered differently (the module was compiled {}, the \
+             store runs code {}): use one engine for both",
+            compiled.describe(),
+            store.metering.describe()
+        )));
+    }
+    Ok(())
 }
 
 pub(super) fn instantiate<T>(

@@ -75,12 +75,7 @@ impl<T> InstancePre<T> {
     /// Instantiates the module in `store`, as `Linker::instantiate` does (its start function
     /// runs). A store of an engine with another cost table gets its own prices.
     pub fn instantiate(&self, store: &mut Store<T>) -> Result<Instance, Error> {
-        if self.module.inner.code.metering() != store.metering {
-            return Err(Error::Link(
-                "the pre-linked module and the store are metered differently: use one engine"
-                    .into(),
-            ));
-        }
+        super::instance::same_metering(&self.module, store)?;
         let priced = match (&self.table, &store.config.cost_table) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             (a, b) => a.is_none() && b.is_none(),
