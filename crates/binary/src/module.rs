@@ -256,6 +256,12 @@ impl<'a> OperatorReader<'a> {
         Operator::decode(&mut self.reader)
     }
 
+    /// The next operator, with the error boxed (see `Operator::decode_boxed`).
+    #[inline(always)]
+    pub fn read_boxed(&mut self) -> std::result::Result<Operator<'a>, Box<DecodeError>> {
+        Operator::decode_boxed(&mut self.reader)
+    }
+
     /// Offset of the next operator.
     #[inline]
     pub fn offset(&self) -> usize {

@@ -427,24 +427,69 @@ macro_rules! define_operators {
             /// Reads one instruction.
             #[inline]
             pub fn decode(r: &mut Reader<'a>) -> Result<Operator<'a>> {
+                Self::decode_boxed(r).map_err(|e| *e)
+            }
+
+            /// Reads one instruction; the error is boxed, so the result is no larger than the
+            /// operator (the hot loops that read operators move it without copying).
+            #[inline(always)]
+            pub fn decode_boxed(r: &mut Reader<'a>) -> std::result::Result<Operator<'a>, Box<DecodeError>> {
                 let at = r.offset();
                 let byte = r.u8()?;
-                let key = match byte {
+                let (prefix, code) = match byte {
                     0xfc | 0xfd => (byte, r.u32()?),
                     _ => (0, u32::from(byte)),
                 };
-                Ok(match key {
-                    $(($prefix, $code) => Operator::$variant {
+                // A table lookup, then a match on the dense opcode: one indirect jump, where
+                // a match on the encoding compiles to a tree of comparisons.
+                let table: &[u16] = match prefix {
+                    0 => &PLAIN,
+                    0xfc => &MISC,
+                    _ => &SIMD,
+                };
+                let index = table.get(code as usize).copied().unwrap_or(NO_ROW);
+                let Some(&opcode) = Opcode::ALL.get(usize::from(index)) else {
+                    return Err(Box::new(illegal_opcode(prefix, code, at)));
+                };
+                Ok(match opcode {
+                    $(Opcode::$variant => Operator::$variant {
                         $($field: <$ty as Immediate<'a>>::decode(r)?),*
                     },)*
-                    (prefix, code) => return Err(illegal_opcode(prefix, code, at)),
                 })
             }
         }
+
+        /// Each row's encoding (prefix, code), in table order.
+        const ENCODINGS: &[(u8, u32)] = &[$(($prefix, $code)),*];
     };
 }
 
 crate::for_each_operator!(define_operators);
+
+/// The entry of the lookup tables below for an encoding no row has.
+const NO_ROW: u16 = u16::MAX;
+
+/// Row indices of the opcode table by code, for the rows with `prefix`. A code of `N` or more
+/// stops the build (the table must grow), so no row can be missed.
+const fn rows_by_code<const N: usize>(prefix: u8) -> [u16; N] {
+    let mut table = [NO_ROW; N];
+    let mut i = 0;
+    while i < ENCODINGS.len() {
+        let (p, code) = ENCODINGS[i];
+        if p == prefix {
+            table[code as usize] = i as u16;
+        }
+        i += 1;
+    }
+    table
+}
+
+/// The one-byte opcodes.
+static PLAIN: [u16; 256] = rows_by_code(0);
+/// The opcodes after the 0xFC prefix.
+static MISC: [u16; 32] = rows_by_code(0xfc);
+/// The opcodes after the 0xFD prefix (SIMD).
+static SIMD: [u16; 512] = rows_by_code(0xfd);
 
 /// The one-byte opcodes and prefixes of later proposals, with their names: decoded, they
 /// are reported as unsupported rather than as illegal.

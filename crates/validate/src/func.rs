@@ -299,8 +299,8 @@ impl<'c> FuncValidator<'c> {
         self.push_frame(FrameKind::Function, &[], &ty.results);
         loop {
             let at = ops.offset();
-            let op = ops.read()?;
-            self.operator(op, at)?;
+            let op = ops.read_boxed().map_err(|e| Error::from(*e))?;
+            self.operator(&op, at)?;
             sink.operator(&op, at)?;
             if self.frames.is_empty() {
                 if ops.offset() != end {
@@ -314,14 +314,14 @@ impl<'c> FuncValidator<'c> {
     // Inlined into the one loop that calls it: its prologue and epilogue cost as much as the
     // checks of most operators.
     #[inline(always)]
-    fn operator(&mut self, op: Operator<'_>, at: usize) -> Res<()> {
+    fn operator(&mut self, op: &Operator<'_>, at: usize) -> Res<()> {
         use Operator as O;
-        match op {
+        match *op {
             O::Unreachable {} => self.set_unreachable(),
             O::Block { ty } | O::Loop { ty } => {
                 let (params, results) = self.block_type(ty, at)?;
                 self.pop_all(params, at)?;
-                let kind = if matches!(op, O::Loop { .. }) {
+                let kind = if matches!(*op, O::Loop { .. }) {
                     FrameKind::Loop
                 } else {
                     FrameKind::Block
@@ -483,10 +483,10 @@ impl<'c> FuncValidator<'c> {
     }
 
     /// Instructions with a fixed stack effect: check their immediates, then apply the effect.
-    fn fixed(&mut self, op: Operator<'_>, at: usize) -> Res<()> {
+    fn fixed(&mut self, op: &Operator<'_>, at: usize) -> Res<()> {
         use Operator as O;
-        let opcode = op.opcode();
-        match op {
+        let info = op.opcode().info();
+        match *op {
             O::MemorySize { .. }
             | O::MemoryGrow { .. }
             | O::MemoryCopy { .. }
@@ -523,7 +523,6 @@ impl<'c> FuncValidator<'c> {
             }
             _ => {
                 // Most instructions have neither immediate: ask the table before the operator.
-                let info = opcode.info();
                 if let Some(max_align) = info.max_align {
                     self.ctx.memory(0, at)?;
                     if op.memarg().is_some_and(|m| m.align > max_align) {
@@ -537,8 +536,8 @@ impl<'c> FuncValidator<'c> {
                 }
             }
         }
-        let Some(sig) = opcode.signature() else {
-            unreachable!("{opcode} is typed case by case but has no case");
+        let Some(sig) = &info.signature else {
+            unreachable!("{} is typed case by case but has no case", info.name);
         };
         self.pop_all(sig.params, at)?;
         self.push_all(sig.results);
