@@ -404,6 +404,7 @@ macro_rules! define_operators {
         }
         impl<'a> Operator<'a> {
             /// The opcode of this instruction.
+            #[inline]
             pub fn opcode(&self) -> Opcode {
                 match self {
                     $(Operator::$variant { .. } => Opcode::$variant,)*
@@ -411,6 +412,7 @@ macro_rules! define_operators {
             }
 
             /// The memory-access immediate, for loads and stores.
+            #[inline]
             pub fn memarg(&self) -> Option<MemArg> {
                 match self {
                     $(Operator::$variant { $($field),* } => None $(.or($field.as_memarg()))*,)*
@@ -418,6 +420,7 @@ macro_rules! define_operators {
             }
 
             /// The lane-index immediate, for lane instructions.
+            #[inline]
             pub fn lane(&self) -> Option<u8> {
                 match self {
                     $(Operator::$variant { $($field),* } => None $(.or($field.as_lane()))*,)*
