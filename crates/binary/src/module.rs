@@ -256,6 +256,18 @@ impl<'a> OperatorReader<'a> {
         Operator::decode(&mut self.reader)
     }
 
+    /// Reads the next operator if it is a `local.get`, and returns its index; leaves any
+    /// other operator unread. `local.get` is the most common instruction in compiled code, so
+    /// hot loops take it before the general decoder, without building an `Operator`.
+    #[inline(always)]
+    pub fn read_local_get(&mut self) -> std::result::Result<Option<u32>, Box<DecodeError>> {
+        if self.reader.peek_u8().ok() != Some(0x20) {
+            return Ok(None);
+        }
+        self.reader.u8()?;
+        Ok(Some(self.reader.u32()?))
+    }
+
     /// The next operator, with the error boxed (see `Operator::decode_boxed`).
     #[inline(always)]
     pub fn read_boxed(&mut self) -> std::result::Result<Operator<'a>, Box<DecodeError>> {

@@ -299,6 +299,12 @@ impl<'c> FuncValidator<'c> {
         self.push_frame(FrameKind::Function, &[], &ty.results);
         loop {
             let at = ops.offset();
+            if let Some(local) = ops.read_local_get().map_err(|e| Error::from(*e))? {
+                let t = self.local(local, at)?;
+                self.push(t);
+                sink.operator(&Operator::LocalGet { local }, at)?;
+                continue;
+            }
             let op = ops.read_boxed().map_err(|e| Error::from(*e))?;
             self.operator(&op, at)?;
             sink.operator(&op, at)?;
