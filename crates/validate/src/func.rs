@@ -100,10 +100,12 @@ pub(crate) struct FuncValidator<'c> {
     height: usize,
 }
 
-type Res<T> = Result<T, Error>;
+/// Errors are boxed inside the validator: a result of one pointer travels in a register, where
+/// the whole error would go through memory on every check of every instruction.
+type Res<T> = Result<T, Box<Error>>;
 
-fn mismatch(at: usize) -> Error {
-    invalid("type mismatch", at)
+fn mismatch(at: usize) -> Box<Error> {
+    Box::new(invalid("type mismatch", at))
 }
 
 impl<'c> FuncValidator<'c> {
@@ -140,18 +142,20 @@ impl<'c> FuncValidator<'c> {
             locals.push(1, p, count);
         }
         let mut sink_error = None;
-        let ops = body.read_locals(|n, t| {
-            if n > 0 {
-                count += u64::from(n);
-                locals.push(n, t, count);
-                if let Err(e) = sink.locals(n, t) {
-                    sink_error.get_or_insert(e);
+        let ops = body
+            .read_locals(|n, t| {
+                if n > 0 {
+                    count += u64::from(n);
+                    locals.push(n, t, count);
+                    if let Err(e) = sink.locals(n, t) {
+                        sink_error.get_or_insert(e);
+                    }
                 }
-            }
-            Ok(())
-        })?;
+                Ok(())
+            })
+            .map_err(|e| Box::new(Error::from(e)))?;
         if let Some(e) = sink_error {
-            return Err(e);
+            return Err(Box::new(e));
         }
         self.operands.clear();
         self.frames.clear();
@@ -267,7 +271,7 @@ impl<'c> FuncValidator<'c> {
         if (depth as usize) < n {
             Ok(self.frames[n - 1 - depth as usize].label_types())
         } else {
-            Err(invalid("unknown label", at))
+            Err(Box::new(invalid("unknown label", at)))
         }
     }
 
@@ -285,7 +289,7 @@ impl<'c> FuncValidator<'c> {
     fn local(&self, index: u32, at: usize) -> Res<ValType> {
         self.locals
             .get(index)
-            .ok_or_else(|| invalid(format!("unknown local {index}"), at))
+            .ok_or_else(|| Box::new(invalid(format!("unknown local {index}"), at)))
     }
 
     fn run<'a, S: FunctionSink<'a>>(
@@ -310,7 +314,7 @@ impl<'c> FuncValidator<'c> {
             sink.operator(&op, at)?;
             if self.frames.is_empty() {
                 if ops.offset() != end {
-                    return Err(malformed("section size mismatch", ops.offset()));
+                    return Err(Box::new(malformed("section size mismatch", ops.offset())));
                 }
                 return Ok(());
             }
@@ -343,7 +347,7 @@ impl<'c> FuncValidator<'c> {
             O::Else {} => {
                 if self.frames.last().map(|f| f.kind) != Some(FrameKind::If) {
                     // The binary format only allows `else` inside an `if`.
-                    return Err(malformed("END opcode expected", at));
+                    return Err(Box::new(malformed("END opcode expected", at)));
                 }
                 let frame = self.pop_frame(at)?;
                 self.push_frame(FrameKind::Else, frame.params, frame.results);
@@ -416,7 +420,7 @@ impl<'c> FuncValidator<'c> {
             }
             O::SelectTyped { ty } => {
                 let Some(t) = ty.ty else {
-                    return Err(invalid("invalid result arity", at));
+                    return Err(Box::new(invalid("invalid result arity", at)));
                 };
                 self.pop_expect(ValType::I32, at)?;
                 self.pop_expect(t, at)?;
@@ -443,7 +447,7 @@ impl<'c> FuncValidator<'c> {
             O::GlobalSet { global } => {
                 let g = self.ctx.global(global, at)?;
                 if !g.mutable {
-                    return Err(invalid("global is immutable", at));
+                    return Err(Box::new(invalid("global is immutable", at)));
                 }
                 self.pop_expect(g.content, at)?;
             }
@@ -479,7 +483,7 @@ impl<'c> FuncValidator<'c> {
             O::RefFunc { func } => {
                 self.ctx.function_type(func, at)?;
                 if !self.ctx.is_declared(func) {
-                    return Err(invalid("undeclared function reference", at));
+                    return Err(Box::new(invalid("undeclared function reference", at)));
                 }
                 self.push(ValType::FuncRef);
             }
@@ -524,7 +528,7 @@ impl<'c> FuncValidator<'c> {
             }
             O::I8x16Shuffle { lanes } => {
                 if lanes.0.iter().any(|&l| l >= 32) {
-                    return Err(invalid("invalid lane index", at));
+                    return Err(Box::new(invalid("invalid lane index", at)));
                 }
             }
             _ => {
@@ -532,12 +536,15 @@ impl<'c> FuncValidator<'c> {
                 if let Some(max_align) = info.max_align {
                     self.ctx.memory(0, at)?;
                     if op.memarg().is_some_and(|m| m.align > max_align) {
-                        return Err(invalid("alignment must not be larger than natural", at));
+                        return Err(Box::new(invalid(
+                            "alignment must not be larger than natural",
+                            at,
+                        )));
                     }
                 }
                 if let Some(lanes) = info.lanes {
                     if op.lane().is_some_and(|lane| lane >= lanes) {
-                        return Err(invalid("invalid lane index", at));
+                        return Err(Box::new(invalid("invalid lane index", at)));
                     }
                 }
             }

@@ -339,7 +339,7 @@ pub(crate) fn validate_function<'a, S: FunctionSink<'a>>(
 ) -> Result<(), Error> {
     let ty = validator.ctx().function_type(index, body.offset)?;
     sink.begin(index, ty)
-        .and_then(|()| validator.validate(ty, body, sink))
+        .and_then(|()| validator.validate(ty, body, sink).map_err(|e| *e))
         .and_then(|()| sink.end())
         .map_err(|mut e| {
             e.function = Some(index);
