@@ -162,6 +162,7 @@ impl<'c> FuncValidator<'c> {
         self.run(ty, ops, body.end(), sink)
     }
 
+    #[inline]
     fn push(&mut self, t: ValType) {
         self.operands.push(Some(t));
     }
@@ -210,8 +211,21 @@ impl<'c> FuncValidator<'c> {
 
     #[inline]
     fn pop_all(&mut self, types: &[ValType], at: usize) -> Res<()> {
-        for &t in types.iter().rev() {
-            self.pop_expect(t, at)?;
+        // Most instructions pop one or two values: no loop for them.
+        match *types {
+            [] => {}
+            [a] => {
+                self.pop_expect(a, at)?;
+            }
+            [a, b] => {
+                self.pop_expect(b, at)?;
+                self.pop_expect(a, at)?;
+            }
+            _ => {
+                for &t in types.iter().rev() {
+                    self.pop_expect(t, at)?;
+                }
+            }
         }
         Ok(())
     }
@@ -286,6 +300,7 @@ impl<'c> FuncValidator<'c> {
         }
     }
 
+    #[inline]
     fn local(&self, index: u32, at: usize) -> Res<ValType> {
         self.locals
             .get(index)
