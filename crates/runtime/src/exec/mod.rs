@@ -252,8 +252,9 @@ impl Exec {
     }
 }
 
-/// Sets up the frame of `code` at absolute slot `fp`: room for its slots, locals zeroed,
-/// constants in place.
+/// Sets up the frame of `code` at absolute slot `fp`: room for its slots, locals zeroed (unless
+/// they are too many for the template: then the `zero_locals` op at the entry zeroes them, once
+/// the entry is paid), constants in place.
 #[inline(always)]
 pub(crate) fn enter(
     stack: &mut Vec<u64>,
@@ -268,8 +269,8 @@ pub(crate) fn enter(
     if stack.len() < end && !grow_stack(stack, end, max_slots) {
         return Err(Trap::CallStackExhausted);
     }
-    // Declared locals start at zero and the constants follow them: one copy of a template,
-    // after a fill when the locals are too many for the template.
+    // Declared locals start at zero and the constants follow them: one copy of a template, after
+    // the locals left to `zero_locals` when they are too many for the template.
     let start = fp + code.params as usize;
     let zeros = code.zero_fill as usize;
     debug_assert!(start + zeros + code.frame_init.len() <= end);
@@ -278,9 +279,6 @@ pub(crate) fn enter(
     // template): `params + zero_fill + frame_init.len() <= frame_size` (assemble.rs).
     unsafe {
         let at = stack.as_mut_ptr().add(start);
-        if zeros != 0 {
-            std::ptr::write_bytes(at, 0, zeros);
-        }
         let init = &code.frame_init;
         copy_slots(
             std::slice::from_raw_parts_mut(at.add(zeros), init.len()),
