@@ -201,20 +201,21 @@ impl Exec {
         }
     }
 
-    /// The running function and its callers, innermost first: (instance, function index), at
-    /// most `limit` of them.
-    pub(crate) fn backtrace(&self, limit: usize) -> Vec<(u32, u32)> {
+    /// The running function and its callers, innermost first, as (instance, function index):
+    /// all of them, or the innermost and the outermost `ends` of a deeper stack (only those are
+    /// read); and the stack's depth.
+    pub(crate) fn backtrace(&self, ends: usize) -> (Vec<(u32, u32)>, usize) {
         // SAFETY: the running function and every suspended caller are kept alive by the store.
         let index = |f: *const Code| unsafe { (*f).index };
-        std::iter::once((self.instance, index(self.func)))
-            .chain(
-                self.frames
-                    .iter()
-                    .rev()
-                    .map(|f| (f.instance, index(f.func))),
-            )
-            .take(limit)
-            .collect()
+        let depth = self.frames.len() + 1;
+        let frame = |i: usize| match i {
+            0 => (self.instance, index(self.func)),
+            _ => {
+                let f = &self.frames[depth - 1 - i];
+                (f.instance, index(f.func))
+            }
+        };
+        (stack_ends(depth, ends, frame), depth)
     }
 
     /// Switches to `instance`, refreshing the cached memory index.
@@ -250,6 +251,15 @@ impl Exec {
         // SAFETY: `enter` made the stack at least `fp + frame_size` long.
         unsafe { self.stack.as_mut_ptr().add(fp) }
     }
+}
+
+/// The frames kept of a stack `depth` deep whose frame `i` (innermost first) is `frame(i)`: all
+/// of them, or the innermost and the outermost `ends` of a deeper stack, reading only those.
+fn stack_ends<T>(depth: usize, ends: usize, frame: impl FnMut(usize) -> T) -> Vec<T> {
+    if depth <= ends.saturating_mul(2) {
+        return (0..depth).map(frame).collect();
+    }
+    (0..ends).chain(depth - ends..depth).map(frame).collect()
 }
 
 /// Sets up the frame of `code` at absolute slot `fp`: room for its slots, locals zeroed (unless
@@ -314,4 +324,24 @@ fn grow_stack(stack: &mut Vec<u64>, end: usize, max_slots: usize) -> bool {
     }
     stack.resize(len, 0);
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stack_ends;
+
+    #[test]
+    fn a_deep_stacks_backtrace_reads_only_the_frames_it_keeps() {
+        let mut read = 0;
+        let kept = stack_ends(1_000_000, 500, |i| {
+            read += 1;
+            i
+        });
+        assert_eq!(read, 1000);
+        let expected: Vec<usize> = (0..500).chain(999_500..1_000_000).collect();
+        assert_eq!(kept, expected);
+        // A stack of at most twice the ends is kept whole.
+        assert_eq!(stack_ends(1000, 500, |i| i), (0..1000).collect::<Vec<_>>());
+        assert_eq!(stack_ends(3, 0, |i| i), Vec::<usize>::new());
+    }
 }
