@@ -27,8 +27,8 @@ pub(crate) use assemble::{Code, Metering, Op};
 pub(crate) use lazy::ModuleCode;
 pub use state::PAGE_SIZE;
 pub(crate) use state::{
-    filled, zeroed_bytes, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity,
-    TableEntity, Vm,
+    filled, zeroed, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity,
+    Vm,
 };
 
 use crate::meter::Meter;
@@ -314,15 +314,17 @@ fn copy_slots(dst: &mut [u64], src: &[u64]) {
 }
 
 /// Grows the value stack to at least `end` slots, with room to spare so that growth is rare;
-/// false when the allocator cannot give them.
+/// false when the allocator cannot give them. The new slots come zeroed from the system and are
+/// not written here: a large frame's pages are touched only once its entry is paid.
 #[cold]
 fn grow_stack(stack: &mut Vec<u64>, end: usize, max_slots: usize) -> bool {
     let cap = max_slots.max(end);
     let len = (stack.len() * 2).clamp(1024.min(cap), cap).max(end);
-    if stack.try_reserve_exact(len - stack.len()).is_err() {
+    let Some(mut grown) = zeroed(len) else {
         return false;
-    }
-    stack.resize(len, 0);
+    };
+    grown[..stack.len()].copy_from_slice(stack);
+    *stack = grown;
     true
 }
 
