@@ -100,9 +100,14 @@ pub(crate) struct InstanceEntity {
 }
 
 /// Numbers whose value zero is all zero bytes, so that zeroed memory holds zeros of them.
-pub(crate) trait ZeroBytesAreZero: Copy {}
-impl ZeroBytesAreZero for u8 {}
-impl ZeroBytesAreZero for u64 {}
+///
+/// # Safety
+/// All-zero bytes must be a valid value of the type.
+pub(crate) unsafe trait ZeroBytesAreZero: Copy {}
+// SAFETY: every bit pattern is a valid integer; all-zero bytes are 0.
+unsafe impl ZeroBytesAreZero for u8 {}
+// SAFETY: as for `u8`.
+unsafe impl ZeroBytesAreZero for u64 {}
 
 /// `len` zeros, or `None` when the allocator cannot give them. Large allocations come zeroed
 /// from the system (`alloc_zeroed`), so a big memory or stack costs nothing until it is touched.
