@@ -17,6 +17,10 @@ GAS_PER_NS = 2.5
 
 PER_UNIT_KEYS = ("memory.grow", "memory.fill", "memory.copy", "memory.init",
                  "table.grow", "table.fill", "table.copy", "table.init")
+# Per-unit keys priced by a measurement of their own (benches/harness/frame_locals.py for the
+# locals a function's entry zeroes), not by this fit: a written table carries their lines over
+# from the source table, as they are written.
+CARRIED_PER_UNIT_KEYS = ("local",)
 
 # The only classes whose price may round to 0: the structure markers and local.get, which the
 # interpreter does not execute (branch targets are resolved, and a local.get becomes an operand
@@ -125,7 +129,8 @@ def prices_from(ns_per_unit):
 def table_text(prices, title, lines, host_source, notes=None):
     """A cost table file: a header (title and the lines saying where the prices come from),
     `default` (the commonest price), [instr] for every opcode priced otherwise, [per_unit],
-    then host_source's text from its [host] section on, as it is written. notes: class or
+    with host_source's lines of CARRIED_PER_UNIT_KEYS, then host_source's text from its [host]
+    section on, as it is written. notes: class or
     per-unit key -> a comment on where its price comes from."""
     notes = dict(notes or {})
     for cls, model in BY_ANALOGY.items():
@@ -145,6 +150,8 @@ def table_text(prices, title, lines, host_source, notes=None):
             out += [f'"{n}" = {by_class[n]}' for n in listed]
     out += ["", "[per_unit]"]
     out += [f'"{k}" = {prices[k]}' + (f"  # {notes[k]}" if k in notes else "") for k in PER_UNIT_KEYS]
+    out += [line for line in host_source.splitlines()
+            if any(line.startswith(f'"{k}" =') for k in CARRIED_PER_UNIT_KEYS)]
     host = host_source[host_source.index("\n[host]") + 1:] if "\n[host]" in host_source else ""
     return "\n".join(out) + "\n\n" + host
 

@@ -109,6 +109,9 @@ class Tables(unittest.TestCase):
         for name in opcode_names():
             self.assertEqual(instr[name], prices[class_of(name)], name)
         self.assertEqual(per_unit, {k: prices[k] for k in fit.PER_UNIT_KEYS})
+        # The per-local price and the [host] section are carried over as they are written.
+        local = next(line for line in host_source.splitlines() if line.startswith('"local" ='))
+        self.assertIn("\n" + local + "\n", text)
         # The [host] section is carried over as it is written.
         self.assertEqual(host, fit.read_table(host_source)[2])
         self.assertTrue(text.endswith(host_source[host_source.index("\n[host]") + 1:]))

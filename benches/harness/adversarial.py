@@ -25,6 +25,7 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from frame_locals import many_locals  # noqa: E402
 from host_calls import BIN, ROOT, fill, need_wat2wasm  # noqa: E402
 
 KERNELS = {"fib": 32, "mandelbrot": 600, "sorthash": 1_000_000}
@@ -120,6 +121,8 @@ MODULES = {
       (if (i32.eqz (local.get 0)) (then unreachable))
       (call ${'n' * 100_000} (i32.sub (local.get 0) (i32.const 1))))
       (func (export "run") (call ${'n' * 100_000} (i32.const 90000))))""", []),
+    "call of 16 M i64 locals, x20": ("20 calls of a function declaring 16,000,000 i64 locals",
+        many_locals(16_000_000, 20), []),
     "gas profile, 20,000 deep, x100": ("--gas-profile of 100 recursions 20,000 deep",
         f"""(module (func $rec (param i32) (if (i32.eqz (local.get 0)) (then return))
       (call $rec (i32.sub (local.get 0) (i32.const 1))))
@@ -165,10 +168,14 @@ def main():
             commands[f"kernel {kernel}({n})"] = ["--invoke", "run", wasm, str(n)]
         for i, (name, (_, text, extra)) in enumerate(MODULES.items()):
             src = os.path.join(tmp, f"m{i}.wat")
-            with open(src, "w") as f:
-                f.write(text)
-            subprocess.run(["wat2wasm", "--debug-names", src, "-o", src[:-4] + ".wasm"],
-                           check=True)
+            if isinstance(text, bytes):
+                with open(src[:-4] + ".wasm", "wb") as f:
+                    f.write(text)
+            else:
+                with open(src, "w") as f:
+                    f.write(text)
+                subprocess.run(["wat2wasm", "--debug-names", src, "-o", src[:-4] + ".wasm"],
+                               check=True)
             extra = [a.format(dir=sandbox, tmp=tmp) for a in extra]
             commands[name] = [*extra, "--invoke", "run", src[:-4] + ".wasm"]
         results = {name: [] for name in commands}

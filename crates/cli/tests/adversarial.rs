@@ -7,8 +7,9 @@
 
 mod common;
 
-use common::{scratch_dir, wat_file, BIN};
+use common::{scratch_dir, scratch_file, wat_file, BIN};
 use rustix::process::{waitid, Pid, WaitId, WaitIdOptions};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -94,7 +95,11 @@ fn run(name: &str, args: &[&str]) -> Run {
 /// Runs module `text` with `args` before it (and `invoke run`), and checks that it stopped
 /// with `code` within the CPU and memory bounds.
 fn stops(name: &str, text: &str, args: &[&str], code: i32) -> Run {
-    let module = wat_file(&format!("{name}.wasm"), text);
+    stops_binary(name, &wat_file(&format!("{name}.wasm"), text), args, code)
+}
+
+/// `stops` for the binary module at `module`.
+fn stops_binary(name: &str, module: &Path, args: &[&str], code: i32) -> Run {
     let module = module.to_str().expect("a UTF-8 path");
     let mut all: Vec<&str> = vec!["run"];
     all.extend_from_slice(args);
@@ -235,6 +240,54 @@ fn a_five_second_sleep_stops_before_sleeping() {
         OUT_OF_GAS,
     );
     assert!(r.wall < Duration::from_secs(4), "slept: {:?}", r.wall);
+}
+
+/// `n` as an unsigned LEB128.
+fn leb(mut n: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    loop {
+        let byte = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(byte);
+            return out;
+        }
+        out.push(byte | 0x80);
+    }
+}
+
+/// A section of a binary module.
+fn section(id: u8, body: &[u8]) -> Vec<u8> {
+    let mut s = vec![id];
+    s.extend(leb(body.len() as u32));
+    s.extend_from_slice(body);
+    s
+}
+
+#[test]
+fn calls_of_a_function_with_sixteen_million_locals_stop_at_the_gas_limit() {
+    // `run` calls, in an endless loop, a function declaring 16,000,000 i64 locals (128 MB to
+    // zero a call). Written in binary: its text would take a token per local.
+    let mut callee = vec![1];
+    callee.extend(leb(16_000_000));
+    callee.extend([0x7e, 0x0b]);
+    // No locals; loop { call 0; br 0 }; end.
+    let runner = [0x00, 0x03, 0x40, 0x10, 0x00, 0x0c, 0x00, 0x0b, 0x0b];
+    let mut code = vec![2, callee.len() as u8];
+    code.extend(&callee);
+    code.push(runner.len() as u8);
+    code.extend(runner);
+    let mut module = b"\0asm\x01\0\0\0".to_vec();
+    module.extend(section(1, &[1, 0x60, 0, 0]));
+    module.extend(section(3, &[2, 0, 0]));
+    module.extend(section(7, &[1, 3, b'r', b'u', b'n', 0, 1]));
+    module.extend(section(10, &code));
+    let path = scratch_file("locals.wasm", &module);
+    let r = stops_binary("locals", &path, &["--gas-limit", "100000"], OUT_OF_GAS);
+    assert!(r.stderr.contains("out of gas"), "{}", r.stderr);
+    // The entry's price stops the first call: the frame is never zeroed, its pages never used.
+    assert!(r.cpu < Duration::from_millis(200), "{:?} of CPU", r.cpu);
+    assert!(r.peak_rss_kb < 64 * 1024, "{} KiB resident", r.peak_rss_kb);
 }
 
 #[test]

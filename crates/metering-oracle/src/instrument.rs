@@ -405,6 +405,7 @@ impl Emitter<'_> {
             locals.push((2, ValType::I32));
         }
         let mut f = Function::new(locals);
+        self.charge_entry(&mut f, declared);
         for (op, id) in &body.ops {
             let mut base = self.name_prices[*id as usize];
             if let Operator::Call { function_index } = op {
@@ -461,6 +462,24 @@ impl Emitter<'_> {
             }
         }
         Ok(f)
+    }
+
+    /// Entering the function: its `declared` locals at the per-local rate, before anything.
+    fn charge_entry(&self, f: &mut Function, declared: u32) {
+        let price = if self.layout.limit.is_some() {
+            u64::from(declared).saturating_mul(self.rates.local)
+        } else {
+            u64::from(declared).wrapping_mul(self.rates.local)
+        };
+        if price == 0 {
+            return;
+        }
+        if let Some(limit) = self.layout.limit {
+            self.check_base(f, limit, price);
+        }
+        self.add_gas(f, |f| {
+            f.instruction(&Instruction::I64Const(price as i64));
+        });
     }
 
     /// `gas += <amount pushed by push>`.

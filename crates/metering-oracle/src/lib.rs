@@ -19,6 +19,8 @@
 //!   succeeds, from the operand saved in a scratch local.
 //! - `call` of an imported function charges the `call` price plus the host's price, as one
 //!   charge.
+//! - Entering a function charges its declared locals (not its parameters) times the per-local
+//!   rate, before its first instruction; with a limit, an entry that does not fit stops there.
 //! - With a limit, an instruction whose charge (base plus per-unit × n, assuming a grow succeeds)
 //!   would make the total exceed the limit sets the exported flag [`OUT_OF_GAS_EXPORT`] and
 //!   executes `unreachable` instead: nothing of it happens and the total stays at the sum before.
@@ -87,4 +89,7 @@ pub struct PerUnitRates {
     pub table_copy: u64,
     /// Per element copied by `table.init`.
     pub table_init: u64,
+    /// Per declared local (not parameter) of a function, charged when the function is entered,
+    /// before its first instruction.
+    pub local: u64,
 }

@@ -36,6 +36,7 @@ const RATES: PerUnitRates = PerUnitRates {
     table_fill: 0,
     table_copy: 0,
     table_init: 0,
+    local: 0,
 };
 
 fn host_price(_: &str, _: &str) -> u64 {

@@ -15,6 +15,7 @@ const RATES: PerUnitRates = PerUnitRates {
     table_fill: 7,
     table_copy: 5,
     table_init: 9,
+    local: 0,
 };
 
 fn rated(instr: &dyn Fn(&str) -> u64) -> Prices<'_> {
@@ -121,6 +122,44 @@ fn per_unit_counts_keep_the_plain_histogram() {
             ("end", 1)
         ])
     );
+}
+
+const LOCALS: &str = r#"(module
+    (func $callee (param i32) (local i32 i64) (local f32)
+        local.get 0 local.set 1)
+    (func (export "call") (param i32) (local i64) local.get 0 call $callee))"#;
+
+#[test]
+fn declared_locals_are_charged_at_entry_and_stop_it_when_short() {
+    let rates = PerUnitRates {
+        local: 1_000_000,
+        ..PerUnitRates::default()
+    };
+    let prices = Prices {
+        instr: &uniform,
+        per_unit: rates,
+        host: &no_host,
+    };
+    // Three declared locals of the callee (not its parameter), one of the caller; three
+    // instructions each.
+    let entry = |locals: u64| locals * 1_000_000;
+    let r = run_wat(LOCALS, &prices, None, "call", &[Val::I32(1)]);
+    assert_eq!(r.gas, entry(1) + 3 + entry(3) + 3);
+    assert_eq!(r.outcome, Outcome::Returned(vec![]));
+    assert_eq!(
+        r.counts,
+        counts(&[("local.get", 2), ("local.set", 1), ("call", 1), ("end", 2)])
+    );
+    // Short of the callee's entry by one: it stops before the callee's first instruction.
+    let limit = entry(1) + 2 + entry(3) - 1;
+    let r = run_wat(LOCALS, &prices, Some(limit), "call", &[Val::I32(1)]);
+    assert_eq!(r.outcome, Outcome::OutOfGas);
+    assert_eq!(r.gas, entry(1) + 2);
+    assert_eq!(r.counts, counts(&[("local.get", 1), ("call", 1)]));
+    // Short of the caller's own entry: nothing runs.
+    let r = run_wat(LOCALS, &prices, Some(entry(1) - 1), "call", &[Val::I32(1)]);
+    assert_eq!((r.gas, r.outcome), (0, Outcome::OutOfGas));
+    assert!(r.counts.is_empty(), "{:?}", r.counts);
 }
 
 const HOST: &str = r#"(module

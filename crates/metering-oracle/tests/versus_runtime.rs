@@ -229,6 +229,7 @@ fn instrument(wasm: &[u8], table: &CostTable) -> Result<Instrumented, String> {
             table_fill: p.table_fill,
             table_copy: p.table_copy,
             table_init: p.table_init,
+            local: p.local,
         },
         host: &|m: &str, n: &str| table.host(m, n),
     };
@@ -242,6 +243,8 @@ fn tables() -> Vec<(&'static str, CostTable)> {
     p.memory_grow = 7;
     p.table_grow = 3;
     p.memory_fill = 2;
+    // Large, so that a local charged at the wrong place, or not at all, shows in every sweep.
+    p.local = 1000;
     default.set_per_unit(p);
     vec![("uniform", CostTable::uniform(1)), ("default", default)]
 }
@@ -344,6 +347,52 @@ fn bench_kernels_agree() {
             );
         }
     }
+}
+
+/// Functions with a small frame (a template copy) and a large one (zeroed after the entry
+/// charge), entered three times each: compared at every limit, with a per-local price that
+/// makes each entry cost more than the rest of the call.
+#[test]
+fn declared_locals_are_charged_alike_at_every_limit() {
+    // Each returns its last local as it found it plus its argument, then sets that local to 99:
+    // a frame not zeroed on entry returns 99 more.
+    let callee = |name: &str, locals: usize| {
+        let last = locals;
+        format!(
+            "(func ${name} (param i32) (result i64) (local {types})
+               (i64.add (local.get {last}) (i64.extend_i32_u (local.get 0)))
+               (local.set {last} (i64.const 99)))",
+            types = "i64 ".repeat(locals)
+        )
+    };
+    let text = format!(
+        "(module {} {}
+           (func (export \"run\") (result i64)
+             (i64.add (i64.add (call $small (i32.const 1)) (call $big (i32.const 2)))
+               (i64.add (i64.add (call $small (i32.const 3)) (call $big (i32.const 4)))
+                 (i64.add (call $small (i32.const 5)) (call $big (i32.const 6)))))))",
+        callee("small", 5),
+        callee("big", 300)
+    );
+    let buf = wast::parser::ParseBuffer::new(&text).expect("lexes");
+    let mut module = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
+    let case = Case {
+        what: "small and large frames".into(),
+        wasm: module.encode().expect("encodes"),
+        func: "run".into(),
+        args: vec![],
+    };
+    let mut table = CostTable::uniform(1);
+    table.set_per_unit(ssvm_runtime::PerUnit {
+        local: 3,
+        ..Default::default()
+    });
+    let engines = Engines::new(&table);
+    let (end, total, _) = engines.metered(&case, None).expect("runs");
+    assert_eq!(end, End::Returned(vec![Val::I64(21)]));
+    // 3 × (5 + 300) locals at 3 gas; 7 instructions a call, 18 in `run`.
+    assert_eq!(total, 3 * 305 * 3 + 6 * 7 + 18);
+    assert_eq!(compare(&case, "per-local", &engines, true, true), Ok(()));
 }
 
 /// The argument values of an invocation, when they are plain numbers.

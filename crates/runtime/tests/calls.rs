@@ -113,3 +113,27 @@ fn the_stores_memory_limit_bounds_all_its_memories_together() {
         Err(Error::Link(m)) if m.contains("memory limit")
     ));
 }
+
+#[test]
+fn a_deep_traps_backtrace_keeps_its_ends_and_its_depth() {
+    let text = r#"(module
+      (func $rec (param i32)
+        (if (i32.eqz (local.get 0)) (then unreachable))
+        (call $rec (i32.sub (local.get 0) (i32.const 1))))
+      (func (export "run") (call $rec (i32.const 3000))))"#;
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat(text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    let run = instance.get_func(&store, "run").unwrap();
+    assert!(matches!(
+        run.call(&mut store, &[], &mut []),
+        Err(Error::Trap(Trap::Unreachable))
+    ));
+    // `run` and 3001 frames of `$rec`: the innermost and outermost 500 are kept.
+    assert_eq!(store.trap_backtrace_depth(), 3002);
+    let frames = store.trap_backtrace_frames();
+    assert_eq!(frames.len(), 1000);
+    assert!(frames[..999].iter().all(|&(_, f)| f == 0), "{frames:?}");
+    assert_eq!(frames[999].1, 1);
+}

@@ -60,6 +60,7 @@ default = 3                 # every instruction not listed below
 "table.fill" = 22
 "table.copy" = 23
 "table.init" = 24
+"local" = 31
 [host]
 "wasi_snapshot_preview1::fd_write" = 100
 "env::log" = 5
@@ -80,6 +81,7 @@ default = 3                 # every instruction not listed below
             table_fill: 22,
             table_copy: 23,
             table_init: 24,
+            local: 31,
         }
     );
     assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 100);
@@ -319,6 +321,7 @@ fn default_table_parses_and_prices_every_opcode() {
             table_fill: 1,
             table_copy: 1,
             table_init: 19,
+            local: 1,
         }
     );
     assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 650);
@@ -422,7 +425,12 @@ fn error_unknown_per_unit_key() {
     parse_err(
         "[per_unit]\n\"memory.size\" = 1\n",
         2,
-        &["unknown per-unit key", "\"memory.size\"", "\"memory.grow\""],
+        &[
+            "unknown per-unit key",
+            "\"memory.size\"",
+            "\"memory.grow\"",
+            "\"local\"",
+        ],
     );
     parse_err("[per_unit]\nmemory_fill = 1\n", 2, &["\"memory_fill\""]);
 }

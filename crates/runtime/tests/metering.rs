@@ -97,6 +97,82 @@ fn out_of_gas_stops_exactly_and_resumes_to_the_same_end() {
     );
 }
 
+/// Functions with frames above the 256-local template, at the same depth one after another: a
+/// frame left unzeroed would see the 99 its predecessor wrote. `$count` starts with a loop,
+/// so a branch lands on its first instruction. `run` returns 1 + 2 + 5 + 3.
+fn large_frames() -> String {
+    let locals = "i64 ".repeat(300);
+    format!(
+        r#"(module
+          (func $big (param i32) (result i64) (local {locals})
+            (i64.add (local.get 300) (i64.extend_i32_u (local.get 0)))
+            (local.set 300 (i64.const 99)))
+          (func $count (param i32) (result i64) (local {locals})
+            (loop $again
+              (local.set 300 (i64.add (local.get 300) (i64.const 1)))
+              (local.set 0 (i32.sub (local.get 0) (i32.const 1)))
+              (br_if $again (local.get 0)))
+            (local.get 300))
+          (func (export "run") (result i64)
+            (i64.add (i64.add (call $big (i32.const 1)) (call $big (i32.const 2)))
+              (i64.add (call $count (i32.const 5)) (call $big (i32.const 3))))))"#
+    )
+}
+
+#[test]
+fn declared_locals_are_paid_at_entry_before_a_large_frame_is_zeroed() {
+    let text = large_frames();
+    let engine = Engine::new(Config::default());
+    let module = Module::new(&engine, &wat(&text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    assert_eq!(
+        call(&mut store, instance, "run", &[]).unwrap(),
+        Val::I64(11)
+    );
+
+    let mut table = CostTable::uniform(1);
+    table.set_per_unit(PerUnit {
+        local: 5,
+        ..PerUnit::default()
+    });
+    // Four entries of 300 locals at 5; `$big` 7 instructions, `$count` 54, `run` 12.
+    let total = 4 * 300 * 5 + 3 * 7 + 54 + 12;
+    for limit in 0..=total {
+        let (mut store, instance) = metered(&text, table.clone());
+        store.set_gas_limit(limit);
+        let mut results = [Val::I64(0)];
+        let mut outcome = match call(&mut store, instance, "run", &[]) {
+            Ok(v) => {
+                results[0] = v;
+                Ok(())
+            }
+            Err(e) => Err(e),
+        };
+        if limit < total {
+            assert!(
+                matches!(outcome, Err(Error::OutOfGas { used }) if used <= limit),
+                "limit {limit}: {outcome:?}"
+            );
+        }
+        // A call stopped at an entry resumes with its charge, then the zeroing.
+        while let Err(Error::OutOfGas { .. }) = outcome {
+            store.add_gas(1000);
+            outcome = store.resume(&mut results);
+        }
+        outcome.unwrap();
+        assert_eq!(results[0], Val::I64(11), "limit {limit}");
+        assert_eq!(store.gas_used(), total, "limit {limit}");
+    }
+    // Short of `$big`'s entry by one: stopped after `run`'s `i32.const`, before the entry.
+    let (mut store, instance) = metered(&text, table);
+    store.set_gas_limit(2 + 1500 - 1);
+    assert!(matches!(
+        call(&mut store, instance, "run", &[]),
+        Err(Error::OutOfGas { used: 2 })
+    ));
+}
+
 #[test]
 fn a_trap_charges_the_trapping_instruction_and_nothing_after() {
     let text = r#"(module (func (export "t") (result i32)

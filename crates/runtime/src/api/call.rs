@@ -15,13 +15,7 @@ const BACKTRACE_END: usize = 500;
 /// Records the call stack of a trap in the store: its depth, and its frames innermost first,
 /// all of them or the innermost and outermost [`BACKTRACE_END`] of a deeper stack.
 fn record_backtrace<T>(store: &mut Store<T>, exec: &Exec) {
-    let mut frames = exec.backtrace(usize::MAX);
-    store.backtrace_depth = frames.len();
-    if frames.len() > 2 * BACKTRACE_END {
-        frames.drain(BACKTRACE_END..frames.len() - BACKTRACE_END);
-        frames.shrink_to_fit();
-    }
-    store.backtrace = frames;
+    (store.backtrace, store.backtrace_depth) = exec.backtrace(BACKTRACE_END);
 }
 
 /// Why a call did not return.

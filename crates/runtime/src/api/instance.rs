@@ -7,8 +7,8 @@ use super::handles::{Extern, Func, Global, Memory, Table, TypedFunc, WasmParams,
 use super::module::{Const, Module, SegmentPlace};
 use super::store::{Caller, HostFn, Store};
 use crate::exec::{
-    filled, zeroed_bytes, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity,
-    TableEntity, PAGE_SIZE,
+    filled, zeroed, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity,
+    PAGE_SIZE,
 };
 use crate::trap::Trap;
 use crate::value::Val;
@@ -202,7 +202,7 @@ pub(crate) fn new_memory<T>(store: &mut Store<T>, limits: Limits) -> Result<u32,
             limits.min, store.config.max_memory_bytes
         )));
     }
-    let data = zeroed_bytes(bytes).ok_or_else(|| {
+    let data = zeroed(bytes).ok_or_else(|| {
         store.vm.memory_left += bytes as u64;
         Error::Link(format!(
             "cannot allocate a memory of {} pages ({bytes} bytes)",

@@ -6,8 +6,8 @@ use crate::compile::ir::CompiledFunc;
 use crate::compile::{unsupported, LoadCheck, Lowerer, Source};
 use crate::exec::{Metering, ModuleCode};
 use ssvm_binary::{
-    ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Opcode,
-    Operator, RefType, SegmentMode, TableType, ValType,
+    ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Operator,
+    RefType, SegmentMode, TableType, ValType,
 };
 use std::sync::Arc;
 
@@ -151,7 +151,7 @@ impl Module {
             .config
             .cost_table
             .as_ref()
-            .map(|t| Opcode::ALL.iter().map(|&op| t.instr(op)).collect());
+            .map(|t| t.compile_prices());
         let metering = engine.metering();
         let traced = metering == Metering::Traced;
         let eager = engine.config.keep_ir || !engine.config.lazy_compilation;

@@ -856,7 +856,8 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
                     Kind::If | Kind::Else | Kind::Function => true,
                 });
             let meter = self.meter.as_mut().expect("checked above");
-            if let Some(block) = meter.open() {
+            let declared = self.func.locals - self.func.params;
+            if let Some(block) = meter.open(declared) {
                 self.emit(Instr::Charge { block });
             }
             let meter = self.meter.as_mut().expect("checked above");

@@ -76,9 +76,9 @@ pub(crate) struct Code {
     /// What a call writes after the parameters and `zero_fill`: zeroed declared locals (unless
     /// they are many), then the constants.
     pub(crate) frame_init: Vec<u64>,
-    /// Declared locals zeroed by a fill rather than copied from `frame_init`: all of them when
-    /// there are more than `TEMPLATE_ZEROS`, so a function's template never grows with what
-    /// its declarations claim.
+    /// Declared locals zeroed by the `zero_locals` op at the entry rather than copied from
+    /// `frame_init`: all of them when there are more than `TEMPLATE_ZEROS`, so a function's
+    /// template never grows with what its declarations claim.
     pub(crate) zero_fill: u32,
     /// Slots the frame needs.
     pub(crate) frame_size: u32,
@@ -234,14 +234,30 @@ fn store(kind: StoreKind) -> Handler {
 /// Interruptible code (`interruptible`) checks for an interrupt at every back edge and call.
 pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool, id: u32) -> Code {
     let landing = landings(func);
+    let declared_locals = func.locals - func.params;
+    let zero_fill = if declared_locals > TEMPLATE_ZEROS {
+        declared_locals
+    } else {
+        0
+    };
+    // A frame too large for its template is zeroed by an op of its own at the entry, after the
+    // entry's charge in metered code (which prices the locals), so that only a paid entry does
+    // the work: out of gas there stops before it, and resumption charges, then zeroes.
+    let fill = zero_fill > 0;
+    let charged_entry = matches!(func.code.first(), Some(Instr::Charge { .. }));
+    let zero_op = op(h::zero_locals, 0, 0, 0, 0);
     // Op index of every instruction, and one past the end.
     let mut at = Vec::with_capacity(func.code.len() + 1);
     let mut n = 0;
     for (pc, instr) in func.code.iter().enumerate() {
         at.push(n);
-        n += width(instr, pc, func, &landing, mode);
+        n += width(instr, pc, func, &landing, mode) + usize::from(fill && pc == 0);
     }
     at.push(n);
+    if fill && !charged_entry {
+        // Unmetered: the fill comes first, and a branch to the first instruction skips it.
+        at[0] = 1;
+    }
     let rel = |from: usize, target: u32| (at[target as usize] as i64 - at[from] as i64) as u32;
     // Paid code: the price a branch to `target` pays for the charge there, if it fits an operand.
     let paid_price = |target: u32| match func.code.get(target as usize) {
@@ -340,18 +356,18 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                 }
             };
         }
+        if fill && pc == 0 && !charged_entry {
+            ops.push(zero_op);
+        }
         let assembled = for_each_numeric!(numeric);
         ops.push(assembled);
+        if fill && pc == 0 && charged_entry {
+            ops.push(zero_op);
+        }
         if let Some(&m) = meter.and_then(|m| m.positions.get(pc)) {
             positions.resize(ops.len(), m);
         }
     }
-    let declared_locals = func.locals - func.params;
-    let zero_fill = if declared_locals > TEMPLATE_ZEROS {
-        declared_locals
-    } else {
-        0
-    };
     let mut frame_init = vec![0; (declared_locals - zero_fill) as usize];
     frame_init.extend_from_slice(&func.consts);
     Code {

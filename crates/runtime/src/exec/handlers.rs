@@ -343,6 +343,16 @@ fn first_call(vm: &mut Vm, addr: u32) -> Result<*const super::Code, Trap> {
 }
 
 handler! {
+    /// Zeroes the declared locals of a frame too large for its template (`Code::zero_fill`),
+    /// right after the entry's charge: only a paid entry does this work.
+    fn zero_locals(ip, sp, exec, vm, gas) {
+        let code = &*exec.func;
+        // SAFETY: `sp` is the running function's frame, which holds its parameters and then
+        // `zero_fill` declared locals (`enter`).
+        std::ptr::write_bytes(sp.add(code.params as usize), 0, code.zero_fill as usize);
+        next!(ip.add(1), sp, exec, vm, gas)
+    }
+
     fn copy(ip, sp, exec, vm, gas) {
         let op = &*ip;
         slot!(sp, op.a) = slot!(sp, op.b);

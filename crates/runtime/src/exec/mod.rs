@@ -27,8 +27,8 @@ pub(crate) use assemble::{Code, Metering, Op};
 pub(crate) use lazy::ModuleCode;
 pub use state::PAGE_SIZE;
 pub(crate) use state::{
-    filled, zeroed_bytes, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity,
-    TableEntity, Vm,
+    filled, zeroed, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity,
+    Vm,
 };
 
 use crate::meter::Meter;
@@ -201,20 +201,21 @@ impl Exec {
         }
     }
 
-    /// The running function and its callers, innermost first: (instance, function index), at
-    /// most `limit` of them.
-    pub(crate) fn backtrace(&self, limit: usize) -> Vec<(u32, u32)> {
+    /// The running function and its callers, innermost first, as (instance, function index):
+    /// all of them, or the innermost and the outermost `ends` of a deeper stack (only those are
+    /// read); and the stack's depth.
+    pub(crate) fn backtrace(&self, ends: usize) -> (Vec<(u32, u32)>, usize) {
         // SAFETY: the running function and every suspended caller are kept alive by the store.
         let index = |f: *const Code| unsafe { (*f).index };
-        std::iter::once((self.instance, index(self.func)))
-            .chain(
-                self.frames
-                    .iter()
-                    .rev()
-                    .map(|f| (f.instance, index(f.func))),
-            )
-            .take(limit)
-            .collect()
+        let depth = self.frames.len() + 1;
+        let frame = |i: usize| match i {
+            0 => (self.instance, index(self.func)),
+            _ => {
+                let f = &self.frames[depth - 1 - i];
+                (f.instance, index(f.func))
+            }
+        };
+        (stack_ends(depth, ends, frame), depth)
     }
 
     /// Switches to `instance`, refreshing the cached memory index.
@@ -252,8 +253,18 @@ impl Exec {
     }
 }
 
-/// Sets up the frame of `code` at absolute slot `fp`: room for its slots, locals zeroed,
-/// constants in place.
+/// The frames kept of a stack `depth` deep whose frame `i` (innermost first) is `frame(i)`: all
+/// of them, or the innermost and the outermost `ends` of a deeper stack, reading only those.
+fn stack_ends<T>(depth: usize, ends: usize, frame: impl FnMut(usize) -> T) -> Vec<T> {
+    if depth <= ends.saturating_mul(2) {
+        return (0..depth).map(frame).collect();
+    }
+    (0..ends).chain(depth - ends..depth).map(frame).collect()
+}
+
+/// Sets up the frame of `code` at absolute slot `fp`: room for its slots, locals zeroed (unless
+/// they are too many for the template: then the `zero_locals` op at the entry zeroes them, once
+/// the entry is paid), constants in place.
 #[inline(always)]
 pub(crate) fn enter(
     stack: &mut Vec<u64>,
@@ -268,8 +279,8 @@ pub(crate) fn enter(
     if stack.len() < end && !grow_stack(stack, end, max_slots) {
         return Err(Trap::CallStackExhausted);
     }
-    // Declared locals start at zero and the constants follow them: one copy of a template,
-    // after a fill when the locals are too many for the template.
+    // Declared locals start at zero and the constants follow them: one copy of a template, after
+    // the locals left to `zero_locals` when they are too many for the template.
     let start = fp + code.params as usize;
     let zeros = code.zero_fill as usize;
     debug_assert!(start + zeros + code.frame_init.len() <= end);
@@ -278,9 +289,6 @@ pub(crate) fn enter(
     // template): `params + zero_fill + frame_init.len() <= frame_size` (assemble.rs).
     unsafe {
         let at = stack.as_mut_ptr().add(start);
-        if zeros != 0 {
-            std::ptr::write_bytes(at, 0, zeros);
-        }
         let init = &code.frame_init;
         copy_slots(
             std::slice::from_raw_parts_mut(at.add(zeros), init.len()),
@@ -306,14 +314,36 @@ fn copy_slots(dst: &mut [u64], src: &[u64]) {
 }
 
 /// Grows the value stack to at least `end` slots, with room to spare so that growth is rare;
-/// false when the allocator cannot give them.
+/// false when the allocator cannot give them. The new slots come zeroed from the system and are
+/// not written here: a large frame's pages are touched only once its entry is paid.
 #[cold]
 fn grow_stack(stack: &mut Vec<u64>, end: usize, max_slots: usize) -> bool {
     let cap = max_slots.max(end);
     let len = (stack.len() * 2).clamp(1024.min(cap), cap).max(end);
-    if stack.try_reserve_exact(len - stack.len()).is_err() {
+    let Some(mut grown) = zeroed(len) else {
         return false;
-    }
-    stack.resize(len, 0);
+    };
+    grown[..stack.len()].copy_from_slice(stack);
+    *stack = grown;
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stack_ends;
+
+    #[test]
+    fn a_deep_stacks_backtrace_reads_only_the_frames_it_keeps() {
+        let mut read = 0;
+        let kept = stack_ends(1_000_000, 500, |i| {
+            read += 1;
+            i
+        });
+        assert_eq!(read, 1000);
+        let expected: Vec<usize> = (0..500).chain(999_500..1_000_000).collect();
+        assert_eq!(kept, expected);
+        // A stack of at most twice the ends is kept whole.
+        assert_eq!(stack_ends(1000, 500, |i| i), (0..1000).collect::<Vec<_>>());
+        assert_eq!(stack_ends(3, 0, |i| i), Vec::<usize>::new());
+    }
 }

@@ -99,21 +99,31 @@ pub(crate) struct InstanceEntity {
     pub(crate) data: Vec<Arc<[u8]>>,
 }
 
-/// `len` zero bytes, or `None` when the allocator cannot give them. Large allocations come
-/// zeroed from the system (`alloc_zeroed`), so a big memory costs nothing until it is touched.
-pub(crate) fn zeroed_bytes(len: usize) -> Option<Vec<u8>> {
+/// Numbers whose value zero is all zero bytes, so that zeroed memory holds zeros of them.
+///
+/// # Safety
+/// All-zero bytes must be a valid value of the type.
+pub(crate) unsafe trait ZeroBytesAreZero: Copy {}
+// SAFETY: every bit pattern is a valid integer; all-zero bytes are 0.
+unsafe impl ZeroBytesAreZero for u8 {}
+// SAFETY: as for `u8`.
+unsafe impl ZeroBytesAreZero for u64 {}
+
+/// `len` zeros, or `None` when the allocator cannot give them. Large allocations come zeroed
+/// from the system (`alloc_zeroed`), so a big memory or stack costs nothing until it is touched.
+pub(crate) fn zeroed<T: ZeroBytesAreZero>(len: usize) -> Option<Vec<T>> {
     if len == 0 {
         return Some(Vec::new());
     }
-    let layout = std::alloc::Layout::array::<u8>(len).ok()?;
-    // SAFETY: `layout` has a non-zero size.
-    let ptr = unsafe { std::alloc::alloc_zeroed(layout) };
+    let layout = std::alloc::Layout::array::<T>(len).ok()?;
+    // SAFETY: `layout` has a non-zero size (`T` is a number of at least one byte).
+    let ptr = unsafe { std::alloc::alloc_zeroed(layout) } as *mut T;
     if ptr.is_null() {
         return None;
     }
-    // SAFETY: `ptr` was allocated by the global allocator with the layout of `len` bytes
-    // (alignment 1), all of them initialised to zero; the `Vec` takes it over with that
-    // capacity and length.
+    // SAFETY: `ptr` was allocated by the global allocator with the layout of `len` values of
+    // `T`, all of them zero bytes, which are the value zero of `T` (`ZeroBytesAreZero`); the
+    // `Vec` takes it over with that capacity and length.
     Some(unsafe { Vec::from_raw_parts(ptr, len, len) })
 }
 

@@ -2,11 +2,17 @@
 //! and ends, and what each instruction it emits stands for; the result, [`CodeMeter`], travels
 //! with the assembled code to the interpreter.
 
+use super::cost::LOCAL_PRICE_AT;
 use ssvm_binary::{Opcode, Operator};
 
 /// Where an IR instruction (or op) stands in metering: its block, how many of the block's Wasm
 /// instructions are complete once it has run, and how many once the instruction it was lowered
 /// from has run (less when a later `local.set` was folded into it).
+///
+/// A function whose declared locals are priced (`[per_unit] "local"`) starts its first block with
+/// one more unit before its Wasm instructions, the *entry charge*: their price, with no opcode.
+/// Counts of "instructions" of block 0 include it, so an op after it (the zeroing of a large
+/// frame) runs only once it is paid.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct OpMeter {
     /// The metering block.
@@ -36,6 +42,8 @@ pub struct CodeMeter {
     pub positions: Vec<OpMeter>,
     /// Whether charges are traced (per-opcode histograms, gas profiles).
     pub traced: bool,
+    /// Whether block 0 starts with the entry charge for the declared locals (`OpMeter`).
+    entry: bool,
 }
 
 impl CodeMeter {
@@ -69,16 +77,34 @@ impl CodeMeter {
             opcodes: self.opcodes.clone(),
             positions,
             traced: self.traced,
+            entry: self.entry,
         }
     }
 
-    /// Block `block`'s opcodes, in order: traced code only, empty otherwise.
+    /// Units of block `block` before its first Wasm instruction: 1 for the entry charge.
+    fn entry_units(&self, block: u32) -> usize {
+        usize::from(self.entry && block == 0)
+    }
+
+    /// Block `block`'s opcodes, in order (the entry charge has none): traced code only, empty
+    /// otherwise.
     pub fn opcodes(&self, block: u32) -> &[Opcode] {
         if !self.traced {
             return &[];
         }
-        let start = self.starts[block as usize] as usize - block as usize;
-        &self.opcodes[start..start + self.len(block) as usize]
+        let b = block as usize;
+        // Every block has one more prefix entry than units; block 0 may have a unit without an
+        // opcode.
+        let before = if b > 0 { usize::from(self.entry) } else { 0 };
+        let start = self.starts[b] as usize - b - before;
+        &self.opcodes[start..start + self.len(block) as usize - self.entry_units(block)]
+    }
+
+    /// The opcodes of units `from..to` of block `block` (traced code only).
+    pub fn opcodes_between(&self, block: u32, from: u32, to: u32) -> &[Opcode] {
+        let skip = self.entry_units(block);
+        let (from, to) = (from as usize, to as usize);
+        &self.opcodes(block)[from.saturating_sub(skip)..to.saturating_sub(skip)]
     }
 }
 
@@ -112,6 +138,8 @@ struct Open {
 pub(crate) struct Blocks<'p> {
     /// The price of every opcode (`Opcode as usize`).
     prices: &'p [u64],
+    /// The price of a declared local.
+    per_local: u64,
     traced: bool,
     open: Option<Open>,
     meter: CodeMeter,
@@ -120,9 +148,12 @@ pub(crate) struct Blocks<'p> {
 }
 
 impl<'p> Blocks<'p> {
+    /// Blocks priced by `prices` (`CostTable::compile_prices`: the opcodes', then the per-local
+    /// price).
     pub(crate) fn new(prices: &'p [u64], traced: bool) -> Self {
         Blocks {
             prices,
+            per_local: prices.get(LOCAL_PRICE_AT).copied().unwrap_or(0),
             traced,
             open: None,
             meter: CodeMeter {
@@ -134,8 +165,10 @@ impl<'p> Blocks<'p> {
     }
 
     /// A reachable operator is about to be charged: opens a block if none is open, and gives the
-    /// new block's index (the lowering emits its charge).
-    pub(crate) fn open(&mut self) -> Option<u32> {
+    /// new block's index (the lowering emits its charge). The function's first block starts
+    /// with the entry charge for its `declared` locals (parameters are not counted), when they
+    /// cost anything: the work of zeroing them is static, so it is priced with the entry.
+    pub(crate) fn open(&mut self, declared: u32) -> Option<u32> {
         if self.open.is_some() {
             return None;
         }
@@ -145,8 +178,17 @@ impl<'p> Blocks<'p> {
             m.starts.push(0);
         }
         m.prefix.push(0);
+        let entry = if id == 0 {
+            u64::from(declared).saturating_mul(self.per_local)
+        } else {
+            0
+        };
+        if entry > 0 {
+            m.prefix.push(entry);
+            m.entry = true;
+        }
         m.starts.push(m.prefix.len() as u32);
-        self.open = Some(Open { id, sum: 0 });
+        self.open = Some(Open { id, sum: entry });
         Some(id)
     }
 

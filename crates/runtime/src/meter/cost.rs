@@ -48,6 +48,9 @@ pub struct PerUnit {
     pub table_copy: u64,
     /// Per element copied by `table.init`.
     pub table_init: u64,
+    /// Per declared local (not parameter) of a function, charged at its entry with its first
+    /// metering block: what setting the frame's locals to zero costs.
+    pub local: u64,
 }
 
 /// The instructions that do per-unit work: the keys of `[per_unit]` are their names in the
@@ -63,9 +66,16 @@ const PER_UNIT_OPS: [Opcode; 8] = [
     Opcode::TableInit,
 ];
 
+/// The `[per_unit]` key of the per-local price (the other keys are instruction names).
+const LOCAL_KEY: &str = "local";
+
 impl PerUnit {
-    /// The price of the per-unit work of `op`, if it does any.
-    fn field_mut(&mut self, op: Opcode) -> Option<&mut u64> {
+    /// The price `[per_unit]` key `key` sets, if it is one.
+    fn field_mut(&mut self, key: &str) -> Option<&mut u64> {
+        if key == LOCAL_KEY {
+            return Some(&mut self.local);
+        }
+        let op = PER_UNIT_OPS.into_iter().find(|op| op.name() == key)?;
         Some(match op {
             Opcode::MemoryGrow => &mut self.memory_grow,
             Opcode::MemoryFill => &mut self.memory_fill,
@@ -109,6 +119,9 @@ impl fmt::Display for CostTableError {
 }
 
 impl std::error::Error for CostTableError {}
+
+/// Where `CostTable::compile_prices` puts the per-local price.
+pub(crate) const LOCAL_PRICE_AT: usize = Opcode::ALL.len();
 
 /// The shipped default table's text.
 const DEFAULT_TABLE: &str = include_str!("../../../../docs/default-cost-table.toml");
@@ -162,6 +175,14 @@ impl CostTable {
     /// set separately here).
     pub fn set_instr(&mut self, op: Opcode, cost: u64) {
         self.instr[op as usize] = cost;
+    }
+
+    /// What the compiler prices statically: every opcode's price in `Opcode::ALL` order, then
+    /// (at `LOCAL_PRICE_AT`) the per-local price, which a function's entry charges.
+    pub(crate) fn compile_prices(&self) -> Box<[u64]> {
+        let mut prices = self.instr.clone();
+        prices.push(self.per_unit.local);
+        prices.into()
     }
 
     /// The per-unit prices.
@@ -386,20 +407,17 @@ impl<'t> Reader<'t> {
                     return Err(self.error(key, format!("unknown instruction name {name:?}")));
                 }
             }
-            Section::PerUnit => match PER_UNIT_OPS
-                .into_iter()
-                .find(|op| op.name() == name)
-                .and_then(|op| self.per_unit.field_mut(op))
-            {
+            Section::PerUnit => match self.per_unit.field_mut(name) {
                 Some(field) => *field = price,
                 None => {
+                    let keys = PER_UNIT_OPS.map(|op| format!("{:?}", op.name())).join(", ");
                     return Err(self.error(
                         key,
                         format!(
-                            "unknown per-unit key {name:?} (expected one of {})",
-                            PER_UNIT_OPS.map(|op| format!("{:?}", op.name())).join(", ")
+                            "unknown per-unit key {name:?} (expected one of {keys}, \
+                             {LOCAL_KEY:?})"
                         ),
-                    ))
+                    ));
                 }
             },
             Section::Host => {

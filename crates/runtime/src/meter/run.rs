@@ -272,7 +272,7 @@ impl Exec {
         }
         // SAFETY: `func` is the running function, kept alive by the store.
         let cm = unsafe { (*self.func).meter.as_ref() }.expect("counted code is metered");
-        let opcodes = &cm.opcodes(block)[from as usize..to as usize];
+        let opcodes = cm.opcodes_between(block, from, to);
         self.meter.counts.add_each(opcodes, sign);
     }
 
