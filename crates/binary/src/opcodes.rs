@@ -1,6 +1,7 @@
-//! The one table of every WebAssembly 2.0 opcode. Everything that needs to know the opcodes (the
-//! decoder, the validator, names for error messages, and later cost tables and histograms) derives
-//! from this list through `for_each_operator!`, so an opcode is written down exactly once.
+//! The one table of every WebAssembly 2.0 opcode and of the tail-call proposal's. Everything
+//! that needs to know the opcodes (the decoder, the validator, names for error messages, and
+//! later cost tables and histograms) derives from this list through `for_each_operator!`, so an
+//! opcode is written down exactly once.
 //!
 //! Each row reads:
 //!
