@@ -17,8 +17,11 @@ use wasmparser::{
 const AFTER_GLOBALS: &[u8] = &[7, 8, 9, 12, 10, 11];
 const AFTER_EXPORTS: &[u8] = &[8, 9, 12, 10, 11];
 
-/// What the oracle accepts: Wasm 2.0 and tail calls.
-const FEATURES: WasmFeatures = WasmFeatures::WASM2.union(WasmFeatures::TAIL_CALL);
+/// What the oracle accepts: Wasm 2.0, tail calls and extended constant expressions (which are
+/// never charged, and which the rewrite copies unchanged).
+const FEATURES: WasmFeatures = WasmFeatures::WASM2
+    .union(WasmFeatures::TAIL_CALL)
+    .union(WasmFeatures::EXTENDED_CONST);
 
 /// Rewrites `wasm` so that it counts its own gas under `prices`.
 ///
@@ -37,15 +40,17 @@ const FEATURES: WasmFeatures = WasmFeatures::WASM2.union(WasmFeatures::TAIL_CALL
 /// locals after their own locals. Counting starts at instantiation: a start function is charged
 /// like any other code (see [`run`](crate::run), which resets the counters afterwards).
 ///
-/// Refused with an error: modules that are not valid Wasm 2.0 (with tail calls); modules that
-/// export a name starting with `__oracle_`; modules with `call_indirect` or
+/// Refused with an error: modules not valid in Wasm 2.0 (with tail calls, extended-const); those
+/// that export a name starting with `__oracle_`; modules with `call_indirect` or
 /// `return_call_indirect` in which an imported function with a non-zero host price might be in a
 /// table (it is referenced by an element segment, `ref.func` or an export, or the module imports
 /// a table), because which host function an indirect call reaches is not known statically.
 pub fn instrument(wasm: &[u8], prices: &Prices, limit: Option<u64>) -> Result<Vec<u8>, String> {
     Validator::new_with_features(FEATURES)
         .validate_all(wasm)
-        .map_err(|e| format!("invalid module (Wasm 2.0 with tail calls): {e}"))?;
+        .map_err(|e| {
+            format!("invalid module (Wasm 2.0 with tail calls and extended-const): {e}")
+        })?;
     let parsed = Parsed::new(wasm)?;
     let mut names = Names::default();
     let bodies = parsed
