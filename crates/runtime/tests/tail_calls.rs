@@ -249,6 +249,19 @@ fn a_tail_loop_keeps_a_gas_profile_of_two_paths() {
     assert_eq!(store.gas_used(), 7 * 1000 + 6);
 }
 
+/// Resumes a call stopped by out of gas, `step` more gas at a time, until it completes.
+fn resume_to_the_end(store: &mut Store<()>, step: u64) -> Val {
+    let mut results = [Val::I32(0)];
+    loop {
+        store.add_gas(step);
+        match store.resume(&mut results) {
+            Ok(()) => return results[0],
+            Err(Error::OutOfGas { .. }) => continue,
+            Err(e) => panic!("resume failed: {e}"),
+        }
+    }
+}
+
 #[test]
 fn a_host_tail_call_pays_the_hosts_price_and_resumes_exactly_after_out_of_gas() {
     let mut table = CostTable::uniform(1);
@@ -271,16 +284,11 @@ fn a_host_tail_call_pays_the_hosts_price_and_resumes_exactly_after_out_of_gas() 
             }),
             "limit {limit}"
         );
-        let mut results = [Val::I32(0)];
-        loop {
-            store.add_gas(1);
-            match store.resume(&mut results) {
-                Ok(()) => break,
-                Err(Error::OutOfGas { .. }) => continue,
-                Err(e) => panic!("limit {limit}: resume failed: {e}"),
-            }
-        }
-        assert_eq!(results[0], Val::I64(42), "limit {limit}");
+        assert_eq!(
+            resume_to_the_end(&mut store, 1),
+            Val::I64(42),
+            "limit {limit}"
+        );
         assert_eq!(store.gas_used(), total, "limit {limit}");
     }
 }
@@ -303,16 +311,11 @@ fn a_tail_loop_stopped_by_out_of_gas_resumes_to_the_same_end() {
             Err(Error::OutOfGas { used: limit }),
             "limit {limit}"
         );
-        let mut results = [Val::I32(0)];
-        loop {
-            store.add_gas(5);
-            match store.resume(&mut results) {
-                Ok(()) => break,
-                Err(Error::OutOfGas { .. }) => continue,
-                Err(e) => panic!("limit {limit}: resume failed: {e}"),
-            }
-        }
-        assert_eq!(results[0], Val::I64(7), "limit {limit}");
+        assert_eq!(
+            resume_to_the_end(&mut store, 5),
+            Val::I64(7),
+            "limit {limit}"
+        );
         assert_eq!(store.gas_used(), total, "limit {limit}");
     }
 }
