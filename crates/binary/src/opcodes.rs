@@ -1,6 +1,7 @@
-//! The one table of every WebAssembly 2.0 opcode. Everything that needs to know the opcodes (the
-//! decoder, the validator, names for error messages, and later cost tables and histograms) derives
-//! from this list through `for_each_operator!`, so an opcode is written down exactly once.
+//! The one table of every WebAssembly 2.0 opcode and of the tail-call proposal's. Everything
+//! that needs to know the opcodes (the decoder, the validator, names for error messages, and
+//! later cost tables and histograms) derives from this list through `for_each_operator!`, so an
+//! opcode is written down exactly once.
 //!
 //! Each row reads:
 //!
@@ -34,6 +35,8 @@ macro_rules! for_each_operator {
         0x00 0x0F Return {} "return" special _ _;
         0x00 0x10 Call { func: u32 } "call" special _ _;
         0x00 0x11 CallIndirect { type_index: u32, table: u32 } "call_indirect" special _ _;
+        0x00 0x12 ReturnCall { func: u32 } "return_call" special _ _;
+        0x00 0x13 ReturnCallIndirect { type_index: u32, table: u32 } "return_call_indirect" special _ _;
         0x00 0x1A Drop {} "drop" special _ _;
         0x00 0x1B Select {} "select" special _ _;
         0x00 0x1C SelectTyped { ty: SelectType } "select" special _ _;

@@ -496,7 +496,7 @@ static SIMD: [u16; 512] = rows_by_code(0xfd);
 
 /// The one-byte opcodes and prefixes of later proposals, with their names: decoded, they
 /// are reported as unsupported rather than as illegal.
-const PROPOSAL_OPCODES: [(u8, &str, Proposal); 18] = [
+const PROPOSAL_OPCODES: [(u8, &str, Proposal); 16] = [
     (0x06, "try", Proposal::ExceptionHandling),
     (0x07, "catch", Proposal::ExceptionHandling),
     (0x08, "throw", Proposal::ExceptionHandling),
@@ -505,8 +505,6 @@ const PROPOSAL_OPCODES: [(u8, &str, Proposal); 18] = [
     (0x18, "delegate", Proposal::ExceptionHandling),
     (0x19, "catch_all", Proposal::ExceptionHandling),
     (0x1f, "try_table", Proposal::ExceptionHandling),
-    (0x12, "return_call", Proposal::TailCall),
-    (0x13, "return_call_indirect", Proposal::TailCall),
     (0x14, "call_ref", Proposal::FunctionReferences),
     (0x15, "return_call_ref", Proposal::FunctionReferences),
     (0xd4, "ref.as_non_null", Proposal::FunctionReferences),

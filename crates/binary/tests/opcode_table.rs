@@ -1,8 +1,8 @@
 //! Oracle test for the opcode table (`crates/binary/src/opcodes.rs`).
 //!
 //! The independent source of truth is `wasmparser`'s own operator list (`for_each_operator!`)
-//! restricted to the Wasm 2.0 proposals. For every such operator (several times, with different
-//! immediates) the test:
+//! restricted to the Wasm 2.0 proposals and tail calls. For every such operator (several times,
+//! with different immediates) the test:
 //!
 //! 1. builds a `wasmparser::Operator` with sample immediates and encodes it with `wasm-encoder`
 //!    (`reencode`), checking that `wasmparser` reads the bytes back to the same instruction;
@@ -314,6 +314,7 @@ macro_rules! wasm2_op {
     ($out:ident $s:ident @bulk_memory $($rest:tt)*) => { wasm2_op!(@keep $out $s bulk_memory $($rest)*) };
     ($out:ident $s:ident @reference_types $($rest:tt)*) => { wasm2_op!(@keep $out $s reference_types $($rest)*) };
     ($out:ident $s:ident @simd $($rest:tt)*) => { wasm2_op!(@keep $out $s simd $($rest)*) };
+    ($out:ident $s:ident @tail_call $($rest:tt)*) => { wasm2_op!(@keep $out $s tail_call $($rest)*) };
     ($out:ident $s:ident @$other:ident $($rest:tt)*) => {};
     (@keep $out:ident $s:ident $proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident) => {{
         $s.begin();

@@ -168,13 +168,7 @@ fn a_table_with_an_initial_value_is_function_references() {
 #[test]
 fn instructions_of_later_proposals_name_them() {
     // Each at the body's first instruction: offset 0x22 (see `body_error`).
-    let cases: [(&[u8], Proposal, &str); 9] = [
-        (&[0x12, 0x00], Proposal::TailCall, "return_call"),
-        (
-            &[0x13, 0x00, 0x00],
-            Proposal::TailCall,
-            "return_call_indirect",
-        ),
+    let cases: [(&[u8], Proposal, &str); 7] = [
         (
             &[0x1f, 0x40, 0x00, 0x0b],
             Proposal::ExceptionHandling,

@@ -17,6 +17,12 @@ use wasmparser::{
 const AFTER_GLOBALS: &[u8] = &[7, 8, 9, 12, 10, 11];
 const AFTER_EXPORTS: &[u8] = &[8, 9, 12, 10, 11];
 
+/// What the oracle accepts: Wasm 2.0, tail calls and extended constant expressions (which are
+/// never charged, and which the rewrite copies unchanged).
+const FEATURES: WasmFeatures = WasmFeatures::WASM2
+    .union(WasmFeatures::TAIL_CALL)
+    .union(WasmFeatures::EXTENDED_CONST);
+
 /// Rewrites `wasm` so that it counts its own gas under `prices`.
 ///
 /// The result exports, besides everything the module exported:
@@ -34,15 +40,17 @@ const AFTER_EXPORTS: &[u8] = &[8, 9, 12, 10, 11];
 /// locals after their own locals. Counting starts at instantiation: a start function is charged
 /// like any other code (see [`run`](crate::run), which resets the counters afterwards).
 ///
-/// Refused with an error: modules that are not valid Wasm 2.0; modules that export a name starting
-/// with `__oracle_`; modules with `call_indirect` in which an imported function with a non-zero
-/// host price might be in a table (it is referenced by an element segment, `ref.func` or an export,
-/// or the module imports a table), because which host function an indirect call reaches is not
-/// known statically.
+/// Refused with an error: modules not valid in Wasm 2.0 (with tail calls, extended-const); those
+/// that export a name starting with `__oracle_`; modules with `call_indirect` or
+/// `return_call_indirect` in which an imported function with a non-zero host price might be in a
+/// table (it is referenced by an element segment, `ref.func` or an export, or the module imports
+/// a table), because which host function an indirect call reaches is not known statically.
 pub fn instrument(wasm: &[u8], prices: &Prices, limit: Option<u64>) -> Result<Vec<u8>, String> {
-    Validator::new_with_features(WasmFeatures::WASM2)
+    Validator::new_with_features(FEATURES)
         .validate_all(wasm)
-        .map_err(|e| format!("invalid Wasm 2.0 module: {e}"))?;
+        .map_err(|e| {
+            format!("invalid module (Wasm 2.0 with tail calls and extended-const): {e}")
+        })?;
     let parsed = Parsed::new(wasm)?;
     let mut names = Names::default();
     let bodies = parsed
@@ -114,7 +122,7 @@ pub fn instrument(wasm: &[u8], prices: &Prices, limit: Option<u64>) -> Result<Ve
         module.section(&new_exports(None, &layout, &names)?);
     }
     let out = module.finish();
-    Validator::new_with_features(WasmFeatures::WASM2)
+    Validator::new_with_features(FEATURES)
         .validate_all(&out)
         .map_err(|e| format!("internal error: the instrumented module is invalid: {e}"))?;
     Ok(out)
@@ -352,7 +360,9 @@ impl<'a> Body<'a> {
                 Operator::RefFunc { function_index } => {
                     names.ref_funcs.insert(function_index);
                 }
-                Operator::CallIndirect { .. } => names.call_indirect = true,
+                Operator::CallIndirect { .. } | Operator::ReturnCallIndirect { .. } => {
+                    names.call_indirect = true
+                }
                 _ => {}
             }
             let id = names.intern(spec_name(&op)?);
@@ -408,7 +418,8 @@ impl Emitter<'_> {
         self.charge_entry(&mut f, declared);
         for (op, id) in &body.ops {
             let mut base = self.name_prices[*id as usize];
-            if let Operator::Call { function_index } = op {
+            if let Operator::Call { function_index } | Operator::ReturnCall { function_index } = op
+            {
                 if let Some(&host) = self.host_prices.get(*function_index as usize) {
                     base = if self.layout.limit.is_some() {
                         base.saturating_add(host)

@@ -1,7 +1,7 @@
 //! An independent oracle for ssvm-lite's gas metering.
 //!
-//! It shares no code with the runtime's metering: [`instrument`] rewrites a Wasm 2.0 module (with
-//! `wasmparser` and `wasm-encoder`) so that the module counts its own gas, inserting before every
+//! It shares no code with the runtime's metering: [`instrument`] rewrites a Wasm 2.0 module, tail
+//! calls allowed (with `wasmparser` and `wasm-encoder`), so that the module counts its own gas, inserting before every
 //! instruction of every function body a charge to an exported global, a per-opcode counter and,
 //! with a gas limit, an out-of-gas check. [`run`] instruments a module, runs it on `ssvm-runtime`
 //! with metering off, and reports the outcome, the gas used and the per-opcode counts.
@@ -18,7 +18,8 @@
 //!   elements of a successful `memory.grow`/`table.grow`) is charged after the instruction
 //!   succeeds, from the operand saved in a scratch local.
 //! - `call` of an imported function charges the `call` price plus the host's price, as one
-//!   charge.
+//!   charge; so does `return_call` (a tail call is a call that also leaves the frame: its charge
+//!   sits before it like any other, and nothing after it in the caller runs).
 //! - Entering a function charges its declared locals (not its parameters) times the per-local
 //!   rate, before its first instruction; with a limit, an entry that does not fit stops there.
 //! - With a limit, an instruction whose charge (base plus per-unit × n, assuming a grow succeeds)
@@ -37,7 +38,7 @@
 //!
 //! What is refused (an `Err` naming the reason): modules that are not valid Wasm 2.0, modules
 //! that already export a name starting with `__oracle_`, and modules in which a `call_indirect`
-//! might reach an imported function with a non-zero host price (the price of the callee is not
+//! (or `return_call_indirect`) might reach an imported function with a non-zero host price (the price of the callee is not
 //! known statically there; see [`instrument`]).
 
 mod instrument;

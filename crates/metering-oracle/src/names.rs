@@ -1,4 +1,4 @@
-//! Spec text names of `wasmparser` operators, restricted to Wasm 2.0.
+//! Spec text names of `wasmparser` operators, restricted to Wasm 2.0 and tail calls.
 //!
 //! The name is derived from the operator's `visit_*` method name in `wasmparser`'s operator list
 //! (`for_each_operator!`): `visit_i32_trunc_sat_f32_s` becomes `i32.trunc_sat_f32_s`. The first
@@ -8,14 +8,15 @@
 
 use wasmparser::Operator;
 
-/// The proposals whose instructions make up Wasm 2.0, as `wasmparser` names them.
-const WASM2_PROPOSALS: &[&str] = &[
+/// The proposals whose instructions make up Wasm 2.0, and tail calls, as `wasmparser` names them.
+const SUPPORTED_PROPOSALS: &[&str] = &[
     "mvp",
     "sign_extension",
     "saturating_float_to_int",
     "bulk_memory",
     "reference_types",
     "simd",
+    "tail_call",
 ];
 
 /// Prefixes written with a dot in the text format: value types, vector shapes and families.
@@ -51,12 +52,12 @@ fn text_name(visit: &str) -> String {
 }
 
 /// The spec text name of `op` (e.g. `"i32.add"`, `"br_table"`, `"select"`), or an error naming
-/// the operator when it is not part of Wasm 2.0.
+/// the operator when it is not part of Wasm 2.0 or the tail-call proposal.
 pub fn spec_name(op: &Operator<'_>) -> Result<String, String> {
     match visit_name(op) {
-        Some((proposal, visit)) if WASM2_PROPOSALS.contains(&proposal) => Ok(text_name(visit)),
+        Some((proposal, visit)) if SUPPORTED_PROPOSALS.contains(&proposal) => Ok(text_name(visit)),
         Some((proposal, _)) => Err(format!(
-            "operator {op:?} belongs to the `{proposal}` proposal, which is not part of Wasm 2.0"
+            "operator {op:?} belongs to the `{proposal}` proposal, which the oracle does not support"
         )),
         None => Err(format!("unknown operator {op:?}")),
     }
@@ -121,6 +122,14 @@ mod tests {
                 "i8x16.extract_lane_s",
             ),
             (Operator::V128AnyTrue, "v128.any_true"),
+            (Operator::ReturnCall { function_index: 0 }, "return_call"),
+            (
+                Operator::ReturnCallIndirect {
+                    type_index: 0,
+                    table_index: 0,
+                },
+                "return_call_indirect",
+            ),
         ];
         for (op, want) in cases {
             assert_eq!(spec_name(&op).unwrap(), want, "{op:?}");
@@ -129,7 +138,7 @@ mod tests {
 
     #[test]
     fn post_wasm2_refused() {
-        let err = spec_name(&Operator::ReturnCall { function_index: 0 }).unwrap_err();
-        assert!(err.contains("tail_call"), "{err}");
+        let err = spec_name(&Operator::CallRef { type_index: 0 }).unwrap_err();
+        assert!(err.contains("function_references"), "{err}");
     }
 }

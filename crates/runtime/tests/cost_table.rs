@@ -277,8 +277,8 @@ fn documented_price(op: Opcode) -> u64 {
         ("", "br_if") => 3,
         ("", "br_table") => 20,
         ("", "if" | "else") => 6,
-        ("", "call") => 44,
-        ("", "call_indirect") => 39,
+        ("", "call" | "return_call") => 44,
+        ("", "call_indirect" | "return_call_indirect") => 39,
         ("", "return") => 1,
         ("table", "get" | "set") => 16,
         // Base prices of the instructions whose work is priced per unit.
@@ -340,8 +340,8 @@ fn handmade_price(op: Opcode) -> u64 {
         // Structure markers do no work.
         ("", "nop" | "block" | "loop" | "end") => 0,
         ("", "br_table") => 2,
-        ("", "call") => 5,
-        ("", "call_indirect") => 8,
+        ("", "call" | "return_call") => 5,
+        ("", "call_indirect" | "return_call_indirect") => 8,
         // Work proportional to an operand: a base price (the per-unit part is separate).
         ("memory" | "table", "grow") => 100,
         ("memory" | "table", "fill" | "copy" | "init") => 4,

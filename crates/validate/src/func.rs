@@ -273,6 +273,17 @@ impl<'c> FuncValidator<'c> {
         Ok(frame)
     }
 
+    /// A tail call of a function of type `ty`: it takes its arguments and leaves this function,
+    /// so its results must be this function's (the tail-call proposal).
+    fn tail_call(&mut self, ty: &FuncType, at: usize) -> Res<()> {
+        if ty.results[..] != self.frames[0].results[..] {
+            return Err(mismatch(at));
+        }
+        self.pop_all(&ty.params, at)?;
+        self.set_unreachable();
+        Ok(())
+    }
+
     fn set_unreachable(&mut self) {
         let frame = self.frames.last_mut().expect("a frame is open");
         self.operands.truncate(frame.height);
@@ -417,6 +428,18 @@ impl<'c> FuncValidator<'c> {
                 self.pop_expect(ValType::I32, at)?;
                 self.pop_all(&ty.params, at)?;
                 self.push_all(&ty.results);
+            }
+            O::ReturnCall { func } => {
+                let ty = self.ctx.function_type(func, at)?;
+                self.tail_call(ty, at)?;
+            }
+            O::ReturnCallIndirect { type_index, table } => {
+                if self.ctx.table(table, at)?.element != ssvm_binary::RefType::FuncRef {
+                    return Err(mismatch(at));
+                }
+                let ty = self.ctx.func_type(type_index, at)?;
+                self.pop_expect(ValType::I32, at)?;
+                self.tail_call(ty, at)?;
             }
             O::Drop {} => {
                 self.pop(at)?;

@@ -134,7 +134,8 @@ impl Context {
     }
 
     /// Validates a constant expression producing `expected`. Only constants, `ref.null`,
-    /// `ref.func` and `global.get` of an immutable imported global are allowed (Wasm 2.0).
+    /// `ref.func`, `global.get` of an immutable imported global (Wasm 2.0) and integer `add`,
+    /// `sub` and `mul` (extended-const) are allowed.
     fn const_expr(&self, expr: &ConstExpr<'_>, expected: ValType) -> Result<(), Error> {
         let mut ops = expr.operators();
         let mut stack: Vec<ValType> = Vec::new();
@@ -167,21 +168,29 @@ impl Context {
                     }
                     return Ok(());
                 }
-                op @ (Operator::I32Add {}
-                | Operator::I32Sub {}
-                | Operator::I32Mul {}
-                | Operator::I64Add {}
-                | Operator::I64Sub {}
-                | Operator::I64Mul {}) => {
-                    let what = op.opcode().name();
-                    let words = Some("constant expression required");
-                    return Err(unsupported(Proposal::ExtendedConst, what, words, at));
+                // Integer arithmetic (the extended-const proposal): two operands of the type.
+                Operator::I32Add {} | Operator::I32Sub {} | Operator::I32Mul {} => {
+                    arith_operands(&mut stack, ValType::I32, at)?
+                }
+                Operator::I64Add {} | Operator::I64Sub {} | Operator::I64Mul {} => {
+                    arith_operands(&mut stack, ValType::I64, at)?
                 }
                 _ => return Err(invalid("constant expression required", at)),
             };
             stack.push(t);
         }
     }
+}
+
+/// Pops the two `t` operands of an arithmetic instruction in a constant expression; its result
+/// has the same type.
+fn arith_operands(stack: &mut Vec<ValType>, t: ValType, at: usize) -> Result<ValType, Error> {
+    for _ in 0..2 {
+        if stack.pop() != Some(t) {
+            return Err(invalid("type mismatch", at));
+        }
+    }
+    Ok(t)
 }
 
 fn check_limits(limits: Limits, max_allowed: Option<u32>, at: usize) -> Result<(), Error> {

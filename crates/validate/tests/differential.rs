@@ -1,5 +1,6 @@
 //! Differential test: `ssvm_validate::validate` accepts exactly the modules that wasmparser's
-//! validator accepts with the WebAssembly 2.0 features.
+//! validator accepts with the WebAssembly 2.0 features, tail calls and extended constant
+//! expressions.
 //!
 //! Inputs are deterministic: seed `s` drives a `wasm-smith` module (Wasm 2.0 features, sizes
 //! and knobs drawn from the seed) and, in the mutation tests, a sequence of mutations (bit flips,

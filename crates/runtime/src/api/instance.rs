@@ -4,7 +4,7 @@
 use super::call;
 use super::error::Error;
 use super::handles::{Extern, Func, Global, Memory, Table, TypedFunc, WasmParams, WasmResults};
-use super::module::{Const, Module, SegmentPlace};
+use super::module::{ArithOp, Const, ConstOp, Leaf, Module, SegmentPlace};
 use super::store::{Caller, HostFn, Store};
 use crate::exec::{
     filled, zeroed, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity,
@@ -336,13 +336,13 @@ pub(super) fn instantiate<T>(
         let x = new_memory(store, ty.limits)?;
         inst.memories.push(x);
     }
-    for &(ty, init) in &m.globals {
+    for (ty, init) in &m.globals {
         let value = eval(store, &inst, init);
-        store.globals.push(GlobalEntity { ty, value });
+        store.globals.push(GlobalEntity { ty: *ty, value });
         inst.globals.push(store.globals.len() as u32 - 1);
     }
     for e in &m.elements {
-        let items = e.items.iter().map(|&c| eval(store, &inst, c)).collect();
+        let items = e.items.iter().map(|c| eval(store, &inst, c)).collect();
         inst.elements.push((e.ty, items));
     }
     for d in &m.data {
@@ -360,7 +360,7 @@ pub(super) fn instantiate<T>(
                 offset,
             } => {
                 let inst = &store.instances[index as usize];
-                let d = eval(store, inst, *offset) as u32;
+                let d = eval(store, inst, offset) as u32;
                 let n = e.items.len() as u32;
                 store.vm.table_init(index, *table, i as u32, d, 0, n)?;
                 store.instances[index as usize].elements[i].1.clear();
@@ -372,7 +372,7 @@ pub(super) fn instantiate<T>(
     for (i, d) in m.data.iter().enumerate() {
         if let SegmentPlace::Active { offset, .. } = &d.place {
             let inst = &store.instances[index as usize];
-            let at = eval(store, inst, *offset) as u32;
+            let at = eval(store, inst, offset) as u32;
             store
                 .vm
                 .memory_init(index, i as u32, at, 0, d.bytes.len() as u32)?;
@@ -387,10 +387,39 @@ pub(super) fn instantiate<T>(
 }
 
 /// Evaluates a constant expression in `inst`.
-fn eval<T>(store: &Store<T>, inst: &InstanceEntity, c: Const) -> u64 {
+fn eval<T>(store: &Store<T>, inst: &InstanceEntity, c: &Const) -> u64 {
+    let global = |g: u32| store.globals[inst.globals[g as usize] as usize].value;
     match c {
-        Const::Value(v) => v,
-        Const::Global(g) => store.globals[inst.globals[g as usize] as usize].value,
-        Const::Func(f) => u64::from(inst.funcs[f as usize]) + 1,
+        Const::Value(v) => *v,
+        Const::Global(g) => global(*g),
+        Const::Func(f) => u64::from(inst.funcs[*f as usize]) + 1,
+        Const::Arith(ops) => eval_arith(ops, global),
     }
+}
+
+/// Runs an arithmetic constant expression. The validator checked that every operator finds its
+/// two operands and that one value is left; `i32` results keep their high bits zero, as slots do.
+fn eval_arith(ops: &[ConstOp], global: impl Fn(u32) -> u64) -> u64 {
+    let mut stack: Vec<u64> = Vec::with_capacity(ops.len());
+    for op in ops {
+        let value = match *op {
+            ConstOp::Push(Leaf::Value(v)) => v,
+            ConstOp::Push(Leaf::Global(g)) => global(g),
+            ConstOp::Bin { op, wide } => {
+                let (b, a) = (stack.pop().unwrap_or(0), stack.pop().unwrap_or(0));
+                let r = match op {
+                    ArithOp::Add => a.wrapping_add(b),
+                    ArithOp::Sub => a.wrapping_sub(b),
+                    ArithOp::Mul => a.wrapping_mul(b),
+                };
+                if wide {
+                    r
+                } else {
+                    u64::from(r as u32)
+                }
+            }
+        };
+        stack.push(value);
+    }
+    stack.pop().unwrap_or(0)
 }

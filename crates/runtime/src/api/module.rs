@@ -12,7 +12,7 @@ use ssvm_binary::{
 use std::sync::Arc;
 
 /// A constant expression, evaluated at instantiation.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Const {
     /// A number or `ref.null`, as a slot value.
     Value(u64),
@@ -20,31 +20,95 @@ pub(crate) enum Const {
     Global(u32),
     /// `ref.func` of a function of the module.
     Func(u32),
+    /// Integer arithmetic (extended-const): its operators in order, run on a stack.
+    Arith(Box<[ConstOp]>),
+}
+
+/// One operator of an arithmetic constant expression.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ConstOp {
+    /// Pushes a number or a global's value.
+    Push(Leaf),
+    /// Pops two operands and pushes their `add`, `sub` or `mul`, as `i32` or `i64` (`wide`).
+    Bin { op: ArithOp, wide: bool },
+}
+
+/// The arithmetic of extended constant expressions.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum ArithOp {
+    Add,
+    Sub,
+    Mul,
+}
+
+/// An operand of an arithmetic constant expression.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Leaf {
+    /// A number.
+    Value(u64),
+    /// `global.get` of an (imported) global.
+    Global(u32),
 }
 
 impl Const {
     fn from_expr(expr: &ConstExpr<'_>) -> Result<Const, Error> {
         let mut ops = expr.operators();
-        let value = match ops.read()? {
-            Operator::I32Const { value } => Const::Value(u64::from(value as u32)),
-            Operator::I64Const { value } => Const::Value(value as u64),
-            Operator::F32Const { value } => Const::Value(u64::from(value.0)),
-            Operator::F64Const { value } => Const::Value(value.0),
-            Operator::V128Const { value } => Const::Value(u64::from_le_bytes(
-                value.0[..8].try_into().unwrap_or_default(),
-            )),
-            Operator::RefNull { .. } => Const::Value(0),
-            Operator::RefFunc { func } => Const::Func(func),
-            Operator::GlobalGet { global } => Const::Global(global),
-            other => {
-                return Err(Error::Unsupported(format!(
-                    "constant expression with {}",
-                    other.opcode()
-                )))
-            }
+        let mut arith = Vec::new();
+        let first = loop {
+            let op = match ops.read()? {
+                Operator::I32Const { value } => ConstOp::Push(Leaf::Value(u64::from(value as u32))),
+                Operator::I64Const { value } => ConstOp::Push(Leaf::Value(value as u64)),
+                Operator::GlobalGet { global } => ConstOp::Push(Leaf::Global(global)),
+                Operator::I32Add {} => ConstOp::Bin {
+                    op: ArithOp::Add,
+                    wide: false,
+                },
+                Operator::I32Sub {} => ConstOp::Bin {
+                    op: ArithOp::Sub,
+                    wide: false,
+                },
+                Operator::I32Mul {} => ConstOp::Bin {
+                    op: ArithOp::Mul,
+                    wide: false,
+                },
+                Operator::I64Add {} => ConstOp::Bin {
+                    op: ArithOp::Add,
+                    wide: true,
+                },
+                Operator::I64Sub {} => ConstOp::Bin {
+                    op: ArithOp::Sub,
+                    wide: true,
+                },
+                Operator::I64Mul {} => ConstOp::Bin {
+                    op: ArithOp::Mul,
+                    wide: true,
+                },
+                Operator::End {} => break None,
+                other if arith.is_empty() => break Some(other),
+                other => return Err(unsupported_const(other.opcode())),
+            };
+            arith.push(op);
         };
-        Ok(value)
+        Ok(match (first, arith.as_slice()) {
+            (None, [ConstOp::Push(Leaf::Value(v))]) => Const::Value(*v),
+            (None, [ConstOp::Push(Leaf::Global(g))]) => Const::Global(*g),
+            (None, _) => Const::Arith(arith.into()),
+            (Some(op), _) => match op {
+                Operator::F32Const { value } => Const::Value(u64::from(value.0)),
+                Operator::F64Const { value } => Const::Value(value.0),
+                Operator::V128Const { value } => Const::Value(u64::from_le_bytes(
+                    value.0[..8].try_into().unwrap_or_default(),
+                )),
+                Operator::RefNull { .. } => Const::Value(0),
+                Operator::RefFunc { func } => Const::Func(func),
+                other => return Err(unsupported_const(other.opcode())),
+            },
+        })
     }
+}
+
+fn unsupported_const(op: Opcode) -> Error {
+    Error::Unsupported(format!("constant expression with {op}"))
 }
 
 /// An import, owned.

@@ -49,6 +49,12 @@ macro_rules! define_instrs {
             Call { #[doc = "The function index in the module."] func: u32, #[doc = "The slot where the callee's frame starts (its arguments, then its results)."] base: Slot },
             /// Calls through table `table` at the index in `index`, checking type `ty`.
             CallIndirect { #[doc = "The type index the callee must have."] ty: u32, #[doc = "The table index."] table: u32, #[doc = "The slot of the index."] index: Slot, #[doc = "The slot where the callee's frame starts (its arguments, then its results)."] base: Slot },
+            /// Tail-calls function `func` of the instance: its arguments, at slot `base`, move to
+            /// the start of the frame, which the callee's replaces. A host callee is called as by
+            /// `Call`, and the instructions after this one return its results.
+            ReturnCall { #[doc = "The function index in the module."] func: u32, #[doc = "The slot of the first argument."] base: Slot },
+            /// Tail-calls through table `table` at the index in `index`, checking type `ty`.
+            ReturnCallIndirect { #[doc = "The type index the callee must have."] ty: u32, #[doc = "The table index."] table: u32, #[doc = "The slot of the index."] index: Slot, #[doc = "The slot of the first argument."] base: Slot },
             /// Reads a global.
             GlobalGet { #[doc = "The slot written."] dst: Slot, #[doc = "The global index."] global: u32 },
             /// Writes a global.

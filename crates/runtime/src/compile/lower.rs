@@ -426,6 +426,14 @@ impl<'t> Lowerer<'t> {
         }
     }
 
+    /// A tail call: the callee's frame replaces this one. The instructions after it run only
+    /// when the callee is a host function, which returns to them: they return its results.
+    fn tail_call(&mut self, ty: &FuncType, make: impl FnOnce(Slot) -> Instr) {
+        self.call(ty, make);
+        self.copy_results_and_return(ty.results.len() as u32);
+        self.set_unreachable();
+    }
+
     fn load(&mut self, kind: LoadKind, offset: u32) {
         self.unary(|dst, addr| Instr::Load {
             kind,
@@ -543,8 +551,9 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                     f(b);
                 }
                 Instr::BrTable { index, .. } => f(index),
-                Instr::Call { base, .. } => f(base),
-                Instr::CallIndirect { index, base, .. } => {
+                Instr::Call { base, .. } | Instr::ReturnCall { base, .. } => f(base),
+                Instr::CallIndirect { index, base, .. }
+                | Instr::ReturnCallIndirect { index, base, .. } => {
                     f(index);
                     f(base);
                 }
@@ -999,6 +1008,20 @@ impl Lowerer<'_> {
                 let index = self.pop_slot();
                 let ty = &self.types[type_index as usize];
                 self.call(ty, |base| Instr::CallIndirect {
+                    ty: type_index,
+                    table,
+                    index,
+                    base,
+                });
+            }
+            O::ReturnCall { func } => {
+                let ty = &self.types[self.functions[func as usize] as usize];
+                self.tail_call(ty, |base| Instr::ReturnCall { func, base });
+            }
+            O::ReturnCallIndirect { type_index, table } => {
+                let index = self.pop_slot();
+                let ty = &self.types[type_index as usize];
+                self.tail_call(ty, |base| Instr::ReturnCallIndirect {
                     ty: type_index,
                     table,
                     index,

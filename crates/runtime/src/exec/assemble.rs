@@ -323,6 +323,13 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     Instr::CallIndirect { ty, table, index, base } => {
                         op(call_variant!(mode, interruptible, call_indirect), ty, table, index, base)
                     }
+                    Instr::ReturnCall { func, base } => {
+                        op(call_variant!(mode, interruptible, return_call), func, base, 0, 0)
+                    }
+                    Instr::ReturnCallIndirect { ty, table, index, base } => {
+                        let handler = call_variant!(mode, interruptible, return_call_indirect);
+                        op(handler, ty, table, index, base)
+                    }
                     Instr::GlobalGet { dst, global } => op(h::global_get, dst, global, 0, 0),
                     Instr::GlobalSet { src, global } => op(h::global_set, src, global, 0, 0),
                     Instr::Load { kind, dst, addr, offset } => op(load(kind), dst, addr, offset, 0),

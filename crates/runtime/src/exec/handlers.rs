@@ -334,6 +334,83 @@ unsafe fn call_addr<const MODE: u8>(
     }
 }
 
+/// Tail-calls store function `addr`, its arguments `base` slots into the current frame. A Wasm
+/// callee's frame replaces the caller's: the arguments move down to the frame's start and no
+/// frame record is pushed, so a chain of tail calls runs in the space of its largest frame. A
+/// host callee is called as by `call`; the ops after the tail call return its results.
+#[inline(always)]
+unsafe fn tail_call_addr<const MODE: u8>(
+    ip: *const Op,
+    sp: *mut u64,
+    exec: &mut Exec,
+    vm: &mut Vm,
+    addr: u32,
+    base: u32,
+    mut gas: u64,
+) -> Flow {
+    // SAFETY: called by the tail-call handlers, under their contract; the callee's code is kept
+    // alive by the store's function entity for the whole call.
+    unsafe {
+        let FuncKind::Wasm { instance, code, .. } = &vm.funcs.get_unchecked(addr as usize).kind
+        else {
+            return call_addr::<MODE>(ip, sp, exec, vm, addr, base, gas);
+        };
+        let instance = *instance;
+        let callee = match code {
+            Some(code) => Arc::as_ptr(code),
+            None => match first_call(vm, addr) {
+                Ok(code) => code,
+                Err(t) => trap!(ip, exec, gas, t),
+            },
+        };
+        let fp = exec.fp;
+        // Checked before the arguments move, so that the trap leaves the caller's frame intact.
+        if fp + (*callee).frame_size as usize > exec.max_slots {
+            trap!(ip, exec, gas, Trap::CallStackExhausted)
+        }
+        // The arguments are the top of the caller's operand stack, inside its frame (`base` is at
+        // least the caller's locals): the ranges may overlap, so this is a move.
+        std::ptr::copy(sp.add(base as usize), sp, (*callee).params as usize);
+        if let Err(t) = enter(&mut exec.stack, &*callee, fp, exec.max_slots) {
+            trap!(ip, exec, gas, t)
+        }
+        if MODE == TRACED {
+            exec.meter.replace(addr);
+        }
+        exec.func = callee;
+        exec.set_instance(vm, instance);
+        let sp = exec.frame(fp);
+        let entry = (*callee).ops.as_ptr();
+        // As for a call: paid code starts with the charge of the callee's first block.
+        let entry = if MODE == PAID {
+            pay_landing(entry, &mut gas)
+        } else {
+            entry
+        };
+        next!(entry, sp, exec, vm, gas)
+    }
+}
+
+/// The store function at the index in slot `op.c` of table `op.b`, checked against type `op.a`
+/// (`call_indirect` and `return_call_indirect`).
+#[inline(always)]
+unsafe fn table_callee(op: &Op, sp: *mut u64, exec: &Exec, vm: &Vm) -> Result<u32, Trap> {
+    // SAFETY: the handlers' contract: `op.c` is a slot of the frame at `sp`.
+    let i = unsafe { slot!(sp, op.c) } as u32 as usize;
+    let inst = &vm.instances[exec.instance as usize];
+    let table = &vm.tables[inst.tables[op.b as usize] as usize];
+    let Some(&r) = table.elements.get(i) else {
+        return Err(Trap::UndefinedElement);
+    };
+    let Some(addr) = r.checked_sub(1) else {
+        return Err(Trap::UninitializedElement);
+    };
+    if vm.funcs[addr as usize].ty != inst.types[op.a as usize] {
+        return Err(Trap::IndirectCallTypeMismatch);
+    }
+    Ok(addr as u32)
+}
+
 /// The code of a function called for the first time from this store: out of line, so that the
 /// call path stays small.
 #[cold]
@@ -431,19 +508,31 @@ handler! {
         if CHECK && exec.interrupted() {
             trap!(ip, exec, gas, Trap::Interrupted)
         }
-        let inst = &vm.instances[exec.instance as usize];
-        let table = &vm.tables[inst.tables[op.b as usize] as usize];
-        let i = slot!(sp, op.c) as u32 as usize;
-        let Some(&r) = table.elements.get(i) else {
-            trap!(ip, exec, gas, Trap::UndefinedElement)
-        };
-        let Some(addr) = r.checked_sub(1) else {
-            trap!(ip, exec, gas, Trap::UninitializedElement)
-        };
-        if vm.funcs[addr as usize].ty != inst.types[op.a as usize] {
-            trap!(ip, exec, gas, Trap::IndirectCallTypeMismatch)
+        match table_callee(op, sp, exec, vm) {
+            Ok(addr) => call_addr::<MODE>(ip, sp, exec, vm, addr, op.d, gas),
+            Err(t) => trap!(ip, exec, gas, t),
         }
-        call_addr::<MODE>(ip, sp, exec, vm, addr as u32, op.d, gas)
+    }
+
+    fn return_call<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        if CHECK && exec.interrupted() {
+            trap!(ip, exec, gas, Trap::Interrupted)
+        }
+        // The validator checked the function index against the instance's functions.
+        let addr = *exec.funcs.add(op.a as usize);
+        tail_call_addr::<MODE>(ip, sp, exec, vm, addr, op.b, gas)
+    }
+
+    fn return_call_indirect<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        if CHECK && exec.interrupted() {
+            trap!(ip, exec, gas, Trap::Interrupted)
+        }
+        match table_callee(op, sp, exec, vm) {
+            Ok(addr) => tail_call_addr::<MODE>(ip, sp, exec, vm, addr, op.d, gas),
+            Err(t) => trap!(ip, exec, gas, t),
+        }
     }
 
     fn global_get(ip, sp, exec, vm, gas) {

@@ -125,6 +125,8 @@ fn ends_block(op: &Operator<'_>) -> bool {
             | O::Unreachable {}
             | O::Call { .. }
             | O::CallIndirect { .. }
+            | O::ReturnCall { .. }
+            | O::ReturnCallIndirect { .. }
     )
 }
 

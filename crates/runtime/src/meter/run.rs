@@ -179,6 +179,24 @@ impl Meter {
         self.node = caller;
     }
 
+    /// Gas profile: the running function tail-calls store function `addr`. Its frame is gone,
+    /// so the callee takes its place on the path: what it spends is its caller's caller's
+    /// call of it, as in a trace of the call stack.
+    pub(crate) fn replace(&mut self, addr: u32) {
+        if !self.profiling {
+            return;
+        }
+        if self.callers.is_empty() {
+            // The outermost function is the only one on the path: the callee becomes the root.
+            self.on_path.clear();
+            self.node = self.profile.child(u32::MAX, addr);
+            self.on_path.insert(addr, self.node);
+        } else {
+            self.leave();
+            self.enter(addr);
+        }
+    }
+
     /// Gas profile: adds (`sign` 1) or takes back (-1) `gas` spent in the running function.
     fn attribute(&mut self, gas: u64, sign: i64) {
         if self.profiling {

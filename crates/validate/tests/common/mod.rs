@@ -93,13 +93,15 @@ impl Rng {
     }
 }
 
-/// The features of WebAssembly 2.0, for wasmparser.
+/// The features of WebAssembly 2.0, with tail calls and extended constant expressions, for
+/// wasmparser.
 pub fn features() -> WasmFeatures {
-    WasmFeatures::WASM2
+    WasmFeatures::WASM2 | WasmFeatures::TAIL_CALL | WasmFeatures::EXTENDED_CONST
 }
 
 /// A `wasm-smith` configuration for WebAssembly 2.0 (SIMD, bulk memory, reference types,
-/// multi-value, saturating float-to-int, sign extension; nothing later), with sizes and knobs
+/// multi-value, saturating float-to-int, sign extension) with tail calls and extended constant
+/// expressions, nothing else later, with sizes and knobs
 /// drawn from `rng` so that different seeds stress different parts of the validator.
 pub fn smith_config(rng: &mut Rng) -> wasm_smith::Config {
     let mut c = wasm_smith::Config {
@@ -110,15 +112,16 @@ pub fn smith_config(rng: &mut Rng) -> wasm_smith::Config {
         multi_value_enabled: true,
         saturating_float_to_int_enabled: true,
         sign_extension_ops_enabled: true,
-        // Everything after Wasm 2.0.
+        // Of the later proposals, those ssvm-lite implements.
+        tail_call_enabled: true,
+        extended_const_enabled: true,
+        // Everything else after Wasm 2.0.
         relaxed_simd_enabled: false,
         exceptions_enabled: false,
         threads_enabled: false,
         shared_everything_threads_enabled: false,
-        tail_call_enabled: false,
         gc_enabled: false,
         memory64_enabled: false,
-        extended_const_enabled: false,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
         compact_imports_enabled: false,
