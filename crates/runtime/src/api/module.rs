@@ -6,8 +6,8 @@ use crate::compile::ir::CompiledFunc;
 use crate::compile::{unsupported, LoadCheck, Lowerer, Source};
 use crate::exec::{Metering, ModuleCode};
 use ssvm_binary::{
-    ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Operator,
-    RefType, SegmentMode, TableType, ValType,
+    ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Opcode,
+    Operator, RefType, SegmentMode, TableType, ValType,
 };
 use std::sync::Arc;
 
