@@ -1242,8 +1242,9 @@ impl Lowerer<'_> {
             | O::I64Store8 { memarg }
             | O::I64Store16 { memarg }
             | O::I64Store32 { memarg } => match access(op.opcode()) {
-                Some(Access::Load(kind)) => self.load(kind, memarg.offset),
-                Some(Access::Store(kind)) => self.store(kind, memarg.offset),
+                // Validated: a 32-bit memory's offset fits a u32.
+                Some(Access::Load(kind)) => self.load(kind, memarg.offset as u32),
+                Some(Access::Store(kind)) => self.store(kind, memarg.offset as u32),
                 None => unreachable!("{} is a memory access", op.opcode()),
             },
             O::MemorySize { .. } => {
