@@ -117,9 +117,8 @@ impl<'a> Immediate<'a> for Shuffle {
 pub struct MemArg {
     /// log2 of the promised alignment.
     pub align: u32,
-    /// Added to the dynamic address. Wasm 3.0 encodes it as a u64 (for memory64); for a
-    /// 32-bit memory one above `u32::MAX` is invalid, which the validator checks.
-    pub offset: u64,
+    /// Added to the dynamic address.
+    pub offset: u32,
 }
 
 impl<'a> Immediate<'a> for MemArg {
@@ -142,18 +141,7 @@ impl<'a> Immediate<'a> for MemArg {
         if align >= 32 {
             return Err(DecodeError::new("malformed memop flags", at));
         }
-        // Read as a u32 first, so that an encoding longer than a u32's keeps Wasm 2.0's
-        // "integer representation too long" (binary-leb128.wast; without memory64 no offset
-        // needs more bytes). A u32 too large in 5 bytes is read again as the u64 it is.
-        let start = r.clone();
-        let offset = match r.u32() {
-            Ok(v) => u64::from(v),
-            Err(e) if e.message == "integer too large" => {
-                *r = start;
-                r.u64()?
-            }
-            Err(e) => return Err(e),
-        };
+        let offset = r.u32()?;
         Ok(MemArg { align, offset })
     }
 

@@ -529,10 +529,6 @@ impl<'c> FuncValidator<'c> {
                     if op.memarg().is_some_and(|m| m.align > max_align) {
                         return Err(invalid("alignment must not be larger than natural", at));
                     }
-                    // Memory 0 is 32-bit (memory64 is not implemented).
-                    if op.memarg().is_some_and(|m| m.offset > u64::from(u32::MAX)) {
-                        return Err(invalid("offset out of range", at));
-                    }
                 }
                 if let Some(lanes) = info.lanes {
                     if op.lane().is_some_and(|lane| lane >= lanes) {

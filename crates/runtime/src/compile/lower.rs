@@ -448,12 +448,18 @@ impl<'t> Lowerer<'t> {
         };
         // The values' slots follow their widths from the label's position (the function's
         // results from slot 0); the stack holds values of the label's types.
-        let is_function = c.kind == Kind::Function;
-        let mut dst = if is_function {
+        let dst = if c.kind == Kind::Function {
             0
         } else {
             TEMP | self.position(c.height)
         };
+        self.copy_top(n, dst);
+        n
+    }
+
+    /// Copies the top `n` operands (materialized) to consecutive slots from `dst` on, each
+    /// where it is not already.
+    fn copy_top(&mut self, n: u32, mut dst: Slot) {
         let src_depth = (self.depth() - n) as usize;
         for i in 0..n as usize {
             let e = self.stack[src_depth + i];
@@ -463,7 +469,6 @@ impl<'t> Lowerer<'t> {
             }
             dst += 1 + u32::from(e.wide);
         }
-        n
     }
 
     /// Emits the jump to label `target` (values already copied).
@@ -552,16 +557,7 @@ impl<'t> Lowerer<'t> {
     }
 
     fn copy_results_and_return(&mut self, n: u32) {
-        let src_depth = (self.depth() - n) as usize;
-        let mut dst = 0;
-        for i in 0..n as usize {
-            let e = self.stack[src_depth + i];
-            let src = TEMP | e.at;
-            if src != dst {
-                self.copy(dst, src, e.wide);
-            }
-            dst += 1 + u32::from(e.wide);
-        }
+        self.copy_top(n, 0);
         self.emit(Instr::Return);
     }
 
@@ -1242,9 +1238,8 @@ impl Lowerer<'_> {
             | O::I64Store8 { memarg }
             | O::I64Store16 { memarg }
             | O::I64Store32 { memarg } => match access(op.opcode()) {
-                // Validated: a 32-bit memory's offset fits a u32.
-                Some(Access::Load(kind)) => self.load(kind, memarg.offset as u32),
-                Some(Access::Store(kind)) => self.store(kind, memarg.offset as u32),
+                Some(Access::Load(kind)) => self.load(kind, memarg.offset),
+                Some(Access::Store(kind)) => self.store(kind, memarg.offset),
                 None => unreachable!("{} is a memory access", op.opcode()),
             },
             O::MemorySize { .. } => {
