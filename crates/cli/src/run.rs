@@ -93,7 +93,8 @@ fn float_bits(text: &str, bits: u32) -> Result<u64, String> {
 }
 
 /// A result as `run --invoke` prints it: floats in the spellings arguments take (`inf`, `nan`,
-/// `nan:0x...` for a NaN with another payload), everything else as the runtime shows it.
+/// `nan:0x...` for a NaN with another payload), a v128 as an unsigned number, everything else
+/// as the runtime shows it.
 pub fn format_value(v: &Val) -> String {
     fn float(bits: u64, width: u32, shown: String) -> String {
         let mantissa = if width == 32 { 23 } else { 52 };
@@ -117,6 +118,8 @@ pub fn format_value(v: &Val) -> String {
     match *v {
         Val::F32(bits) => float(u64::from(bits), 32, f32::from_bits(bits).to_string()),
         Val::F64(bits) => float(bits, 64, f64::from_bits(bits).to_string()),
+        // As wasmtime's `run --invoke` prints it: the 128 bits as one unsigned number.
+        Val::V128(bits) => bits.to_string(),
         ref other => other.to_string(),
     }
 }
@@ -153,6 +156,13 @@ pub fn parse_value(text: &str, ty: ValType) -> Result<Val, String> {
         },
         ValType::F32 => float_bits(text, 32).map(|b| Val::F32(b as u32)),
         ValType::F64 => float_bits(text, 64).map(Val::F64),
+        // As wasmtime takes it: the 128 bits as one unsigned number (here also in hex).
+        ValType::V128 => match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+            Some(hex) => u128::from_str_radix(hex, 16),
+            None => text.parse::<u128>(),
+        }
+        .map(Val::V128)
+        .map_err(|_| bad()),
         other => Err(format!(
             "parameters of type {other} cannot be given on the command line"
         )),

@@ -80,25 +80,22 @@ fn a_proposal_we_do_not_implement_exits_7_naming_it() {
 }
 
 #[test]
-fn a_simd_module_is_unsupported_for_validate_and_run_alike() {
-    // Valid, but the interpreter does not execute SIMD yet: `validate` must not call it valid.
+fn a_simd_function_runs_with_v128_arguments_and_results() {
     let path = wat_file(
         "simd.wasm",
-        r#"(module (func (export "f") (drop (v128.const i64x2 1 2))))"#,
+        r#"(module (func (export "f") (param v128) (result v128 i32)
+             (i32x4.add (local.get 0) (v128.const i32x4 1 2 3 4))
+             (i8x16.bitmask (local.get 0))))"#,
     );
-    for args in [&["validate"][..], &["run", "--invoke", "f"]] {
-        let mut args = args.to_vec();
-        args.push(path.to_str().unwrap());
-        let o = ssvm_lite(&args);
-        assert_eq!(o.status.code(), Some(7), "{args:?}: {}", stderr(&o));
-        let err = stderr(&o);
-        let named = format!(
-            "error: {}: the SIMD proposal is not supported by the interpreter yet (v128.const) at \
-             offset 0x",
-            path.display()
-        );
-        assert!(err.starts_with(&named), "{err}");
-    }
+    let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    // Lane 0 is the low bits: 0x...00ff plus (1, 2, 3, 4).
+    let arg = "0xff0000000000000000000000000000ff";
+    let o = ssvm_lite(&["run", "--invoke", "f", path.to_str().unwrap(), arg]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let sum = 0xff00_0004_0000_0003_0000_0002_0000_0100u128;
+    let expected = format!("{sum}\n{}\n", 0x8001);
+    assert_eq!(String::from_utf8_lossy(&o.stdout), expected);
 }
 
 #[test]

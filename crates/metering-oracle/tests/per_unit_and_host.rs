@@ -280,7 +280,7 @@ fn reserved_export_names_are_refused() {
 
 #[test]
 fn simd_modules_are_instrumented() {
-    // The runtime does not execute v128 yet; the rewrite still covers SIMD instructions.
+    // The rewrite counts SIMD instructions like the others.
     let text = r#"(module (func (export "f") (param i32) (result i32)
         (i32x4.extract_lane 0 (i32x4.add (i32x4.splat (local.get 0)) (v128.const i64x2 1 2)))))"#;
     let out = instrument(&wat(text), &prices(&uniform), Some(10)).unwrap();

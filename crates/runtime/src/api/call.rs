@@ -78,10 +78,9 @@ pub(crate) fn call<T>(
     // the store holds (or a new one when it is in use) and gives it back.
     let mut stack = std::mem::take(&mut store.stack);
     stack.clear();
-    stack.resize(args.len().max(results.len()), 0);
-    for (slot, a) in stack.iter_mut().zip(args) {
-        *slot = a.to_slot();
-    }
+    let result_slots: usize = result_types.iter().map(|&t| crate::value::slots(t)).sum();
+    stack.resize(result_slots, 0);
+    Val::write_slots(args, &mut stack, 0);
     let limits = Limits {
         max_depth: store.config.max_call_depth as usize,
         max_slots: store.config.max_stack_slots as usize,
@@ -125,8 +124,11 @@ fn finish<T>(
     exec.meter.end(&mut store.account);
     match &outcome {
         Ok(()) => {
-            for (i, (r, &t)) in results.iter_mut().zip(types.iter()).enumerate() {
-                *r = Val::from_slot(t, exec.stack[i]);
+            for (r, v) in results
+                .iter_mut()
+                .zip(Val::read_slots(&types, &exec.stack, 0))
+            {
+                *r = v;
             }
             store.stack = std::mem::take(&mut exec.stack);
         }
@@ -197,12 +199,7 @@ fn call_host<T>(
     let ty = &store.vm.funcs[host.func as usize].ty;
     let base = host.base;
     args.clear();
-    args.extend(
-        ty.params
-            .iter()
-            .enumerate()
-            .map(|(i, &t)| Val::from_slot(t, stack.get(base + i).copied().unwrap_or(0))),
-    );
+    args.extend(Val::read_slots(&ty.params, stack, base));
     results.clear();
     results.extend(ty.results.iter().map(|&t| Val::default_for(t)));
     let f = store.host_funcs[host.host as usize].clone();
@@ -215,12 +212,7 @@ fn call_host<T>(
         &mut results,
     );
     if outcome.is_ok() {
-        if stack.len() < base + results.len() {
-            stack.resize(base + results.len(), 0);
-        }
-        for (i, r) in results.iter().enumerate() {
-            stack[base + i] = r.to_slot();
-        }
+        Val::write_slots(&results, stack, base);
     }
     store.host_args = args;
     store.host_results = results;

@@ -250,7 +250,7 @@ impl Global {
         }
         store.globals.push(GlobalEntity {
             ty,
-            value: value.to_slot(),
+            value: value.to_bits(),
         });
         Ok(Global(store.globals.len() as u32 - 1))
     }
@@ -258,7 +258,7 @@ impl Global {
     /// The global's value.
     pub fn get<T>(&self, store: &Store<T>) -> Val {
         let g = &store.globals[self.0 as usize];
-        Val::from_slot(g.ty.content, g.value)
+        Val::from_bits(g.ty.content, g.value)
     }
 
     /// The global's type.
@@ -272,7 +272,7 @@ impl Global {
         if !g.ty.mutable || value.ty() != g.ty.content {
             return Err(Error::Type("cannot set this global to that value".into()));
         }
-        g.value = value.to_slot();
+        g.value = value.to_bits();
         Ok(())
     }
 }

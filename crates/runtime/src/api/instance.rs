@@ -342,7 +342,12 @@ pub(super) fn instantiate<T>(
         inst.globals.push(store.globals.len() as u32 - 1);
     }
     for e in &m.elements {
-        let items = e.items.iter().map(|c| eval(store, &inst, c)).collect();
+        // Element items are references: one slot each.
+        let items = e
+            .items
+            .iter()
+            .map(|c| eval(store, &inst, c) as u64)
+            .collect();
         inst.elements.push((e.ty, items));
     }
     for d in &m.data {
@@ -387,13 +392,14 @@ pub(super) fn instantiate<T>(
 }
 
 /// Evaluates a constant expression in `inst`.
-fn eval<T>(store: &Store<T>, inst: &InstanceEntity, c: &Const) -> u64 {
+fn eval<T>(store: &Store<T>, inst: &InstanceEntity, c: &Const) -> u128 {
     let global = |g: u32| store.globals[inst.globals[g as usize] as usize].value;
     match c {
         Const::Value(v) => *v,
         Const::Global(g) => global(*g),
-        Const::Func(f) => u64::from(inst.funcs[*f as usize]) + 1,
-        Const::Arith(ops) => eval_arith(ops, global),
+        Const::Func(f) => u128::from(inst.funcs[*f as usize]) + 1,
+        // Extended constants are i32 and i64 arithmetic: 64 bits hold them.
+        Const::Arith(ops) => u128::from(eval_arith(ops, |g| global(g) as u64)),
     }
 }
 

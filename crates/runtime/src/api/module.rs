@@ -3,7 +3,7 @@
 use super::engine::Engine;
 use super::error::Error;
 use crate::compile::ir::CompiledFunc;
-use crate::compile::{unsupported, LoadCheck, Lowerer, Source};
+use crate::compile::{LoadCheck, Lowerer, Source};
 use crate::exec::{Metering, ModuleCode};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Opcode,
@@ -14,8 +14,8 @@ use std::sync::Arc;
 /// A constant expression, evaluated at instantiation.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Const {
-    /// A number or `ref.null`, as a slot value.
-    Value(u64),
+    /// A number, a v128 or `ref.null`, as its slot bits (`Val::to_bits`).
+    Value(u128),
     /// `global.get` of an (imported) global.
     Global(u32),
     /// `ref.func` of a function of the module.
@@ -90,15 +90,13 @@ impl Const {
             arith.push(op);
         };
         Ok(match (first, arith.as_slice()) {
-            (None, [ConstOp::Push(Leaf::Value(v))]) => Const::Value(*v),
+            (None, [ConstOp::Push(Leaf::Value(v))]) => Const::Value(u128::from(*v)),
             (None, [ConstOp::Push(Leaf::Global(g))]) => Const::Global(*g),
             (None, _) => Const::Arith(arith.into()),
             (Some(op), _) => match op {
-                Operator::F32Const { value } => Const::Value(u64::from(value.0)),
-                Operator::F64Const { value } => Const::Value(value.0),
-                Operator::V128Const { value } => Const::Value(u64::from_le_bytes(
-                    value.0[..8].try_into().unwrap_or_default(),
-                )),
+                Operator::F32Const { value } => Const::Value(u128::from(value.0)),
+                Operator::F64Const { value } => Const::Value(u128::from(value.0)),
+                Operator::V128Const { value } => Const::Value(u128::from_le_bytes(value.0)),
                 Operator::RefNull { .. } => Const::Value(0),
                 Operator::RefFunc { func } => Const::Func(func),
                 other => return Err(unsupported_const(other.opcode())),
@@ -185,21 +183,6 @@ impl Module {
     /// Decodes, validates and compiles a module from its binary form.
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
         let m = ssvm_binary::Module::decode(bytes).map_err(ssvm_validate::Error::from)?;
-        // Slots are 64 bits: v128 values cannot be held yet (SIMD execution is to come).
-        let v128_type = m
-            .types
-            .iter()
-            .any(|t| t.params.contains(&ValType::V128) || t.results.contains(&ValType::V128));
-        let v128_global = m
-            .globals
-            .iter()
-            .map(|g| g.ty.content)
-            .chain(m.imports.iter().filter_map(|i| match i.desc {
-                ImportDesc::Global(g) => Some(g.content),
-                _ => None,
-            }))
-            .any(|t| t == ValType::V128);
-        let v128 = (v128_type || v128_global).then(|| unsupported("v128 values", 0));
         let mut functions: Vec<u32> = m
             .imports
             .iter()
@@ -222,7 +205,24 @@ impl Module {
         // Validate every body; eagerly, lower each in the same pass. Lazily, the bodies that
         // might not lower are lowered right after, so that a module the interpreter cannot run
         // is refused at load all the same.
+        // Which globals are v128s (imported ones first): the lowering gives them two slots.
+        let v128_globals: Arc<[bool]> = m
+            .imports
+            .iter()
+            .filter_map(|i| match i.desc {
+                ImportDesc::Global(g) => Some(g.content),
+                _ => None,
+            })
+            .chain(m.globals.iter().map(|g| g.ty.content))
+            .map(|t| t == ValType::V128)
+            .collect();
+        let v128_globals: Arc<[bool]> = if v128_globals.contains(&true) {
+            v128_globals
+        } else {
+            Arc::from(&[][..])
+        };
         let mut lowerer = Lowerer::new(&types, &functions, prices.as_deref(), traced);
+        lowerer.v128_globals = &v128_globals;
         let imported = functions.len() - m.code.len();
         let lowered = if eager {
             ssvm_validate::validate_module_with(&m, &mut lowerer)?;
@@ -236,7 +236,7 @@ impl Module {
             }
             check.eager
         };
-        if let Some(e) = v128.or(lowerer.unsupported.take()) {
+        if let Some(e) = lowerer.unsupported.take() {
             return Err(Error::Unsupported(e.to_string()));
         }
         let source = Source::new(
@@ -246,6 +246,7 @@ impl Module {
             functions.clone(),
             prices.clone(),
             traced,
+            v128_globals.clone(),
         );
         let code = ModuleCode::new(source, metering, engine.config.interruptible);
         for (&index, ir) in lowered.iter().zip(&lowerer.compiled) {

@@ -12,6 +12,7 @@
 
 pub use crate::meter::{CodeMeter, OpMeter};
 use crate::numeric::for_each_numeric;
+use ssvm_binary::Opcode;
 
 /// A slot index relative to the frame pointer.
 pub type Slot = u32;
@@ -95,6 +96,23 @@ macro_rules! define_instrs {
             RefIsNull { #[doc = "The slot written."] dst: Slot, #[doc = "The slot read."] src: Slot },
             /// `ref.func`: a reference to a function of the instance.
             RefFunc { #[doc = "The slot written."] dst: Slot, #[doc = "The function index in the module."] func: u32 },
+            /// Copies the v128 in slots `src, src + 1` to `dst, dst + 1`.
+            CopyV128 { #[doc = "The first slot written."] dst: Slot, #[doc = "The first slot read."] src: Slot },
+            /// `select` of two v128s.
+            SelectV128 { #[doc = "The first slot written."] dst: Slot, #[doc = "The condition's slot."] cond: Slot, #[doc = "The first operand's first slot."] a: Slot, #[doc = "The second operand's first slot."] b: Slot },
+            /// Reads a v128 global.
+            GlobalGetV128 { #[doc = "The first slot written."] dst: Slot, #[doc = "The global index."] global: u32 },
+            /// Writes a v128 global.
+            GlobalSetV128 { #[doc = "The first slot read."] src: Slot, #[doc = "The global index."] global: u32 },
+            /// A SIMD instruction of `simd.rs` (`for_each_simd!`) whose operands are slots: `op`'s
+            /// kind there says which of `a`, `b`, `c` it reads (a v128 takes two slots).
+            Simd { #[doc = "The instruction."] op: Opcode, #[doc = "The slot written."] dst: Slot, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot, #[doc = "The third operand's slot (`shuffle`: the constant of its lane immediates)."] c: Slot },
+            /// A SIMD lane instruction (`extract`, `replace`): `lane` is an immediate.
+            SimdLane { #[doc = "The instruction."] op: Opcode, #[doc = "The slot written."] dst: Slot, #[doc = "The v128's slot."] a: Slot, #[doc = "The scalar's slot (`replace`)."] b: Slot, #[doc = "The lane."] lane: u8 },
+            /// A SIMD load (`for_each_simd_access!`); the lane loads also read the v128 `vec`.
+            SimdLoad { #[doc = "The instruction."] op: Opcode, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The lane loads: the v128 whose lane is replaced."] vec: Slot, #[doc = "The lane loads: the lane."] lane: u8 },
+            /// A SIMD store: the whole v128 or, for the lane stores, one lane.
+            SimdStore { #[doc = "The instruction."] op: Opcode, #[doc = "The slot of the address."] addr: Slot, #[doc = "The v128's slot."] value: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The lane stores: the lane."] lane: u8 },
         }
     };
 }

@@ -8,6 +8,9 @@ use crate::numeric::for_each_numeric;
 use ssvm_binary::{BlockType, FuncType, Opcode, Operator, ValType};
 use ssvm_validate::{Error, FunctionSink};
 
+#[path = "lower_simd.rs"]
+mod simd;
+
 /// Where an operand-stack value is, before it is needed in a slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Operand {
@@ -17,6 +20,34 @@ enum Operand {
     Local(Slot),
     /// A constant not written anywhere yet.
     Const(u64),
+    /// A v128 constant not written anywhere yet.
+    ConstV128(u128),
+}
+
+/// An operand-stack entry: the operand, and the slots its depth has (docs/ir.md: a v128 takes
+/// two consecutive slots, so positions follow the widths of the values below).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Entry {
+    operand: Operand,
+    /// Its first slot, counted from the operand stack's first slot.
+    at: u32,
+    /// A v128 (two slots).
+    wide: bool,
+}
+
+impl Entry {
+    /// The position after this entry's slots.
+    fn end(&self) -> u32 {
+        self.at + 1 + u32::from(self.wide)
+    }
+}
+
+/// Declared locals (or one parameter) of one type: where local `first` starts.
+#[derive(Debug, Clone, Copy)]
+struct LocalRun {
+    first: u32,
+    slot: u32,
+    wide: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -41,6 +72,8 @@ struct Control {
     height: u32,
     /// For loops: where the body starts.
     loop_start: u32,
+    /// The block type (the values' widths; `Empty` for the function's frame).
+    bt: BlockType,
     /// Forward jumps to this block's end.
     patches: Vec<Patch>,
     /// For `if`: the jump to the `else` arm (or the end).
@@ -59,7 +92,16 @@ pub(crate) struct Lowerer<'t> {
     /// The lowered functions, in order of definition.
     pub(crate) compiled: Vec<CompiledFunc>,
     func: CompiledFunc,
-    stack: Vec<Operand>,
+    stack: Vec<Entry>,
+    /// Which globals (imported ones first) are v128s; empty when none is.
+    pub(crate) v128_globals: &'t [bool],
+    /// The body's parameters and locals by type, when one of them is a v128; empty when none
+    /// is, and then local `i` is slot `i`.
+    local_runs: Vec<LocalRun>,
+    /// Parameters and locals declared so far.
+    locals_declared: u32,
+    /// The function's parameters, counted as values (a v128 is one).
+    param_count: u32,
     controls: Vec<Control>,
     max_depth: u32,
     /// The last instruction's index and result slot, while no label came after it: it may be
@@ -70,8 +112,6 @@ pub(crate) struct Lowerer<'t> {
     /// The first thing met that the interpreter cannot run. Lowering stops there, but validation
     /// goes on, so that an invalid module is reported as invalid.
     pub(crate) unsupported: Option<Error>,
-    /// The body being lowered declares v128 locals (unsupported).
-    v128_locals: bool,
     /// With metering: where the metering blocks start and end.
     meter: Option<Blocks<'t>>,
 }
@@ -102,12 +142,15 @@ impl<'t> Lowerer<'t> {
             compiled: Vec::new(),
             func: CompiledFunc::default(),
             stack: Vec::new(),
+            v128_globals: &[],
+            local_runs: Vec::new(),
+            locals_declared: 0,
+            param_count: 0,
             controls: Vec::new(),
             max_depth: 0,
             last_result: None,
             offset: 0,
             unsupported: None,
-            v128_locals: false,
         }
     }
 
@@ -146,9 +189,13 @@ impl<'t> Lowerer<'t> {
         self.last_result = Some((at, dst));
     }
 
-    /// The slot of operand-stack depth `depth`.
-    fn canonical(&self, depth: u32) -> Slot {
-        TEMP | depth
+    /// The operand-stack position of depth `depth` (the top of the stack at most): where its
+    /// entry's slots start.
+    fn position(&self, depth: u32) -> u32 {
+        match self.stack.get(depth as usize) {
+            Some(e) => e.at,
+            None => self.stack.last().map_or(0, Entry::end),
+        }
     }
 
     /// The slot holding constant `value` (constants live in the frame, after the locals).
@@ -163,39 +210,93 @@ impl<'t> Lowerer<'t> {
         CONST | k as u32
     }
 
+    /// The first of the two consecutive slots holding v128 constant `value`, low half first.
+    fn const_slot_v128(&mut self, value: u128) -> Slot {
+        let halves = [value as u64, (value >> 64) as u64];
+        let k = match self.func.consts.windows(2).position(|w| w == halves) {
+            Some(k) => k,
+            None => {
+                self.func.consts.extend_from_slice(&halves);
+                self.func.consts.len() - 2
+            }
+        };
+        CONST | k as u32
+    }
+
     fn depth(&self) -> u32 {
         self.stack.len() as u32
     }
 
-    fn push_slot(&mut self) -> Slot {
-        let slot = self.canonical(self.depth());
-        self.stack.push(Operand::Slot(slot));
-        self.max_depth = self.max_depth.max(self.depth());
+    /// Pushes `operand` (a v128 if `wide`).
+    fn push_wide(&mut self, operand: Operand, wide: bool) {
+        let at = self.position(self.depth());
+        let entry = Entry { operand, at, wide };
+        self.max_depth = self.max_depth.max(entry.end());
+        self.stack.push(entry);
+    }
+
+    /// Pushes a value written to its stack slot, a v128 if `wide`; gives the slot.
+    fn push_slot_wide(&mut self, wide: bool) -> Slot {
+        let slot = TEMP | self.position(self.depth());
+        self.push_wide(Operand::Slot(slot), wide);
         slot
     }
 
+    fn push_slot(&mut self) -> Slot {
+        self.push_slot_wide(false)
+    }
+
     fn push(&mut self, operand: Operand) {
-        self.stack.push(operand);
-        self.max_depth = self.max_depth.max(self.depth());
+        self.push_wide(operand, false);
+    }
+
+    /// Pushes a value of each type of `tys`.
+    fn push_slots(&mut self, tys: &[ValType]) {
+        for &t in tys {
+            self.push_slot_wide(t == ValType::V128);
+        }
+    }
+
+    /// Pushes the values of block type `bt`: its parameters or its results.
+    fn push_block_values(&mut self, bt: BlockType, params: bool) {
+        let types = self.types;
+        match bt {
+            BlockType::Empty => {}
+            BlockType::Value(t) if !params => self.push_slots(&[t]),
+            BlockType::Value(_) => {}
+            BlockType::Func(i) if params => self.push_slots(&types[i as usize].params),
+            BlockType::Func(i) => self.push_slots(&types[i as usize].results),
+        }
+    }
+
+    /// Copies `src` to `dst`: one slot, or two for a v128.
+    fn copy(&mut self, dst: Slot, src: Slot, wide: bool) -> usize {
+        if wide {
+            self.emit(Instr::CopyV128 { dst, src })
+        } else {
+            self.emit(Instr::Copy { dst, src })
+        }
     }
 
     /// Writes the operand at stack position `i` to its canonical slot, if it is not there.
     fn materialize(&mut self, i: usize) {
-        let slot = self.canonical(i as u32);
-        match self.stack[i] {
+        let Entry { operand, at, wide } = self.stack[i];
+        let slot = TEMP | at;
+        match operand {
             Operand::Slot(_) => {}
             Operand::Local(local) => {
-                self.emit(Instr::Copy {
-                    dst: slot,
-                    src: local,
-                });
+                self.copy(slot, local, wide);
             }
             Operand::Const(value) => {
                 let src = self.const_slot(value);
                 self.emit(Instr::Copy { dst: slot, src });
             }
+            Operand::ConstV128(value) => {
+                let src = self.const_slot_v128(value);
+                self.emit(Instr::CopyV128 { dst: slot, src });
+            }
         }
-        self.stack[i] = Operand::Slot(slot);
+        self.stack[i].operand = Operand::Slot(slot);
     }
 
     /// Puts every operand in its canonical slot: the state at every control-flow edge.
@@ -205,12 +306,20 @@ impl<'t> Lowerer<'t> {
         }
     }
 
-    /// Pops an operand, giving the slot it can be read from.
-    fn pop_slot(&mut self) -> Slot {
-        match self.stack.pop().expect("validated code never underflows") {
+    /// Pops an operand, giving the slot it can be read from and whether it is a v128.
+    fn pop_entry(&mut self) -> (Slot, bool) {
+        let e = self.stack.pop().expect("validated code never underflows");
+        let slot = match e.operand {
             Operand::Slot(s) | Operand::Local(s) => s,
             Operand::Const(value) => self.const_slot(value),
-        }
+            Operand::ConstV128(value) => self.const_slot_v128(value),
+        };
+        (slot, e.wide)
+    }
+
+    /// Pops an operand, giving the slot it can be read from.
+    fn pop_slot(&mut self) -> Slot {
+        self.pop_entry().0
     }
 
     fn unary(&mut self, make: impl FnOnce(Slot, Slot) -> Instr) {
@@ -224,6 +333,45 @@ impl<'t> Lowerer<'t> {
         let a = self.pop_slot();
         let dst = self.push_slot();
         self.emit_result(make(dst, a, b), dst);
+    }
+
+    /// The slot of local `local` and whether it is a v128.
+    fn local(&self, local: u32) -> (Slot, bool) {
+        if self.local_runs.is_empty() {
+            return (local, false);
+        }
+        let i = self.local_runs.partition_point(|r| r.first <= local) - 1;
+        let r = self.local_runs[i];
+        let width = 1 + u32::from(r.wide);
+        (
+            r.slot
+                .saturating_add((local - r.first).saturating_mul(width)),
+            r.wide,
+        )
+    }
+
+    /// Notes `count` locals of type `ty` after those already declared.
+    fn declare_locals(&mut self, count: u32, ty: ValType) {
+        let wide = ty == ValType::V128;
+        let first = self.locals_declared;
+        if wide && self.local_runs.is_empty() {
+            // Until now local `i` was slot `i`: one run says so.
+            self.local_runs.push(LocalRun {
+                first: 0,
+                slot: 0,
+                wide: false,
+            });
+        }
+        if !self.local_runs.is_empty() && count > 0 {
+            self.local_runs.push(LocalRun {
+                first,
+                slot: self.func.locals,
+                wide,
+            });
+        }
+        self.locals_declared = first.saturating_add(count);
+        let width = 1 + u32::from(wide);
+        self.func.locals = self.func.locals.saturating_add(count.saturating_mul(width));
     }
 
     /// Emits a jump to `target` taken when `cond` is non-zero (`when_nonzero`) or zero. When the
@@ -249,7 +397,7 @@ impl<'t> Lowerer<'t> {
     /// Before local `local` is overwritten, operands still reading it must get their own copy.
     fn preserve_local(&mut self, local: Slot) {
         for i in 0..self.stack.len() {
-            if self.stack[i] == Operand::Local(local) {
+            if self.stack[i].operand == Operand::Local(local) {
                 self.materialize(i);
             }
         }
@@ -257,8 +405,8 @@ impl<'t> Lowerer<'t> {
 
     fn set_local(&mut self, local: Slot) {
         self.preserve_local(local);
-        let value = self.stack.pop().expect("validated");
-        match value {
+        let Entry { operand, wide, .. } = self.stack.pop().expect("validated");
+        match operand {
             Operand::Slot(s) => match self.last_result {
                 Some((at, dst))
                     if dst == s && at + 1 == self.func.code.len() && self.may_absorb(at) =>
@@ -268,17 +416,21 @@ impl<'t> Lowerer<'t> {
                     self.last_result = None;
                 }
                 _ => {
-                    self.emit(Instr::Copy { dst: local, src: s });
+                    self.copy(local, s, wide);
                 }
             },
             Operand::Local(src) => {
                 if src != local {
-                    self.emit(Instr::Copy { dst: local, src });
+                    self.copy(local, src, wide);
                 }
             }
             Operand::Const(value) => {
                 let src = self.const_slot(value);
                 self.emit(Instr::Copy { dst: local, src });
+            }
+            Operand::ConstV128(value) => {
+                let src = self.const_slot_v128(value);
+                self.emit(Instr::CopyV128 { dst: local, src });
             }
         }
     }
@@ -297,23 +449,29 @@ impl<'t> Lowerer<'t> {
         } else {
             c.results
         };
-        let dst_depth = c.height;
-        let src_depth = self.depth() - n;
-        if c.kind == Kind::Function {
-            // Branching out of the function is returning: results go to slots 0..n.
-            for i in 0..n {
-                let src = self.canonical(src_depth + i);
-                if src != i {
-                    self.emit(Instr::Copy { dst: i, src });
-                }
-            }
-        } else if src_depth != dst_depth {
-            for i in 0..n {
-                let (dst, src) = (self.canonical(dst_depth + i), self.canonical(src_depth + i));
-                self.emit(Instr::Copy { dst, src });
-            }
-        }
+        // The values' slots follow their widths from the label's position (the function's
+        // results from slot 0); the stack holds values of the label's types.
+        let dst = if c.kind == Kind::Function {
+            0
+        } else {
+            TEMP | self.position(c.height)
+        };
+        self.copy_top(n, dst);
         n
+    }
+
+    /// Copies the top `n` operands (materialized) to consecutive slots from `dst` on, each
+    /// where it is not already.
+    fn copy_top(&mut self, n: u32, mut dst: Slot) {
+        let src_depth = (self.depth() - n) as usize;
+        for i in 0..n as usize {
+            let e = self.stack[src_depth + i];
+            let src = TEMP | e.at;
+            if src != dst {
+                self.copy(dst, src, e.wide);
+            }
+            dst += 1 + u32::from(e.wide);
+        }
     }
 
     /// Emits the jump to label `target` (values already copied).
@@ -359,6 +517,7 @@ impl<'t> Lowerer<'t> {
             results,
             height,
             loop_start,
+            bt,
             patches: Vec::new(),
             else_patch: None,
             reachable: true,
@@ -397,19 +556,11 @@ impl<'t> Lowerer<'t> {
         }
         self.resolve(&c.patches);
         self.stack.truncate(c.height as usize);
-        for _ in 0..c.results {
-            self.push_slot();
-        }
+        self.push_block_values(c.bt, false);
     }
 
     fn copy_results_and_return(&mut self, n: u32) {
-        let src_depth = self.depth() - n;
-        for i in 0..n {
-            let src = self.canonical(src_depth + i);
-            if src != i {
-                self.emit(Instr::Copy { dst: i, src });
-            }
-        }
+        self.copy_top(n, 0);
         self.emit(Instr::Return);
     }
 
@@ -417,13 +568,11 @@ impl<'t> Lowerer<'t> {
         self.materialize_all();
         let n = ty.params.len() as u32;
         let base_depth = self.depth() - n;
-        let base = self.canonical(base_depth);
+        let base = TEMP | self.position(base_depth);
         self.stack.truncate(base_depth as usize);
         // The callee's results come back in its first slots, which are ours from `base` on.
         self.emit(make(base));
-        for _ in 0..ty.results.len() {
-            self.push_slot();
-        }
+        self.push_slots(&ty.results);
     }
 
     /// A tail call: the callee's frame replaces this one. The instructions after it run only
@@ -504,8 +653,8 @@ macro_rules! numeric_pattern {
     };
 }
 
-/// The pattern of every SIMD operator (prefix 0xFD) of the opcode table, which the interpreter
-/// does not execute yet: the table's rows are walked one at a time, keeping those rows.
+/// The pattern of every SIMD operator (prefix 0xFD) of the opcode table: the table's rows are
+/// walked one at a time, keeping those rows.
 macro_rules! simd_pattern {
     (@walk [$($kept:tt)*] 0xFD $code:tt $name:ident $imm:tt $text:literal $sig:tt $align:tt $lanes:tt; $($rest:tt)*) => {
         simd_pattern!(@walk [$($kept)* | Operator::$name { .. }] $($rest)*)
@@ -535,15 +684,37 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                     f(a);
                     f(b);
                 })*
-                Instr::Copy { dst, src } | Instr::RefIsNull { dst, src } => {
+                Instr::Copy { dst, src }
+                | Instr::RefIsNull { dst, src }
+                | Instr::CopyV128 { dst, src } => {
                     f(dst);
                     f(src);
                 }
-                Instr::Select { dst, cond, a, b } => {
+                Instr::Select { dst, cond, a, b } | Instr::SelectV128 { dst, cond, a, b } => {
                     f(dst);
                     f(cond);
                     f(a);
                     f(b);
+                }
+                Instr::Simd { dst, a, b, c, .. } => {
+                    f(dst);
+                    f(a);
+                    f(b);
+                    f(c);
+                }
+                Instr::SimdLane { dst, a, b, .. } => {
+                    f(dst);
+                    f(a);
+                    f(b);
+                }
+                Instr::SimdLoad { dst, addr, vec, .. } => {
+                    f(dst);
+                    f(addr);
+                    f(vec);
+                }
+                Instr::SimdStore { addr, value, .. } => {
+                    f(addr);
+                    f(value);
                 }
                 Instr::BrIfNz { cond, .. } | Instr::BrIfZ { cond, .. } => f(cond),
                 Instr::BrCmpI32 { a, b, .. } | Instr::BrCmpI64 { a, b, .. } => {
@@ -558,10 +729,11 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                     f(base);
                 }
                 Instr::GlobalGet { dst, .. }
+                | Instr::GlobalGetV128 { dst, .. }
                 | Instr::MemorySize { dst }
                 | Instr::TableSize { dst, .. }
                 | Instr::RefFunc { dst, .. } => f(dst),
-                Instr::GlobalSet { src, .. } => f(src),
+                Instr::GlobalSet { src, .. } | Instr::GlobalSetV128 { src, .. } => f(src),
                 Instr::Load { dst, addr, .. } => {
                     f(dst);
                     f(addr);
@@ -609,19 +781,6 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
     for_each_numeric!(visit)
 }
 
-/// The error for what the interpreter cannot run yet (SIMD): slots are 64 bits wide.
-pub(crate) fn unsupported(what: &str, offset: usize) -> Error {
-    let proposal = ssvm_binary::Proposal::Simd;
-    Error {
-        kind: ssvm_validate::ErrorKind::Unsupported,
-        message: format!(
-            "the {proposal} proposal is not supported by the interpreter yet ({what})"
-        ),
-        offset,
-        function: None,
-    }
-}
-
 fn retarget(instr: &mut Instr, slot: Slot) {
     macro_rules! numeric_dst {
         ($($kind:ident $name:ident ($($in:ident)* -> $out:ident) |$($arg:ident),*| $body:expr;)*) => {
@@ -637,7 +796,13 @@ fn retarget(instr: &mut Instr, slot: Slot) {
                 | Instr::TableSize { dst, .. }
                 | Instr::TableGrow { dst, .. }
                 | Instr::RefIsNull { dst, .. }
-                | Instr::RefFunc { dst, .. } => *dst = slot,
+                | Instr::RefFunc { dst, .. }
+                | Instr::CopyV128 { dst, .. }
+                | Instr::SelectV128 { dst, .. }
+                | Instr::GlobalGetV128 { dst, .. }
+                | Instr::Simd { dst, .. }
+                | Instr::SimdLane { dst, .. }
+                | Instr::SimdLoad { dst, .. } => *dst = slot,
                 other => unreachable!("{other:?} has no result to retarget"),
             }
         };
@@ -789,13 +954,17 @@ fn set_target(instr: &mut Instr, here: u32) {
 
 impl<'a> FunctionSink<'a> for Lowerer<'_> {
     fn begin(&mut self, index: u32, ty: &FuncType) -> Result<(), Error> {
-        let params = ty.params.len() as u32;
         self.func = CompiledFunc {
-            params,
-            locals: params,
             index,
             ..CompiledFunc::default()
         };
+        self.local_runs.clear();
+        self.locals_declared = 0;
+        for &t in &ty.params {
+            self.declare_locals(1, t);
+        }
+        self.func.params = self.func.locals;
+        self.param_count = self.locals_declared;
         self.stack.clear();
         self.controls.clear();
         self.max_depth = 0;
@@ -806,6 +975,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
             results: ty.results.len() as u32,
             height: 0,
             loop_start: 0,
+            bt: BlockType::Empty,
             patches: Vec::new(),
             else_patch: None,
             reachable: true,
@@ -815,18 +985,12 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
     }
 
     fn locals(&mut self, count: u32, ty: ValType) -> Result<(), Error> {
-        // Reported at the body's first instruction: locals come without an offset.
-        self.v128_locals |= ty == ValType::V128;
-        self.func.locals = self.func.locals.saturating_add(count);
+        self.declare_locals(count, ty);
         Ok(())
     }
 
     fn operator(&mut self, op: &Operator<'a>, offset: usize) -> Result<(), Error> {
         self.offset = offset as u32;
-        if std::mem::take(&mut self.v128_locals) {
-            self.unsupported
-                .get_or_insert_with(|| unsupported("v128 locals", offset));
-        }
         if self.unsupported.is_some() {
             return Ok(());
         }
@@ -842,6 +1006,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
                         results: 0,
                         height,
                         loop_start: 0,
+                        bt: BlockType::Empty,
                         patches: Vec::new(),
                         else_patch: None,
                         reachable: false,
@@ -865,17 +1030,18 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
                     Kind::If | Kind::Else | Kind::Function => true,
                 });
             let meter = self.meter.as_mut().expect("checked above");
-            let declared = self.func.locals - self.func.params;
+            // Priced per declared local, as Wasm counts them (a v128 is one local).
+            let declared = self.locals_declared - self.param_count;
             if let Some(block) = meter.open(declared) {
                 self.emit(Instr::Charge { block });
             }
             let meter = self.meter.as_mut().expect("checked above");
             meter.charge(op, label_joins);
-            self.lower(op, offset)?;
+            self.lower(op)?;
             self.meter.as_mut().expect("checked above").lowered();
             return Ok(());
         }
-        self.lower(op, offset)
+        self.lower(op)
     }
 
     fn end(&mut self) -> Result<(), Error> {
@@ -904,7 +1070,7 @@ impl Lowerer<'_> {
 
     /// Lowers one reachable operator. The match names every operator of the opcode table, so a
     /// new row does not compile until it is lowered (or said to be unsupported).
-    fn lower(&mut self, op: &Operator<'_>, offset: usize) -> Result<(), Error> {
+    fn lower(&mut self, op: &Operator<'_>) -> Result<(), Error> {
         use Operator as O;
         match *op {
             O::Unreachable {} => {
@@ -936,14 +1102,12 @@ impl Lowerer<'_> {
                 let else_patch = c.else_patch.take();
                 c.kind = Kind::Else;
                 c.reachable = true;
-                let (height, params) = (c.height, c.params);
+                let (height, bt) = (c.height, c.bt);
                 if let Some(at) = else_patch {
                     self.resolve(&[Patch(at)]);
                 }
                 self.stack.truncate(height as usize);
-                for _ in 0..params {
-                    self.push_slot();
-                }
+                self.push_block_values(bt, true);
             }
             O::End {} => self.end_frame(),
             O::Br { depth } => {
@@ -1033,24 +1197,42 @@ impl Lowerer<'_> {
             }
             O::Select {} | O::SelectTyped { .. } => {
                 let cond = self.pop_slot();
-                let b = self.pop_slot();
+                let (b, wide) = self.pop_entry();
                 let a = self.pop_slot();
-                let dst = self.push_slot();
-                self.emit_result(Instr::Select { dst, cond, a, b }, dst);
+                let dst = self.push_slot_wide(wide);
+                let select = if wide {
+                    Instr::SelectV128 { dst, cond, a, b }
+                } else {
+                    Instr::Select { dst, cond, a, b }
+                };
+                self.emit_result(select, dst);
             }
-            O::LocalGet { local } => self.push(Operand::Local(local)),
-            O::LocalSet { local } => self.set_local(local),
+            O::LocalGet { local } => {
+                let (slot, wide) = self.local(local);
+                self.push_wide(Operand::Local(slot), wide);
+            }
+            O::LocalSet { local } => self.set_local(self.local(local).0),
             O::LocalTee { local } => {
-                self.set_local(local);
-                self.push(Operand::Local(local));
+                let (slot, wide) = self.local(local);
+                self.set_local(slot);
+                self.push_wide(Operand::Local(slot), wide);
             }
             O::GlobalGet { global } => {
-                let dst = self.push_slot();
-                self.emit_result(Instr::GlobalGet { dst, global }, dst);
+                if self.v128_globals.get(global as usize) == Some(&true) {
+                    let dst = self.push_slot_wide(true);
+                    self.emit_result(Instr::GlobalGetV128 { dst, global }, dst);
+                } else {
+                    let dst = self.push_slot();
+                    self.emit_result(Instr::GlobalGet { dst, global }, dst);
+                }
             }
             O::GlobalSet { global } => {
                 let src = self.pop_slot();
-                self.emit(Instr::GlobalSet { src, global });
+                if self.v128_globals.get(global as usize) == Some(&true) {
+                    self.emit(Instr::GlobalSetV128 { src, global });
+                } else {
+                    self.emit(Instr::GlobalSet { src, global });
+                }
             }
             O::TableGet { table } => self.unary(|dst, index| Instr::TableGet { dst, table, index }),
             O::TableSet { table } => {
@@ -1165,9 +1347,7 @@ impl Lowerer<'_> {
                 self.emit(Instr::TableFill { table, d, val, n });
             }
             for_each_numeric!(numeric_pattern) => self.lower_numeric(op),
-            ssvm_binary::for_each_operator!(simd_pattern) => {
-                self.unsupported = Some(unsupported(op.opcode().name(), offset));
-            }
+            ssvm_binary::for_each_operator!(simd_pattern) => self.lower_simd(op),
         }
         Ok(())
     }

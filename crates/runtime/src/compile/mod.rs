@@ -5,5 +5,5 @@ pub mod ir;
 mod lower;
 mod source;
 
-pub(crate) use lower::{unsupported, Lowerer};
+pub(crate) use lower::Lowerer;
 pub(crate) use source::{LoadCheck, Source};

@@ -5,7 +5,7 @@
 
 use super::ir::CompiledFunc;
 use super::lower::{Lowerer, MAX_FRAME_SLOTS};
-use ssvm_binary::{FuncType, FunctionBody, Module, Opcode, Operator, ValType};
+use ssvm_binary::{FuncType, FunctionBody, Module, Operator, ValType};
 use ssvm_validate::{Error, FunctionSink};
 use std::sync::Arc;
 
@@ -24,6 +24,8 @@ pub(crate) struct Source {
     /// With metering: the price of every opcode, in `Opcode::ALL` order.
     prices: Option<Box<[u64]>>,
     traced: bool,
+    /// Which globals are v128s (`Lowerer::v128_globals`).
+    v128_globals: Arc<[bool]>,
 }
 
 impl Source {
@@ -35,6 +37,7 @@ impl Source {
         functions: Arc<[u32]>,
         prices: Option<Box<[u64]>>,
         traced: bool,
+        v128_globals: Arc<[bool]>,
     ) -> Source {
         let base = module.code.first().map_or(0, |b| b.offset);
         let end = module.code.last().map_or(base, |b| b.end());
@@ -50,6 +53,7 @@ impl Source {
             functions,
             prices,
             traced,
+            v128_globals,
         }
     }
 
@@ -72,6 +76,7 @@ impl Source {
             self.prices.as_deref(),
             self.traced,
         );
+        lowerer.v128_globals = &self.v128_globals;
         let failed = |mut e: Error| {
             e.function = Some(index as u32);
             e
@@ -99,9 +104,8 @@ impl Source {
 }
 
 /// The sink of validation at load, when bodies are lowered lazily: it finds the bodies whose
-/// lowering may fail (a v128 local or a SIMD instruction, which the interpreter cannot run yet;
-/// a frame that may exceed its limit), so that they are lowered at load and a module that
-/// cannot run is refused there, as eager compilation refuses it.
+/// lowering may fail (a frame that may exceed the interpreter's limit), so that they are lowered
+/// at load and a module that cannot run is refused there, as eager compilation refuses it.
 #[derive(Debug)]
 pub(crate) struct LoadCheck {
     /// The bodies to lower at load, by function index (imports counted).
@@ -112,7 +116,6 @@ pub(crate) struct LoadCheck {
     index: u32,
     locals: u64,
     operators: u64,
-    flagged: bool,
 }
 
 impl LoadCheck {
@@ -129,7 +132,6 @@ impl LoadCheck {
             index: 0,
             locals: 0,
             operators: 0,
-            flagged: false,
         }
     }
 }
@@ -139,34 +141,29 @@ impl<'a> FunctionSink<'a> for LoadCheck {
         self.index = index;
         self.locals = ty.params.len() as u64;
         self.operators = 0;
-        self.flagged = false;
         Ok(())
     }
 
     fn locals(&mut self, count: u32, ty: ValType) -> Result<(), Error> {
+        let _ = ty;
         self.locals += u64::from(count);
-        self.flagged |= ty == ValType::V128;
         Ok(())
     }
 
     #[inline]
-    fn operator(&mut self, op: &Operator<'a>, _: usize) -> Result<(), Error> {
+    fn operator(&mut self, _: &Operator<'a>, _: usize) -> Result<(), Error> {
         self.operators += 1;
-        self.flagged |= is_simd(op.opcode());
         Ok(())
     }
 
     fn end(&mut self) -> Result<(), Error> {
         // A frame holds the locals, at most one constant per operator, and operands: at most
-        // `arity` pushed per operator, and the results.
-        let bound = self.locals + self.operators * (1 + self.arity) + self.arity;
-        if self.flagged || bound > u64::from(MAX_FRAME_SLOTS) {
+        // `arity` pushed per operator, and the results; each value takes two slots at most (a
+        // v128 takes two).
+        let bound = 2 * (self.locals + self.operators * (1 + self.arity) + self.arity);
+        if bound > u64::from(MAX_FRAME_SLOTS) {
             self.eager.push(self.index);
         }
         Ok(())
     }
-}
-
-fn is_simd(op: Opcode) -> bool {
-    op.encoding().0 == 0xFD
 }

@@ -8,6 +8,7 @@
 //! charges, and its branches, calls and returns do nothing for metering at all.
 
 use super::handlers as h;
+use super::simd;
 use super::state::Vm;
 use super::{Exec, Flow};
 use crate::compile::ir::{Cmp, CompiledFunc, Instr, LoadKind, StoreKind};
@@ -360,6 +361,20 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     Instr::ElemDrop { elem } => op(h::elem_drop, elem, 0, 0, 0),
                     Instr::RefIsNull { dst, src } => op(h::ref_is_null, dst, src, 0, 0),
                     Instr::RefFunc { dst, func } => op(h::ref_func, dst, func, 0, 0),
+                    Instr::CopyV128 { dst, src } => op(simd::copy_v128, dst, src, 0, 0),
+                    Instr::SelectV128 { dst, cond, a, b } => op(simd::select_v128, dst, cond, a, b),
+                    Instr::GlobalGetV128 { dst, global } => op(simd::global_get_v128, dst, global, 0, 0),
+                    Instr::GlobalSetV128 { src, global } => op(simd::global_set_v128, src, global, 0, 0),
+                    Instr::Simd { op: code, dst, a, b, c } => op(simd::handler_of(code), dst, a, b, c),
+                    Instr::SimdLane { op: code, dst, a, b, lane } => {
+                        op(simd::handler_of(code), dst, a, b, u32::from(lane))
+                    }
+                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane } => {
+                        op(simd::access_handler_of(code), dst, addr, offset, (vec << 8) | u32::from(lane))
+                    }
+                    Instr::SimdStore { op: code, addr, value, offset, lane } => {
+                        op(simd::access_handler_of(code), value, addr, offset, u32::from(lane))
+                    }
                 }
             };
         }

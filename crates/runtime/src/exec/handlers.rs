@@ -70,16 +70,18 @@ pub(crate) use {handler, next};
 macro_rules! trap {
     ($ip:expr, $exec:expr, $gas:expr, $trap:expr) => {{
         $exec.meter.gas = $gas;
-        return set_trap($ip, $exec, move || $trap);
+        return $crate::exec::handlers::set_trap($ip, $exec, move || $trap);
     }};
 }
+
+pub(crate) use trap;
 
 /// Records the trap `make` gives. Out of line, and given a constructor rather than the trap
 /// itself, so that handlers' fast paths carry neither drop code nor a trap value (either would
 /// give each of them a stack frame to set up).
 #[cold]
 #[inline(never)]
-fn set_trap(ip: *const Op, exec: &mut Exec, make: impl FnOnce() -> Trap) -> Flow {
+pub(crate) fn set_trap(ip: *const Op, exec: &mut Exec, make: impl FnOnce() -> Trap) -> Flow {
     exec.trap = Some(make());
     // The trapping instruction is charged, nothing after it.
     exec.refund_after(ip, 0);
@@ -92,6 +94,8 @@ macro_rules! slot {
         *$sp.add($i as usize)
     };
 }
+
+pub(crate) use slot;
 
 /// The op `rel` ops away from `ip` (a jump offset stored in a `u32`).
 #[inline(always)]
@@ -203,7 +207,7 @@ cmp_branches! {
 /// Bounds-checks an access of `len` bytes at `addr + offset` in a memory of `size` bytes; the
 /// start index when in bounds.
 #[inline(always)]
-fn effective(addr: u64, offset: u32, len: usize, size: usize) -> Option<usize> {
+pub(crate) fn effective(addr: u64, offset: u32, len: usize, size: usize) -> Option<usize> {
     let start = (addr as u32 as u64) + u64::from(offset);
     match start.checked_add(len as u64) {
         Some(end) if end <= size as u64 => Some(start as usize),
@@ -540,7 +544,7 @@ handler! {
         // The validator checked the index against the instance's globals, whose addresses are
         // store globals.
         let g = *exec.globals.add(op.b as usize);
-        slot!(sp, op.a) = vm.globals.get_unchecked(g as usize).value;
+        slot!(sp, op.a) = vm.globals.get_unchecked(g as usize).value as u64;
         next!(ip.add(1), sp, exec, vm, gas)
     }
 
@@ -548,7 +552,7 @@ handler! {
         let op = &*ip;
         // As for `global_get`.
         let g = *exec.globals.add(op.b as usize);
-        vm.globals.get_unchecked_mut(g as usize).value = slot!(sp, op.a);
+        vm.globals.get_unchecked_mut(g as usize).value = u128::from(slot!(sp, op.a));
         next!(ip.add(1), sp, exec, vm, gas)
     }
 

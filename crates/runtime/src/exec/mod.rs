@@ -21,6 +21,7 @@
 mod assemble;
 pub(crate) mod handlers;
 mod lazy;
+mod simd;
 mod state;
 
 pub(crate) use assemble::{Code, Metering, Op};

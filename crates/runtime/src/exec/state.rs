@@ -81,7 +81,8 @@ impl TableEntity {
 
 pub(crate) struct GlobalEntity {
     pub(crate) ty: GlobalType,
-    pub(crate) value: u64,
+    /// The value's slot, or both slots of a v128 (the high one in the high bits).
+    pub(crate) value: u128,
 }
 
 pub(crate) struct InstanceEntity {
