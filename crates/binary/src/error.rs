@@ -24,9 +24,9 @@ pub enum Proposal {
     MultiMemory,
     /// Arithmetic in constant expressions.
     ExtendedConst,
-    /// SIMD (`v128`), which the decoder and validator implement but the interpreter does not
-    /// execute yet.
-    Simd,
+    /// Relaxed SIMD: the `0xFD` instructions from `0x100` on, whose results may differ by
+    /// platform.
+    RelaxedSimd,
 }
 
 impl Proposal {
@@ -41,7 +41,7 @@ impl Proposal {
             Proposal::Memory64 => "memory64",
             Proposal::MultiMemory => "multi-memory",
             Proposal::ExtendedConst => "extended-const",
-            Proposal::Simd => "SIMD",
+            Proposal::RelaxedSimd => "relaxed-SIMD",
         }
     }
 

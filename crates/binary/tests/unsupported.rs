@@ -233,3 +233,21 @@ fn in_a_constant_expression_such_an_opcode_stays_illegal_first() {
     let message = "illegal opcode: the exception-handling proposal is not supported (throw_ref)";
     assert_unsupported(&e, Proposal::ExceptionHandling, message, 13);
 }
+
+#[test]
+fn relaxed_simd_opcodes_name_their_proposal_and_the_rest_stay_illegal() {
+    // i8x16.relaxed_swizzle is 0xFD 0x100, whose LEB128 sub-opcode is 0x80 0x02.
+    let e = body_error(&[0xfd, 0x80, 0x02, 0x0b]);
+    let message = "the relaxed-SIMD proposal is not supported (the instruction 0xFD 0x100)";
+    assert_eq!(
+        (e.unsupported, e.message.as_str()),
+        (Some(Proposal::RelaxedSimd), message)
+    );
+    // 0xFD 0x114 is no instruction of any proposal.
+    let e = body_error(&[0xfd, 0x94, 0x02, 0x0b]);
+    assert_eq!(
+        (e.unsupported, e.message.as_str()),
+        (None, "illegal opcode"),
+        "{e}"
+    );
+}
