@@ -53,36 +53,19 @@ pub(crate) enum Leaf {
 impl Const {
     fn from_expr(expr: &ConstExpr<'_>) -> Result<Const, Error> {
         let mut ops = expr.operators();
+        let bin = |op, wide| ConstOp::Bin { op, wide };
         let mut arith = Vec::new();
         let first = loop {
             let op = match ops.read()? {
                 Operator::I32Const { value } => ConstOp::Push(Leaf::Value(u64::from(value as u32))),
                 Operator::I64Const { value } => ConstOp::Push(Leaf::Value(value as u64)),
                 Operator::GlobalGet { global } => ConstOp::Push(Leaf::Global(global)),
-                Operator::I32Add {} => ConstOp::Bin {
-                    op: ArithOp::Add,
-                    wide: false,
-                },
-                Operator::I32Sub {} => ConstOp::Bin {
-                    op: ArithOp::Sub,
-                    wide: false,
-                },
-                Operator::I32Mul {} => ConstOp::Bin {
-                    op: ArithOp::Mul,
-                    wide: false,
-                },
-                Operator::I64Add {} => ConstOp::Bin {
-                    op: ArithOp::Add,
-                    wide: true,
-                },
-                Operator::I64Sub {} => ConstOp::Bin {
-                    op: ArithOp::Sub,
-                    wide: true,
-                },
-                Operator::I64Mul {} => ConstOp::Bin {
-                    op: ArithOp::Mul,
-                    wide: true,
-                },
+                Operator::I32Add {} => bin(ArithOp::Add, false),
+                Operator::I32Sub {} => bin(ArithOp::Sub, false),
+                Operator::I32Mul {} => bin(ArithOp::Mul, false),
+                Operator::I64Add {} => bin(ArithOp::Add, true),
+                Operator::I64Sub {} => bin(ArithOp::Sub, true),
+                Operator::I64Mul {} => bin(ArithOp::Mul, true),
                 Operator::End {} => break None,
                 other if arith.is_empty() => break Some(other),
                 other => return Err(unsupported_const(other.opcode())),
