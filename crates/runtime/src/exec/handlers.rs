@@ -10,7 +10,7 @@
 
 use super::assemble::Op;
 use super::state::{FuncKind, Vm, PAGE_SIZE};
-use super::{enter, Exec, Flow, Frame, HostCall};
+use super::{enter, init_frame, Exec, Flow, Frame, HostCall};
 use crate::meter::{land, pay, pay_landing, per_unit};
 use crate::numeric::{for_each_numeric, SlotValue};
 use crate::trap::Trap;
@@ -291,17 +291,16 @@ unsafe fn call_addr<const MODE: u8>(
                     trap!(ip, exec, gas, Trap::CallStackExhausted)
                 }
                 let instance = *instance;
-                let callee = match code {
-                    Some(code) => Arc::as_ptr(code),
-                    None => match first_call(vm, addr) {
-                        Ok(code) => code,
-                        Err(t) => trap!(ip, exec, gas, t),
-                    },
+                // The slow paths (a first call compiles, a frame that needs more stack) are
+                // tail calls that redo this call once done, so the fast path makes no calls.
+                let Some(callee) = code.as_ref().map(Arc::as_ptr) else {
+                    return call_first(ip, exec, vm, addr, gas);
                 };
-                if let Err(t) = enter(&mut exec.stack, &*callee, base, exec.max_slots) {
-                    trap!(ip, exec, gas, t)
+                if !exec.has_room(base + (*callee).frame_size as usize) {
+                    return call_make_room(ip, exec, vm, base + (*callee).frame_size as usize, gas);
                 }
-                exec.frames.push(Frame {
+                init_frame(&mut exec.stack, &*callee, base);
+                exec.push_frame(Frame {
                     func: exec.func,
                     ip: ip.add(1),
                     fp: exec.fp,
@@ -421,6 +420,40 @@ unsafe fn table_callee(op: &Op, sp: *mut u64, exec: &Exec, vm: &Vm) -> Result<u3
 #[inline(never)]
 fn first_call(vm: &mut Vm, addr: u32) -> Result<*const super::Code, Trap> {
     vm.code(addr)
+}
+
+/// A call's first of function `addr`: compiles it, then runs the call op `ip` again, which now
+/// finds the code.
+#[cold]
+#[inline(never)]
+unsafe fn call_first(ip: *const Op, exec: &mut Exec, vm: &mut Vm, addr: u32, gas: u64) -> Flow {
+    if let Err(t) = first_call(vm, addr) {
+        trap!(ip, exec, gas, t)
+    }
+    let sp = exec.frame(exec.fp);
+    // SAFETY: `ip` is the call op that came here, in the running function, and `sp` its frame.
+    unsafe { next!(ip, sp, exec, vm, gas) }
+}
+
+/// A call whose callee's frame would end at absolute slot `end`, past the stack's length, or
+/// which finds no room left for its frame record: makes the room (or traps when the limits do
+/// not allow it), then runs the call op `ip` again.
+#[cold]
+#[inline(never)]
+unsafe fn call_make_room(
+    ip: *const Op,
+    exec: &mut Exec,
+    vm: &mut Vm,
+    end: usize,
+    gas: u64,
+) -> Flow {
+    if let Err(t) = exec.make_room(end) {
+        trap!(ip, exec, gas, t)
+    }
+    // The stack may have moved: the frame's address is taken anew.
+    let sp = exec.frame(exec.fp);
+    // SAFETY: as in `call_first`.
+    unsafe { next!(ip, sp, exec, vm, gas) }
 }
 
 handler! {

@@ -246,6 +246,49 @@ impl Exec {
         }
     }
 
+    /// Whether a frame ending at absolute slot `end` fits the stack as it is, and a frame
+    /// record fits the frames' buffer: the call path's one test before its fast path.
+    #[inline(always)]
+    pub(crate) fn has_room(&self, end: usize) -> bool {
+        end <= self.stack.len() && self.frames.len() < self.frames.capacity()
+    }
+
+    /// Grows the stack to hold a frame ending at absolute slot `end` and the frames' buffer by
+    /// at least one record, or the trap when the limits do not allow the frame.
+    #[cold]
+    pub(crate) fn make_room(&mut self, end: usize) -> Result<(), Trap> {
+        if end > self.max_slots {
+            return Err(Trap::CallStackExhausted);
+        }
+        if self.stack.len() < end && !grow_stack(&mut self.stack, end, self.max_slots) {
+            return Err(Trap::CallStackExhausted);
+        }
+        if self.frames.len() == self.frames.capacity()
+            && self.frames.try_reserve(self.frames.len().max(16)).is_err()
+        {
+            return Err(Trap::CallStackExhausted);
+        }
+        Ok(())
+    }
+
+    /// Pushes a frame record without growing the frames' buffer.
+    ///
+    /// # Safety
+    ///
+    /// The buffer has room for one more record: `has_room` said so, and no frame was pushed
+    /// since.
+    #[inline(always)]
+    pub(crate) unsafe fn push_frame(&mut self, frame: Frame) {
+        debug_assert!(self.frames.len() < self.frames.capacity());
+        let len = self.frames.len();
+        // SAFETY: the caller's promise: the buffer has room for one more record; the record is
+        // written before the length covers it.
+        unsafe {
+            self.frames.as_mut_ptr().add(len).write(frame);
+            self.frames.set_len(len + 1);
+        }
+    }
+
     /// The frame pointer of absolute slot `fp`.
     #[inline(always)]
     pub(crate) fn frame(&mut self, fp: usize) -> *mut u64 {
@@ -280,14 +323,27 @@ pub(crate) fn enter(
     if stack.len() < end && !grow_stack(stack, end, max_slots) {
         return Err(Trap::CallStackExhausted);
     }
-    // Declared locals start at zero and the constants follow them: one copy of a template, after
-    // the locals left to `zero_locals` when they are too many for the template.
+    // SAFETY: the stack holds `fp + frame_size` slots, checked or grown above.
+    unsafe { init_frame(stack, code, fp) };
+    Ok(())
+}
+
+/// Writes the frame of `code` at absolute slot `fp` (`enter` without its checks): declared
+/// locals start at zero and the constants follow them, one copy of a template, after the locals
+/// left to `zero_locals` when they are too many for the template.
+///
+/// # Safety
+///
+/// The stack holds at least `fp + code.frame_size` slots.
+#[inline(always)]
+pub(crate) unsafe fn init_frame(stack: &mut [u64], code: &Code, fp: usize) {
     let start = fp + code.params as usize;
     let zeros = code.zero_fill as usize;
-    debug_assert!(start + zeros + code.frame_init.len() <= end);
-    // SAFETY: the stack holds `end = fp + frame_size` slots, and a frame holds its parameters,
-    // its declared locals (zero-filled or in the template) and its constants (the rest of the
-    // template): `params + zero_fill + frame_init.len() <= frame_size` (assemble.rs).
+    debug_assert!(fp + code.frame_size as usize <= stack.len());
+    debug_assert!(start + zeros + code.frame_init.len() <= fp + code.frame_size as usize);
+    // SAFETY: the caller's promise, and a frame holds its parameters, its declared locals
+    // (zero-filled or in the template) and its constants (the rest of the template):
+    // `params + zero_fill + frame_init.len() <= frame_size` (assemble.rs).
     unsafe {
         let at = stack.as_mut_ptr().add(start);
         let init = &code.frame_init;
@@ -296,7 +352,6 @@ pub(crate) fn enter(
             init,
         );
     }
-    Ok(())
 }
 
 /// Copies `src` to `dst` (same length). Frames are small, and a call to `memcpy` costs more
