@@ -61,7 +61,13 @@ options:
   -W NAME=VALUE         wasmtime's spelling of --NAME VALUE, for max-output, max-dir-files,
                         max-dir-bytes, timeout, max-memory-size (= --max-memory),
                         max-table-elements and max-wasm-stack (= --max-stack)
-  --invoke NAME         the exported function to call
+  --invoke NAME         the exported function to call (after `_initialize`, when the module
+                        exports one: a WASI reactor)
+  --trap-unknown-imports
+                        let function imports that nothing defines be linked to functions
+                        that trap when called (a trap names the import)
+  --default-values-unknown-imports
+                        link them to functions that return zeros (null references) instead
   --gas-limit N         stop with out of gas (exit 5) before the first instruction whose price
                         would make gas used exceed N
   --cost-table FILE     price instructions by this TOML cost table (default: the shipped
@@ -132,6 +138,8 @@ pub enum Command {
         wasi: WasiOptions,
         /// Time, memory, table and stack limits.
         limits: RunLimits,
+        /// What function imports no one provides become.
+        unknown_imports: UnknownImports,
         /// The module's path.
         file: PathBuf,
         /// The arguments, as text.
@@ -167,6 +175,18 @@ pub struct WasiOptions {
     pub max_dir_bytes: Option<u64>,
     /// `--trace-wasi`: print each WASI call on standard error.
     pub trace: bool,
+}
+
+/// What `run` does with function imports neither WASI nor anything else defines.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum UnknownImports {
+    /// The module cannot be instantiated (exit 4).
+    #[default]
+    Refuse,
+    /// `--trap-unknown-imports`: each traps when called.
+    Trap,
+    /// `--default-values-unknown-imports`: each returns zeros (nulls for references).
+    DefaultValues,
 }
 
 /// The limits of `run` beyond gas.
@@ -388,6 +408,7 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
     let mut gas = GasOptions::default();
     let mut wasi = WasiOptions::default();
     let mut limits = RunLimits::default();
+    let mut unknown_imports = UnknownImports::Refuse;
     let next_value = |args: &mut dyn Iterator<Item = OsString>, option: &str| {
         args.next()
             .ok_or_else(|| usage_error(format!("{option} needs a value"), RUN_USAGE))
@@ -444,6 +465,21 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
                 wasi.max_dir_bytes = Some(bytes("--max-dir-bytes", &v)?);
             }
             Some("--trace-wasi") => wasi.trace = true,
+            Some(flag @ ("--trap-unknown-imports" | "--default-values-unknown-imports")) => {
+                let wanted = if flag == "--trap-unknown-imports" {
+                    UnknownImports::Trap
+                } else {
+                    UnknownImports::DefaultValues
+                };
+                if unknown_imports != UnknownImports::Refuse && unknown_imports != wanted {
+                    return Err(usage_error(
+                        "--trap-unknown-imports and --default-values-unknown-imports exclude each other"
+                            .into(),
+                        RUN_USAGE,
+                    ));
+                }
+                unknown_imports = wanted;
+            }
             Some("--timeout") => {
                 limits.timeout = Some(duration("--timeout", &value(&mut args, "--timeout")?)?);
             }
@@ -518,6 +554,7 @@ fn parse_run(mut args: impl Iterator<Item = OsString>) -> Result<Command, UsageE
     let args = args.map(|a| text(a, RUN_USAGE)).collect::<Result<_, _>>()?;
     Ok(Command::Run {
         invoke,
+        unknown_imports,
         gas,
         wasi,
         limits,
@@ -728,6 +765,7 @@ mod tests {
                 gas: GasOptions::default(),
                 wasi: WasiOptions::default(),
                 limits: RunLimits::default(),
+                unknown_imports: UnknownImports::default(),
                 file: "k.wasm".into(),
                 args: vec!["30".into(), "--invoke".into()],
             })
@@ -753,6 +791,7 @@ mod tests {
                 },
                 wasi: WasiOptions::default(),
                 limits: RunLimits::default(),
+                unknown_imports: UnknownImports::default(),
                 file: "k.wasm".into(),
                 args: vec![],
             })
@@ -783,6 +822,7 @@ mod tests {
                     ..WasiOptions::default()
                 },
                 limits: RunLimits::default(),
+                unknown_imports: UnknownImports::default(),
                 file: "p.wasm".into(),
                 args: vec!["in.txt".into()],
             })

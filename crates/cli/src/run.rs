@@ -1,6 +1,6 @@
 //! `ssvm-lite run` and `ssvm-lite compile --dump-ir`.
 
-use crate::args::{GasOptions, RunLimits, WasiOptions};
+use crate::args::{GasOptions, RunLimits, UnknownImports, WasiOptions};
 use crate::report::{GasReport, Output};
 use crate::{
     backtrace, diagnose, print_err, EXIT_BAD_MODULE, EXIT_OK, EXIT_OUT_OF_GAS, EXIT_TIMEOUT,
@@ -261,6 +261,7 @@ pub fn run(
     gas: &GasOptions,
     wasi: &WasiOptions,
     limits: &RunLimits,
+    unknown_imports: UnknownImports,
     file: &Path,
     args: &[String],
 ) -> u8 {
@@ -312,7 +313,7 @@ pub fn run(
             handle.interrupt();
         });
     }
-    let outcome = instantiate_and_call(&mut store, &module, invoke, file, args);
+    let outcome = instantiate_and_call(&mut store, &module, invoke, unknown_imports, file, args);
     let code = match &outcome {
         Ok(()) => EXIT_OK,
         // Only the low 8 bits of a status reach the parent process.
@@ -466,11 +467,21 @@ fn instantiate_and_call(
     store: &mut Store<WasiCtx>,
     module: &Module,
     invoke: Option<&str>,
+    unknown_imports: UnknownImports,
     file: &Path,
     args: &[String],
 ) -> Result<(), Stopped> {
     let mut linker = Linker::new();
     ssvm_wasi::add_to_linker(&mut linker, |ctx| ctx);
+    match unknown_imports {
+        UnknownImports::Refuse => {}
+        UnknownImports::Trap => {
+            linker.define_unknown_imports_as_traps(module);
+        }
+        UnknownImports::DefaultValues => {
+            linker.define_unknown_imports_as_default_values(module);
+        }
+    }
     let instance = match linker.instantiate(store, module) {
         Ok(i) => i,
         Err(e @ (Error::Trap(_) | Error::OutOfGas { .. } | Error::Exit(_))) => {
@@ -520,6 +531,13 @@ fn instantiate_and_call(
                 print_err(&format!("error: {e}"));
                 return Err(Stopped::Usage);
             }
+        }
+    }
+    // A WASI reactor initialises itself in `_initialize` before any other export is called
+    // (after the arguments are checked), as wasmtime's `run --invoke` does.
+    if name != "_initialize" {
+        if let Some(init) = instance.get_func(store, "_initialize") {
+            init.call(store, &[], &mut []).map_err(stopped)?;
         }
     }
     let mut results: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();

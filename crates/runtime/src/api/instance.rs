@@ -92,6 +92,10 @@ pub(super) enum Definition<T> {
     HostFunc(FuncType, HostFn<T>),
 }
 
+/// A host function made for an import nobody defined.
+type UnknownImport<T> =
+    Box<dyn Fn(Caller<'_, T>, &[Val], &mut [Val]) -> Result<(), Trap> + Send + Sync>;
+
 /// Resolves imports by module and name: host functions and externs of other instances.
 pub struct Linker<T> {
     pub(super) definitions: HashMap<(String, String), Definition<T>>,
@@ -139,6 +143,53 @@ impl<T> Linker<T> {
     pub fn instance(&mut self, store: &Store<T>, module: &str, instance: Instance) -> &mut Self {
         for (name, item) in instance.exports(store) {
             self.define(module, &name, item);
+        }
+        self
+    }
+
+    /// Defines every function import of `module` this linker has no definition for as a host
+    /// function that traps when called, naming the import (wasmtime's
+    /// `define_unknown_imports_as_traps`): such a module instantiates, and runs as long as it
+    /// does not call what its host would have provided. Other kinds of imports are left alone.
+    pub fn define_unknown_imports_as_traps(&mut self, module: &Module) -> &mut Self {
+        self.define_unknown_functions(module, |import, _| {
+            Box::new(move |_, _, _| {
+                Err(Trap::Host(format!("unknown import `{import}` was called")))
+            })
+        })
+    }
+
+    /// Defines every function import of `module` this linker has no definition for as a host
+    /// function that returns the zero of each of its result types (null for references), and
+    /// does nothing else (wasmtime's `define_unknown_imports_as_default_values`).
+    pub fn define_unknown_imports_as_default_values(&mut self, module: &Module) -> &mut Self {
+        self.define_unknown_functions(module, |_, ty| {
+            let defaults: Vec<Val> = ty.results.iter().map(|&t| Val::default_for(t)).collect();
+            Box::new(move |_, _, results| {
+                results.copy_from_slice(&defaults);
+                Ok(())
+            })
+        })
+    }
+
+    /// Defines each function import of `module` that has no definition by what `make` gives
+    /// for its name (`module::name`) and type.
+    fn define_unknown_functions(
+        &mut self,
+        module: &Module,
+        make: impl Fn(String, &FuncType) -> UnknownImport<T>,
+    ) -> &mut Self {
+        for import in module.imports() {
+            let ImportDesc::Func(t) = import.desc else {
+                continue;
+            };
+            let key = (import.module.clone(), import.name.clone());
+            if self.definitions.contains_key(&key) {
+                continue;
+            }
+            let ty = module.inner.types[t as usize].clone();
+            let f: HostFn<T> = Arc::from(make(format!("{}::{}", import.module, import.name), &ty));
+            self.definitions.insert(key, Definition::HostFunc(ty, f));
         }
         self
     }
