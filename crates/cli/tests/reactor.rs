@@ -24,7 +24,12 @@ const REACTOR: &str = r#"
 "#;
 
 fn run(options: &[&str], export: &str) -> std::process::Output {
-    let path = wat_file("reactor.wasm", REACTOR);
+    // Tests run in parallel: each call writes a module of its own.
+    let name = format!(
+        "reactor-{}-{export}.wasm",
+        options.join("").replace('-', "")
+    );
+    let path = wat_file(&name, REACTOR);
     let mut args = vec!["run"];
     args.extend_from_slice(options);
     args.extend_from_slice(&["--invoke", export, path.to_str().unwrap()]);

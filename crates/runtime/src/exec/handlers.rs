@@ -426,6 +426,7 @@ fn first_call(vm: &mut Vm, addr: u32) -> Result<*const super::Code, Trap> {
 /// finds the code.
 #[cold]
 #[inline(never)]
+#[allow(unused_unsafe)] // `next!` calls the handler only in optimised builds
 unsafe fn call_first(ip: *const Op, exec: &mut Exec, vm: &mut Vm, addr: u32, gas: u64) -> Flow {
     if let Err(t) = first_call(vm, addr) {
         trap!(ip, exec, gas, t)
@@ -440,6 +441,7 @@ unsafe fn call_first(ip: *const Op, exec: &mut Exec, vm: &mut Vm, addr: u32, gas
 /// not allow it), then runs the call op `ip` again.
 #[cold]
 #[inline(never)]
+#[allow(unused_unsafe)] // as in `call_first`
 unsafe fn call_make_room(
     ip: *const Op,
     exec: &mut Exec,
