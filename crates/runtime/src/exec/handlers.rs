@@ -296,8 +296,9 @@ unsafe fn call_addr<const MODE: u8>(
                 let Some(callee) = code.as_ref().map(Arc::as_ptr) else {
                     return call_first(ip, exec, vm, addr, gas);
                 };
-                if !exec.has_room(base + (*callee).frame_size as usize) {
-                    return call_make_room(ip, exec, vm, base + (*callee).frame_size as usize, gas);
+                let end = base + (*callee).frame_size as usize;
+                if !exec.has_room(end) {
+                    return call_make_room(ip, exec, vm, end, gas);
                 }
                 init_frame(&mut exec.stack, &*callee, base);
                 exec.push_frame(Frame {

@@ -257,12 +257,7 @@ impl Exec {
     /// at least one record, or the trap when the limits do not allow the frame.
     #[cold]
     pub(crate) fn make_room(&mut self, end: usize) -> Result<(), Trap> {
-        if end > self.max_slots {
-            return Err(Trap::CallStackExhausted);
-        }
-        if self.stack.len() < end && !grow_stack(&mut self.stack, end, self.max_slots) {
-            return Err(Trap::CallStackExhausted);
-        }
+        stack_room(&mut self.stack, end, self.max_slots)?;
         if self.frames.len() == self.frames.capacity()
             && self.frames.try_reserve(self.frames.len().max(16)).is_err()
         {
@@ -316,15 +311,17 @@ pub(crate) fn enter(
     fp: usize,
     max_slots: usize,
 ) -> Result<(), Trap> {
-    let end = fp + code.frame_size as usize;
-    if end > max_slots {
-        return Err(Trap::CallStackExhausted);
-    }
-    if stack.len() < end && !grow_stack(stack, end, max_slots) {
-        return Err(Trap::CallStackExhausted);
-    }
+    stack_room(stack, fp + code.frame_size as usize, max_slots)?;
     // SAFETY: the stack holds `fp + frame_size` slots, checked or grown above.
     unsafe { init_frame(stack, code, fp) };
+    Ok(())
+}
+
+/// Makes the stack hold at least `end` slots, or the trap when `max_slots` does not allow it.
+fn stack_room(stack: &mut Vec<u64>, end: usize, max_slots: usize) -> Result<(), Trap> {
+    if end > max_slots || (stack.len() < end && !grow_stack(stack, end, max_slots)) {
+        return Err(Trap::CallStackExhausted);
+    }
     Ok(())
 }
 
