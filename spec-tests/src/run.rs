@@ -110,9 +110,9 @@ fn verdict(directive: WastDirective<'_>, line: usize, script: &mut Script) -> Ve
         WastDirective::AssertUnlinkable {
             module, message, ..
         } => script.assert_unlinkable(encode(QuoteWat::Wat(module)), message),
+        WastDirective::AssertException { exec, .. } => script.assert_exception(&exec),
         WastDirective::AssertInvalidCustom { .. }
         | WastDirective::AssertMalformedCustom { .. }
-        | WastDirective::AssertException { .. }
         | WastDirective::AssertSuspension { .. }
         | WastDirective::Thread(_)
         | WastDirective::Wait { .. } => Verdict::Skipped,

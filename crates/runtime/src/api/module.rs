@@ -3,7 +3,7 @@
 use super::engine::Engine;
 use super::error::Error;
 use crate::compile::ir::CompiledFunc;
-use crate::compile::{LoadCheck, Lowerer, Source};
+use crate::compile::{tag_types, LoadCheck, Lowerer, Source};
 use crate::exec::{Metering, ModuleCode};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Opcode,
@@ -143,6 +143,8 @@ pub(crate) struct ModuleInner {
     pub(crate) tables: Vec<TableType>,
     pub(crate) memories: Vec<MemoryType>,
     pub(crate) globals: Vec<(GlobalType, Const)>,
+    /// The type index of every tag, imported ones first.
+    pub(crate) tags: Arc<[u32]>,
     pub(crate) exports: Vec<ExportType>,
     pub(crate) start: Option<u32>,
     pub(crate) elements: Vec<ElementSegment>,
@@ -204,8 +206,10 @@ impl Module {
         } else {
             Arc::from(&[][..])
         };
+        let tags = tag_types(&m);
         let mut lowerer = Lowerer::new(&types, &functions, prices.as_deref(), traced);
         lowerer.v128_globals = &v128_globals;
+        lowerer.tags = &tags;
         let imported = functions.len() - m.code.len();
         let lowered = if eager {
             ssvm_validate::validate_module_with(&m, &mut lowerer)?;
@@ -302,6 +306,7 @@ impl Module {
             tables,
             memories,
             globals,
+            tags,
             exports: m
                 .exports
                 .iter()

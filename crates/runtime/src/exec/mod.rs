@@ -19,6 +19,7 @@
 //! caller's code are kept alive by the store's function entities while a call runs.
 
 mod assemble;
+mod exception;
 pub(crate) mod handlers;
 mod lazy;
 mod simd;
@@ -28,8 +29,8 @@ pub(crate) use assemble::{Code, Metering, Op};
 pub(crate) use lazy::ModuleCode;
 pub use state::PAGE_SIZE;
 pub(crate) use state::{
-    filled, zeroed, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity,
-    Vm,
+    filled, zeroed, ExceptionEntity, FuncEntity, FuncKind, GlobalEntity, InstanceEntity,
+    MemoryEntity, TableEntity, TagEntity, Vm,
 };
 
 use crate::meter::Meter;
