@@ -90,6 +90,8 @@ pub enum RefType {
     FuncRef,
     /// A reference to a host object (`0x6F`).
     ExternRef,
+    /// A reference to an exception (`0x69`, or `(ref null exn)`; exception handling).
+    ExnRef,
 }
 
 impl RefType {
@@ -99,6 +101,11 @@ impl RefType {
         match r.u8()? {
             0x70 => Ok(RefType::FuncRef),
             0x6f => Ok(RefType::ExternRef),
+            0x69 => Ok(RefType::ExnRef),
+            0x63 if r.peek_u8().ok() == Some(0x69) => {
+                r.u8()?;
+                Ok(RefType::ExnRef)
+            }
             b => Err(unsupported_ref_type(b, r, at)
                 .unwrap_or_else(|| DecodeError::new("malformed reference type", at))),
         }
@@ -110,6 +117,7 @@ impl From<RefType> for ValType {
         match t {
             RefType::FuncRef => ValType::FuncRef,
             RefType::ExternRef => ValType::ExternRef,
+            RefType::ExnRef => ValType::ExnRef,
         }
     }
 }
