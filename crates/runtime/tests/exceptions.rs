@@ -4,7 +4,7 @@
 //! branch: nothing after the throw is charged in the frames it leaves).
 
 mod common;
-use common::wat;
+use common::{histogram_by_name, owned, resume_to_the_end, wat};
 use ssvm_runtime::{Config, CostTable, Engine, Error, Instance, Module, Store, Trap, Val};
 use std::sync::Arc;
 
@@ -39,6 +39,16 @@ const MODULE: &str = r#"(module
       (return (i32.const 0)))
     (i32.const 2))
   (func (export "null_ref") (local exnref) (throw_ref (local.get 0)))
+  ;; Throws and catches `n` times, one frame down, and adds up the payloads.
+  (func (export "spin") (param $n i32) (result i32) (local $i i32) (local $sum i32)
+    (loop $again
+      (block $h (result i32)
+        (try_table (catch $e $h) (call $thrower (local.get $i)))
+        (unreachable))
+      (local.set $sum (i32.add (local.get $sum)))
+      (br_if $again (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1)))
+                              (local.get $n))))
+    (local.get $sum))
   ;; Keeps `n` caught exceptions alive (each in the store) and counts them.
   (func (export "keep") (param $n i32) (result i32) (local $kept exnref) (local $i i32)
     (loop $again
@@ -142,6 +152,26 @@ fn an_exception_no_handler_catches_is_a_trap_naming_its_tag() {
     }
 }
 
+/// The unwinding continues at the handler with a tail call, as every handler does (see
+/// `threaded.rs`): a million throws and catches run on a thread with a 64 KiB stack.
+#[test]
+fn throwing_and_catching_in_a_loop_runs_in_a_small_host_stack() {
+    std::thread::Builder::new()
+        .stack_size(64 * 1024)
+        .spawn(|| {
+            for config in configs() {
+                let (mut store, instance) = start(config);
+                let n = 1_000_000;
+                let sum = (0..n).fold(0i32, |s, i| s.wrapping_add(i));
+                let got = call(&mut store, instance, "spin", &[Val::I32(n)]);
+                assert_eq!(got, Ok(vec![Val::I32(sum)]));
+            }
+        })
+        .unwrap()
+        .join()
+        .unwrap();
+}
+
 #[test]
 fn throw_ref_of_null_traps() {
     let (mut store, instance) = start(Config::default());
@@ -179,12 +209,6 @@ fn an_unwind_is_charged_as_a_branch() {
     let (mut store, instance) = metered(CostTable::uniform(1), true);
     call(&mut store, instance, "across", &[Val::I32(5)]).unwrap();
     assert_eq!(store.gas_used(), ACROSS_GAS);
-    let mut histogram: Vec<(String, u64)> = store
-        .histogram()
-        .into_iter()
-        .map(|(op, n)| (op.name().to_string(), n))
-        .collect();
-    histogram.sort();
     let expected = [
         ("block", 1),
         ("call", 2),
@@ -195,16 +219,14 @@ fn an_unwind_is_charged_as_a_branch() {
         ("throw", 1),
         ("try_table", 1),
     ];
-    let expected: Vec<(String, u64)> = expected.iter().map(|&(n, c)| (n.into(), c)).collect();
-    assert_eq!(histogram, expected);
+    assert_eq!(histogram_by_name(&store), owned(&expected));
     // The gas profile leaves the frames the exception left.
     let expected = [
         ("across", 7),
         ("across;middle", 2),
         ("across;middle;thrower", 2),
     ];
-    let expected: Vec<(String, u64)> = expected.iter().map(|&(p, g)| (p.into(), g)).collect();
-    assert_eq!(store.gas_profile(), expected);
+    assert_eq!(store.gas_profile(), owned(&expected));
 }
 
 #[test]
@@ -243,16 +265,11 @@ fn out_of_gas_anywhere_in_an_unwind_and_its_handler_stops_exactly_and_resumes() 
             store.set_gas_limit(limit);
             let got = call(&mut store, instance, "across", &[Val::I32(5)]);
             assert_eq!(got, Err(Error::OutOfGas { used: limit }), "limit {limit}");
-            let mut results = [Val::I32(0)];
-            loop {
-                store.add_gas(1);
-                match store.resume(&mut results) {
-                    Ok(()) => break,
-                    Err(Error::OutOfGas { .. }) => continue,
-                    Err(e) => panic!("limit {limit}: resume failed: {e}"),
-                }
-            }
-            assert_eq!(results, [Val::I32(6)], "limit {limit}");
+            assert_eq!(
+                resume_to_the_end(&mut store, 1),
+                Val::I32(6),
+                "limit {limit}"
+            );
             assert_eq!(store.gas_used(), ACROSS_GAS, "limit {limit}");
         }
     }

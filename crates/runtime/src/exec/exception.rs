@@ -41,15 +41,8 @@ pub(crate) struct Catch {
     pub(crate) landing: u32,
 }
 
-/// An exception on its way to a handler.
-struct Thrown {
-    /// The store index of its tag.
-    tag: u32,
-    /// Its payload, as frame slots.
-    payload: Box<[u64]>,
-    /// Its index among the store's exceptions, when it was kept (thrown again by `throw_ref`).
-    kept: Option<u32>,
-}
+/// The `kept` of `unwind` for an exception not kept in the store (thrown by `throw`).
+const NOT_KEPT: u32 = u32::MAX;
 
 /// The handler found for an exception: how many frames above it to drop, and its clause.
 struct Handler {
@@ -103,33 +96,44 @@ fn search(exec: &Exec, vm: &Vm, ip: *const Op, tag: u32) -> Option<Handler> {
     })
 }
 
-/// Takes `thrown` from the throw at `ip` to its handler, or traps there when it has none.
+/// Takes the exception of store tag `tag` (its payload in `Exec::thrown`; `kept`, its index
+/// among the store's exceptions, or `NOT_KEPT`) from the throw at `ip` to its handler, or traps
+/// there when it has none. It owns nothing (every argument is a number, in a register), so its
+/// jump to the handler's landing is a tail call, as every handler's is: code that throws and
+/// catches in a loop runs in constant host stack.
 #[cold]
 #[inline(never)]
 #[allow(unused_unsafe)] // `next!` calls the handler only in optimised builds
-unsafe fn unwind(ip: *const Op, exec: &mut Exec, vm: &mut Vm, gas: u64, thrown: Thrown) -> Flow {
-    let Some(found) = search(exec, vm, ip, thrown.tag) else {
-        let name = &vm.tags[thrown.tag as usize].name;
+unsafe fn unwind(
+    ip: *const Op,
+    exec: &mut Exec,
+    vm: &mut Vm,
+    gas: u64,
+    tag: u32,
+    kept: u32,
+) -> Flow {
+    let Some(found) = search(exec, vm, ip, tag) else {
+        let name = &vm.tags[tag as usize].name;
         let message = format!("uncaught exception ({name})");
         trap!(ip, exec, gas, Trap::UncaughtException(message))
     };
     let catch = found.catch;
     // A handler that takes the exception keeps it in the store, within the memory budget; the
     // check comes before any frame is dropped, so a trap here leaves them all.
-    let exn = match (catch.with_ref, thrown.kept) {
+    let exn = match (catch.with_ref, kept) {
         (false, _) => 0,
-        (true, Some(kept)) => u64::from(kept) + 1,
-        (true, None) => {
-            let bytes = std::mem::size_of::<ExceptionEntity>() + 8 * thrown.payload.len();
+        (true, NOT_KEPT) => {
+            let bytes = std::mem::size_of::<ExceptionEntity>() + 8 * exec.thrown.len();
             if !vm.take_memory(bytes as u64) {
                 trap!(ip, exec, gas, Trap::ExceptionsExhausted)
             }
             vm.exceptions.push(ExceptionEntity {
-                tag: thrown.tag,
-                payload: thrown.payload.clone(),
+                tag,
+                payload: exec.thrown.as_slice().into(),
             });
             vm.exceptions.len() as u64
         }
+        (true, kept) => u64::from(kept) + 1,
     };
     for _ in 0..found.frames {
         let frame = exec.frames.pop().expect("the search counted the frames");
@@ -145,7 +149,7 @@ unsafe fn unwind(ip: *const Op, exec: &mut Exec, vm: &mut Vm, gas: u64, thrown: 
     unsafe {
         let mut at = catch.dst as usize;
         if catch.tag.is_some() {
-            for &v in thrown.payload.iter() {
+            for &v in &exec.thrown {
                 slot!(sp, at) = v;
                 at += 1;
             }
@@ -165,8 +169,10 @@ handler! {
         let tag = vm.instances[exec.instance as usize].tags[op.a as usize];
         let width: usize = vm.tags[tag as usize].ty.params.iter().map(|&t| slots(t)).sum();
         // SAFETY: the lowering put the payload in `width` slots of the frame from `b` on.
-        let payload = std::slice::from_raw_parts(sp.add(op.b as usize), width).into();
-        unwind(ip, exec, vm, gas, Thrown { tag, payload, kept: None })
+        let payload = std::slice::from_raw_parts(sp.add(op.b as usize), width);
+        exec.thrown.clear();
+        exec.thrown.extend_from_slice(payload);
+        unwind(ip, exec, vm, gas, tag, NOT_KEPT)
     }
 
     /// `throw_ref`: op `a` is the slot of the `exnref`.
@@ -180,7 +186,9 @@ handler! {
         let Some(e) = vm.exceptions.get(index as usize) else {
             trap!(ip, exec, gas, Trap::Host(format!("exnref {index} is not of this store")))
         };
-        let thrown = Thrown { tag: e.tag, payload: e.payload.clone(), kept: Some(index as u32) };
-        unwind(ip, exec, vm, gas, thrown)
+        exec.thrown.clear();
+        exec.thrown.extend_from_slice(&e.payload);
+        let tag = e.tag;
+        unwind(ip, exec, vm, gas, tag, index as u32)
     }
 }

@@ -104,6 +104,9 @@ pub(crate) struct Exec {
     pub(crate) meter: Meter,
     /// Set by the embedder to stop interruptible code at its next back edge or call.
     interrupt: Arc<AtomicBool>,
+    /// The payload of the exception being thrown, as frame slots (`exception.rs`): a buffer
+    /// kept from throw to throw, so that the unwinding owns nothing it would have to drop.
+    thrown: Vec<u64>,
 }
 
 /// Limits of one call.
@@ -145,6 +148,7 @@ impl Exec {
             sp: std::ptr::null_mut(),
             meter,
             interrupt,
+            thrown: Vec::new(),
         }
     }
 
