@@ -347,8 +347,8 @@ mod tests {
             verdicts(other),
             vec![("assert_malformed", 1, Verdict::SkippedUnsupported)]
         );
-        // A module that needs the proposal is skipped, not failed.
-        let module = r#"(module binary "\00asm\01\00\00\00" "\0d\01\00")"#;
+        // A module that needs a proposal (a 64-bit memory) is skipped, not failed.
+        let module = r#"(module binary "\00asm\01\00\00\00" "\05\03\01\04\00")"#;
         assert_eq!(
             verdicts(module),
             vec![("module", 1, Verdict::SkippedUnsupported)]
