@@ -255,9 +255,12 @@ fn main() -> ExitCode {
              unsupported proposal",
             total.skipped, options.allow_skipped
         );
+    } else if options.require_complete && options.allow_skipped == 0 {
+        println!("complete (--require-complete): 0 skipped");
     } else if options.require_complete {
         println!(
-            "complete (--require-complete): {} skipped, at most {} allowed",
+            "complete (--require-complete): {} skipped, at most {} allowed, all for an \
+             unsupported proposal",
             total.skipped, options.allow_skipped
         );
     }
