@@ -39,6 +39,17 @@ const MODULE: &str = r#"(module
       (return (i32.const 0)))
     (i32.const 2))
   (func (export "null_ref") (local exnref) (throw_ref (local.get 0)))
+  ;; A handler that is a loop's label: the loop runs again, until the third try succeeds.
+  (func (export "retry") (result i32) (local $tries i32)
+    (loop $retry
+      (try_table (catch_all $retry)
+        (local.set $tries (i32.add (local.get $tries) (i32.const 1)))
+        (if (i32.lt_u (local.get $tries) (i32.const 3)) (then (throw $other)))))
+    (local.get $tries))
+  ;; A handler that is the function's label: the payload is its result.
+  (func (export "to_function") (result i32)
+    (try_table (catch $e 0) (call $thrower (i32.const 9)))
+    (i32.const 0))
   ;; Throws and catches `n` times, one frame down, and adds up the payloads.
   (func (export "spin") (param $n i32) (result i32) (local $i i32) (local $sum i32)
     (loop $again
@@ -121,6 +132,21 @@ fn an_exception_is_caught_frames_away_with_its_payload() {
         assert_eq!(
             call(&mut store, instance, "across", &[Val::I32(-1)]),
             Ok(vec![Val::I32(0)])
+        );
+    }
+}
+
+#[test]
+fn a_handler_may_be_a_loop_or_the_function_itself() {
+    for config in configs() {
+        let (mut store, instance) = start(config);
+        assert_eq!(
+            call(&mut store, instance, "retry", &[]),
+            Ok(vec![Val::I32(3)])
+        );
+        assert_eq!(
+            call(&mut store, instance, "to_function", &[]),
+            Ok(vec![Val::I32(9)])
         );
     }
 }
@@ -227,6 +253,24 @@ fn an_unwind_is_charged_as_a_branch() {
         ("across;middle;thrower", 2),
     ];
     assert_eq!(store.gas_profile(), owned(&expected));
+}
+
+/// `to_function`, every instruction priced 1: `try_table`, `i32.const`, `call`, then
+/// `thrower`'s `local.get`, `throw` (5); the clause returns, executing nothing more. `retry`:
+/// `loop` once (1); two failing tries of `try_table`, `local.get`, `i32.const`, `i32.add`,
+/// `local.set`, `local.get`, `i32.const`, `i32.lt_u`, `if`, `throw` (10 each), landing at the
+/// loop's body; the third without the `throw` and with the `if` false (9), then the `end`s of
+/// the `try_table` and the loop, `local.get` and the final `end` (4).
+#[test]
+fn handlers_that_are_a_loop_or_the_function_are_charged_as_branches_to_them() {
+    for profile in [false, true] {
+        let (mut store, instance) = metered(CostTable::uniform(1), profile);
+        call(&mut store, instance, "to_function", &[]).unwrap();
+        assert_eq!(store.gas_used(), 5);
+        let (mut store, instance) = metered(CostTable::uniform(1), profile);
+        call(&mut store, instance, "retry", &[]).unwrap();
+        assert_eq!(store.gas_used(), 1 + 2 * 10 + 9 + 4);
+    }
 }
 
 #[test]
