@@ -335,7 +335,12 @@ impl<'c> FuncValidator<'c> {
                 sink.operator(&Operator::LocalGet { local }, at)?;
                 continue;
             }
-            let op = ops.read_boxed().map_err(|e| Error::from(*e))?;
+            // A match, not `?`: the `?` moved the operator through a differently laid out
+            // value, in stores the next loads could not forward from (a stall per operator).
+            let op = match ops.read_boxed() {
+                Ok(op) => op,
+                Err(e) => return Err(Box::new(Error::from(*e))),
+            };
             self.operator(&op, at)?;
             sink.operator(&op, at)?;
             if self.frames.is_empty() {
