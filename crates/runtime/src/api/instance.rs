@@ -402,7 +402,7 @@ pub(super) fn instantiate<T>(
         inst.elements.push((e.ty, items));
     }
     for d in &m.data {
-        inst.data.push(d.bytes.clone().into());
+        inst.data.push(d.bytes.clone());
     }
     store.instances.push(inst);
     store.modules.push(m.clone());
@@ -432,7 +432,7 @@ pub(super) fn instantiate<T>(
             store
                 .vm
                 .memory_init(index, i as u32, at, 0, d.bytes.len() as u32)?;
-            store.instances[index as usize].data[i] = Arc::from(&[][..]);
+            store.instances[index as usize].data[i].drop_bytes();
         }
     }
     if let Some(start) = m.start {

@@ -645,7 +645,7 @@ handler! {
 
     fn data_drop(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        vm.instances[exec.instance as usize].data[op.a as usize] = Arc::from(&[][..]);
+        vm.instances[exec.instance as usize].data[op.a as usize].drop_bytes();
         next!(ip.add(1), sp, exec, vm, gas)
     }
 

@@ -4,6 +4,7 @@
 
 use super::lazy::ModuleCode;
 use super::Code;
+use crate::bytes::Segment;
 use crate::trap::Trap;
 use ssvm_binary::{FuncType, GlobalType, RefType, TableType};
 use std::sync::Arc;
@@ -97,7 +98,7 @@ pub(crate) struct InstanceEntity {
     /// Element segments: their reference type and items (emptied by `elem.drop`).
     pub(crate) elements: Vec<(RefType, Vec<u64>)>,
     /// Data segments (emptied by `data.drop`).
-    pub(crate) data: Vec<Arc<[u8]>>,
+    pub(crate) data: Vec<Segment>,
 }
 
 /// Numbers whose value zero is all zero bytes, so that zeroed memory holds zeros of them.
@@ -211,7 +212,8 @@ impl Vm {
         n: u32,
     ) -> Result<(), Trap> {
         let inst = &self.instances[instance as usize];
-        let bytes = inst.data[data as usize].clone();
+        let segment = &inst.data[data as usize];
+        let bytes = segment.as_slice();
         let memory = inst.memories[0] as usize;
         let mem = &mut self.memories[memory].data;
         let (d, s, n) = (d as usize, s as usize, n as usize);
