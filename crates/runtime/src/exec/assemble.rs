@@ -12,8 +12,10 @@ use super::simd;
 use super::state::Vm;
 use super::{Exec, Flow};
 use crate::compile::ir::{Cmp, CompiledFunc, Instr, LoadKind, StoreKind};
+use crate::compile::Source;
 use crate::meter::CodeMeter;
 use crate::numeric::for_each_numeric;
+use std::sync::{Arc, OnceLock};
 
 /// A handler: the op, the frame, the interpreter's state, the store's entities, and the gas left
 /// (kept in a register while handlers run; `Meter::gas` holds it whenever they return).
@@ -83,12 +85,59 @@ pub(crate) struct Code {
     pub(crate) zero_fill: u32,
     /// Slots the frame needs.
     pub(crate) frame_size: u32,
-    /// Metered code: its metering blocks, and the position of each op in them.
-    pub(crate) meter: Option<CodeMeter>,
+    /// Metered code: its metering blocks, and the position of each op in them. Paid code
+    /// drops them once assembled and computes them again on first need (`Code::meter`).
+    pub(crate) meter: OnceLock<CodeMeter>,
+    /// Paid code whose `meter` was dropped: how to compute it again.
+    pub(crate) relower: Option<Relower>,
     /// A number no other assembled function in this process has (histogram counters use it).
     pub(crate) id: u32,
     /// The function's index in its module (imports counted), for backtraces.
     pub(crate) index: u32,
+}
+
+impl Code {
+    /// The metering of metered code: computed again, the first time a slow path asks (out of
+    /// gas, a trap, per-unit work, a suspension), where paid code dropped it. It is a few bytes
+    /// per op that fast paths never read, for code most of which never stops.
+    pub(crate) fn meter(&self) -> Option<&CodeMeter> {
+        if let Some(meter) = self.meter.get() {
+            return Some(meter);
+        }
+        let again = self.relower.as_ref()?;
+        Some(self.meter.get_or_init(|| again.meter(self)))
+    }
+}
+
+/// How to compute the metering of a paid function again: lowering and assembling it again
+/// gives the same ops, of which only the metering is kept.
+#[derive(Debug)]
+pub(crate) struct Relower {
+    source: Arc<Source>,
+    /// The function, counted from the module's first own one.
+    index: usize,
+    interruptible: bool,
+}
+
+impl Relower {
+    pub(crate) fn new(source: Arc<Source>, index: usize, interruptible: bool) -> Relower {
+        Relower {
+            source,
+            index,
+            interruptible,
+        }
+    }
+
+    /// The metering of `code`, which was assembled from this function.
+    pub(crate) fn meter(&self, code: &Code) -> CodeMeter {
+        let ir = self
+            .source
+            .lower(self.index)
+            .expect("a function lowered once lowers again");
+        let mut again = assemble(&ir, Metering::Paid, self.interruptible, code.id);
+        assert_eq!(again.ops.len(), code.ops.len(), "lowering is deterministic");
+        again.meter.take().expect("paid code is metered")
+    }
 }
 
 fn op(handler: Handler, a: u32, b: u32, c: u32, d: u32) -> Op {
@@ -399,7 +448,8 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
         frame_init,
         zero_fill,
         frame_size: func.frame_size,
-        meter: meter.map(|m| m.with_positions(positions)),
+        meter: meter.map_or_else(OnceLock::new, |m| m.with_positions(positions).into()),
+        relower: None,
         id,
         index: func.index,
     }
