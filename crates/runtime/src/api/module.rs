@@ -157,6 +157,19 @@ pub(crate) struct ModuleInner {
     pub(crate) names: Vec<(u32, String)>,
 }
 
+/// Bodies of less code than this are validated on one thread: starting threads would cost
+/// more than they save.
+const PARALLEL_CODE_BYTES: usize = 1 << 20;
+
+/// How many threads validate the bodies of `module` at load.
+fn validation_threads(config: &super::engine::Config, module: &ssvm_binary::Module<'_>) -> usize {
+    let code: usize = module.code.iter().map(|b| b.bytes.len()).sum();
+    if !config.parallel_compilation || code < PARALLEL_CODE_BYTES {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 /// A validated and compiled module, ready to be instantiated any number of times.
 #[derive(Debug, Clone)]
 pub struct Module {
@@ -243,13 +256,22 @@ impl Module {
             ssvm_validate::validate_module_with(&m, &mut lowerer)?;
             (imported as u32..functions.len() as u32).collect()
         } else {
-            let mut check = LoadCheck::new(&m.types);
-            let ctx = ssvm_validate::validate_module_with(&m, &mut check)?;
-            for &index in &check.eager {
+            let threads = validation_threads(&engine.config, &m);
+            let (ctx, checks) = if threads > 1 {
+                ssvm_validate::validate_module_in_parallel(&m, threads, || {
+                    LoadCheck::new(&m.types)
+                })?
+            } else {
+                let mut check = LoadCheck::new(&m.types);
+                let ctx = ssvm_validate::validate_module_with(&m, &mut check)?;
+                (ctx, vec![check])
+            };
+            let eager: Vec<u32> = checks.into_iter().flat_map(|c| c.eager).collect();
+            for &index in &eager {
                 let body = &m.code[index as usize - imported];
                 ssvm_validate::validate_function_with(&ctx, index, body, &mut lowerer)?;
             }
-            check.eager
+            eager
         };
         if let Some(e) = lowerer.unsupported.take() {
             return Err(Error::Unsupported(e.to_string()));
