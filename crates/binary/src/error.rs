@@ -24,9 +24,6 @@ pub enum Proposal {
     MultiMemory,
     /// Arithmetic in constant expressions.
     ExtendedConst,
-    /// Relaxed SIMD: the `0xFD` instructions from `0x100` on, whose results may differ by
-    /// platform.
-    RelaxedSimd,
 }
 
 impl Proposal {
@@ -41,7 +38,6 @@ impl Proposal {
             Proposal::Memory64 => "memory64",
             Proposal::MultiMemory => "multi-memory",
             Proposal::ExtendedConst => "extended-const",
-            Proposal::RelaxedSimd => "relaxed-SIMD",
         }
     }
 

@@ -526,11 +526,6 @@ fn illegal_opcode(prefix: u8, code: u32, at: usize) -> DecodeError {
         .find(|(byte, ..)| prefix == 0 && u32::from(*byte) == code);
     match known {
         Some(&(_, name, proposal)) => DecodeError::unsupported(proposal, name, None, at),
-        // The relaxed SIMD proposal's opcodes, 0xFD 0x100 to 0x113.
-        None if prefix == 0xfd && (0x100..=0x113).contains(&code) => {
-            let what = format!("the instruction 0xFD 0x{code:X}");
-            DecodeError::unsupported(Proposal::RelaxedSimd, &what, None, at)
-        }
         None => DecodeError::new("illegal opcode", at),
     }
 }
