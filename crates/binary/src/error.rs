@@ -20,8 +20,6 @@ pub enum Proposal {
     Threads,
     /// 64-bit memories and tables.
     Memory64,
-    /// More than one memory.
-    MultiMemory,
     /// Arithmetic in constant expressions.
     ExtendedConst,
 }
@@ -36,7 +34,6 @@ impl Proposal {
             Proposal::Gc => "GC",
             Proposal::Threads => "threads",
             Proposal::Memory64 => "memory64",
-            Proposal::MultiMemory => "multi-memory",
             Proposal::ExtendedConst => "extended-const",
         }
     }

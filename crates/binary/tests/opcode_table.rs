@@ -82,9 +82,9 @@ trait Sample: Sized {
 }
 
 impl Sample for u32 {
-    fn sample(field: &str, s: &mut Sampler) -> (Self, Vec<i128>) {
-        // Memory indices are a reserved zero byte in Wasm 2.0.
-        let v = if s.mode == Mode::Valid || field.contains("mem") {
+    fn sample(_: &str, s: &mut Sampler) -> (Self, Vec<i128>) {
+        // Memory indices too (multi-memory): the valid test module has one memory.
+        let v = if s.mode == Mode::Valid {
             0
         } else {
             s.counter += 1;
@@ -163,21 +163,23 @@ impl Sample for wp::V128 {
 impl Sample for wp::MemArg {
     fn sample(_: &str, s: &mut Sampler) -> (Self, Vec<i128>) {
         s.has_memarg = true;
-        let (align, offset) = match s.mode {
-            Mode::Valid => (s.align, 16),
+        // Memory 0 without the memory-index flag, the others with it (multi-memory).
+        let (align, offset, memory) = match s.mode {
+            Mode::Valid => (s.align, 16, 0),
             Mode::Distinct => (
                 s.variant as u8 % 3,
                 [70_000, 0, u32::MAX as u64, 5][s.variant % 4],
+                [0, 1, 300, 2][s.variant % 4],
             ),
         };
         let m = wp::MemArg {
             align,
             max_align: 0,
             offset,
-            target: wp::MemArgTarget::Memory(0),
+            target: wp::MemArgTarget::Memory(memory),
             ordering: None,
         };
-        (m, vec![align.into(), offset.into()])
+        (m, vec![align.into(), offset.into(), memory.into()])
     }
 }
 
@@ -392,11 +394,12 @@ impl Semantic for MemArg {
     fn push(&self, out: &mut Vec<i128>) {
         out.push(self.align.into());
         out.push(self.offset.into());
+        out.push(self.memory.into());
     }
 }
 impl Semantic for MemIdx {
     fn push(&self, out: &mut Vec<i128>) {
-        out.push(0);
+        out.push(self.0.into());
     }
 }
 

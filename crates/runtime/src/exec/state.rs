@@ -201,10 +201,12 @@ impl Vm {
         }
     }
 
-    /// `memory.init`: copies `n` bytes of data segment `data` from `s` to memory address `d`.
+    /// `memory.init`: copies `n` bytes of data segment `data` from `s` to address `d` of the
+    /// instance's memory `memory`.
     pub(crate) fn memory_init(
         &mut self,
         instance: u32,
+        memory: u32,
         data: u32,
         d: u32,
         s: u32,
@@ -212,7 +214,7 @@ impl Vm {
     ) -> Result<(), Trap> {
         let inst = &self.instances[instance as usize];
         let bytes = inst.data[data as usize].clone();
-        let memory = inst.memories[0] as usize;
+        let memory = inst.memories[memory as usize] as usize;
         let mem = &mut self.memories[memory].data;
         let (d, s, n) = (d as usize, s as usize, n as usize);
         if s + n > bytes.len() || d + n > mem.len() {
@@ -268,6 +270,11 @@ impl Vm {
         let ptr = Arc::as_ptr(&assembled);
         *code = Some(assembled);
         Ok(ptr)
+    }
+
+    /// Store index of `instance`'s memory `index` (which the validator checked).
+    pub(crate) fn memory_at(&self, instance: u32, index: u32) -> usize {
+        self.instances[instance as usize].memories[index as usize] as usize
     }
 
     /// Store index of `instance`'s memory 0, or `usize::MAX`.
