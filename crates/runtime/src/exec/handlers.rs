@@ -630,11 +630,9 @@ handler! {
         let op = &*ip;
         let (d, val, n) = (slot!(sp, op.a), slot!(sp, op.b) as u8, slot!(sp, op.c) as u32 as usize);
         let price = per_unit!(ip, exec, gas, memory_fill, n);
-        let mem = &mut vm.memories[exec.memory].data;
-        let Some(at) = effective(d, 0, n, mem.len()) else {
-            trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
-        };
-        mem[at..at + n].fill(val);
+        if let Err(t) = vm.memory_fill(exec.memory, d, val, n) {
+            trap!(ip, exec, gas, t)
+        }
         pay!(ip, sp, exec, vm, gas, price, 1)
     }
 
@@ -642,11 +640,9 @@ handler! {
         let op = &*ip;
         let (d, s, n) = (slot!(sp, op.a), slot!(sp, op.b), slot!(sp, op.c) as u32 as usize);
         let price = per_unit!(ip, exec, gas, memory_copy, n);
-        let mem = &mut vm.memories[exec.memory].data;
-        let (Some(dst), Some(src)) = (effective(d, 0, n, mem.len()), effective(s, 0, n, mem.len())) else {
-            trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
-        };
-        mem.copy_within(src..src + n, dst);
+        if let Err(t) = vm.memory_copy((exec.memory, exec.memory), d, s, n) {
+            trap!(ip, exec, gas, t)
+        }
         pay!(ip, sp, exec, vm, gas, price, 1)
     }
 

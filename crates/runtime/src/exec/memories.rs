@@ -63,17 +63,6 @@ macro_rules! stores {
 
 for_each_store!(stores);
 
-/// `dst` and `src`, two elements of `v` (`dst != src`), the first mutable.
-fn two<T>(v: &mut [T], dst: usize, src: usize) -> (&mut T, &T) {
-    if dst < src {
-        let (lo, hi) = v.split_at_mut(src);
-        (&mut lo[dst], &hi[0])
-    } else {
-        let (lo, hi) = v.split_at_mut(dst);
-        (&mut hi[0], &lo[src])
-    }
-}
-
 handler! {
     /// Operands: `a` the result, `b` the memory.
     fn memory_size(ip, sp, exec, vm, gas) {
@@ -100,11 +89,9 @@ handler! {
         let op = &*ip;
         let (d, val, n) = (slot!(sp, op.a), slot!(sp, op.b) as u8, slot!(sp, op.c) as u32 as usize);
         let price = per_unit!(ip, exec, gas, memory_fill, n);
-        let mem = memory!(exec, vm, op.d);
-        let Some(at) = effective(d, 0, n, mem.len()) else {
-            trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
-        };
-        mem[at..at + n].fill(val);
+        if let Err(t) = vm.memory_fill(vm.memory_at(exec.instance, op.d), d, val, n) {
+            trap!(ip, exec, gas, t)
+        }
         pay!(ip, sp, exec, vm, gas, price, 1)
     }
 
@@ -114,16 +101,9 @@ handler! {
         let op = &*ip;
         let (d, s, n) = (slot!(sp, op.a), slot!(sp, op.b), slot!(sp, op.c) as u32 as usize);
         let price = per_unit!(ip, exec, gas, memory_copy, n);
-        let (dm, sm) = (vm.memory_at(exec.instance, op.d), vm.memory_at(exec.instance, (*ip.add(1)).a));
-        let (dst_len, src_len) = (vm.memories[dm].data.len(), vm.memories[sm].data.len());
-        let (Some(dst), Some(src)) = (effective(d, 0, n, dst_len), effective(s, 0, n, src_len)) else {
-            trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
-        };
-        if dm == sm {
-            vm.memories[dm].data.copy_within(src..src + n, dst);
-        } else {
-            let (to, from) = two(&mut vm.memories, dm, sm);
-            to.data[dst..dst + n].copy_from_slice(&from.data[src..src + n]);
+        let memories = (vm.memory_at(exec.instance, op.d), vm.memory_at(exec.instance, (*ip.add(1)).a));
+        if let Err(t) = vm.memory_copy(memories, d, s, n) {
+            trap!(ip, exec, gas, t)
         }
         pay!(ip, sp, exec, vm, gas, price, 2)
     }

@@ -2,6 +2,7 @@
 //! instances, indexed by number. The embedding API's `Store<T>` owns a `Vm` and adds the
 //! embedder's data and host functions, which the interpreter never touches.
 
+use super::handlers::effective;
 use super::lazy::ModuleCode;
 use super::Code;
 use crate::trap::Trap;
@@ -224,6 +225,43 @@ impl Vm {
         Ok(())
     }
 
+    /// `memory.fill`: writes `val` to `n` bytes from address `d` of store memory `memory`.
+    pub(crate) fn memory_fill(
+        &mut self,
+        memory: usize,
+        d: u64,
+        val: u8,
+        n: usize,
+    ) -> Result<(), Trap> {
+        let mem = &mut self.memories[memory].data;
+        let at = effective(d, 0, n, mem.len()).ok_or(Trap::MemoryOutOfBounds)?;
+        mem[at..at + n].fill(val);
+        Ok(())
+    }
+
+    /// `memory.copy`: copies `n` bytes from address `s` of store memory `src` to address `d` of
+    /// store memory `dst` (the same one, or another).
+    pub(crate) fn memory_copy(
+        &mut self,
+        (dst, src): (usize, usize),
+        d: u64,
+        s: u64,
+        n: usize,
+    ) -> Result<(), Trap> {
+        let (dst_len, src_len) = (self.memories[dst].data.len(), self.memories[src].data.len());
+        let (Some(to), Some(from)) = (effective(d, 0, n, dst_len), effective(s, 0, n, src_len))
+        else {
+            return Err(Trap::MemoryOutOfBounds);
+        };
+        if dst == src {
+            self.memories[dst].data.copy_within(from..from + n, to);
+        } else {
+            let (to_mem, from_mem) = two(&mut self.memories, dst, src);
+            to_mem.data[to..to + n].copy_from_slice(&from_mem.data[from..from + n]);
+        }
+        Ok(())
+    }
+
     /// `table.init`: copies `n` elements of segment `elem` from `s` to table `table` at `d`.
     pub(crate) fn table_init(
         &mut self,
@@ -283,5 +321,16 @@ impl Vm {
             .memories
             .first()
             .map_or(usize::MAX, |&m| m as usize)
+    }
+}
+
+/// `dst` and `src`, two elements of `v` (`dst != src`), the first mutable.
+fn two<T>(v: &mut [T], dst: usize, src: usize) -> (&mut T, &T) {
+    if dst < src {
+        let (lo, hi) = v.split_at_mut(src);
+        (&mut lo[dst], &hi[0])
+    } else {
+        let (lo, hi) = v.split_at_mut(dst);
+        (&mut hi[0], &lo[src])
     }
 }
