@@ -39,8 +39,8 @@ options:
   --require-complete
                   fail (exit 1) when any directive is skipped: for the suites that must
                   pass in full
-  --except FILE   leave out the .wast file named FILE (e.g. simd_memory-multi.wast, which
-                  needs multi-memory); may be repeated
+  --except FILE   leave out the .wast file named FILE (e.g. simd_memory-multi.wast); may be
+                  repeated
   -h, --help      print this help";
 
 /// How many failures are printed without `--verbose`.

@@ -17,10 +17,12 @@ use wasmparser::{
 const AFTER_GLOBALS: &[u8] = &[7, 8, 9, 12, 10, 11];
 const AFTER_EXPORTS: &[u8] = &[8, 9, 12, 10, 11];
 
-/// What the oracle accepts: Wasm 2.0, tail calls and extended constant expressions (which are
-/// never charged, and which the rewrite copies unchanged).
+/// What the oracle accepts: Wasm 2.0, tail calls, relaxed SIMD, multi-memory and extended
+/// constant expressions (which are never charged, and which the rewrite copies unchanged).
 const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::TAIL_CALL)
+    .union(WasmFeatures::RELAXED_SIMD)
+    .union(WasmFeatures::MULTI_MEMORY)
     .union(WasmFeatures::EXTENDED_CONST);
 
 /// Rewrites `wasm` so that it counts its own gas under `prices`.

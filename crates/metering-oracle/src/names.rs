@@ -1,4 +1,5 @@
-//! Spec text names of `wasmparser` operators, restricted to Wasm 2.0 and tail calls.
+//! Spec text names of `wasmparser` operators, restricted to Wasm 2.0, tail calls and relaxed
+//! SIMD.
 //!
 //! The name is derived from the operator's `visit_*` method name in `wasmparser`'s operator list
 //! (`for_each_operator!`): `visit_i32_trunc_sat_f32_s` becomes `i32.trunc_sat_f32_s`. The first
@@ -8,7 +9,8 @@
 
 use wasmparser::Operator;
 
-/// The proposals whose instructions make up Wasm 2.0, and tail calls, as `wasmparser` names them.
+/// The proposals whose instructions make up Wasm 2.0, and tail calls and relaxed SIMD, as
+/// `wasmparser` names them.
 const SUPPORTED_PROPOSALS: &[&str] = &[
     "mvp",
     "sign_extension",
@@ -16,6 +18,7 @@ const SUPPORTED_PROPOSALS: &[&str] = &[
     "bulk_memory",
     "reference_types",
     "simd",
+    "relaxed_simd",
     "tail_call",
 ];
 

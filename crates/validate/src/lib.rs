@@ -11,7 +11,7 @@ mod func;
 mod module;
 
 pub use module::Context;
-use ssvm_binary::{DecodeError, FuncType, FunctionBody, Module, Operator, Proposal, ValType};
+use ssvm_binary::{DecodeError, FuncType, FunctionBody, Module, Operator, ValType};
 use std::fmt;
 
 /// Whether a module broke the binary format or the validation rules.
@@ -249,16 +249,4 @@ pub(crate) fn invalid(message: impl Into<String>, offset: usize) -> Error {
         offset,
         function: None,
     }
-}
-
-/// The error for `what`, a part of `proposal`, at `offset`: the module is valid with that
-/// proposal, which ssvm-lite does not implement. `spec_words` lead the message where Wasm 2.0
-/// has words for the error (see [`DecodeError::unsupported`]).
-pub(crate) fn unsupported(
-    proposal: Proposal,
-    what: &str,
-    spec_words: Option<&str>,
-    offset: usize,
-) -> Error {
-    DecodeError::unsupported(proposal, what, spec_words, offset).into()
 }

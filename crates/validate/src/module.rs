@@ -3,10 +3,10 @@
 //! and constant expressions.
 
 use crate::func::FuncValidator;
-use crate::{invalid, malformed, unsupported, Error, FunctionSink};
+use crate::{invalid, malformed, Error, FunctionSink};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, FunctionBody, GlobalType, ImportDesc, Limits,
-    MemoryType, Module, Operator, Proposal, RefType, SegmentMode, TableType, ValType,
+    MemoryType, Module, Operator, RefType, SegmentMode, TableType, ValType,
 };
 use std::collections::HashSet;
 
@@ -244,11 +244,6 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
     }
     for m in &module.memories {
         check_limits(m.limits, Some(MAX_PAGES), module.offsets.code)?;
-    }
-    if ctx.memories.len() > 1 {
-        let what = format!("{} memories", ctx.memories.len());
-        let words = Some("multiple memories");
-        return Err(unsupported(Proposal::MultiMemory, &what, words, 0));
     }
 
     // Function references outside function bodies declare those functions for `ref.func`.

@@ -426,12 +426,15 @@ pub(super) fn instantiate<T>(
         }
     }
     for (i, d) in m.data.iter().enumerate() {
-        if let SegmentPlace::Active { offset, .. } = &d.place {
+        if let SegmentPlace::Active {
+            index: memory,
+            offset,
+        } = &d.place
+        {
             let inst = &store.instances[index as usize];
             let at = eval(store, inst, offset) as u32;
-            store
-                .vm
-                .memory_init(index, i as u32, at, 0, d.bytes.len() as u32)?;
+            let n = d.bytes.len() as u32;
+            store.vm.memory_init(index, *memory, i as u32, at, 0, n)?;
             store.instances[index as usize].data[i].drop_bytes();
         }
     }

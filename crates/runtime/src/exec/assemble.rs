@@ -8,6 +8,7 @@
 //! charges, and its branches, calls and returns do nothing for metering at all.
 
 use super::handlers as h;
+use super::memories;
 use super::simd;
 use super::state::Vm;
 use super::{Exec, Flow};
@@ -156,6 +157,19 @@ fn op(handler: Handler, a: u32, b: u32, c: u32, d: u32) -> Op {
 fn width(instr: &Instr, pc: usize, func: &CompiledFunc, landing: &[bool], mode: Metering) -> usize {
     match instr {
         Instr::TableCopy { .. } | Instr::TableInit { .. } => 2,
+        // Memory index not 0: the memory index spills into a second op.
+        Instr::MemoryCopy {
+            dst_memory,
+            src_memory,
+            ..
+        } if (*dst_memory, *src_memory) != (0, 0) => 2,
+        Instr::MemoryInit { memory, .. }
+        | Instr::SimdLoad { memory, .. }
+        | Instr::SimdStore { memory, .. }
+            if *memory != 0 =>
+        {
+            2
+        }
         Instr::Charge { block } if mode == Metering::Paid && !landing[pc] => {
             usize::from(block_cost(func, *block) != 0)
         }
@@ -257,27 +271,41 @@ fn cmp_i64(cmp: Cmp, paid: bool, check: bool) -> Handler {
     }
 }
 
+/// The handler of a load of `kind` in module `$m`: `h` (memory 0) or `memories` (the others).
+macro_rules! load_of {
+    ($m:ident, $kind:expr) => {
+        match $kind {
+            LoadKind::I32 | LoadKind::F32 | LoadKind::I64_32U => $m::load_u32,
+            LoadKind::I64 | LoadKind::F64 => $m::load_u64,
+            LoadKind::I32_8S => $m::load_i32_8s,
+            LoadKind::I32_8U | LoadKind::I64_8U => $m::load_u8,
+            LoadKind::I32_16S => $m::load_i32_16s,
+            LoadKind::I32_16U | LoadKind::I64_16U => $m::load_u16,
+            LoadKind::I64_8S => $m::load_i64_8s,
+            LoadKind::I64_16S => $m::load_i64_16s,
+            LoadKind::I64_32S => $m::load_i64_32s,
+        }
+    };
+}
+
+/// The handler of a store of `kind` in module `$m`, as for `load_of!`.
+macro_rules! store_of {
+    ($m:ident, $kind:expr) => {
+        match $kind {
+            StoreKind::B1 => $m::store_8,
+            StoreKind::B2 => $m::store_16,
+            StoreKind::B4 => $m::store_32,
+            StoreKind::B8 => $m::store_64,
+        }
+    };
+}
+
 fn load(kind: LoadKind) -> Handler {
-    match kind {
-        LoadKind::I32 | LoadKind::F32 | LoadKind::I64_32U => h::load_u32,
-        LoadKind::I64 | LoadKind::F64 => h::load_u64,
-        LoadKind::I32_8S => h::load_i32_8s,
-        LoadKind::I32_8U | LoadKind::I64_8U => h::load_u8,
-        LoadKind::I32_16S => h::load_i32_16s,
-        LoadKind::I32_16U | LoadKind::I64_16U => h::load_u16,
-        LoadKind::I64_8S => h::load_i64_8s,
-        LoadKind::I64_16S => h::load_i64_16s,
-        LoadKind::I64_32S => h::load_i64_32s,
-    }
+    load_of!(h, kind)
 }
 
 fn store(kind: StoreKind) -> Handler {
-    match kind {
-        StoreKind::B1 => h::store_8,
-        StoreKind::B2 => h::store_16,
-        StoreKind::B4 => h::store_32,
-        StoreKind::B8 => h::store_64,
-    }
+    store_of!(h, kind)
 }
 
 /// Assembles a function's IR into the interpreter's code; `id` must be unique in the process.
@@ -382,15 +410,45 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     }
                     Instr::GlobalGet { dst, global } => op(h::global_get, dst, global, 0, 0),
                     Instr::GlobalSet { src, global } => op(h::global_set, src, global, 0, 0),
-                    Instr::Load { kind, dst, addr, offset } => op(load(kind), dst, addr, offset, 0),
-                    Instr::Store { kind, addr, value, offset } => {
+                    Instr::Load { kind, dst, addr, offset, memory: 0 } => {
+                        op(load(kind), dst, addr, offset, 0)
+                    }
+                    Instr::Store { kind, addr, value, offset, memory: 0 } => {
                         op(store(kind), addr, value, offset, 0)
                     }
-                    Instr::MemorySize { dst } => op(h::memory_size, dst, 0, 0, 0),
-                    Instr::MemoryGrow { dst, delta } => op(h::memory_grow, dst, delta, 0, 0),
-                    Instr::MemoryFill { d, val, n } => op(h::memory_fill, d, val, n, 0),
-                    Instr::MemoryCopy { d, s, n } => op(h::memory_copy, d, s, n, 0),
-                    Instr::MemoryInit { data, d, s, n } => op(h::memory_init, data, d, s, n),
+                    Instr::MemorySize { dst, memory: 0 } => op(h::memory_size, dst, 0, 0, 0),
+                    Instr::MemoryGrow { dst, delta, memory: 0 } => {
+                        op(h::memory_grow, dst, delta, 0, 0)
+                    }
+                    Instr::MemoryFill { d, val, n, memory: 0 } => op(h::memory_fill, d, val, n, 0),
+                    Instr::MemoryCopy { d, s, n, dst_memory: 0, src_memory: 0 } => {
+                        op(h::memory_copy, d, s, n, 0)
+                    }
+                    Instr::MemoryInit { data, d, s, n, memory: 0 } => {
+                        op(h::memory_init, data, d, s, n)
+                    }
+                    // The other memories' ops (memories.rs): the memory index is an operand.
+                    Instr::Load { kind, dst, addr, offset, memory } => {
+                        op(load_of!(memories, kind), dst, addr, offset, memory)
+                    }
+                    Instr::Store { kind, addr, value, offset, memory } => {
+                        op(store_of!(memories, kind), addr, value, offset, memory)
+                    }
+                    Instr::MemorySize { dst, memory } => op(memories::memory_size, dst, memory, 0, 0),
+                    Instr::MemoryGrow { dst, delta, memory } => {
+                        op(memories::memory_grow, dst, delta, memory, 0)
+                    }
+                    Instr::MemoryFill { d, val, n, memory } => {
+                        op(memories::memory_fill, d, val, n, memory)
+                    }
+                    Instr::MemoryCopy { d, s, n, dst_memory, src_memory } => {
+                        ops.push(op(memories::memory_copy, d, s, n, dst_memory));
+                        op(h::unreachable, src_memory, 0, 0, 0)
+                    }
+                    Instr::MemoryInit { data, d, s, n, memory } => {
+                        ops.push(op(memories::memory_init, data, d, s, n));
+                        op(h::unreachable, memory, 0, 0, 0)
+                    }
                     Instr::DataDrop { data } => op(h::data_drop, data, 0, 0, 0),
                     Instr::TableGet { dst, table, index } => op(h::table_get, dst, table, index, 0),
                     Instr::TableSet { table, index, value } => op(h::table_set, table, index, value, 0),
@@ -418,11 +476,21 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     Instr::SimdLane { op: code, dst, a, b, lane } => {
                         op(simd::handler_of(code), dst, a, b, u32::from(lane))
                     }
-                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane } => {
+                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane, memory: 0 } => {
                         op(simd::access_handler_of(code), dst, addr, offset, (vec << 8) | u32::from(lane))
                     }
-                    Instr::SimdStore { op: code, addr, value, offset, lane } => {
+                    Instr::SimdStore { op: code, addr, value, offset, lane, memory: 0 } => {
                         op(simd::access_handler_of(code), value, addr, offset, u32::from(lane))
+                    }
+                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane, memory } => {
+                        let handler = memories::simd_access_handler_of(code);
+                        ops.push(op(handler, dst, addr, offset, (vec << 8) | u32::from(lane)));
+                        op(h::unreachable, memory, 0, 0, 0)
+                    }
+                    Instr::SimdStore { op: code, addr, value, offset, lane, memory } => {
+                        let handler = memories::simd_access_handler_of(code);
+                        ops.push(op(handler, value, addr, offset, u32::from(lane)));
+                        op(h::unreachable, memory, 0, 0, 0)
                     }
                 }
             };

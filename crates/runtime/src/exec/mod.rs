@@ -21,6 +21,7 @@
 mod assemble;
 pub(crate) mod handlers;
 mod lazy;
+mod memories;
 mod simd;
 mod state;
 
