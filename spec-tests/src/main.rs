@@ -39,8 +39,8 @@ options:
   --require-complete
                   fail (exit 1) when any directive is skipped: for the suites that must
                   pass in full
-  --except FILE   leave out the .wast file named FILE (e.g. simd_memory-multi.wast, which
-                  needs multi-memory); may be repeated
+  --except FILE   leave out the .wast file named FILE (e.g. simd_memory-multi.wast); may be
+                  repeated
   --allow-skipped N
                   with --require-complete: allow up to N skipped directives, all of them
                   skipped for using a proposal ssvm-lite does not implement (for suites

@@ -24,13 +24,8 @@ pub enum Proposal {
     Threads,
     /// 64-bit memories and tables.
     Memory64,
-    /// More than one memory.
-    MultiMemory,
     /// Arithmetic in constant expressions.
     ExtendedConst,
-    /// Relaxed SIMD: the `0xFD` instructions from `0x100` on, whose results may differ by
-    /// platform.
-    RelaxedSimd,
 }
 
 impl Proposal {
@@ -44,9 +39,7 @@ impl Proposal {
             Proposal::Gc => "GC",
             Proposal::Threads => "threads",
             Proposal::Memory64 => "memory64",
-            Proposal::MultiMemory => "multi-memory",
             Proposal::ExtendedConst => "extended-const",
-            Proposal::RelaxedSimd => "relaxed-SIMD",
         }
     }
 

@@ -1,8 +1,7 @@
-//! The one table of every WebAssembly 2.0 opcode and of the tail-call and exception-handling
-//! proposals'. Everything
-//! that needs to know the opcodes (the decoder, the validator, names for error messages, and
-//! later cost tables and histograms) derives from this list through `for_each_operator!`, so an
-//! opcode is written down exactly once.
+//! The one table of every WebAssembly 2.0 opcode and of the tail-call, relaxed-SIMD and
+//! exception-handling proposals'. Everything that needs to know the opcodes (the decoder, the
+//! validator, names for error messages, and later cost tables and histograms) derives from this
+//! list through `for_each_operator!`, so an opcode is written down exactly once.
 //!
 //! Each row reads:
 //!
@@ -465,6 +464,26 @@ macro_rules! for_each_operator {
         0xFD 0xFD I32x4TruncSatF64x2UZero {} "i32x4.trunc_sat_f64x2_u_zero" (v128 -> v128) _ _;
         0xFD 0xFE F64x2ConvertLowI32x4S {} "f64x2.convert_low_i32x4_s" (v128 -> v128) _ _;
         0xFD 0xFF F64x2ConvertLowI32x4U {} "f64x2.convert_low_i32x4_u" (v128 -> v128) _ _;
+        0xFD 0x100 I8x16RelaxedSwizzle {} "i8x16.relaxed_swizzle" (v128 v128 -> v128) _ _;
+        0xFD 0x101 I32x4RelaxedTruncF32x4S {} "i32x4.relaxed_trunc_f32x4_s" (v128 -> v128) _ _;
+        0xFD 0x102 I32x4RelaxedTruncF32x4U {} "i32x4.relaxed_trunc_f32x4_u" (v128 -> v128) _ _;
+        0xFD 0x103 I32x4RelaxedTruncF64x2SZero {} "i32x4.relaxed_trunc_f64x2_s_zero" (v128 -> v128) _ _;
+        0xFD 0x104 I32x4RelaxedTruncF64x2UZero {} "i32x4.relaxed_trunc_f64x2_u_zero" (v128 -> v128) _ _;
+        0xFD 0x105 F32x4RelaxedMadd {} "f32x4.relaxed_madd" (v128 v128 v128 -> v128) _ _;
+        0xFD 0x106 F32x4RelaxedNmadd {} "f32x4.relaxed_nmadd" (v128 v128 v128 -> v128) _ _;
+        0xFD 0x107 F64x2RelaxedMadd {} "f64x2.relaxed_madd" (v128 v128 v128 -> v128) _ _;
+        0xFD 0x108 F64x2RelaxedNmadd {} "f64x2.relaxed_nmadd" (v128 v128 v128 -> v128) _ _;
+        0xFD 0x109 I8x16RelaxedLaneselect {} "i8x16.relaxed_laneselect" (v128 v128 v128 -> v128) _ _;
+        0xFD 0x10A I16x8RelaxedLaneselect {} "i16x8.relaxed_laneselect" (v128 v128 v128 -> v128) _ _;
+        0xFD 0x10B I32x4RelaxedLaneselect {} "i32x4.relaxed_laneselect" (v128 v128 v128 -> v128) _ _;
+        0xFD 0x10C I64x2RelaxedLaneselect {} "i64x2.relaxed_laneselect" (v128 v128 v128 -> v128) _ _;
+        0xFD 0x10D F32x4RelaxedMin {} "f32x4.relaxed_min" (v128 v128 -> v128) _ _;
+        0xFD 0x10E F32x4RelaxedMax {} "f32x4.relaxed_max" (v128 v128 -> v128) _ _;
+        0xFD 0x10F F64x2RelaxedMin {} "f64x2.relaxed_min" (v128 v128 -> v128) _ _;
+        0xFD 0x110 F64x2RelaxedMax {} "f64x2.relaxed_max" (v128 v128 -> v128) _ _;
+        0xFD 0x111 I16x8RelaxedQ15mulrS {} "i16x8.relaxed_q15mulr_s" (v128 v128 -> v128) _ _;
+        0xFD 0x112 I16x8RelaxedDotI8x16I7x16S {} "i16x8.relaxed_dot_i8x16_i7x16_s" (v128 v128 -> v128) _ _;
+        0xFD 0x113 I32x4RelaxedDotI8x16I7x16AddS {} "i32x4.relaxed_dot_i8x16_i7x16_add_s" (v128 v128 v128 -> v128) _ _;
         }
     };
 }

@@ -112,37 +112,35 @@ impl<'a> Immediate<'a> for Shuffle {
     }
 }
 
-/// The immediate of a load or store: alignment exponent and static offset (memory 0).
+/// The immediate of a load or store: alignment exponent, memory and static offset.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct MemArg {
     /// log2 of the promised alignment.
     pub align: u32,
     /// Added to the dynamic address.
     pub offset: u32,
+    /// The memory accessed (multi-memory; 0 unless the flags' bit 6 says an index follows).
+    pub memory: u32,
 }
 
 impl<'a> Immediate<'a> for MemArg {
     #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         let at = r.offset();
-        let align = r.u32()?;
-        // Wasm 2.0 has no memory-index flag: an exponent of 32 or more cannot be encoded.
-        // Multi-memory's flag (bit 6) says a memory index follows.
-        if (64..96).contains(&align) {
-            let what = "a memory index in a load or store";
-            let words = Some("malformed memop flags");
-            return Err(DecodeError::unsupported(
-                Proposal::MultiMemory,
-                what,
-                words,
-                at,
-            ));
-        }
-        if align >= 32 {
-            return Err(DecodeError::new("malformed memop flags", at));
-        }
+        let flags = r.u32()?;
+        // Multi-memory's flag (bit 6) says a memory index follows; an exponent of 32 or more
+        // cannot be encoded.
+        let (align, memory) = match flags {
+            0..32 => (flags, 0),
+            64..96 => (flags - 64, r.u32()?),
+            _ => return Err(DecodeError::new("malformed memop flags", at)),
+        };
         let offset = r.u32()?;
-        Ok(MemArg { align, offset })
+        Ok(MemArg {
+            align,
+            offset,
+            memory,
+        })
     }
 
     fn as_memarg(&self) -> Option<MemArg> {
@@ -150,31 +148,14 @@ impl<'a> Immediate<'a> for MemArg {
     }
 }
 
-/// A memory index, which in Wasm 2.0 is a reserved zero byte.
+/// A memory index (multi-memory; in Wasm 2.0 a reserved zero byte).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct MemIdx;
+pub struct MemIdx(pub u32);
 
 impl<'a> Immediate<'a> for MemIdx {
     #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
-        let at = r.offset();
-        let spec = "zero byte expected";
-        if r.peek_u8()? == 0 {
-            r.u8()?;
-            return Ok(MemIdx);
-        }
-        // Multi-memory reads a memory index here (LEB128, so also 0 in more than one byte).
-        match r.u32() {
-            Ok(index) => {
-                let what = match r.offset() - at {
-                    1 => format!("memory index {index}"),
-                    n => format!("memory index {index} in {n} bytes"),
-                };
-                let p = Proposal::MultiMemory;
-                Err(DecodeError::unsupported(p, &what, Some(spec), at))
-            }
-            Err(_) => Err(DecodeError::new(spec, at)),
-        }
+        r.u32().map(MemIdx)
     }
 }
 
@@ -436,13 +417,13 @@ macro_rules! immediate_doc {
         "The alignment and static offset of the memory access."
     };
     ($op:ident mem) => {
-        "The memory index, a reserved zero byte in Wasm 2.0."
+        "The memory index (multi-memory; a reserved zero byte in Wasm 2.0)."
     };
     (MemoryCopy dst) => {
-        "The destination memory index, a reserved zero byte in Wasm 2.0."
+        "The destination memory index (multi-memory)."
     };
     (MemoryCopy src) => {
-        "The source memory index, a reserved zero byte in Wasm 2.0."
+        "The source memory index (multi-memory)."
     };
     (TableCopy dst) => {
         "The index of the destination table."
@@ -632,11 +613,6 @@ fn illegal_opcode(prefix: u8, code: u32, at: usize) -> DecodeError {
         .find(|(byte, ..)| prefix == 0 && u32::from(*byte) == code);
     match known {
         Some(&(_, name, proposal)) => DecodeError::unsupported(proposal, name, None, at),
-        // The relaxed SIMD proposal's opcodes, 0xFD 0x100 to 0x113.
-        None if prefix == 0xfd && (0x100..=0x113).contains(&code) => {
-            let what = format!("the instruction 0xFD 0x{code:X}");
-            DecodeError::unsupported(Proposal::RelaxedSimd, &what, None, at)
-        }
         None => DecodeError::new("illegal opcode", at),
     }
 }

@@ -1,7 +1,7 @@
 //! Oracle test for the opcode table (`crates/binary/src/opcodes.rs`).
 //!
 //! The independent source of truth is `wasmparser`'s own operator list (`for_each_operator!`)
-//! restricted to the Wasm 2.0 proposals, tail calls and exception handling. For every such operator (several times,
+//! restricted to the Wasm 2.0 proposals, tail calls, relaxed SIMD and exception handling. For every such operator (several times,
 //! with different immediates) the test:
 //!
 //! 1. builds a `wasmparser::Operator` with sample immediates and encodes it with `wasm-encoder`
@@ -29,6 +29,9 @@ use wasmparser as wp;
 
 /// The number of SIMD instructions in Wasm 2.0 (the fixed-width SIMD proposal).
 const WASM2_SIMD_COUNT: usize = 236;
+
+/// The number of relaxed-SIMD instructions (0xFD 0x100 to 0x113).
+const RELAXED_SIMD_COUNT: usize = 20;
 
 /// How many different immediate choices each operator is tried with.
 const VARIANTS: usize = 4;
@@ -79,9 +82,9 @@ trait Sample: Sized {
 }
 
 impl Sample for u32 {
-    fn sample(field: &str, s: &mut Sampler) -> (Self, Vec<i128>) {
-        // Memory indices are a reserved zero byte in Wasm 2.0.
-        let v = if s.mode == Mode::Valid || field.contains("mem") {
+    fn sample(_: &str, s: &mut Sampler) -> (Self, Vec<i128>) {
+        // Memory indices too (multi-memory): the valid test module has one memory.
+        let v = if s.mode == Mode::Valid {
             0
         } else {
             s.counter += 1;
@@ -160,21 +163,23 @@ impl Sample for wp::V128 {
 impl Sample for wp::MemArg {
     fn sample(_: &str, s: &mut Sampler) -> (Self, Vec<i128>) {
         s.has_memarg = true;
-        let (align, offset) = match s.mode {
-            Mode::Valid => (s.align, 16),
+        // Memory 0 without the memory-index flag, the others with it (multi-memory).
+        let (align, offset, memory) = match s.mode {
+            Mode::Valid => (s.align, 16, 0),
             Mode::Distinct => (
                 s.variant as u8 % 3,
                 [70_000, 0, u32::MAX as u64, 5][s.variant % 4],
+                [0, 1, 300, 2][s.variant % 4],
             ),
         };
         let m = wp::MemArg {
             align,
             max_align: 0,
             offset,
-            target: wp::MemArgTarget::Memory(0),
+            target: wp::MemArgTarget::Memory(memory),
             ordering: None,
         };
-        (m, vec![align.into(), offset.into()])
+        (m, vec![align.into(), offset.into(), memory.into()])
     }
 }
 
@@ -353,6 +358,7 @@ macro_rules! wasm2_op {
     ($out:ident $s:ident @reference_types $($rest:tt)*) => { wasm2_op!(@keep $out $s reference_types $($rest)*) };
     ($out:ident $s:ident @simd $($rest:tt)*) => { wasm2_op!(@keep $out $s simd $($rest)*) };
     ($out:ident $s:ident @tail_call $($rest:tt)*) => { wasm2_op!(@keep $out $s tail_call $($rest)*) };
+    ($out:ident $s:ident @relaxed_simd $($rest:tt)*) => { wasm2_op!(@keep $out $s relaxed_simd $($rest)*) };
     ($out:ident $s:ident @exceptions $($rest:tt)*) => { wasm2_op!(@keep $out $s exceptions $($rest)*) };
     ($out:ident $s:ident @$other:ident $($rest:tt)*) => {};
     (@keep $out:ident $s:ident $proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident) => {{
@@ -427,11 +433,12 @@ impl Semantic for MemArg {
     fn push(&self, out: &mut Vec<i128>) {
         out.push(self.align.into());
         out.push(self.offset.into());
+        out.push(self.memory.into());
     }
 }
 impl Semantic for MemIdx {
     fn push(&self, out: &mut Vec<i128>) {
-        out.push(0);
+        out.push(self.0.into());
     }
 }
 
@@ -642,7 +649,7 @@ fn check_valid(sig: &Signature, op: &[u8]) -> Result<(), String> {
     data.passive([1u8, 2, 3]);
     module.section(&data);
     let bytes = module.finish();
-    wp::Validator::new_with_features(wp::WasmFeatures::WASM2)
+    wp::Validator::new_with_features(wp::WasmFeatures::WASM2 | wp::WasmFeatures::RELAXED_SIMD)
         .validate_all(&bytes)
         .map(|_| ())
         .map_err(|e| e.message().to_string())
@@ -669,12 +676,14 @@ fn opcode_table_matches_wasmparser() {
     let mut hits: BTreeMap<Opcode, HashSet<&'static str>> = BTreeMap::new();
     let mut wp_for_opcode: HashMap<Opcode, &'static str> = HashMap::new();
     let mut simd_count = 0;
+    let mut relaxed_count = 0;
 
     for variant in 0..VARIANTS {
         let mut sampler = Sampler::new(Mode::Distinct, variant);
         let ops = wasm2_ops(&mut sampler);
         if variant == 0 {
             simd_count = ops.iter().filter(|o| o.proposal == "simd").count();
+            relaxed_count = ops.iter().filter(|o| o.proposal == "relaxed_simd").count();
         }
         for wop in ops {
             if wop.variant == "TypedSelectMulti" {
@@ -790,12 +799,14 @@ fn opcode_table_matches_wasmparser() {
         .filter(|o| o.encoding().0 == 0xfd)
         .count();
     assert_eq!(
-        simd_count, WASM2_SIMD_COUNT,
-        "wasmparser's simd list changed"
+        (simd_count, relaxed_count),
+        (WASM2_SIMD_COUNT, RELAXED_SIMD_COUNT),
+        "wasmparser's simd or relaxed_simd list changed"
     );
-    if ours_simd != WASM2_SIMD_COUNT {
+    if ours_simd != WASM2_SIMD_COUNT + RELAXED_SIMD_COUNT {
         failures.push(format!(
-            "the table has {ours_simd} SIMD (0xFD) rows, Wasm 2.0 has {WASM2_SIMD_COUNT}"
+            "the table has {ours_simd} SIMD (0xFD) rows, Wasm 2.0 and relaxed SIMD have {}",
+            WASM2_SIMD_COUNT + RELAXED_SIMD_COUNT
         ));
     }
 
@@ -897,7 +908,7 @@ fn no_encoding_appears_twice() {
             .iter()
             .filter(|o| o.encoding().0 == 0xfd)
             .count(),
-        WASM2_SIMD_COUNT
+        WASM2_SIMD_COUNT + RELAXED_SIMD_COUNT
     );
 }
 

@@ -87,7 +87,8 @@ fn validate(file: &Path) -> u8 {
     // Loaded as `run` loads it, so that the two accept the same modules: a valid module the
     // interpreter cannot execute is reported as unsupported, not as valid.
     let engine = ssvm_runtime::Engine::new(ssvm_runtime::Config::default());
-    match ssvm_runtime::Module::new(&engine, &bytes) {
+    let bytes = std::sync::Arc::new(bytes);
+    match ssvm_runtime::Module::from_shared(&engine, bytes.clone()) {
         Ok(_) => EXIT_OK,
         Err(e) => {
             let (line, code) = run::load_error(file, &bytes, &e);

@@ -15,11 +15,12 @@ use std::sync::Arc;
 
 /// Reads and compiles `file`, or says why not and gives the exit code.
 fn load(engine: &Engine, file: &Path) -> Result<Module, u8> {
-    let bytes = std::fs::read(file).map_err(|e| {
+    let bytes = Arc::new(std::fs::read(file).map_err(|e| {
         print_err(&format!("error: cannot read {}: {e}", file.display()));
         EXIT_USAGE_OR_IO
-    })?;
-    Module::new(engine, &bytes).map_err(|e| {
+    })?);
+    // Shared, not copied, when the module needs most of the file after load.
+    Module::from_shared(engine, bytes.clone()).map_err(|e| {
         let (line, code) = load_error(file, &bytes, &e);
         print_err(&line);
         code

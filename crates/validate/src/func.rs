@@ -349,7 +349,12 @@ impl<'c> FuncValidator<'c> {
                 sink.operator(&Operator::LocalGet { local }, at)?;
                 continue;
             }
-            let op = ops.read_boxed().map_err(|e| Error::from(*e))?;
+            // A match, not `?`: the `?` moved the operator through a differently laid out
+            // value, in stores the next loads could not forward from (a stall per operator).
+            let op = match ops.read_boxed() {
+                Ok(op) => op,
+                Err(e) => return Err(Box::new(Error::from(*e))),
+            };
             self.operator(&op, at)?;
             sink.operator(&op, at)?;
             if self.frames.is_empty() {
@@ -582,14 +587,15 @@ impl<'c> FuncValidator<'c> {
         use Operator as O;
         let info = op.opcode().info();
         match *op {
-            O::MemorySize { .. }
-            | O::MemoryGrow { .. }
-            | O::MemoryCopy { .. }
-            | O::MemoryFill { .. } => {
-                self.ctx.memory(0, at)?;
+            O::MemorySize { mem } | O::MemoryGrow { mem } | O::MemoryFill { mem } => {
+                self.ctx.memory(mem.0, at)?;
             }
-            O::MemoryInit { data, .. } => {
-                self.ctx.memory(0, at)?;
+            O::MemoryCopy { dst, src } => {
+                self.ctx.memory(dst.0, at)?;
+                self.ctx.memory(src.0, at)?;
+            }
+            O::MemoryInit { data, mem } => {
+                self.ctx.memory(mem.0, at)?;
                 self.ctx.data(data, at)?;
             }
             O::DataDrop { data } => self.ctx.data(data, at)?,
@@ -619,7 +625,7 @@ impl<'c> FuncValidator<'c> {
             _ => {
                 // Most instructions have neither immediate: ask the table before the operator.
                 if let Some(max_align) = info.max_align {
-                    self.ctx.memory(0, at)?;
+                    self.ctx.memory(op.memarg().map_or(0, |m| m.memory), at)?;
                     if op.memarg().is_some_and(|m| m.align > max_align) {
                         return Err(Box::new(invalid(
                             "alignment must not be larger than natural",

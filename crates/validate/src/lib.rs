@@ -11,7 +11,7 @@ mod func;
 mod module;
 
 pub use module::Context;
-use ssvm_binary::{DecodeError, FuncType, FunctionBody, Module, Operator, Proposal, ValType};
+use ssvm_binary::{DecodeError, FuncType, FunctionBody, Module, Operator, ValType};
 use std::fmt;
 
 /// Whether a module broke the binary format or the validation rules.
@@ -129,19 +129,96 @@ pub fn validate_module_with<'a, S: FunctionSink<'a>>(
     module: &Module<'a>,
     sink: &mut S,
 ) -> Result<Context, Error> {
-    module::validate_module(module, sink).map_err(|e| {
-        // Validation reads function bodies lazily, but a malformed body makes the whole module
-        // malformed, whatever else is invalid: report the first malformed body instead.
-        if e.kind != ErrorKind::Malformed {
-            if let Some((index, body_error)) = first_malformed_body(module) {
-                return Error {
-                    function: Some(index),
-                    ..Error::from(body_error)
-                };
+    module::validate_module(module, sink).map_err(|e| module_error(module, e))
+}
+
+/// As [`validate_module_with`], with the bodies validated on up to `threads` threads at once,
+/// each handing the operators of a contiguous run of bodies to a sink of its own, made by
+/// `sink`. Returns the sinks in body order; the error is the one `validate_module_with` gives
+/// (the first in module order).
+pub fn validate_module_in_parallel<'a, S, F>(
+    module: &Module<'a>,
+    threads: usize,
+    sink: F,
+) -> Result<(Context, Vec<S>), Error>
+where
+    S: FunctionSink<'a> + Send,
+    F: Fn() -> S,
+{
+    let ctx = module::validate_outside_bodies(module).map_err(|e| module_error(module, e))?;
+    let runs = body_runs(module, threads.max(1));
+    let mut sinks: Vec<S> = runs.iter().map(|_| sink()).collect();
+    let results: Option<Vec<Result<(), Error>>> = std::thread::scope(|scope| {
+        let ctx = &ctx;
+        let workers: Vec<_> = runs
+            .iter()
+            .cloned()
+            .zip(sinks.iter_mut())
+            .map(|(run, sink)| {
+                std::thread::Builder::new().spawn_scoped(scope, move || {
+                    module::validate_bodies(ctx, module, run, sink)
+                })
+            })
+            .collect();
+        let mut results = Some(Vec::with_capacity(workers.len()));
+        for worker in workers {
+            match worker {
+                Ok(w) => {
+                    let result = w.join().unwrap_or_else(|p| std::panic::resume_unwind(p));
+                    if let Some(r) = &mut results {
+                        r.push(result);
+                    }
+                }
+                // The system would not start a thread: validate on this one instead, below.
+                Err(_) => results = None,
             }
         }
-        e
-    })
+        results
+    });
+    let Some(results) = results else {
+        let mut one = sink();
+        module::validate_bodies(&ctx, module, 0..module.code.len(), &mut one)
+            .map_err(|e| module_error(module, e))?;
+        return Ok((ctx, vec![one]));
+    };
+    // The runs are in order and each stopped at its first error: the first error is the
+    // module's first.
+    if let Some(e) = results.into_iter().find_map(Result::err) {
+        return Err(module_error(module, e));
+    }
+    Ok((ctx, sinks))
+}
+
+/// Splits the bodies into at most `threads` contiguous runs of about the same size in bytes.
+fn body_runs(module: &Module<'_>, threads: usize) -> Vec<std::ops::Range<usize>> {
+    let total: usize = module.code.iter().map(|b| b.bytes.len()).sum();
+    let share = total.div_ceil(threads).max(1);
+    let mut runs = Vec::with_capacity(threads);
+    let (mut start, mut size) = (0, 0);
+    for (i, body) in module.code.iter().enumerate() {
+        size += body.bytes.len();
+        if size >= share && runs.len() + 1 < threads {
+            runs.push(start..i + 1);
+            (start, size) = (i + 1, 0);
+        }
+    }
+    runs.push(start..module.code.len());
+    runs
+}
+
+/// The error of a module whose validation failed with `e`. Validation reads function bodies
+/// lazily, but a malformed body makes the whole module malformed, whatever else is invalid:
+/// then the first malformed body is reported instead.
+fn module_error(module: &Module<'_>, e: Error) -> Error {
+    if e.kind != ErrorKind::Malformed {
+        if let Some((index, body_error)) = first_malformed_body(module) {
+            return Error {
+                function: Some(index),
+                ..Error::from(body_error)
+            };
+        }
+    }
+    e
 }
 
 /// The first function body that breaks the binary format, with its function index.
@@ -172,16 +249,4 @@ pub(crate) fn invalid(message: impl Into<String>, offset: usize) -> Error {
         offset,
         function: None,
     }
-}
-
-/// The error for `what`, a part of `proposal`, at `offset`: the module is valid with that
-/// proposal, which ssvm-lite does not implement. `spec_words` lead the message where Wasm 2.0
-/// has words for the error (see [`DecodeError::unsupported`]).
-pub(crate) fn unsupported(
-    proposal: Proposal,
-    what: &str,
-    spec_words: Option<&str>,
-    offset: usize,
-) -> Error {
-    DecodeError::unsupported(proposal, what, spec_words, offset).into()
 }

@@ -3,10 +3,10 @@
 //! and constant expressions.
 
 use crate::func::FuncValidator;
-use crate::{invalid, malformed, unsupported, Error, FunctionSink};
+use crate::{invalid, malformed, Error, FunctionSink};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, FunctionBody, GlobalType, ImportDesc, Limits,
-    MemoryType, Module, Operator, Proposal, RefType, SegmentMode, TableType, ValType,
+    MemoryType, Module, Operator, RefType, SegmentMode, TableType, ValType,
 };
 use std::collections::HashSet;
 
@@ -236,6 +236,14 @@ pub(crate) fn validate_module<'a, S: FunctionSink<'a>>(
     module: &Module<'a>,
     sink: &mut S,
 ) -> Result<Context, Error> {
+    let ctx = validate_outside_bodies(module)?;
+    validate_bodies(&ctx, module, 0..module.code.len(), sink)?;
+    Ok(ctx)
+}
+
+/// Validates everything of `module` but its function bodies, giving the context they are
+/// validated in.
+pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Error> {
     let mut ctx = Context::new(module);
 
     for import in &module.imports {
@@ -262,11 +270,6 @@ pub(crate) fn validate_module<'a, S: FunctionSink<'a>>(
     }
     for m in &module.memories {
         check_limits(m.limits, Some(MAX_PAGES), module.offsets.code)?;
-    }
-    if ctx.memories.len() > 1 {
-        let what = format!("{} memories", ctx.memories.len());
-        let words = Some("multiple memories");
-        return Err(unsupported(Proposal::MultiMemory, &what, words, 0));
     }
 
     // Function references outside function bodies declare those functions for `ref.func`.
@@ -360,12 +363,24 @@ pub(crate) fn validate_module<'a, S: FunctionSink<'a>>(
         }
     }
 
+    Ok(ctx)
+}
+
+/// Validates bodies `range` of `module` (counted from its first own function) in order,
+/// stopping at the first error.
+pub(crate) fn validate_bodies<'a, S: FunctionSink<'a>>(
+    ctx: &Context,
+    module: &Module<'a>,
+    range: std::ops::Range<usize>,
+    sink: &mut S,
+) -> Result<(), Error> {
     let imported_functions = module.imported(ExternKind::Func) as u32;
-    let mut validator = FuncValidator::new(&ctx);
-    for (i, body) in module.code.iter().enumerate() {
+    let mut validator = FuncValidator::new(ctx);
+    for i in range {
+        let body = &module.code[i];
         validate_function(&mut validator, imported_functions + i as u32, body, sink)?;
     }
-    Ok(ctx)
+    Ok(())
 }
 
 /// Validates the body of function `index` (imports counted), with `begin` and `end` around it.

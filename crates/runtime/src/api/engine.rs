@@ -33,6 +33,9 @@ pub struct Config {
     /// Keep each function's register IR after assembly (`Module::compiled_function`), for
     /// dumps; otherwise it is dropped once assembled. Compiles every function at load.
     pub keep_ir: bool,
+    /// Validate a large module's bodies on several threads at once (as many as the machine has
+    /// cores, up to four): its start-up, not the work, shrinks. Errors are the same either way.
+    pub parallel_compilation: bool,
 }
 
 impl Default for Config {
@@ -49,6 +52,7 @@ impl Default for Config {
             interruptible: false,
             lazy_compilation: true,
             keep_ir: false,
+            parallel_compilation: true,
         }
     }
 }

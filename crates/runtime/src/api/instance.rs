@@ -423,7 +423,7 @@ pub(super) fn instantiate<T>(
         inst.elements.push((e.ty, items));
     }
     for d in &m.data {
-        inst.data.push(d.bytes.clone().into());
+        inst.data.push(d.bytes.clone());
     }
     store.instances.push(inst);
     store.modules.push(m.clone());
@@ -447,13 +447,16 @@ pub(super) fn instantiate<T>(
         }
     }
     for (i, d) in m.data.iter().enumerate() {
-        if let SegmentPlace::Active { offset, .. } = &d.place {
+        if let SegmentPlace::Active {
+            index: memory,
+            offset,
+        } = &d.place
+        {
             let inst = &store.instances[index as usize];
             let at = eval(store, inst, offset) as u32;
-            store
-                .vm
-                .memory_init(index, i as u32, at, 0, d.bytes.len() as u32)?;
-            store.instances[index as usize].data[i] = Arc::from(&[][..]);
+            let n = d.bytes.len() as u32;
+            store.vm.memory_init(index, *memory, i as u32, at, 0, n)?;
+            store.instances[index as usize].data[i].drop_bytes();
         }
     }
     if let Some(start) = m.start {

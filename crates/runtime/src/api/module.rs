@@ -2,6 +2,7 @@
 
 use super::engine::Engine;
 use super::error::Error;
+use crate::bytes::{offset_in, ModuleBytes, Segment};
 use crate::compile::ir::CompiledFunc;
 use crate::compile::{tag_types, LoadCheck, Lowerer, Source};
 use crate::exec::{Metering, ModuleCode};
@@ -131,7 +132,7 @@ pub(crate) struct ElementSegment {
 #[derive(Debug, Clone)]
 pub(crate) struct DataSegment {
     pub(crate) place: SegmentPlace,
-    pub(crate) bytes: Vec<u8>,
+    pub(crate) bytes: Segment,
 }
 
 #[derive(Debug)]
@@ -158,6 +159,19 @@ pub(crate) struct ModuleInner {
     pub(crate) names: Vec<(u32, String)>,
 }
 
+/// Bodies of less code than this are validated on one thread: starting threads would cost
+/// more than they save.
+const PARALLEL_CODE_BYTES: usize = 1 << 20;
+
+/// How many threads validate the bodies of `module` at load.
+fn validation_threads(config: &super::engine::Config, module: &ssvm_binary::Module<'_>) -> usize {
+    let code: usize = module.code.iter().map(|b| b.bytes.len()).sum();
+    if !config.parallel_compilation || code < PARALLEL_CODE_BYTES {
+        return 1;
+    }
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
 /// A validated and compiled module, ready to be instantiated any number of times.
 #[derive(Debug, Clone)]
 pub struct Module {
@@ -165,8 +179,39 @@ pub struct Module {
 }
 
 impl Module {
-    /// Decodes, validates and compiles a module from its binary form.
+    /// Decodes, validates and compiles a module from its binary form. The module keeps a copy
+    /// of the bytes it reads after load (the bodies and the data segments).
     pub fn new(engine: &Engine, bytes: &[u8]) -> Result<Module, Error> {
+        Module::load(engine, bytes, |needed| ModuleBytes::copied(bytes, needed))
+    }
+
+    /// As [`Module::new`], but when most of `bytes` is read after load (the bodies and the data
+    /// segments: all but custom sections, typically), the module keeps `bytes` itself rather
+    /// than a copy, so that a module read from a file is held in memory once. Otherwise (large
+    /// custom sections, such as debug information) it copies the part it needs, so the rest can
+    /// be freed.
+    pub fn from_shared<B>(engine: &Engine, bytes: Arc<B>) -> Result<Module, Error>
+    where
+        B: AsRef<[u8]> + Send + Sync + 'static,
+    {
+        let kept = bytes.clone();
+        Module::load(engine, (*bytes).as_ref(), move |needed| {
+            let whole = (*kept).as_ref().len();
+            if needed.len() >= whole - whole / 4 {
+                ModuleBytes::shared(kept)
+            } else {
+                ModuleBytes::copied((*kept).as_ref(), needed)
+            }
+        })
+    }
+
+    /// Loads the module `bytes`; `keep` gives what it keeps of them, at least the module
+    /// offsets it is given.
+    fn load(
+        engine: &Engine,
+        bytes: &[u8],
+        keep: impl FnOnce(std::ops::Range<usize>) -> ModuleBytes,
+    ) -> Result<Module, Error> {
         let m = ssvm_binary::Module::decode(bytes).map_err(ssvm_validate::Error::from)?;
         let mut functions: Vec<u32> = m
             .imports
@@ -215,19 +260,45 @@ impl Module {
             ssvm_validate::validate_module_with(&m, &mut lowerer)?;
             (imported as u32..functions.len() as u32).collect()
         } else {
-            let mut check = LoadCheck::new(&m.types);
-            let ctx = ssvm_validate::validate_module_with(&m, &mut check)?;
-            for &index in &check.eager {
+            let threads = validation_threads(&engine.config, &m);
+            let (ctx, checks) = if threads > 1 {
+                ssvm_validate::validate_module_in_parallel(&m, threads, || {
+                    LoadCheck::new(&m.types)
+                })?
+            } else {
+                let mut check = LoadCheck::new(&m.types);
+                let ctx = ssvm_validate::validate_module_with(&m, &mut check)?;
+                (ctx, vec![check])
+            };
+            let eager: Vec<u32> = checks.into_iter().flat_map(|c| c.eager).collect();
+            for &index in &eager {
                 let body = &m.code[index as usize - imported];
                 ssvm_validate::validate_function_with(&ctx, index, body, &mut lowerer)?;
             }
-            check.eager
+            eager
         };
         if let Some(e) = lowerer.unsupported.take() {
             return Err(Error::Unsupported(e.to_string()));
         }
+        // What is read after load: the bodies, and the data segments (after them).
+        let data_ranges: Vec<std::ops::Range<usize>> = m
+            .data
+            .iter()
+            .map(|d| {
+                let at = offset_in(bytes, d.bytes);
+                at..at + d.bytes.len()
+            })
+            .collect();
+        let needed = m
+            .code
+            .iter()
+            .map(|b| b.offset..b.end())
+            .chain(data_ranges.iter().cloned())
+            .reduce(|a, b| a.start.min(b.start)..a.end.max(b.end))
+            .unwrap_or(0..0);
+        let kept = keep(needed);
         let source = Source::new(
-            bytes,
+            kept.clone(),
             &m,
             types.clone(),
             functions.clone(),
@@ -268,10 +339,11 @@ impl Module {
         let data = m
             .data
             .iter()
-            .map(|d| {
+            .zip(data_ranges)
+            .map(|(d, range)| {
                 Ok(DataSegment {
                     place: place(&d.mode)?,
-                    bytes: d.bytes.to_vec(),
+                    bytes: Segment::new(kept.clone(), range),
                 })
             })
             .collect::<Result<_, Error>>()?;

@@ -61,19 +61,19 @@ macro_rules! define_instrs {
             /// Writes a global.
             GlobalSet { #[doc = "The slot read."] src: Slot, #[doc = "The global index."] global: u32 },
             /// A load of `kind`; the effective address is `addr + offset`.
-            Load { #[doc = "The width and extension."] kind: LoadKind, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address."] offset: u32 },
+            Load { #[doc = "The width and extension."] kind: LoadKind, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
             /// A store of `kind`.
-            Store { #[doc = "The width and extension."] kind: StoreKind, #[doc = "The slot of the address."] addr: Slot, #[doc = "The slot of the value stored."] value: Slot, #[doc = "The static offset added to the address."] offset: u32 },
-            /// `memory.size` of memory 0.
-            MemorySize { #[doc = "The slot written."] dst: Slot },
-            /// `memory.grow` of memory 0; `dst` gets the old size or -1.
-            MemoryGrow { #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the number of pages or elements to add."] delta: Slot },
+            Store { #[doc = "The width and extension."] kind: StoreKind, #[doc = "The slot of the address."] addr: Slot, #[doc = "The slot of the value stored."] value: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
+            /// `memory.size`.
+            MemorySize { #[doc = "The slot written."] dst: Slot, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
+            /// `memory.grow`; `dst` gets the old size or -1.
+            MemoryGrow { #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the number of pages or elements to add."] delta: Slot, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
             /// Operands in order: destination, value, length.
-            MemoryFill { #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the value to fill with."] val: Slot, #[doc = "The slot of the length."] n: Slot },
-            /// `memory.copy` within memory 0.
-            MemoryCopy { #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            MemoryFill { #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the value to fill with."] val: Slot, #[doc = "The slot of the length."] n: Slot, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
+            /// `memory.copy` from memory `src_memory` to `dst_memory`.
+            MemoryCopy { #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot, #[doc = "The destination memory's index in the module."] dst_memory: u32, #[doc = "The source memory's index in the module."] src_memory: u32 },
             /// `memory.init` from a data segment.
-            MemoryInit { #[doc = "The data segment index."] data: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot },
+            MemoryInit { #[doc = "The data segment index."] data: u32, #[doc = "The slot of the destination index."] d: Slot, #[doc = "The slot of the source index."] s: Slot, #[doc = "The slot of the length."] n: Slot, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
             /// `data.drop`.
             DataDrop { #[doc = "The data segment index."] data: u32 },
             /// `table.get`.
@@ -115,9 +115,9 @@ macro_rules! define_instrs {
             /// A SIMD lane instruction (`extract`, `replace`): `lane` is an immediate.
             SimdLane { #[doc = "The instruction."] op: Opcode, #[doc = "The slot written."] dst: Slot, #[doc = "The v128's slot."] a: Slot, #[doc = "The scalar's slot (`replace`)."] b: Slot, #[doc = "The lane."] lane: u8 },
             /// A SIMD load (`for_each_simd_access!`); the lane loads also read the v128 `vec`.
-            SimdLoad { #[doc = "The instruction."] op: Opcode, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The lane loads: the v128 whose lane is replaced."] vec: Slot, #[doc = "The lane loads: the lane."] lane: u8 },
+            SimdLoad { #[doc = "The instruction."] op: Opcode, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The lane loads: the v128 whose lane is replaced."] vec: Slot, #[doc = "The lane loads: the lane."] lane: u8, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
             /// A SIMD store: the whole v128 or, for the lane stores, one lane.
-            SimdStore { #[doc = "The instruction."] op: Opcode, #[doc = "The slot of the address."] addr: Slot, #[doc = "The v128's slot."] value: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The lane stores: the lane."] lane: u8 },
+            SimdStore { #[doc = "The instruction."] op: Opcode, #[doc = "The slot of the address."] addr: Slot, #[doc = "The v128's slot."] value: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The lane stores: the lane."] lane: u8, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
         }
     };
 }

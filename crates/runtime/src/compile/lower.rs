@@ -7,7 +7,7 @@ use crate::compile::ir::{
 };
 use crate::meter::Blocks;
 use crate::numeric::for_each_numeric;
-use ssvm_binary::{BlockType, FuncType, Opcode, Operator, ValType};
+use ssvm_binary::{BlockType, FuncType, MemArg, Opcode, Operator, ValType};
 use ssvm_validate::{Error, FunctionSink};
 
 #[path = "lower_simd.rs"]
@@ -654,23 +654,25 @@ impl<'t> Lowerer<'t> {
         self.set_unreachable();
     }
 
-    fn load(&mut self, kind: LoadKind, offset: u32) {
+    fn load(&mut self, kind: LoadKind, memarg: MemArg) {
         self.unary(|dst, addr| Instr::Load {
             kind,
             dst,
             addr,
-            offset,
+            offset: memarg.offset,
+            memory: memarg.memory,
         });
     }
 
-    fn store(&mut self, kind: StoreKind, offset: u32) {
+    fn store(&mut self, kind: StoreKind, memarg: MemArg) {
         let value = self.pop_slot();
         let addr = self.pop_slot();
         self.emit(Instr::Store {
             kind,
             addr,
             value,
-            offset,
+            offset: memarg.offset,
+            memory: memarg.memory,
         });
     }
 
@@ -803,7 +805,7 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                 }
                 Instr::GlobalGet { dst, .. }
                 | Instr::GlobalGetV128 { dst, .. }
-                | Instr::MemorySize { dst }
+                | Instr::MemorySize { dst, .. }
                 | Instr::TableSize { dst, .. }
                 | Instr::RefFunc { dst, .. } => f(dst),
                 Instr::GlobalSet { src, .. } | Instr::GlobalSetV128 { src, .. } => f(src),
@@ -815,12 +817,12 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                     f(addr);
                     f(value);
                 }
-                Instr::MemoryGrow { dst, delta } => {
+                Instr::MemoryGrow { dst, delta, .. } => {
                     f(dst);
                     f(delta);
                 }
-                Instr::MemoryFill { d, val: s, n }
-                | Instr::MemoryCopy { d, s, n }
+                Instr::MemoryFill { d, val: s, n, .. }
+                | Instr::MemoryCopy { d, s, n, .. }
                 | Instr::MemoryInit { d, s, n, .. }
                 | Instr::TableFill { d, val: s, n, .. }
                 | Instr::TableCopy { d, s, n, .. }
@@ -863,7 +865,7 @@ fn retarget(instr: &mut Instr, slot: Slot) {
                 | Instr::Select { dst, .. }
                 | Instr::GlobalGet { dst, .. }
                 | Instr::Load { dst, .. }
-                | Instr::MemorySize { dst }
+                | Instr::MemorySize { dst, .. }
                 | Instr::MemoryGrow { dst, .. }
                 | Instr::TableGet { dst, .. }
                 | Instr::TableSize { dst, .. }
@@ -1351,15 +1353,19 @@ impl Lowerer<'_> {
             | O::I64Store8 { memarg }
             | O::I64Store16 { memarg }
             | O::I64Store32 { memarg } => match access(op.opcode()) {
-                Some(Access::Load(kind)) => self.load(kind, memarg.offset),
-                Some(Access::Store(kind)) => self.store(kind, memarg.offset),
+                Some(Access::Load(kind)) => self.load(kind, memarg),
+                Some(Access::Store(kind)) => self.store(kind, memarg),
                 None => unreachable!("{} is a memory access", op.opcode()),
             },
-            O::MemorySize { .. } => {
+            O::MemorySize { mem } => {
                 let dst = self.push_slot();
-                self.emit_result(Instr::MemorySize { dst }, dst);
+                self.emit_result(Instr::MemorySize { dst, memory: mem.0 }, dst);
             }
-            O::MemoryGrow { .. } => self.unary(|dst, delta| Instr::MemoryGrow { dst, delta }),
+            O::MemoryGrow { mem } => self.unary(|dst, delta| Instr::MemoryGrow {
+                dst,
+                delta,
+                memory: mem.0,
+            }),
             O::I32Const { value } => self.push(Operand::Const(u64::from(value as u32))),
             O::I64Const { value } => self.push(Operand::Const(value as u64)),
             O::F32Const { value } => self.push(Operand::Const(u64::from(value.0))),
@@ -1370,20 +1376,39 @@ impl Lowerer<'_> {
                 let dst = self.push_slot();
                 self.emit_result(Instr::RefFunc { dst, func }, dst);
             }
-            O::MemoryInit { data, .. } => {
+            O::MemoryInit { data, mem } => {
                 let (d, s, n) = self.pop3();
-                self.emit(Instr::MemoryInit { data, d, s, n });
+                let memory = mem.0;
+                self.emit(Instr::MemoryInit {
+                    data,
+                    d,
+                    s,
+                    n,
+                    memory,
+                });
             }
             O::DataDrop { data } => {
                 self.emit(Instr::DataDrop { data });
             }
-            O::MemoryCopy { .. } => {
+            O::MemoryCopy { dst, src } => {
                 let (d, s, n) = self.pop3();
-                self.emit(Instr::MemoryCopy { d, s, n });
+                let (dst_memory, src_memory) = (dst.0, src.0);
+                self.emit(Instr::MemoryCopy {
+                    d,
+                    s,
+                    n,
+                    dst_memory,
+                    src_memory,
+                });
             }
-            O::MemoryFill { .. } => {
+            O::MemoryFill { mem } => {
                 let (d, val, n) = self.pop3();
-                self.emit(Instr::MemoryFill { d, val, n });
+                self.emit(Instr::MemoryFill {
+                    d,
+                    val,
+                    n,
+                    memory: mem.0,
+                });
             }
             O::TableInit { elem, table } => {
                 let (d, s, n) = self.pop3();

@@ -32,7 +32,7 @@ impl Lowerer<'_> {
                 let O::$name { memarg } = *op else { unreachable!() };
                 let addr = self.pop_slot();
                 let dst = self.push_slot_wide(true);
-                let load = Instr::SimdLoad { op: opcode, dst, addr, offset: memarg.offset, vec: 0, lane: 0 };
+                let load = Instr::SimdLoad { op: opcode, dst, addr, offset: memarg.offset, vec: 0, lane: 0, memory: memarg.memory };
                 self.emit_result(load, dst);
             }};
             (@load_lane $name:ident) => {{
@@ -40,20 +40,20 @@ impl Lowerer<'_> {
                 let vec = self.pop_slot();
                 let addr = self.pop_slot();
                 let dst = self.push_slot_wide(true);
-                let load = Instr::SimdLoad { op: opcode, dst, addr, offset: memarg.offset, vec, lane };
+                let load = Instr::SimdLoad { op: opcode, dst, addr, offset: memarg.offset, vec, lane, memory: memarg.memory };
                 self.emit_result(load, dst);
             }};
             (@store $name:ident) => {{
                 let O::$name { memarg } = *op else { unreachable!() };
                 let value = self.pop_slot();
                 let addr = self.pop_slot();
-                self.emit(Instr::SimdStore { op: opcode, addr, value, offset: memarg.offset, lane: 0 });
+                self.emit(Instr::SimdStore { op: opcode, addr, value, offset: memarg.offset, lane: 0, memory: memarg.memory });
             }};
             (@store_lane $name:ident) => {{
                 let O::$name { memarg, lane } = *op else { unreachable!() };
                 let value = self.pop_slot();
                 let addr = self.pop_slot();
-                self.emit(Instr::SimdStore { op: opcode, addr, value, offset: memarg.offset, lane });
+                self.emit(Instr::SimdStore { op: opcode, addr, value, offset: memarg.offset, lane, memory: memarg.memory });
             }};
         }
         for_each_simd_access!(access);

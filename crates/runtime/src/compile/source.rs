@@ -5,6 +5,7 @@
 
 use super::ir::CompiledFunc;
 use super::lower::{Lowerer, MAX_FRAME_SLOTS};
+use crate::bytes::ModuleBytes;
 use ssvm_binary::{FuncType, FunctionBody, Module, Operator, ValType};
 use ssvm_validate::{Error, FunctionSink};
 use std::sync::Arc;
@@ -12,11 +13,9 @@ use std::sync::Arc;
 /// The function bodies of a validated module and how to lower them.
 #[derive(Debug)]
 pub(crate) struct Source {
-    /// The code section's bodies, from the first body's first byte to the last one's end.
-    bytes: Box<[u8]>,
-    /// The module offset of `bytes[0]`.
-    base: usize,
-    /// Each body's start in `bytes` and its length.
+    /// The module's bytes, holding at least the code section's bodies.
+    bytes: ModuleBytes,
+    /// Each body's module offset and length.
     bodies: Box<[(u32, u32)]>,
     types: Arc<[FuncType]>,
     /// Type index of every function, imported ones first.
@@ -31,9 +30,9 @@ pub(crate) struct Source {
 }
 
 impl Source {
-    /// The bodies of `module` (decoded from `bytes` and validated).
+    /// The bodies of `module` (decoded and validated), from `bytes`.
     pub(crate) fn new(
-        bytes: &[u8],
+        bytes: ModuleBytes,
         module: &Module<'_>,
         types: Arc<[FuncType]>,
         functions: Arc<[u32]>,
@@ -41,15 +40,12 @@ impl Source {
         traced: bool,
         v128_globals: Arc<[bool]>,
     ) -> Source {
-        let base = module.code.first().map_or(0, |b| b.offset);
-        let end = module.code.last().map_or(base, |b| b.end());
         Source {
-            bytes: bytes[base..end].into(),
-            base,
+            bytes,
             bodies: module
                 .code
                 .iter()
-                .map(|b| ((b.offset - base) as u32, b.bytes.len() as u32))
+                .map(|b| (b.offset as u32, b.bytes.len() as u32))
                 .collect(),
             types,
             functions,
@@ -70,7 +66,7 @@ impl Source {
     pub(crate) fn lower(&self, i: usize) -> Result<CompiledFunc, Error> {
         let (start, len) = self.bodies[i];
         let (start, len) = (start as usize, len as usize);
-        let body = FunctionBody::checked(&self.bytes[start..start + len], self.base + start);
+        let body = FunctionBody::checked(self.bytes.get(start..start + len), start);
         let index = self.functions.len() - self.bodies.len() + i;
         let ty = &self.types[self.functions[index] as usize];
         let mut lowerer = Lowerer::new(

@@ -9,12 +9,15 @@
 
 use super::exception::{self, Catch, Region};
 use super::handlers as h;
+use super::memories;
 use super::simd;
 use super::state::Vm;
 use super::{Exec, Flow};
 use crate::compile::ir::{Cmp, CompiledFunc, Instr, LoadKind, StoreKind};
+use crate::compile::Source;
 use crate::meter::CodeMeter;
 use crate::numeric::for_each_numeric;
+use std::sync::{Arc, OnceLock};
 
 /// A handler: the op, the frame, the interpreter's state, the store's entities, and the gas left
 /// (kept in a register while handlers run; `Meter::gas` holds it whenever they return).
@@ -84,14 +87,61 @@ pub(crate) struct Code {
     pub(crate) zero_fill: u32,
     /// Slots the frame needs.
     pub(crate) frame_size: u32,
-    /// Metered code: its metering blocks, and the position of each op in them.
-    pub(crate) meter: Option<CodeMeter>,
+    /// Metered code: its metering blocks, and the position of each op in them. Paid code
+    /// drops them once assembled and computes them again on first need (`Code::meter`).
+    pub(crate) meter: OnceLock<CodeMeter>,
+    /// Paid code whose `meter` was dropped: how to compute it again.
+    pub(crate) relower: Option<Relower>,
     /// A number no other assembled function in this process has (histogram counters use it).
     pub(crate) id: u32,
     /// The function's index in its module (imports counted), for backtraces.
     pub(crate) index: u32,
     /// Its `try_table` bodies, in the order they start (`exec/exception.rs`).
     pub(crate) regions: Box<[Region]>,
+}
+
+impl Code {
+    /// The metering of metered code: computed again, the first time a slow path asks (out of
+    /// gas, a trap, per-unit work, a suspension), where paid code dropped it. It is a few bytes
+    /// per op that fast paths never read, for code most of which never stops.
+    pub(crate) fn meter(&self) -> Option<&CodeMeter> {
+        if let Some(meter) = self.meter.get() {
+            return Some(meter);
+        }
+        let again = self.relower.as_ref()?;
+        Some(self.meter.get_or_init(|| again.meter(self)))
+    }
+}
+
+/// How to compute the metering of a paid function again: lowering and assembling it again
+/// gives the same ops, of which only the metering is kept.
+#[derive(Debug)]
+pub(crate) struct Relower {
+    source: Arc<Source>,
+    /// The function, counted from the module's first own one.
+    index: usize,
+    interruptible: bool,
+}
+
+impl Relower {
+    pub(crate) fn new(source: Arc<Source>, index: usize, interruptible: bool) -> Relower {
+        Relower {
+            source,
+            index,
+            interruptible,
+        }
+    }
+
+    /// The metering of `code`, which was assembled from this function.
+    pub(crate) fn meter(&self, code: &Code) -> CodeMeter {
+        let ir = self
+            .source
+            .lower(self.index)
+            .expect("a function lowered once lowers again");
+        let mut again = assemble(&ir, Metering::Paid, self.interruptible, code.id);
+        assert_eq!(again.ops.len(), code.ops.len(), "lowering is deterministic");
+        again.meter.take().expect("paid code is metered")
+    }
 }
 
 fn op(handler: Handler, a: u32, b: u32, c: u32, d: u32) -> Op {
@@ -110,6 +160,19 @@ fn op(handler: Handler, a: u32, b: u32, c: u32, d: u32) -> Op {
 fn width(instr: &Instr, pc: usize, func: &CompiledFunc, landing: &[bool], mode: Metering) -> usize {
     match instr {
         Instr::TableCopy { .. } | Instr::TableInit { .. } => 2,
+        // Memory index not 0: the memory index spills into a second op.
+        Instr::MemoryCopy {
+            dst_memory,
+            src_memory,
+            ..
+        } if (*dst_memory, *src_memory) != (0, 0) => 2,
+        Instr::MemoryInit { memory, .. }
+        | Instr::SimdLoad { memory, .. }
+        | Instr::SimdStore { memory, .. }
+            if *memory != 0 =>
+        {
+            2
+        }
         Instr::Charge { block } if mode == Metering::Paid && !landing[pc] => {
             usize::from(block_cost(func, *block) != 0)
         }
@@ -214,27 +277,41 @@ fn cmp_i64(cmp: Cmp, paid: bool, check: bool) -> Handler {
     }
 }
 
+/// The handler of a load of `kind` in module `$m`: `h` (memory 0) or `memories` (the others).
+macro_rules! load_of {
+    ($m:ident, $kind:expr) => {
+        match $kind {
+            LoadKind::I32 | LoadKind::F32 | LoadKind::I64_32U => $m::load_u32,
+            LoadKind::I64 | LoadKind::F64 => $m::load_u64,
+            LoadKind::I32_8S => $m::load_i32_8s,
+            LoadKind::I32_8U | LoadKind::I64_8U => $m::load_u8,
+            LoadKind::I32_16S => $m::load_i32_16s,
+            LoadKind::I32_16U | LoadKind::I64_16U => $m::load_u16,
+            LoadKind::I64_8S => $m::load_i64_8s,
+            LoadKind::I64_16S => $m::load_i64_16s,
+            LoadKind::I64_32S => $m::load_i64_32s,
+        }
+    };
+}
+
+/// The handler of a store of `kind` in module `$m`, as for `load_of!`.
+macro_rules! store_of {
+    ($m:ident, $kind:expr) => {
+        match $kind {
+            StoreKind::B1 => $m::store_8,
+            StoreKind::B2 => $m::store_16,
+            StoreKind::B4 => $m::store_32,
+            StoreKind::B8 => $m::store_64,
+        }
+    };
+}
+
 fn load(kind: LoadKind) -> Handler {
-    match kind {
-        LoadKind::I32 | LoadKind::F32 | LoadKind::I64_32U => h::load_u32,
-        LoadKind::I64 | LoadKind::F64 => h::load_u64,
-        LoadKind::I32_8S => h::load_i32_8s,
-        LoadKind::I32_8U | LoadKind::I64_8U => h::load_u8,
-        LoadKind::I32_16S => h::load_i32_16s,
-        LoadKind::I32_16U | LoadKind::I64_16U => h::load_u16,
-        LoadKind::I64_8S => h::load_i64_8s,
-        LoadKind::I64_16S => h::load_i64_16s,
-        LoadKind::I64_32S => h::load_i64_32s,
-    }
+    load_of!(h, kind)
 }
 
 fn store(kind: StoreKind) -> Handler {
-    match kind {
-        StoreKind::B1 => h::store_8,
-        StoreKind::B2 => h::store_16,
-        StoreKind::B4 => h::store_32,
-        StoreKind::B8 => h::store_64,
-    }
+    store_of!(h, kind)
 }
 
 /// Assembles a function's IR into the interpreter's code; `id` must be unique in the process.
@@ -341,15 +418,45 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     }
                     Instr::GlobalGet { dst, global } => op(h::global_get, dst, global, 0, 0),
                     Instr::GlobalSet { src, global } => op(h::global_set, src, global, 0, 0),
-                    Instr::Load { kind, dst, addr, offset } => op(load(kind), dst, addr, offset, 0),
-                    Instr::Store { kind, addr, value, offset } => {
+                    Instr::Load { kind, dst, addr, offset, memory: 0 } => {
+                        op(load(kind), dst, addr, offset, 0)
+                    }
+                    Instr::Store { kind, addr, value, offset, memory: 0 } => {
                         op(store(kind), addr, value, offset, 0)
                     }
-                    Instr::MemorySize { dst } => op(h::memory_size, dst, 0, 0, 0),
-                    Instr::MemoryGrow { dst, delta } => op(h::memory_grow, dst, delta, 0, 0),
-                    Instr::MemoryFill { d, val, n } => op(h::memory_fill, d, val, n, 0),
-                    Instr::MemoryCopy { d, s, n } => op(h::memory_copy, d, s, n, 0),
-                    Instr::MemoryInit { data, d, s, n } => op(h::memory_init, data, d, s, n),
+                    Instr::MemorySize { dst, memory: 0 } => op(h::memory_size, dst, 0, 0, 0),
+                    Instr::MemoryGrow { dst, delta, memory: 0 } => {
+                        op(h::memory_grow, dst, delta, 0, 0)
+                    }
+                    Instr::MemoryFill { d, val, n, memory: 0 } => op(h::memory_fill, d, val, n, 0),
+                    Instr::MemoryCopy { d, s, n, dst_memory: 0, src_memory: 0 } => {
+                        op(h::memory_copy, d, s, n, 0)
+                    }
+                    Instr::MemoryInit { data, d, s, n, memory: 0 } => {
+                        op(h::memory_init, data, d, s, n)
+                    }
+                    // The other memories' ops (memories.rs): the memory index is an operand.
+                    Instr::Load { kind, dst, addr, offset, memory } => {
+                        op(load_of!(memories, kind), dst, addr, offset, memory)
+                    }
+                    Instr::Store { kind, addr, value, offset, memory } => {
+                        op(store_of!(memories, kind), addr, value, offset, memory)
+                    }
+                    Instr::MemorySize { dst, memory } => op(memories::memory_size, dst, memory, 0, 0),
+                    Instr::MemoryGrow { dst, delta, memory } => {
+                        op(memories::memory_grow, dst, delta, memory, 0)
+                    }
+                    Instr::MemoryFill { d, val, n, memory } => {
+                        op(memories::memory_fill, d, val, n, memory)
+                    }
+                    Instr::MemoryCopy { d, s, n, dst_memory, src_memory } => {
+                        ops.push(op(memories::memory_copy, d, s, n, dst_memory));
+                        op(h::unreachable, src_memory, 0, 0, 0)
+                    }
+                    Instr::MemoryInit { data, d, s, n, memory } => {
+                        ops.push(op(memories::memory_init, data, d, s, n));
+                        op(h::unreachable, memory, 0, 0, 0)
+                    }
                     Instr::DataDrop { data } => op(h::data_drop, data, 0, 0, 0),
                     Instr::TableGet { dst, table, index } => op(h::table_get, dst, table, index, 0),
                     Instr::TableSet { table, index, value } => op(h::table_set, table, index, value, 0),
@@ -377,11 +484,21 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     Instr::SimdLane { op: code, dst, a, b, lane } => {
                         op(simd::handler_of(code), dst, a, b, u32::from(lane))
                     }
-                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane } => {
+                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane, memory: 0 } => {
                         op(simd::access_handler_of(code), dst, addr, offset, (vec << 8) | u32::from(lane))
                     }
-                    Instr::SimdStore { op: code, addr, value, offset, lane } => {
+                    Instr::SimdStore { op: code, addr, value, offset, lane, memory: 0 } => {
                         op(simd::access_handler_of(code), value, addr, offset, u32::from(lane))
+                    }
+                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane, memory } => {
+                        let handler = memories::simd_access_handler_of(code);
+                        ops.push(op(handler, dst, addr, offset, (vec << 8) | u32::from(lane)));
+                        op(h::unreachable, memory, 0, 0, 0)
+                    }
+                    Instr::SimdStore { op: code, addr, value, offset, lane, memory } => {
+                        let handler = memories::simd_access_handler_of(code);
+                        ops.push(op(handler, value, addr, offset, u32::from(lane)));
+                        op(h::unreachable, memory, 0, 0, 0)
                     }
                 }
             };
@@ -425,7 +542,8 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
         frame_init,
         zero_fill,
         frame_size: func.frame_size,
-        meter: meter.map(|m| m.with_positions(positions)),
+        meter: meter.map_or_else(OnceLock::new, |m| m.with_positions(positions).into()),
+        relower: None,
         id,
         index: func.index,
         regions,

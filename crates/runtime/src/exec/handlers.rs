@@ -233,17 +233,25 @@ macro_rules! loads {
     };
 }
 
-loads! {
-    load_u8 1 |b| u64::from(b[0]);
-    load_u16 2 |b| u64::from(u16::from_le_bytes(b));
-    load_u32 4 |b| u64::from(u32::from_le_bytes(b));
-    load_u64 8 |b| u64::from_le_bytes(b);
-    load_i32_8s 1 |b| u64::from(i32::from(b[0] as i8) as u32);
-    load_i32_16s 2 |b| u64::from(i32::from(i16::from_le_bytes(b)) as u32);
-    load_i64_8s 1 |b| i64::from(b[0] as i8) as u64;
-    load_i64_16s 2 |b| i64::from(i16::from_le_bytes(b)) as u64;
-    load_i64_32s 4 |b| i64::from(i32::from_le_bytes(b)) as u64;
+/// Calls `$m` with every scalar load: `name BYTES |bytes| slot;` (memory 0's handlers here, the
+/// other memories' in `memories.rs`).
+macro_rules! for_each_load {
+    ($m:ident) => {
+        $m! {
+            load_u8 1 |b| u64::from(b[0]);
+            load_u16 2 |b| u64::from(u16::from_le_bytes(b));
+            load_u32 4 |b| u64::from(u32::from_le_bytes(b));
+            load_u64 8 |b| u64::from_le_bytes(b);
+            load_i32_8s 1 |b| u64::from(i32::from(b[0] as i8) as u32);
+            load_i32_16s 2 |b| u64::from(i32::from(i16::from_le_bytes(b)) as u32);
+            load_i64_8s 1 |b| i64::from(b[0] as i8) as u64;
+            load_i64_16s 2 |b| i64::from(i16::from_le_bytes(b)) as u64;
+            load_i64_32s 4 |b| i64::from(i32::from_le_bytes(b)) as u64;
+        }
+    };
 }
+
+for_each_load!(loads);
 
 macro_rules! stores {
     ($($name:ident $n:literal;)*) => {
@@ -262,12 +270,21 @@ macro_rules! stores {
     };
 }
 
-stores! {
-    store_8 1;
-    store_16 2;
-    store_32 4;
-    store_64 8;
+/// Calls `$m` with every scalar store: `name BYTES;` (the value's low bytes).
+macro_rules! for_each_store {
+    ($m:ident) => {
+        $m! {
+            store_8 1;
+            store_16 2;
+            store_32 4;
+            store_64 8;
+        }
+    };
 }
+
+for_each_store!(stores);
+
+pub(crate) use {for_each_load, for_each_store};
 
 /// Calls store function `addr` with its frame starting `base` slots into the current frame.
 #[inline(always)]
@@ -613,11 +630,9 @@ handler! {
         let op = &*ip;
         let (d, val, n) = (slot!(sp, op.a), slot!(sp, op.b) as u8, slot!(sp, op.c) as u32 as usize);
         let price = per_unit!(ip, exec, gas, memory_fill, n);
-        let mem = &mut vm.memories[exec.memory].data;
-        let Some(at) = effective(d, 0, n, mem.len()) else {
-            trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
-        };
-        mem[at..at + n].fill(val);
+        if let Err(t) = vm.memory_fill(exec.memory, d, val, n) {
+            trap!(ip, exec, gas, t)
+        }
         pay!(ip, sp, exec, vm, gas, price, 1)
     }
 
@@ -625,11 +640,9 @@ handler! {
         let op = &*ip;
         let (d, s, n) = (slot!(sp, op.a), slot!(sp, op.b), slot!(sp, op.c) as u32 as usize);
         let price = per_unit!(ip, exec, gas, memory_copy, n);
-        let mem = &mut vm.memories[exec.memory].data;
-        let (Some(dst), Some(src)) = (effective(d, 0, n, mem.len()), effective(s, 0, n, mem.len())) else {
-            trap!(ip, exec, gas, Trap::MemoryOutOfBounds)
-        };
-        mem.copy_within(src..src + n, dst);
+        if let Err(t) = vm.memory_copy((exec.memory, exec.memory), d, s, n) {
+            trap!(ip, exec, gas, t)
+        }
         pay!(ip, sp, exec, vm, gas, price, 1)
     }
 
@@ -637,7 +650,7 @@ handler! {
         let op = &*ip;
         let (d, s, n) = (slot!(sp, op.b) as u32, slot!(sp, op.c) as u32, slot!(sp, op.d) as u32);
         let price = per_unit!(ip, exec, gas, memory_init, n);
-        if let Err(t) = vm.memory_init(exec.instance, op.a, d, s, n) {
+        if let Err(t) = vm.memory_init(exec.instance, 0, op.a, d, s, n) {
             trap!(ip, exec, gas, t)
         }
         pay!(ip, sp, exec, vm, gas, price, 1)
@@ -645,7 +658,7 @@ handler! {
 
     fn data_drop(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        vm.instances[exec.instance as usize].data[op.a as usize] = Arc::from(&[][..]);
+        vm.instances[exec.instance as usize].data[op.a as usize].drop_bytes();
         next!(ip.add(1), sp, exec, vm, gas)
     }
 

@@ -22,6 +22,7 @@ mod assemble;
 mod exception;
 pub(crate) mod handlers;
 mod lazy;
+mod memories;
 mod simd;
 mod state;
 

@@ -12,7 +12,7 @@ use ssvm_binary::Opcode;
 
 /// The v128 in slots `s` and `s + 1`.
 #[inline(always)]
-unsafe fn get(sp: *mut u64, s: u32) -> u128 {
+pub(crate) unsafe fn get(sp: *mut u64, s: u32) -> u128 {
     // SAFETY: the handlers' contract (exec/mod.rs): the lowering gave a v128 operand two slots
     // of the frame.
     unsafe { u128::from(slot!(sp, s)) | (u128::from(slot!(sp, s + 1)) << 64) }
@@ -20,7 +20,7 @@ unsafe fn get(sp: *mut u64, s: u32) -> u128 {
 
 /// Writes `v` to slots `s` and `s + 1`.
 #[inline(always)]
-unsafe fn put(sp: *mut u64, s: u32, v: u128) {
+pub(crate) unsafe fn put(sp: *mut u64, s: u32, v: u128) {
     // SAFETY: as for `get`.
     unsafe {
         slot!(sp, s) = v as u64;

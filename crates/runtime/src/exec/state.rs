@@ -2,8 +2,10 @@
 //! instances, indexed by number. The embedding API's `Store<T>` owns a `Vm` and adds the
 //! embedder's data and host functions, which the interpreter never touches.
 
+use super::handlers::effective;
 use super::lazy::ModuleCode;
 use super::Code;
+use crate::bytes::Segment;
 use crate::trap::Trap;
 use ssvm_binary::{FuncType, GlobalType, RefType, TableType};
 use std::sync::Arc;
@@ -117,7 +119,7 @@ pub(crate) struct InstanceEntity {
     /// Element segments: their reference type and items (emptied by `elem.drop`).
     pub(crate) elements: Vec<(RefType, Vec<u64>)>,
     /// Data segments (emptied by `data.drop`).
-    pub(crate) data: Vec<Arc<[u8]>>,
+    pub(crate) data: Vec<Segment>,
 }
 
 /// Numbers whose value zero is all zero bytes, so that zeroed memory holds zeros of them.
@@ -225,24 +227,63 @@ impl Vm {
         }
     }
 
-    /// `memory.init`: copies `n` bytes of data segment `data` from `s` to memory address `d`.
+    /// `memory.init`: copies `n` bytes of data segment `data` from `s` to address `d` of the
+    /// instance's memory `memory`.
     pub(crate) fn memory_init(
         &mut self,
         instance: u32,
+        memory: u32,
         data: u32,
         d: u32,
         s: u32,
         n: u32,
     ) -> Result<(), Trap> {
         let inst = &self.instances[instance as usize];
-        let bytes = inst.data[data as usize].clone();
-        let memory = inst.memories[0] as usize;
+        let bytes = inst.data[data as usize].as_slice();
+        let memory = inst.memories[memory as usize] as usize;
         let mem = &mut self.memories[memory].data;
         let (d, s, n) = (d as usize, s as usize, n as usize);
         if s + n > bytes.len() || d + n > mem.len() {
             return Err(Trap::MemoryOutOfBounds);
         }
         mem[d..d + n].copy_from_slice(&bytes[s..s + n]);
+        Ok(())
+    }
+
+    /// `memory.fill`: writes `val` to `n` bytes from address `d` of store memory `memory`.
+    pub(crate) fn memory_fill(
+        &mut self,
+        memory: usize,
+        d: u64,
+        val: u8,
+        n: usize,
+    ) -> Result<(), Trap> {
+        let mem = &mut self.memories[memory].data;
+        let at = effective(d, 0, n, mem.len()).ok_or(Trap::MemoryOutOfBounds)?;
+        mem[at..at + n].fill(val);
+        Ok(())
+    }
+
+    /// `memory.copy`: copies `n` bytes from address `s` of store memory `src` to address `d` of
+    /// store memory `dst` (the same one, or another).
+    pub(crate) fn memory_copy(
+        &mut self,
+        (dst, src): (usize, usize),
+        d: u64,
+        s: u64,
+        n: usize,
+    ) -> Result<(), Trap> {
+        let (dst_len, src_len) = (self.memories[dst].data.len(), self.memories[src].data.len());
+        let (Some(to), Some(from)) = (effective(d, 0, n, dst_len), effective(s, 0, n, src_len))
+        else {
+            return Err(Trap::MemoryOutOfBounds);
+        };
+        if dst == src {
+            self.memories[dst].data.copy_within(from..from + n, to);
+        } else {
+            let (to_mem, from_mem) = two(&mut self.memories, dst, src);
+            to_mem.data[to..to + n].copy_from_slice(&from_mem.data[from..from + n]);
+        }
         Ok(())
     }
 
@@ -294,11 +335,27 @@ impl Vm {
         Ok(ptr)
     }
 
+    /// Store index of `instance`'s memory `index` (which the validator checked).
+    pub(crate) fn memory_at(&self, instance: u32, index: u32) -> usize {
+        self.instances[instance as usize].memories[index as usize] as usize
+    }
+
     /// Store index of `instance`'s memory 0, or `usize::MAX`.
     pub(crate) fn memory_of(&self, instance: u32) -> usize {
         self.instances[instance as usize]
             .memories
             .first()
             .map_or(usize::MAX, |&m| m as usize)
+    }
+}
+
+/// `dst` and `src`, two elements of `v` (`dst != src`), the first mutable.
+fn two<T>(v: &mut [T], dst: usize, src: usize) -> (&mut T, &T) {
+    if dst < src {
+        let (lo, hi) = v.split_at_mut(src);
+        (&mut lo[dst], &hi[0])
+    } else {
+        let (lo, hi) = v.split_at_mut(dst);
+        (&mut hi[0], &lo[src])
     }
 }

@@ -209,7 +209,7 @@ impl Exec {
     /// The running function's metering, if it is metered.
     fn code_meter(&self) -> Option<&super::CodeMeter> {
         // SAFETY: `func` is the running function, kept alive by the store.
-        unsafe { (*self.func).meter.as_ref() }
+        unsafe { (*self.func).meter() }
     }
 
     /// The metering position of op `ip` and how far its block has been charged, if the running
@@ -262,7 +262,7 @@ impl Exec {
         };
         let done = m.emit_end.saturating_sub(own);
         // SAFETY: `func` is the running function, kept alive by the store.
-        let cm = unsafe { (*self.func).meter.as_ref() }.expect("metered: it has a position");
+        let cm = unsafe { (*self.func).meter() }.expect("metered: it has a position");
         let prefix = cm.prefix(m.block);
         let refund = prefix[charged_to as usize] - prefix[done as usize];
         self.meter.gas += refund;
@@ -289,7 +289,7 @@ impl Exec {
             return;
         }
         // SAFETY: `func` is the running function, kept alive by the store.
-        let cm = unsafe { (*self.func).meter.as_ref() }.expect("counted code is metered");
+        let cm = unsafe { (*self.func).meter() }.expect("counted code is metered");
         let opcodes = cm.opcodes_between(block, from, to);
         self.meter.counts.add_each(opcodes, sign);
     }
@@ -300,7 +300,7 @@ impl Exec {
             return;
         };
         // SAFETY: `func` is the running function, kept alive by the store.
-        let cm = unsafe { (*self.func).meter.as_ref() }.expect("metered: it has a position");
+        let cm = unsafe { (*self.func).meter() }.expect("metered: it has a position");
         // Resume at the first op of that instruction (copies lowered with it run again).
         while i > 0 && cm.positions[i - 1] == m {
             i -= 1;
@@ -420,7 +420,7 @@ pub(crate) fn run_partial(
     let f = unsafe { &*exec.func };
     // SAFETY: `first` is one of its ops.
     let first_index = unsafe { first.offset_from(f.ops.as_ptr()) } as usize;
-    let cm = f.meter.as_ref().expect("only metered code charges");
+    let cm = f.meter().expect("only metered code charges");
     let prefix = cm.prefix(block);
     let n = cm.len(block);
     let base = prefix[p0 as usize];
@@ -603,7 +603,7 @@ handler! {
             if exec.meter.counting {
                 // SAFETY: `func` is the running function, kept alive by the store.
                 let code = &*exec.func;
-                let blocks = code.meter.as_ref().map_or(0, |m| m.block_count());
+                let blocks = code.meter().map_or(0, |m| m.block_count());
                 exec.meter.counts.block(code.id, op.c, blocks);
             }
             exec.meter.attribute(price, 1);

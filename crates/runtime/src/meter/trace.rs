@@ -52,7 +52,7 @@ impl Counts {
             else {
                 continue;
             };
-            let (Some(meter), Some(blocks)) = (&code.meter, self.blocks.get(code.id as usize))
+            let (Some(meter), Some(blocks)) = (code.meter(), self.blocks.get(code.id as usize))
             else {
                 continue;
             };

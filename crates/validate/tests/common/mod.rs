@@ -93,18 +93,21 @@ impl Rng {
     }
 }
 
-/// The features of WebAssembly 2.0, with tail calls, exception handling and extended constant
-/// expressions, for wasmparser.
+/// The features of WebAssembly 2.0, with tail calls, relaxed SIMD, multi-memory, exception
+/// handling and extended constant expressions, for wasmparser.
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
+        | WasmFeatures::RELAXED_SIMD
+        | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::EXCEPTIONS
         | WasmFeatures::EXTENDED_CONST
 }
 
 /// A `wasm-smith` configuration for WebAssembly 2.0 (SIMD, bulk memory, reference types,
-/// multi-value, saturating float-to-int, sign extension) with tail calls, exception handling
-/// and extended constant expressions, nothing else later, with sizes and knobs
+/// multi-value, saturating float-to-int, sign extension) with tail calls, relaxed SIMD,
+/// multi-memory, exception handling and extended constant expressions, nothing else later, with
+/// sizes and knobs
 /// drawn from `rng` so that different seeds stress different parts of the validator.
 pub fn smith_config(rng: &mut Rng) -> wasm_smith::Config {
     let mut c = wasm_smith::Config {
@@ -118,9 +121,9 @@ pub fn smith_config(rng: &mut Rng) -> wasm_smith::Config {
         // Of the later proposals, those ssvm-lite implements.
         tail_call_enabled: true,
         extended_const_enabled: true,
+        relaxed_simd_enabled: true,
         exceptions_enabled: true,
         // Everything else after Wasm 2.0.
-        relaxed_simd_enabled: false,
         threads_enabled: false,
         shared_everything_threads_enabled: false,
         gc_enabled: false,
@@ -131,8 +134,8 @@ pub fn smith_config(rng: &mut Rng) -> wasm_smith::Config {
         custom_descriptors_enabled: false,
         acquire_release_atomics_enabled: false,
         multibyte_array_access_enabled: false,
-        // Wasm 2.0 allows one memory but several tables.
-        max_memories: 1,
+        // Multi-memory: several memories, as several tables.
+        max_memories: rng.range(1..=3),
         max_tables: rng.range(0..=3),
         ..wasm_smith::Config::default()
     };
