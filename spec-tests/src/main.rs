@@ -41,6 +41,10 @@ options:
                   pass in full
   --except FILE   leave out the .wast file named FILE (e.g. simd_memory-multi.wast); may be
                   repeated
+  --allow-skipped N
+                  with --require-complete: allow up to N skipped directives, all of them
+                  skipped for using a proposal ssvm-lite does not implement (for suites
+                  whose files mix such modules with the rest)
   -h, --help      print this help";
 
 /// How many failures are printed without `--verbose`.
@@ -102,6 +106,9 @@ struct Options {
     metered: bool,
     eager: bool,
     require_complete: bool,
+    /// With `require_complete`: how many directives may be skipped for using an unsupported
+    /// proposal (`--allow-skipped`).
+    allow_skipped: usize,
 }
 
 /// What the command line asks for.
@@ -120,6 +127,7 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
         metered: false,
         eager: false,
         require_complete: false,
+        allow_skipped: 0,
     };
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
@@ -130,6 +138,12 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, String>
             "--metered" => options.metered = true,
             "--eager" => options.eager = true,
             "--require-complete" => options.require_complete = true,
+            "--allow-skipped" => {
+                let n = args.next().ok_or("--allow-skipped needs a count")?;
+                options.allow_skipped = n
+                    .parse()
+                    .map_err(|_| format!("--allow-skipped needs a count, not `{n}`"))?;
+            }
             "--except" => options
                 .except
                 .push(args.next().ok_or("--except needs a file name")?),
@@ -226,16 +240,29 @@ fn main() -> ExitCode {
     let total = report.total();
     println!("\n{total}");
 
-    let incomplete = options.require_complete && total.skipped > 0;
+    // Skips allowed by `--allow-skipped` must all be for an unsupported proposal.
+    let allowed = if total.skipped == report.unsupported_skipped() {
+        options.allow_skipped
+    } else {
+        0
+    };
+    let incomplete = options.require_complete && total.skipped > allowed;
     if incomplete {
         let limit = (!options.verbose).then_some(FAILURE_LIMIT);
         print!("\n{}", report.skips_text(limit));
         println!(
-            "\nFAILED --require-complete: {} directives skipped, none may be",
-            total.skipped
+            "\nFAILED --require-complete: {} directives skipped, at most {} may be, for an \
+             unsupported proposal",
+            total.skipped, options.allow_skipped
         );
-    } else if options.require_complete {
+    } else if options.require_complete && options.allow_skipped == 0 {
         println!("complete (--require-complete): 0 skipped");
+    } else if options.require_complete {
+        println!(
+            "complete (--require-complete): {} skipped, at most {} allowed, all for an \
+             unsupported proposal",
+            total.skipped, options.allow_skipped
+        );
     }
     if total.failed > 0 || incomplete {
         ExitCode::FAILURE
@@ -282,12 +309,19 @@ mod tests {
         assert_eq!(o.filter.as_deref(), Some("i32"));
         assert!(o.verbose && o.require_complete);
         assert_eq!(o.except, ["simd_memory-multi.wast"]);
+        assert_eq!(o.allow_skipped, 0);
+        let Ok(Command::Run(o)) = args(&["--require-complete", "--allow-skipped", "15"]) else {
+            panic!("expected a run")
+        };
+        assert_eq!(o.allow_skipped, 15);
     }
 
     #[test]
     fn bad_usage_is_an_error() {
         assert!(args(&["--suite"]).is_err());
         assert!(args(&["--except"]).is_err());
+        assert!(args(&["--allow-skipped"]).is_err());
+        assert!(args(&["--allow-skipped", "some"]).is_err());
         assert!(args(&["--suite", "wasm-v9"]).is_err());
         assert!(args(&["--suite", "proposal/nope"]).is_err());
         assert!(args(&["--frobnicate"]).is_err());

@@ -110,9 +110,9 @@ fn verdict(directive: WastDirective<'_>, line: usize, script: &mut Script) -> Ve
         WastDirective::AssertUnlinkable {
             module, message, ..
         } => script.assert_unlinkable(encode(QuoteWat::Wat(module)), message),
+        WastDirective::AssertException { exec, .. } => script.assert_exception(&exec),
         WastDirective::AssertInvalidCustom { .. }
         | WastDirective::AssertMalformedCustom { .. }
-        | WastDirective::AssertException { .. }
         | WastDirective::AssertSuspension { .. }
         | WastDirective::Thread(_)
         | WastDirective::Wait { .. } => Verdict::Skipped,
@@ -347,8 +347,8 @@ mod tests {
             verdicts(other),
             vec![("assert_malformed", 1, Verdict::SkippedUnsupported)]
         );
-        // A module that needs the proposal is skipped, not failed.
-        let module = r#"(module binary "\00asm\01\00\00\00" "\0d\01\00")"#;
+        // A module that needs a proposal (a 64-bit memory) is skipped, not failed.
+        let module = r#"(module binary "\00asm\01\00\00\00" "\05\03\01\04\00")"#;
         assert_eq!(
             verdicts(module),
             vec![("module", 1, Verdict::SkippedUnsupported)]

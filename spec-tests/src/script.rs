@@ -6,7 +6,7 @@ use crate::matcher::{link_matches, trap_matches};
 use crate::report::Verdict;
 use crate::run::Encoded;
 use crate::values::{arg_value, describe_ret, describe_val, join, ret_matches};
-use ssvm_runtime::{Engine, Error, Instance, Linker, Module, Store, Val};
+use ssvm_runtime::{Engine, Error, Instance, Linker, Module, Store, Trap, Val};
 use ssvm_validate::ErrorKind;
 use std::collections::HashMap;
 use wast::token::Id;
@@ -205,6 +205,29 @@ impl Script {
                 format!("returned {}", join(values.iter().map(describe_val))),
             ),
             Ok(Err(e)) => failed(&expected, describe_error(&e)),
+            Err(stop) => stop,
+        }
+    }
+
+    /// `assert_exception`: the action must end with an exception no handler caught.
+    pub fn assert_exception(&mut self, exec: &WastExecute<'_>) -> Verdict {
+        let expected = "an uncaught exception";
+        let outcome = match exec {
+            WastExecute::Invoke(call) => self.call(call, expected),
+            _ => {
+                return failed(
+                    expected,
+                    "an assert_exception of no call: not understood".into(),
+                )
+            }
+        };
+        match outcome {
+            Ok(Err(Error::Trap(Trap::UncaughtException(_)))) => Verdict::Passed,
+            Ok(Ok(values)) => failed(
+                expected,
+                format!("returned {}", join(values.iter().map(describe_val))),
+            ),
+            Ok(Err(e)) => failed(expected, describe_error(&e)),
             Err(stop) => stop,
         }
     }

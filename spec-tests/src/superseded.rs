@@ -39,6 +39,27 @@ const CASES: &[(&str, usize, &str, &str)] = &[
         "in 2.0 block type byte 0x0b is type index 11 (s33), not a bad value type",
     ),
     (
+        "wasm-v2/binary.wast",
+        112,
+        "unexpected end of section or function",
+        "with exception handling byte 0x0a is `throw_ref`, so the expression reads on to the end: \
+         v3 binary.wast:112 expects this message for the same bytes",
+    ),
+    (
+        "wasm-v2/binary.wast",
+        679,
+        "unexpected end of section or function",
+        "with exception handling import kind 4 is a tag, whose type is missing: v3 binary.wast \
+         tests kind 5 here (488)",
+    ),
+    (
+        "wasm-v2/binary.wast",
+        689,
+        "unexpected end of section or function",
+        "kind 4 is a tag whose type index is missing after its attribute byte: v3 binary.wast \
+         tests kind 5 here (498)",
+    ),
+    (
         "wasm-v1/custom.wast",
         84,
         "length out of bounds",

@@ -262,8 +262,9 @@ pub fn describe_val(v: &Val) -> String {
         Val::V128(bits) => format!("v128:0x{bits:032x}"),
         Val::FuncRef(None) => "funcref:null".into(),
         Val::ExternRef(None) => "externref:null".into(),
-        // `Display` prints `funcref:N` and `externref:N`.
-        Val::FuncRef(Some(_)) | Val::ExternRef(Some(_)) => v.to_string(),
+        Val::ExnRef(None) => "exnref:null".into(),
+        // `Display` prints `funcref:N`, `externref:N` and `exnref:N`.
+        Val::FuncRef(Some(_)) | Val::ExternRef(Some(_)) | Val::ExnRef(Some(_)) => v.to_string(),
     }
 }
 

@@ -8,8 +8,12 @@ use std::fmt;
 /// rather than as malformed or invalid in the words of Wasm 2.0 alone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Proposal {
-    /// Exception handling: tags, `throw`, `try_table`, `exnref` (and the legacy `try`).
+    /// Exception handling: tags, `throw`, `try_table`, `exnref` (implemented since issue 11:
+    /// named only by the tests of what came before).
     ExceptionHandling,
+    /// The first, superseded encoding of exception handling: `try`, `catch`, `catch_all`,
+    /// `delegate`, `rethrow` (toolchains now emit `try_table`).
+    LegacyExceptionHandling,
     /// Tail calls: `return_call`, `return_call_indirect`.
     TailCall,
     /// Typed function references: `(ref $t)`, `call_ref`, `br_on_null`, ...
@@ -29,6 +33,7 @@ impl Proposal {
     pub fn name(self) -> &'static str {
         match self {
             Proposal::ExceptionHandling => "exception-handling",
+            Proposal::LegacyExceptionHandling => "legacy exception-handling",
             Proposal::TailCall => "tail-call",
             Proposal::FunctionReferences => "function-references",
             Proposal::Gc => "GC",

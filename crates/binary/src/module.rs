@@ -16,6 +16,8 @@ pub enum ExternKind {
     Memory,
     /// A global (kind byte `0x03`).
     Global,
+    /// A tag (kind byte `0x04`, exception handling).
+    Tag,
 }
 
 /// What an import brings in.
@@ -29,6 +31,8 @@ pub enum ImportDesc {
     Memory(MemoryType),
     /// A global of this type.
     Global(GlobalType),
+    /// A tag of the function type with this index (its parameters are the payload).
+    Tag(u32),
 }
 
 /// An import.
@@ -84,7 +88,10 @@ impl<'a> ConstExpr<'a> {
                 _ => e,
             })?;
             match op {
-                Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => depth += 1,
+                Operator::Block { .. }
+                | Operator::Loop { .. }
+                | Operator::If { .. }
+                | Operator::TryTable { .. } => depth += 1,
                 Operator::End {} if depth == 0 => break,
                 Operator::End {} => depth -= 1,
                 _ => {}
@@ -226,7 +233,9 @@ impl<'a> FunctionBody<'a> {
         loop {
             let at = ops.offset();
             match ops.read()? {
-                Operator::Block { .. } | Operator::Loop { .. } => blocks.push(false),
+                Operator::Block { .. } | Operator::Loop { .. } | Operator::TryTable { .. } => {
+                    blocks.push(false)
+                }
                 Operator::If { .. } => blocks.push(true),
                 Operator::Else {} if blocks.last() != Some(&true) => {
                     return Err(DecodeError::new("END opcode expected", at));
@@ -362,6 +371,8 @@ pub struct Module<'a> {
     pub tables: Vec<TableType>,
     /// The memories defined in the module (imported ones are in `imports`).
     pub memories: Vec<MemoryType>,
+    /// The tags defined in the module, as type indices (imported ones are in `imports`).
+    pub tags: Vec<u32>,
     /// The globals defined in the module (imported ones are in `imports`).
     pub globals: Vec<Global<'a>>,
     /// The export section, in order.
@@ -388,7 +399,7 @@ pub struct Module<'a> {
 const TAG_SECTION: u8 = 13;
 
 /// Section ids in the order the binary format requires them (custom sections excepted).
-const SECTION_ORDER: [u8; 12] = [1, 2, 3, 4, 5, 6, 7, 8, 9, 12, 10, 11];
+const SECTION_ORDER: [u8; 13] = [1, 2, 3, 4, 5, TAG_SECTION, 6, 7, 8, 9, 12, 10, 11];
 
 fn section_rank(id: u8) -> usize {
     SECTION_ORDER.iter().position(|&s| s == id).unwrap_or(0) + 1
@@ -444,12 +455,7 @@ impl<'a> Module<'a> {
         while !r.is_empty() {
             let section_at = r.offset();
             let id = r.u8()?;
-            if id == TAG_SECTION {
-                let what = "tag section";
-                let p = Proposal::ExceptionHandling;
-                return Err(DecodeError::unsupported(p, what, None, section_at));
-            }
-            if id > 12 {
+            if id > TAG_SECTION {
                 return Err(DecodeError::new("malformed section id", section_at));
             }
             let size_at = r.offset();
@@ -491,6 +497,7 @@ impl<'a> Module<'a> {
                 }
                 4 => m.tables = vec(&mut s, decode_table)?,
                 5 => m.memories = vec(&mut s, decode_memory_type)?,
+                TAG_SECTION => m.tags = vec(&mut s, decode_tag)?,
                 6 => {
                     m.globals = vec(&mut s, |s| {
                         let ty = GlobalType::decode(s)?;
@@ -524,7 +531,7 @@ impl<'a> Module<'a> {
                     m.offsets.data = section_at;
                     m.data = vec(&mut s, decode_data)?;
                 }
-                _ => unreachable!("section ids above 12 were rejected"),
+                _ => unreachable!("section ids above 13 were rejected"),
             }
             if s.offset() != end {
                 return Err(DecodeError::new(
@@ -571,6 +578,7 @@ impl ImportDesc {
             ImportDesc::Table(_) => ExternKind::Table,
             ImportDesc::Memory(_) => ExternKind::Memory,
             ImportDesc::Global(_) => ExternKind::Global,
+            ImportDesc::Tag(_) => ExternKind::Tag,
         }
     }
 }
@@ -620,13 +628,7 @@ fn decode_import<'a>(r: &mut Reader<'a>) -> Result<Import<'a>> {
         1 => ImportDesc::Table(TableType::decode(r)?),
         2 => ImportDesc::Memory(decode_memory_type(r)?),
         3 => ImportDesc::Global(GlobalType::decode(r)?),
-        TAG_KIND => {
-            return Err(tag_kind(
-                "tag import",
-                Some("malformed import kind"),
-                kind_at,
-            ))
-        }
+        TAG_KIND => ImportDesc::Tag(decode_tag(r)?),
         _ => return Err(DecodeError::new("malformed import kind", kind_at)),
     };
     Ok(Import {
@@ -640,9 +642,14 @@ fn decode_import<'a>(r: &mut Reader<'a>) -> Result<Import<'a>> {
 /// The import and export kind of a tag (exception handling).
 const TAG_KIND: u8 = 4;
 
-/// The error for the kind byte of a tag import or export, at `at`.
-fn tag_kind(what: &str, spec_words: Option<&str>, at: usize) -> DecodeError {
-    DecodeError::unsupported(Proposal::ExceptionHandling, what, spec_words, at)
+/// Reads a tag type: an attribute byte (0, an exception: the only kind there is) and the index
+/// of its function type.
+fn decode_tag(r: &mut Reader<'_>) -> Result<u32> {
+    let at = r.offset();
+    if r.u8()? != 0 {
+        return Err(DecodeError::new("malformed tag attribute", at));
+    }
+    r.u32()
 }
 
 fn decode_export<'a>(r: &mut Reader<'a>) -> Result<Export<'a>> {
@@ -654,7 +661,7 @@ fn decode_export<'a>(r: &mut Reader<'a>) -> Result<Export<'a>> {
         1 => ExternKind::Table,
         2 => ExternKind::Memory,
         3 => ExternKind::Global,
-        TAG_KIND => return Err(tag_kind("tag export", None, kind_at)),
+        TAG_KIND => ExternKind::Tag,
         _ => return Err(DecodeError::new("malformed export kind", kind_at)),
     };
     Ok(Export {

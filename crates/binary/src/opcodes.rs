@@ -1,7 +1,7 @@
-//! The one table of every WebAssembly 2.0 opcode and of the tail-call and relaxed-SIMD
-//! proposals'. Everything that needs to know the opcodes (the decoder, the validator, names for
-//! error messages, and later cost tables and histograms) derives from this list through
-//! `for_each_operator!`, so an opcode is written down exactly once.
+//! The one table of every WebAssembly 2.0 opcode and of the tail-call, relaxed-SIMD and
+//! exception-handling proposals'. Everything that needs to know the opcodes (the decoder, the
+//! validator, names for error messages, and later cost tables and histograms) derives from this
+//! list through `for_each_operator!`, so an opcode is written down exactly once.
 //!
 //! Each row reads:
 //!
@@ -28,6 +28,8 @@ macro_rules! for_each_operator {
         0x00 0x03 Loop { ty: BlockType } "loop" special _ _;
         0x00 0x04 If { ty: BlockType } "if" special _ _;
         0x00 0x05 Else {} "else" special _ _;
+        0x00 0x08 Throw { tag: u32 } "throw" special _ _;
+        0x00 0x0A ThrowRef {} "throw_ref" special _ _;
         0x00 0x0B End {} "end" special _ _;
         0x00 0x0C Br { depth: u32 } "br" special _ _;
         0x00 0x0D BrIf { depth: u32 } "br_if" special _ _;
@@ -40,6 +42,7 @@ macro_rules! for_each_operator {
         0x00 0x1A Drop {} "drop" special _ _;
         0x00 0x1B Select {} "select" special _ _;
         0x00 0x1C SelectTyped { ty: SelectType } "select" special _ _;
+        0x00 0x1F TryTable { catches: TryTable<'a> } "try_table" special _ _;
         0x00 0x20 LocalGet { local: u32 } "local.get" special _ _;
         0x00 0x21 LocalSet { local: u32 } "local.set" special _ _;
         0x00 0x22 LocalTee { local: u32 } "local.tee" special _ _;

@@ -232,6 +232,109 @@ impl<'a> Immediate<'a> for BrTable<'a> {
     }
 }
 
+/// How a `try_table` catch clause matches and what it passes to its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CatchKind {
+    /// `catch x l` (0): exceptions of tag `x`, their payload.
+    Tag,
+    /// `catch_ref x l` (1): exceptions of tag `x`, their payload and the exception.
+    TagRef,
+    /// `catch_all l` (2): every exception, nothing.
+    All,
+    /// `catch_all_ref l` (3): every exception, the exception.
+    AllRef,
+}
+
+impl CatchKind {
+    /// Whether the clause names a tag.
+    pub fn has_tag(self) -> bool {
+        matches!(self, CatchKind::Tag | CatchKind::TagRef)
+    }
+
+    /// Whether the clause passes the exception itself (an `exnref`) after the payload.
+    pub fn passes_ref(self) -> bool {
+        matches!(self, CatchKind::TagRef | CatchKind::AllRef)
+    }
+}
+
+/// One catch clause of a `try_table`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Catch {
+    /// What it matches and passes.
+    pub kind: CatchKind,
+    /// The tag matched (`catch`, `catch_ref`); 0 for the `catch_all` kinds.
+    pub tag: u32,
+    /// The label branched to, relative to the `try_table`'s enclosing block.
+    pub label: u32,
+}
+
+impl Catch {
+    fn decode(r: &mut Reader<'_>) -> Result<Catch> {
+        let at = r.offset();
+        let kind = match r.u8()? {
+            0 => CatchKind::Tag,
+            1 => CatchKind::TagRef,
+            2 => CatchKind::All,
+            3 => CatchKind::AllRef,
+            _ => return Err(DecodeError::new("malformed catch clause", at)),
+        };
+        let tag = if kind.has_tag() { r.u32()? } else { 0 };
+        Ok(Catch {
+            kind,
+            tag,
+            label: r.u32()?,
+        })
+    }
+}
+
+/// The immediate of `try_table`: its block type and catch clauses, the clauses kept as
+/// undecoded bytes (checked when decoded) and read on demand, like `br_table`'s targets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TryTable<'a> {
+    /// The block type: the body's parameters and results.
+    pub ty: BlockType,
+    catches: &'a [u8],
+    offset: usize,
+    count: u32,
+}
+
+impl<'a> TryTable<'a> {
+    /// Number of catch clauses.
+    pub fn len(&self) -> u32 {
+        self.count
+    }
+
+    /// Whether there are no catch clauses.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The catch clauses in order (already checked to be well-formed when decoded).
+    pub fn catches(&self) -> impl Iterator<Item = Catch> + 'a {
+        let mut r = Reader::new(self.catches, self.offset);
+        (0..self.count).map_while(move |_| Catch::decode(&mut r).ok())
+    }
+}
+
+impl<'a> Immediate<'a> for TryTable<'a> {
+    #[inline]
+    fn decode(r: &mut Reader<'a>) -> Result<Self> {
+        let ty = BlockType::decode(r)?;
+        let count = r.u32()?;
+        let offset = r.offset();
+        let rest = r.rest();
+        for _ in 0..count {
+            Catch::decode(r)?;
+        }
+        Ok(TryTable {
+            ty,
+            catches: &rest[..r.offset() - offset],
+            offset,
+            count,
+        })
+    }
+}
+
 /// A fixed stack effect: the operand types popped and pushed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signature {
@@ -342,6 +445,12 @@ macro_rules! immediate_doc {
     };
     ($op:ident lanes) => {
         "For each result lane, which of the 32 lanes of the two operands it takes."
+    };
+    ($op:ident tag) => {
+        "The index of the tag (imports first)."
+    };
+    ($op:ident catches) => {
+        "The block type and the catch clauses, in order."
     };
 }
 
@@ -477,15 +586,12 @@ static SIMD: [u16; 512] = rows_by_code(0xfd);
 
 /// The one-byte opcodes and prefixes of later proposals, with their names: decoded, they
 /// are reported as unsupported rather than as illegal.
-const PROPOSAL_OPCODES: [(u8, &str, Proposal); 16] = [
-    (0x06, "try", Proposal::ExceptionHandling),
-    (0x07, "catch", Proposal::ExceptionHandling),
-    (0x08, "throw", Proposal::ExceptionHandling),
-    (0x09, "rethrow", Proposal::ExceptionHandling),
-    (0x0a, "throw_ref", Proposal::ExceptionHandling),
-    (0x18, "delegate", Proposal::ExceptionHandling),
-    (0x19, "catch_all", Proposal::ExceptionHandling),
-    (0x1f, "try_table", Proposal::ExceptionHandling),
+const PROPOSAL_OPCODES: [(u8, &str, Proposal); 13] = [
+    (0x06, "try", Proposal::LegacyExceptionHandling),
+    (0x07, "catch", Proposal::LegacyExceptionHandling),
+    (0x09, "rethrow", Proposal::LegacyExceptionHandling),
+    (0x18, "delegate", Proposal::LegacyExceptionHandling),
+    (0x19, "catch_all", Proposal::LegacyExceptionHandling),
     (0x14, "call_ref", Proposal::FunctionReferences),
     (0x15, "return_call_ref", Proposal::FunctionReferences),
     (0xd4, "ref.as_non_null", Proposal::FunctionReferences),

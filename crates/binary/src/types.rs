@@ -21,6 +21,9 @@ pub enum ValType {
     FuncRef,
     /// A reference to a host object, or null (`0x6F`).
     ExternRef,
+    /// A reference to an exception, or null (`0x69`, exception handling; also written
+    /// `(ref null exn)`).
+    ExnRef,
 }
 
 impl ValType {
@@ -35,19 +38,28 @@ impl ValType {
             0x7b => ValType::V128,
             0x70 => ValType::FuncRef,
             0x6f => ValType::ExternRef,
+            0x69 => ValType::ExnRef,
             _ => return None,
         })
     }
 
     /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
-        matches!(self, ValType::FuncRef | ValType::ExternRef)
+        matches!(
+            self,
+            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef
+        )
     }
 
     /// Reads a value type.
     pub fn decode(r: &mut Reader<'_>) -> Result<ValType> {
         let at = r.offset();
         let b = r.u8()?;
+        // `(ref null exn)` is `exnref` written out.
+        if b == 0x63 && r.peek_u8().ok() == Some(0x69) {
+            r.u8()?;
+            return Ok(ValType::ExnRef);
+        }
         match ValType::from_byte(b) {
             Some(t) => Ok(t),
             None => Err(unsupported_ref_type(b, r, at)
@@ -66,6 +78,7 @@ impl fmt::Display for ValType {
             ValType::V128 => "v128",
             ValType::FuncRef => "funcref",
             ValType::ExternRef => "externref",
+            ValType::ExnRef => "exnref",
         })
     }
 }
@@ -77,6 +90,8 @@ pub enum RefType {
     FuncRef,
     /// A reference to a host object (`0x6F`).
     ExternRef,
+    /// A reference to an exception (`0x69`, or `(ref null exn)`; exception handling).
+    ExnRef,
 }
 
 impl RefType {
@@ -86,6 +101,11 @@ impl RefType {
         match r.u8()? {
             0x70 => Ok(RefType::FuncRef),
             0x6f => Ok(RefType::ExternRef),
+            0x69 => Ok(RefType::ExnRef),
+            0x63 if r.peek_u8().ok() == Some(0x69) => {
+                r.u8()?;
+                Ok(RefType::ExnRef)
+            }
             b => Err(unsupported_ref_type(b, r, at)
                 .unwrap_or_else(|| DecodeError::new("malformed reference type", at))),
         }
@@ -97,6 +117,7 @@ impl From<RefType> for ValType {
         match t {
             RefType::FuncRef => ValType::FuncRef,
             RefType::ExternRef => ValType::ExternRef,
+            RefType::ExnRef => ValType::ExnRef,
         }
     }
 }
@@ -124,7 +145,7 @@ const HEAP_TYPES: [(u8, &str, &str, Proposal); 12] = [
 fn unsupported_ref_type(byte: u8, r: &mut Reader<'_>, at: usize) -> Option<DecodeError> {
     let heap = |b: u8| HEAP_TYPES.iter().find(|(code, ..)| *code == b);
     if let Some(&(_, _, shorthand, proposal)) =
-        heap(byte).filter(|(b, ..)| *b != 0x70 && *b != 0x6f)
+        heap(byte).filter(|(b, ..)| ![0x70, 0x6f, 0x69].contains(b))
     {
         let what = format!("{shorthand} type");
         return Some(DecodeError::unsupported(proposal, &what, None, at));
@@ -299,6 +320,9 @@ impl BlockType {
         if let Some(t) = ValType::from_byte(b) {
             r.u8()?;
             return Ok(BlockType::Value(t));
+        }
+        if b == 0x63 && r.rest().get(1) == Some(&0x69) {
+            return ValType::decode(r).map(BlockType::Value);
         }
         let at = r.offset();
         let idx = r.s33()?;

@@ -1,7 +1,7 @@
 //! Oracle test for the opcode table (`crates/binary/src/opcodes.rs`).
 //!
 //! The independent source of truth is `wasmparser`'s own operator list (`for_each_operator!`)
-//! restricted to the Wasm 2.0 proposals, tail calls and relaxed SIMD. For every such operator (several times,
+//! restricted to the Wasm 2.0 proposals, tail calls, relaxed SIMD and exception handling. For every such operator (several times,
 //! with different immediates) the test:
 //!
 //! 1. builds a `wasmparser::Operator` with sample immediates and encodes it with `wasm-encoder`
@@ -18,8 +18,8 @@
 //! All mismatches are collected and reported together, with the row to fix.
 
 use ssvm_binary::{
-    BlockType, BrTable, Ieee32, Ieee64, MemArg, MemIdx, Opcode, Operator, Reader, RefType,
-    SelectType, Shuffle, Signature, ValType, V128,
+    BlockType, BrTable, CatchKind, Ieee32, Ieee64, MemArg, MemIdx, Opcode, Operator, Reader,
+    RefType, SelectType, Shuffle, Signature, TryTable, ValType, V128,
 };
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -271,6 +271,44 @@ impl<'a> Sample for wp::BrTable<'a> {
     }
 }
 
+/// `try_table`: a block type and catch clauses of every kind, numbered as our `TryTable` is:
+/// the block type, the count, then each clause's kind, tag (for the kinds that have one) and
+/// label.
+impl Sample for wp::TryTable {
+    fn sample(field: &str, s: &mut Sampler) -> (Self, Vec<i128>) {
+        let (ty, mut numbers) = wp::BlockType::sample(field, s);
+        let catches = match s.mode {
+            Mode::Valid => Vec::new(),
+            Mode::Distinct => {
+                let n = |s: &mut Sampler| u32::sample(field, s).0;
+                let all = [
+                    wp::Catch::One {
+                        tag: n(s),
+                        label: n(s),
+                    },
+                    wp::Catch::OneRef {
+                        tag: n(s),
+                        label: n(s),
+                    },
+                    wp::Catch::All { label: n(s) },
+                    wp::Catch::AllRef { label: n(s) },
+                ];
+                all[..s.variant % 5].to_vec()
+            }
+        };
+        numbers.push(catches.len() as i128);
+        for c in &catches {
+            match *c {
+                wp::Catch::One { tag, label } => numbers.extend([0, tag.into(), label.into()]),
+                wp::Catch::OneRef { tag, label } => numbers.extend([1, tag.into(), label.into()]),
+                wp::Catch::All { label } => numbers.extend([2, label.into()]),
+                wp::Catch::AllRef { label } => numbers.extend([3, label.into()]),
+            }
+        }
+        (wp::TryTable { ty, catches }, numbers)
+    }
+}
+
 /// One Wasm 2.0 operator from `wasmparser`'s list, with sample immediates.
 struct WpOp<'a> {
     proposal: &'static str,
@@ -321,6 +359,7 @@ macro_rules! wasm2_op {
     ($out:ident $s:ident @simd $($rest:tt)*) => { wasm2_op!(@keep $out $s simd $($rest)*) };
     ($out:ident $s:ident @tail_call $($rest:tt)*) => { wasm2_op!(@keep $out $s tail_call $($rest)*) };
     ($out:ident $s:ident @relaxed_simd $($rest:tt)*) => { wasm2_op!(@keep $out $s relaxed_simd $($rest)*) };
+    ($out:ident $s:ident @exceptions $($rest:tt)*) => { wasm2_op!(@keep $out $s exceptions $($rest)*) };
     ($out:ident $s:ident @$other:ident $($rest:tt)*) => {};
     (@keep $out:ident $s:ident $proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident) => {{
         $s.begin();
@@ -412,6 +451,7 @@ fn our_valtype_byte(t: ValType) -> i128 {
         ValType::V128 => 0x7b,
         ValType::FuncRef => 0x70,
         ValType::ExternRef => 0x6f,
+        ValType::ExnRef => 0x69,
     }
 }
 
@@ -437,6 +477,25 @@ impl Semantic for SelectType {
         }
     }
 }
+impl Semantic for TryTable<'_> {
+    fn push(&self, out: &mut Vec<i128>) {
+        self.ty.push(out);
+        out.push(self.len().into());
+        for c in self.catches() {
+            let kind = match c.kind {
+                CatchKind::Tag => 0,
+                CatchKind::TagRef => 1,
+                CatchKind::All => 2,
+                CatchKind::AllRef => 3,
+            };
+            out.push(kind);
+            if c.kind.has_tag() {
+                out.push(c.tag.into());
+            }
+            out.push(c.label.into());
+        }
+    }
+}
 impl Semantic for BrTable<'_> {
     fn push(&self, out: &mut Vec<i128>) {
         out.push(self.len().into());
@@ -454,6 +513,7 @@ fn field_role(name: &str) -> String {
     match name {
         "function" => "func".into(),
         "blockty" | "hty" => "ty".into(),
+        "try_table" => "catches".into(),
         n if n.starts_with("dst") => "dst".into(),
         n if n.starts_with("src") => "src".into(),
         n => n.into(),
@@ -535,6 +595,7 @@ fn wp_valtype(t: ValType) -> wasm_encoder::ValType {
         ValType::V128 => wasm_encoder::ValType::V128,
         ValType::FuncRef => wasm_encoder::ValType::FUNCREF,
         ValType::ExternRef => wasm_encoder::ValType::EXTERNREF,
+        ValType::ExnRef => wasm_encoder::ValType::EXNREF,
     }
 }
 

@@ -66,14 +66,17 @@ fn assert_unsupported(e: &DecodeError, proposal: Proposal, message: &str, offset
 }
 
 #[test]
-fn a_tag_section_is_exception_handling() {
-    let e = error(&module(&[(13, &[0])]));
-    let message = "the exception-handling proposal is not supported (tag section)";
-    assert_unsupported(&e, Proposal::ExceptionHandling, message, 8);
+fn a_tag_section_decodes_between_memories_and_globals() {
+    // Two tags of types 0 and 1 (attribute 0: an exception).
+    let bytes = module(&[(5, &[1, 0, 1]), (13, &[2, 0, 0, 0, 1]), (6, &[0])]);
+    let m = Module::decode(&bytes).expect("a tag section after the memory section decodes");
+    assert_eq!(m.tags, [0, 1]);
+    let e = error(&module(&[(6, &[0]), (13, &[0])]));
+    assert_eq!(e.message, "unexpected content after last section");
+    let e = error(&module(&[(13, &[1, 1, 0])]));
     assert_eq!(
-        e.to_string(),
-        format!("{message} at offset 0x8"),
-        "the offset follows the message"
+        (e.unsupported, e.message.as_str()),
+        (None, "malformed tag attribute")
     );
     // Ids past the tag section's stay malformed.
     let e = error(&module(&[(14, &[0])]));
@@ -85,8 +88,7 @@ fn a_tag_section_is_exception_handling() {
 
 #[test]
 fn reference_types_of_later_proposals_name_them() {
-    let cases: [(&[u8], Proposal, &str); 6] = [
-        (&[0x69], Proposal::ExceptionHandling, "exnref type"),
+    let cases: [(&[u8], Proposal, &str); 5] = [
         (&[0x74], Proposal::ExceptionHandling, "nullexnref type"),
         (&[0x6c], Proposal::Gc, "i31ref type"),
         (
@@ -148,14 +150,31 @@ fn limits_flags_of_later_proposals_keep_the_words_of_wasm_2() {
 }
 
 #[test]
-fn tag_imports_and_exports_are_exception_handling() {
-    let e = error(&module(&[(2, &[1, 0, 0, 0x04, 0, 0])]));
-    let message =
-        "malformed import kind: the exception-handling proposal is not supported (tag import)";
-    assert_unsupported(&e, Proposal::ExceptionHandling, message, 13);
-    let e = error(&module(&[(7, &[1, 0, 0x04, 0])]));
-    let message = "the exception-handling proposal is not supported (tag export)";
-    assert_unsupported(&e, Proposal::ExceptionHandling, message, 12);
+fn exnref_is_a_value_type_in_both_spellings() {
+    // `exnref` and `(ref null exn)` as the one parameter of a function type.
+    for ty in [&[0x69u8][..], &[0x63, 0x69]] {
+        let mut types = vec![1, 0x60, 1];
+        types.extend_from_slice(ty);
+        types.push(0);
+        let bytes = module(&[(1, &types)]);
+        let m = Module::decode(&bytes).expect("decodes");
+        assert_eq!(*m.types[0].params, [ssvm_binary::ValType::ExnRef]);
+    }
+}
+
+#[test]
+fn tags_are_imported_and_exported_as_kind_4() {
+    let bytes = module(&[(2, &[1, 0, 0, 0x04, 0, 3])]);
+    let m = Module::decode(&bytes).expect("decodes");
+    assert_eq!(m.imports[0].desc, ssvm_binary::ImportDesc::Tag(3));
+    let bytes = module(&[(7, &[1, 0, 0x04, 2])]);
+    let m = Module::decode(&bytes).expect("decodes");
+    assert_eq!(
+        (m.exports[0].kind, m.exports[0].index),
+        (ssvm_binary::ExternKind::Tag, 2)
+    );
+    let e = error(&module(&[(2, &[1, 0, 0, 0x04, 1, 0])]));
+    assert_eq!(e.message, "malformed tag attribute");
 }
 
 #[test]
@@ -172,14 +191,15 @@ fn a_table_with_an_initial_value_is_function_references() {
 #[test]
 fn instructions_of_later_proposals_name_them() {
     // Each at the body's first instruction: offset 0x22 (see `body_error`).
-    let cases: [(&[u8], Proposal, &str); 7] = [
+    let cases: [(&[u8], Proposal, &str); 8] = [
         (
-            &[0x1f, 0x40, 0x00, 0x0b],
-            Proposal::ExceptionHandling,
-            "try_table",
+            &[0x06, 0x40, 0x0b],
+            Proposal::LegacyExceptionHandling,
+            "try",
         ),
-        (&[0x08, 0x00], Proposal::ExceptionHandling, "throw"),
-        (&[0x06, 0x40, 0x0b], Proposal::ExceptionHandling, "try"),
+        (&[0x09, 0x00], Proposal::LegacyExceptionHandling, "rethrow"),
+        (&[0x18, 0x00], Proposal::LegacyExceptionHandling, "delegate"),
+        (&[0x19], Proposal::LegacyExceptionHandling, "catch_all"),
         (&[0x14, 0x00], Proposal::FunctionReferences, "call_ref"),
         (&[0xd5, 0x00], Proposal::FunctionReferences, "br_on_null"),
         (
@@ -245,10 +265,12 @@ fn memory_indices_decode_as_multi_memory_reads_them() {
 
 #[test]
 fn in_a_constant_expression_such_an_opcode_stays_illegal_first() {
-    // A global whose initializer is `throw_ref`: no proposal's control instruction is constant.
-    let e = error(&module(&[(6, &[1, 0x7f, 0, 0x0a, 0x0b])]));
-    let message = "illegal opcode: the exception-handling proposal is not supported (throw_ref)";
-    assert_unsupported(&e, Proposal::ExceptionHandling, message, 13);
+    // A global whose initializer is the legacy `rethrow`: no proposal's control instruction is
+    // constant.
+    let e = error(&module(&[(6, &[1, 0x7f, 0, 0x09, 0, 0x0b])]));
+    let message =
+        "illegal opcode: the legacy exception-handling proposal is not supported (rethrow)";
+    assert_unsupported(&e, Proposal::LegacyExceptionHandling, message, 13);
 }
 
 #[test]

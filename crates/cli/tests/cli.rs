@@ -61,8 +61,13 @@ fn malformed_module_exits_1_with_the_error() {
 
 #[test]
 fn a_proposal_we_do_not_implement_exits_7_naming_it() {
-    // A tag section (exception handling): unsupported for `validate` and `run` alike.
-    let path = scratch_file("tag.wasm", &module(&[&[13, 1, 0]]));
+    // The legacy encoding of exception handling (`try`, which toolchains have replaced with
+    // `try_table`): unsupported for `validate` and `run` alike.
+    let body = [10, 7, 1, 5, 0, 0x06, 0x40, 0x0b, 0x0b];
+    let path = scratch_file(
+        "legacy-try.wasm",
+        &module(&[&[1, 4, 1, 0x60, 0, 0], &[3, 2, 1, 0], &body]),
+    );
     for args in [&["validate"][..], &["run", "--invoke", "f"]] {
         let mut args = args.to_vec();
         args.push(path.to_str().unwrap());
@@ -71,8 +76,8 @@ fn a_proposal_we_do_not_implement_exits_7_naming_it() {
         assert_eq!(
             stderr(&o),
             format!(
-                "error: {}: the exception-handling proposal is not supported (tag section) \
-                 at offset 0x8\n",
+                "error: {}: the legacy exception-handling proposal is not supported (try) \
+                 at offset 0x17 in function 0\n",
                 path.display()
             )
         );
@@ -658,4 +663,33 @@ fn compiling_functions_that_declare_millions_of_locals_takes_memory_by_module_si
     let f = scratch_file("many-locals.wasm", &bytes);
     let o = ssvm_lite_in_2gb(&["run", "--invoke", "f", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+}
+
+/// `examples/exceptions.wat`: a program in the shape of C++ exceptions (a throw three to five
+/// frames down, destructors run by `catch_all_ref` and `throw_ref` on the way, caught in
+/// `main`), then, given an argument, one that nothing catches.
+#[test]
+fn a_program_that_throws_and_catches_runs_and_an_uncaught_exception_is_a_trap() {
+    let path = wat_file(
+        "exceptions-example.wasm",
+        include_str!("../../../examples/exceptions.wat"),
+    );
+    let path = path.to_str().unwrap();
+    for metered in [&[][..], &["--gas-limit", "1000000"]] {
+        let mut args = vec!["run"];
+        args.extend_from_slice(metered);
+        args.push(path);
+        let o = ssvm_lite(&args);
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "caught 126, destroyed 12\n");
+        args.push("uncaught");
+        let o = ssvm_lite(&args);
+        assert_eq!(o.status.code(), Some(3), "{args:?}: {}", stderr(&o));
+        assert_eq!(stdout(&o), "caught 126, destroyed 12\n");
+        assert!(
+            stderr(&o).contains("uncaught exception (tag \"__cpp_exception\")"),
+            "{}",
+            stderr(&o)
+        );
+    }
 }

@@ -17,12 +17,16 @@ use wasmparser::{
 const AFTER_GLOBALS: &[u8] = &[7, 8, 9, 12, 10, 11];
 const AFTER_EXPORTS: &[u8] = &[8, 9, 12, 10, 11];
 
-/// What the oracle accepts: Wasm 2.0, tail calls, relaxed SIMD, multi-memory and extended
-/// constant expressions (which are never charged, and which the rewrite copies unchanged).
+/// What the oracle accepts: Wasm 2.0, tail calls, relaxed SIMD, multi-memory, exception
+/// handling and extended constant expressions (which are never charged, and which the rewrite
+/// copies unchanged). A charge placed before each instruction meters exceptions too: a `throw`
+/// leaves the charges after it behind in every frame it unwinds, and a handler's label is
+/// reached like a branch's.
 const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::TAIL_CALL)
     .union(WasmFeatures::RELAXED_SIMD)
     .union(WasmFeatures::MULTI_MEMORY)
+    .union(WasmFeatures::EXCEPTIONS)
     .union(WasmFeatures::EXTENDED_CONST);
 
 /// Rewrites `wasm` so that it counts its own gas under `prices`.
@@ -51,7 +55,7 @@ pub fn instrument(wasm: &[u8], prices: &Prices, limit: Option<u64>) -> Result<Ve
     Validator::new_with_features(FEATURES)
         .validate_all(wasm)
         .map_err(|e| {
-            format!("invalid module (Wasm 2.0 with tail calls and extended-const): {e}")
+            format!("invalid module (Wasm 2.0 with tail calls, exceptions and extended-const): {e}")
         })?;
     let parsed = Parsed::new(wasm)?;
     let mut names = Names::default();

@@ -1,5 +1,5 @@
-//! Spec text names of `wasmparser` operators, restricted to Wasm 2.0, tail calls and relaxed
-//! SIMD.
+//! Spec text names of `wasmparser` operators, restricted to Wasm 2.0, tail calls, relaxed SIMD
+//! and exception handling.
 //!
 //! The name is derived from the operator's `visit_*` method name in `wasmparser`'s operator list
 //! (`for_each_operator!`): `visit_i32_trunc_sat_f32_s` becomes `i32.trunc_sat_f32_s`. The first
@@ -20,6 +20,7 @@ const SUPPORTED_PROPOSALS: &[&str] = &[
     "simd",
     "relaxed_simd",
     "tail_call",
+    "exceptions",
 ];
 
 /// Prefixes written with a dot in the text format: value types, vector shapes and families.

@@ -47,7 +47,7 @@ mod value;
 
 pub use api::{
     Caller, Config, Engine, Error, ExportType, Extern, Func, Global, ImportType, Instance,
-    InstancePre, InterruptHandle, Linker, Memory, Module, Store, Table, TypedFunc, WasmParams,
+    InstancePre, InterruptHandle, Linker, Memory, Module, Store, Table, Tag, TypedFunc, WasmParams,
     WasmResults, WasmTy,
 };
 pub use compile::ir;
@@ -55,4 +55,4 @@ pub use exec::PAGE_SIZE;
 pub use meter::{CostTable, CostTableError, PerUnit};
 pub use ssvm_binary::{FuncType, GlobalType, Limits, RefType, TableType, ValType};
 pub use trap::Trap;
-pub use value::{FuncRef, Val};
+pub use value::{ExnRef, FuncRef, Val};

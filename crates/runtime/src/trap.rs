@@ -38,6 +38,14 @@ pub enum Trap {
     /// A host function ended the program with this exit status (WASI's `proc_exit`). Not a
     /// fault: the embedding API reports it as `Error::Exit`.
     Exit(i32),
+    /// A Wasm exception left the outermost Wasm frame of the call (or would have crossed into
+    /// the host that called it) without a handler: the message names its tag.
+    UncaughtException(String),
+    /// `throw_ref` of a null `exnref`.
+    NullExceptionReference,
+    /// A caught exception could not be kept: the store's memory budget
+    /// (`Config::max_memory_bytes`) is used up.
+    ExceptionsExhausted,
 }
 
 impl Trap {
@@ -56,7 +64,11 @@ impl Trap {
             Trap::CallStackExhausted => "call stack exhausted",
             Trap::Interrupted => "interrupted",
             Trap::OutOfGas => "out of gas",
-            Trap::Compile(message) | Trap::Host(message) => message,
+            Trap::Compile(message) | Trap::Host(message) | Trap::UncaughtException(message) => {
+                message
+            }
+            Trap::NullExceptionReference => "null exception reference",
+            Trap::ExceptionsExhausted => "out of memory for exception objects",
             Trap::Exit(_) => "exit",
         }
     }

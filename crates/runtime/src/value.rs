@@ -7,6 +7,10 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FuncRef(pub(crate) u32);
 
+/// A reference to an exception kept in a store (caught by `catch_ref` or `catch_all_ref`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExnRef(pub(crate) u32);
+
 /// A WebAssembly value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Val {
@@ -24,6 +28,8 @@ pub enum Val {
     FuncRef(Option<FuncRef>),
     /// A host reference: an opaque number chosen by the embedder.
     ExternRef(Option<u32>),
+    /// An `exnref`: `None` is null.
+    ExnRef(Option<ExnRef>),
 }
 
 impl Val {
@@ -37,6 +43,7 @@ impl Val {
             Val::V128(_) => ValType::V128,
             Val::FuncRef(_) => ValType::FuncRef,
             Val::ExternRef(_) => ValType::ExternRef,
+            Val::ExnRef(_) => ValType::ExnRef,
         }
     }
 
@@ -50,6 +57,7 @@ impl Val {
             ValType::V128 => Val::V128(0),
             ValType::FuncRef => Val::FuncRef(None),
             ValType::ExternRef => Val::ExternRef(None),
+            ValType::ExnRef => Val::ExnRef(None),
         }
     }
 
@@ -64,6 +72,7 @@ impl Val {
             Val::V128(v) => v,
             Val::FuncRef(r) => r.map_or(0, |f| u128::from(f.0) + 1),
             Val::ExternRef(r) => r.map_or(0, |x| u128::from(x) + 1),
+            Val::ExnRef(r) => r.map_or(0, |x| u128::from(x.0) + 1),
         }
     }
 
@@ -78,6 +87,7 @@ impl Val {
             ValType::V128 => Val::V128(bits),
             ValType::FuncRef => Val::FuncRef(slot.checked_sub(1).map(|i| FuncRef(i as u32))),
             ValType::ExternRef => Val::ExternRef(slot.checked_sub(1).map(|i| i as u32)),
+            ValType::ExnRef => Val::ExnRef(slot.checked_sub(1).map(|i| ExnRef(i as u32))),
         }
     }
 
@@ -136,7 +146,8 @@ impl fmt::Display for Val {
             Val::F32(bits) => write!(f, "{}", f32::from_bits(*bits)),
             Val::F64(bits) => write!(f, "{}", f64::from_bits(*bits)),
             Val::V128(v) => write!(f, "0x{v:032x}"),
-            Val::FuncRef(None) | Val::ExternRef(None) => f.write_str("null"),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => f.write_str("null"),
+            Val::ExnRef(Some(x)) => write!(f, "exnref:{}", x.0),
             Val::FuncRef(Some(r)) => write!(f, "funcref:{}", r.0),
             Val::ExternRef(Some(x)) => write!(f, "externref:{x}"),
         }

@@ -266,7 +266,7 @@ fn documented_price(op: Opcode) -> u64 {
         _ if simd => 2,
         // The structure markers and local.get are not executed by the interpreter; only they
         // may cost 0.
-        ("", "nop" | "block" | "loop" | "end") => 0,
+        ("", "nop" | "block" | "loop" | "end" | "try_table") => 0,
         ("local", "get") => 0,
         ("local", "set") => 3,
         ("local", "tee") => 4,
@@ -277,7 +277,7 @@ fn documented_price(op: Opcode) -> u64 {
         ("", "br_if") => 3,
         ("", "br_table") => 20,
         ("", "if" | "else") => 6,
-        ("", "call" | "return_call") => 44,
+        ("", "call" | "return_call" | "throw" | "throw_ref") => 44,
         ("", "call_indirect" | "return_call_indirect") => 39,
         ("", "return") => 1,
         ("table", "get" | "set") => 16,
@@ -338,9 +338,9 @@ fn handmade_price(op: Opcode) -> u64 {
         .map_or(("", name), |(ty, what)| (ty, what));
     match shape {
         // Structure markers do no work.
-        ("", "nop" | "block" | "loop" | "end") => 0,
+        ("", "nop" | "block" | "loop" | "end" | "try_table") => 0,
         ("", "br_table") => 2,
-        ("", "call" | "return_call") => 5,
+        ("", "call" | "return_call" | "throw" | "throw_ref") => 5,
         ("", "call_indirect" | "return_call_indirect") => 8,
         // Work proportional to an operand: a base price (the per-unit part is separate).
         ("memory" | "table", "grow") => 100,

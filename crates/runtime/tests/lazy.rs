@@ -167,7 +167,11 @@ fn large_module(bad: Option<usize>) -> Vec<u8> {
         for _ in 0..60 {
             text.push_str("i32.const 1 i32.const 2 i32.add drop\n");
         }
-        text.push_str(if bad == Some(i) { "i64.const 1)\n" } else { "i32.const 7)\n" });
+        text.push_str(if bad == Some(i) {
+            "i64.const 1)\n"
+        } else {
+            "i32.const 7)\n"
+        });
     }
     text.push(')');
     wat(&text)
@@ -184,23 +188,29 @@ fn large_modules_validate_on_threads_with_the_same_verdict() {
     for bad in [None, Some(0), Some(1700), Some(2999)] {
         let bytes = large_module(bad);
         assert!(bytes.len() > 1 << 20, "{} bytes", bytes.len());
-        let verdicts = engines.clone().map(|engine| match Module::new(&engine, &bytes) {
-            Ok(module) => {
-                let mut store = Store::new(&engine, ());
-                let instance = Linker::new()
-                    .instantiate(&mut store, &module)
-                    .expect("instantiates");
-                let f = instance.get_func(&store, "f2999").expect("exported");
-                let mut results = [Val::I32(0)];
-                f.call(&mut store, &[], &mut results).expect("returns");
-                format!("{:?}", results[0])
-            }
-            Err(e) => e.to_string(),
-        });
+        let verdicts = engines
+            .clone()
+            .map(|engine| match Module::new(&engine, &bytes) {
+                Ok(module) => {
+                    let mut store = Store::new(&engine, ());
+                    let instance = Linker::new()
+                        .instantiate(&mut store, &module)
+                        .expect("instantiates");
+                    let f = instance.get_func(&store, "f2999").expect("exported");
+                    let mut results = [Val::I32(0)];
+                    f.call(&mut store, &[], &mut results).expect("returns");
+                    format!("{:?}", results[0])
+                }
+                Err(e) => e.to_string(),
+            });
         assert_eq!(verdicts[0], verdicts[1], "bad function {bad:?}");
         match bad {
             None => assert_eq!(verdicts[0], "I32(7)"),
-            Some(i) => assert!(verdicts[0].contains("type mismatch"), "{i}: {}", verdicts[0]),
+            Some(i) => assert!(
+                verdicts[0].contains("type mismatch"),
+                "{i}: {}",
+                verdicts[0]
+            ),
         }
     }
 }

@@ -2,7 +2,7 @@
 //! (crates/metering-oracle) checks the same rules on many more programs.
 
 mod common;
-use common::wat;
+use common::{resume_to_the_end, wat};
 use ssvm_runtime::{
     Config, CostTable, Engine, Error, Instance, Linker, Module, PerUnit, Store, Val,
 };
@@ -77,16 +77,11 @@ fn out_of_gas_stops_exactly_and_resumes_to_the_same_end() {
             other => panic!("limit {limit}: expected out of gas, got {other:?}"),
         }
         // Resume in slices of 5 until it completes.
-        let mut results = [Val::I32(0)];
-        loop {
-            store.add_gas(5);
-            match store.resume(&mut results) {
-                Ok(()) => break,
-                Err(Error::OutOfGas { .. }) => continue,
-                Err(e) => panic!("limit {limit}: resume failed: {e}"),
-            }
-        }
-        assert_eq!(results[0], Val::I32(6), "limit {limit}");
+        assert_eq!(
+            resume_to_the_end(&mut store, 5),
+            Val::I32(6),
+            "limit {limit}"
+        );
         assert_eq!(store.gas_used(), total, "limit {limit}");
     }
     let (mut store, instance) = metered(SUM, CostTable::uniform(1));

@@ -3,7 +3,7 @@
 //! (docs/metering.md: a tail call is a call that also leaves the frame).
 
 mod common;
-use common::wat;
+use common::{histogram_by_name, owned, resume_to_the_end, wat};
 use ssvm_runtime::{
     Config, CostTable, Engine, Error, FuncType, Instance, Linker, Module, Store, Trap, Val, ValType,
 };
@@ -201,12 +201,6 @@ fn a_tail_call_is_charged_once_and_the_caller_executes_nothing_after_it() {
     let (mut store, instance) = metered(CHAIN, CostTable::uniform(1), true);
     call(&mut store, instance, "main", &[]).unwrap();
     assert_eq!(store.gas_used(), 9);
-    let mut histogram: Vec<(String, u64)> = store
-        .histogram()
-        .into_iter()
-        .map(|(op, n)| (op.name().to_string(), n))
-        .collect();
-    histogram.sort();
     let expected = [
         ("call", 1),
         ("drop", 1),
@@ -216,8 +210,7 @@ fn a_tail_call_is_charged_once_and_the_caller_executes_nothing_after_it() {
         ("local.get", 1),
         ("return_call", 1),
     ];
-    let expected: Vec<(String, u64)> = expected.iter().map(|&(n, c)| (n.into(), c)).collect();
-    assert_eq!(histogram, expected);
+    assert_eq!(histogram_by_name(&store), owned(&expected));
 }
 
 #[test]
@@ -247,19 +240,6 @@ fn a_tail_loop_keeps_a_gas_profile_of_two_paths() {
     // Per call of even or odd: local.get, i64.eqz, if, local.get, i64.const, i64.sub,
     // return_call (7); the last one: local.get, i64.eqz, if, i32.const, end, end (6).
     assert_eq!(store.gas_used(), 7 * 1000 + 6);
-}
-
-/// Resumes a call stopped by out of gas, `step` more gas at a time, until it completes.
-fn resume_to_the_end(store: &mut Store<()>, step: u64) -> Val {
-    let mut results = [Val::I32(0)];
-    loop {
-        store.add_gas(step);
-        match store.resume(&mut results) {
-            Ok(()) => return results[0],
-            Err(Error::OutOfGas { .. }) => continue,
-            Err(e) => panic!("resume failed: {e}"),
-        }
-    }
 }
 
 #[test]

@@ -87,6 +87,7 @@ fn single(t: ValType) -> &'static [ValType] {
         ValType::V128 => &[ValType::V128],
         ValType::FuncRef => &[ValType::FuncRef],
         ValType::ExternRef => &[ValType::ExternRef],
+        ValType::ExnRef => &[ValType::ExnRef],
     }
 }
 
@@ -250,6 +251,19 @@ impl<'c> FuncValidator<'c> {
         Ok(())
     }
 
+    /// `instruction requires [T*] but stack has [U*]`: what an instruction popping `types`
+    /// finds, the top operands of the current frame (at most as many as it pops).
+    fn stack_words(&self, types: &[ValType]) -> String {
+        let list = |ts: &mut dyn Iterator<Item = String>| ts.collect::<Vec<_>>().join(" ");
+        let available = &self.operands[self.height..];
+        let top = &available[available.len().saturating_sub(types.len())..];
+        format!(
+            "instruction requires [{}] but stack has [{}]",
+            list(&mut types.iter().map(ToString::to_string)),
+            list(&mut top.iter().map(|t| t.map_or("_".into(), |t| t.to_string())))
+        )
+    }
+
     fn push_frame(&mut self, kind: FrameKind, params: &'c [ValType], results: &'c [ValType]) {
         self.height = self.operands.len();
         self.frames.push(Frame {
@@ -368,6 +382,39 @@ impl<'c> FuncValidator<'c> {
                     FrameKind::Block
                 };
                 self.push_frame(kind, params, results);
+            }
+            O::TryTable { catches } => {
+                let (params, results) = self.block_type(catches.ty, at)?;
+                // The clauses' labels are the enclosing block's: checked before the frame is
+                // pushed, each like a `br` carrying what the clause passes.
+                for c in catches.catches() {
+                    let label = self.label(c.label, at)?;
+                    let payload: &[ValType] = if c.kind.has_tag() {
+                        &self.ctx.tag(c.tag, at)?.params
+                    } else {
+                        &[]
+                    };
+                    let exn = c.kind.passes_ref();
+                    let passes = payload.iter().chain(exn.then_some(&ValType::ExnRef));
+                    if !passes.eq(label.iter()) {
+                        return Err(mismatch(at));
+                    }
+                }
+                self.pop_all(params, at)?;
+                self.push_frame(FrameKind::Block, params, results);
+            }
+            O::Throw { tag } => {
+                let ty = self.ctx.tag(tag, at)?;
+                // The words of the reference interpreter, which the proposal's tests check.
+                let detail = self.stack_words(&ty.params);
+                if self.pop_all(&ty.params, at).is_err() {
+                    return Err(Box::new(invalid(format!("type mismatch: {detail}"), at)));
+                }
+                self.set_unreachable();
+            }
+            O::ThrowRef {} => {
+                self.pop_expect(ValType::ExnRef, at)?;
+                self.set_unreachable();
             }
             O::If { ty } => {
                 let (params, results) = self.block_type(ty, at)?;

@@ -28,6 +28,8 @@ pub struct Context {
     memories: Vec<MemoryType>,
     globals: Vec<GlobalType>,
     imported_globals: usize,
+    /// The function type index of every tag, imported ones first.
+    tags: Vec<u32>,
     /// Functions that may be named by `ref.func` in a body, as a bitset.
     declared: Vec<u64>,
 }
@@ -43,6 +45,7 @@ impl Context {
             memories: Vec::new(),
             globals: Vec::new(),
             imported_globals: 0,
+            tags: Vec::new(),
             declared: Vec::new(),
         };
         for import in &module.imports {
@@ -51,8 +54,10 @@ impl Context {
                 ImportDesc::Table(t) => ctx.tables.push(t),
                 ImportDesc::Memory(m) => ctx.memories.push(m),
                 ImportDesc::Global(g) => ctx.globals.push(g),
+                ImportDesc::Tag(t) => ctx.tags.push(t),
             }
         }
+        ctx.tags.extend_from_slice(&module.tags);
         ctx.imported_globals = ctx.globals.len();
         ctx.functions.extend_from_slice(&module.functions);
         ctx.tables.extend_from_slice(&module.tables);
@@ -90,6 +95,23 @@ impl Context {
             .get(index as usize)
             .copied()
             .ok_or_else(|| invalid(format!("unknown memory {index}"), at))
+    }
+
+    /// The type of tag `index`: its parameters are the payload (its results are empty).
+    pub(crate) fn tag(&self, index: u32, at: usize) -> Result<&FuncType, Error> {
+        let t = self
+            .tags
+            .get(index as usize)
+            .ok_or_else(|| invalid(format!("unknown tag {index}"), at))?;
+        self.func_type(*t, at)
+    }
+
+    /// Checks the type of a tag (imported or defined) at `at`: a function type without results.
+    fn tag_type(&self, type_index: u32, at: usize) -> Result<(), Error> {
+        if !self.func_type(type_index, at)?.results.is_empty() {
+            return Err(invalid("non-empty tag result type", at));
+        }
+        Ok(())
     }
 
     pub(crate) fn global(&self, index: u32, at: usize) -> Result<GlobalType, Error> {
@@ -233,7 +255,11 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
             ImportDesc::Table(t) => check_limits(t.limits, None, at)?,
             ImportDesc::Memory(m) => check_limits(m.limits, Some(MAX_PAGES), at)?,
             ImportDesc::Global(_) => {}
+            ImportDesc::Tag(t) => ctx.tag_type(t, at)?,
         }
+    }
+    for &t in &module.tags {
+        ctx.tag_type(t, module.offsets.code)?;
     }
     for (i, &t) in module.functions.iter().enumerate() {
         let at = module.code.get(i).map_or(module.offsets.code, |b| b.offset);
@@ -289,6 +315,9 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
             }
             ExternKind::Global => {
                 ctx.global(x.index, at)?;
+            }
+            ExternKind::Tag => {
+                ctx.tag(x.index, at)?;
             }
         }
         if !names.insert(x.name) {

@@ -1,6 +1,6 @@
 //! Differential test: `ssvm_validate::validate` accepts exactly the modules that wasmparser's
-//! validator accepts with the WebAssembly 2.0 features, tail calls and extended constant
-//! expressions.
+//! validator accepts with the WebAssembly 2.0 features, tail calls, exception handling and
+//! extended constant expressions.
 //!
 //! Inputs are deterministic: seed `s` drives a `wasm-smith` module (Wasm 2.0 features, sizes
 //! and knobs drawn from the seed) and, in the mutation tests, a sequence of mutations (bit flips,
@@ -52,6 +52,8 @@ struct Run {
     /// Of those, how many we reject as invalid (well-formed) rather than malformed.
     invalid: usize,
     limit_only: usize,
+    /// Disagreements only over `nullexnref` (`Verdicts::only_nullexnref`).
+    nullexnref_only: usize,
     groups: BTreeMap<String, Disagreement>,
     opcodes: BTreeSet<ssvm_binary::Opcode>,
 }
@@ -64,6 +66,7 @@ impl Run {
             rejected_by_both: 0,
             invalid: 0,
             limit_only: 0,
+            nullexnref_only: 0,
             groups: BTreeMap::new(),
             opcodes: BTreeSet::new(),
         }
@@ -98,6 +101,10 @@ impl Run {
         }
         if verdicts.only_implementation_limit() {
             self.limit_only += 1;
+            return;
+        }
+        if verdicts.only_nullexnref() {
+            self.nullexnref_only += 1;
             return;
         }
         let key = verdicts.group_key();
@@ -193,13 +200,15 @@ impl Run {
         let disagreements: usize = self.groups.values().map(|g| g.count).sum();
         eprintln!(
             "{}: {} modules, {} rejected by both ({} invalid, the rest malformed), {} only over a \
-             wasmparser implementation limit, {} disagreements in {} groups; opcodes seen in \
-             generated modules: {}/{all} (SIMD {simd}/{simd_all})",
+             wasmparser implementation limit, {} only over nullexnref (unsupported), {} \
+             disagreements in {} groups; opcodes seen in generated modules: {}/{all} (SIMD \
+             {simd}/{simd_all})",
             self.test,
             self.checked,
             self.rejected_by_both,
             self.invalid,
             self.limit_only,
+            self.nullexnref_only,
             disagreements,
             self.groups.len(),
             self.opcodes.len(),

@@ -14,13 +14,26 @@ fn error(wat: &str) -> Error {
 
 #[test]
 fn decoder_errors_of_proposals_are_unsupported() {
-    // The type section of the tag's type comes first.
-    let e = error("(module (tag))");
+    // The legacy encoding of exception handling (`try_table` replaced it).
+    let e = error("(module (func try end))");
     assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
-    assert_eq!(
-        e.to_string(),
-        "the exception-handling proposal is not supported (tag section) at offset 0xe"
+    assert!(
+        e.message
+            .starts_with("the legacy exception-handling proposal is not supported (try)"),
+        "{e}"
     );
+    // The current encoding is valid.
+    let buf = wast::parser::ParseBuffer::new(
+        "(module (tag $e (param i32)) (func (result i32)
+           (block $h (result i32) (try_table (catch $e $h) (throw $e (i32.const 1)))
+             (i32.const 0))))",
+    )
+    .expect("lexes");
+    let bytes = wast::parser::parse::<wast::Wat>(&buf)
+        .expect("parses")
+        .encode()
+        .expect("encodes");
+    validate(&bytes).expect("valid with exception handling");
     let e = error("(module (func (drop (ref.as_non_null (ref.null func)))))");
     assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
     assert!(

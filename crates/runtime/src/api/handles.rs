@@ -26,6 +26,26 @@ pub struct Table(pub(crate) u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Global(pub(crate) u32);
 
+/// A tag in a store (exception handling): exceptions are matched by it, so two instances that
+/// share a tag (one imports it from the other) catch each other's exceptions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Tag(pub(crate) u32);
+
+impl Tag {
+    /// A tag of type `ty` (its parameters are the payload; it has no results), for a module to
+    /// import.
+    pub fn new<T>(store: &mut Store<T>, ty: FuncType) -> Tag {
+        let name = format!("host tag {}", store.tags.len());
+        store.tags.push(crate::exec::TagEntity { ty, name });
+        Tag(store.tags.len() as u32 - 1)
+    }
+
+    /// The tag's type.
+    pub fn ty<'s, T>(&self, store: &'s Store<T>) -> &'s FuncType {
+        &store.tags[self.0 as usize].ty
+    }
+}
+
 /// Something an instance imports or exports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Extern {
@@ -37,6 +57,8 @@ pub enum Extern {
     Memory(Memory),
     /// A global.
     Global(Global),
+    /// A tag.
+    Tag(Tag),
 }
 
 impl Func {

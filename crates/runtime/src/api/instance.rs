@@ -3,12 +3,14 @@
 
 use super::call;
 use super::error::Error;
-use super::handles::{Extern, Func, Global, Memory, Table, TypedFunc, WasmParams, WasmResults};
+use super::handles::{
+    Extern, Func, Global, Memory, Table, Tag, TypedFunc, WasmParams, WasmResults,
+};
 use super::module::{ArithOp, Const, ConstOp, Leaf, Module, SegmentPlace};
 use super::store::{Caller, HostFn, Store};
 use crate::exec::{
     filled, zeroed, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity,
-    PAGE_SIZE,
+    TagEntity, PAGE_SIZE,
 };
 use crate::trap::Trap;
 use crate::value::Val;
@@ -32,6 +34,7 @@ impl Instance {
             ExternKind::Table => Extern::Table(Table(inst.tables[i])),
             ExternKind::Memory => Extern::Memory(Memory(inst.memories[i])),
             ExternKind::Global => Extern::Global(Global(inst.globals[i])),
+            ExternKind::Tag => Extern::Tag(Tag(inst.tags[i])),
         })
     }
 
@@ -315,6 +318,9 @@ fn check_import<T>(store: &Store<T>, desc: &ImportDesc, item: Extern, module: &M
             limits_match(memory.pages(), memory.declared_max, t.limits)
         }
         (ImportDesc::Global(t), Extern::Global(x)) => store.globals[x.0 as usize].ty == *t,
+        (ImportDesc::Tag(t), Extern::Tag(x)) => {
+            module.inner.types[*t as usize] == store.tags[x.0 as usize].ty
+        }
         _ => false,
     }
 }
@@ -347,6 +353,7 @@ pub(super) fn instantiate<T>(
         tables: Vec::new(),
         memories: Vec::new(),
         globals: Vec::new(),
+        tags: Vec::new(),
         elements: Vec::new(),
         data: Vec::new(),
     };
@@ -362,6 +369,7 @@ pub(super) fn instantiate<T>(
             Extern::Table(t) => inst.tables.push(t.0),
             Extern::Memory(x) => inst.memories.push(x.0),
             Extern::Global(g) => inst.globals.push(g.0),
+            Extern::Tag(t) => inst.tags.push(t.0),
         }
     }
     let imported_funcs = inst.funcs.len();
@@ -386,6 +394,19 @@ pub(super) fn instantiate<T>(
     for &ty in &m.memories[inst.memories.len()..] {
         let x = new_memory(store, ty.limits)?;
         inst.memories.push(x);
+    }
+    for i in inst.tags.len()..m.tags.len() {
+        let exported = m
+            .exports
+            .iter()
+            .find(|x| x.kind == ExternKind::Tag && x.index as usize == i);
+        let name = match exported {
+            Some(x) => format!("tag \"{}\"", x.name),
+            None => format!("tag {i}"),
+        };
+        let ty = m.types[m.tags[i] as usize].clone();
+        store.tags.push(TagEntity { ty, name });
+        inst.tags.push(store.tags.len() as u32 - 1);
     }
     for (ty, init) in &m.globals {
         let value = eval(store, &inst, init);

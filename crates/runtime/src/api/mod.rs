@@ -16,7 +16,7 @@ mod store;
 pub use engine::{Config, Engine};
 pub use error::Error;
 pub use handles::{
-    Extern, Func, Global, Memory, Table, TypedFunc, WasmParams, WasmResults, WasmTy,
+    Extern, Func, Global, Memory, Table, Tag, TypedFunc, WasmParams, WasmResults, WasmTy,
 };
 pub use instance::{Instance, Linker};
 pub use instance_pre::InstancePre;

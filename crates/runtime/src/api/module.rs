@@ -4,7 +4,7 @@ use super::engine::Engine;
 use super::error::Error;
 use crate::bytes::{offset_in, ModuleBytes, Segment};
 use crate::compile::ir::CompiledFunc;
-use crate::compile::{LoadCheck, Lowerer, Source};
+use crate::compile::{tag_types, LoadCheck, Lowerer, Source};
 use crate::exec::{Metering, ModuleCode};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Opcode,
@@ -144,6 +144,8 @@ pub(crate) struct ModuleInner {
     pub(crate) tables: Vec<TableType>,
     pub(crate) memories: Vec<MemoryType>,
     pub(crate) globals: Vec<(GlobalType, Const)>,
+    /// The type index of every tag, imported ones first.
+    pub(crate) tags: Arc<[u32]>,
     pub(crate) exports: Vec<ExportType>,
     pub(crate) start: Option<u32>,
     pub(crate) elements: Vec<ElementSegment>,
@@ -249,8 +251,10 @@ impl Module {
         } else {
             Arc::from(&[][..])
         };
+        let tags = tag_types(&m);
         let mut lowerer = Lowerer::new(&types, &functions, prices.as_deref(), traced);
         lowerer.v128_globals = &v128_globals;
+        lowerer.tags = &tags;
         let imported = functions.len() - m.code.len();
         let lowered = if eager {
             ssvm_validate::validate_module_with(&m, &mut lowerer)?;
@@ -374,6 +378,7 @@ impl Module {
             tables,
             memories,
             globals,
+            tags,
             exports: m
                 .exports
                 .iter()

@@ -96,6 +96,11 @@ macro_rules! define_instrs {
             RefIsNull { #[doc = "The slot written."] dst: Slot, #[doc = "The slot read."] src: Slot },
             /// `ref.func`: a reference to a function of the instance.
             RefFunc { #[doc = "The slot written."] dst: Slot, #[doc = "The function index in the module."] func: u32 },
+            /// `throw`: an exception of tag `tag` (of the module) whose payload is in the slots
+            /// from `base` on; unwinds to its handler (`CompiledFunc::try_regions`).
+            Throw { #[doc = "The tag index in the module."] tag: u32, #[doc = "The first slot of the payload."] base: Slot },
+            /// `throw_ref`: throws the exception `exn` refers to again (traps on null).
+            ThrowRef { #[doc = "The slot of the `exnref`."] exn: Slot },
             /// Copies the v128 in slots `src, src + 1` to `dst, dst + 1`.
             CopyV128 { #[doc = "The first slot written."] dst: Slot, #[doc = "The first slot read."] src: Slot },
             /// `select` of two v128s.
@@ -271,6 +276,34 @@ pub struct CompiledFunc {
     pub meter: Option<CodeMeter>,
     /// The function's index in its module (imports counted), for backtraces.
     pub index: u32,
+    /// The `try_table` bodies, in the order they start (an outer one before those inside it):
+    /// where exceptions thrown in them are caught. Code without `try_table` has none, and pays
+    /// nothing for exception handling.
+    pub try_regions: Vec<TryRegion>,
+}
+
+/// The body of one `try_table`: the instructions `start..end`, and its catch clauses in order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TryRegion {
+    /// The first instruction of the body.
+    pub start: u32,
+    /// One past the body's last instruction.
+    pub end: u32,
+    /// The catch clauses, tried in order.
+    pub catches: Vec<CatchTarget>,
+}
+
+/// Where one catch clause sends an exception it matches: like a branch to its label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CatchTarget {
+    /// The tag matched (its index in the module), or `None` for `catch_all` and `catch_all_ref`.
+    pub tag: Option<u32>,
+    /// Whether the `exnref` follows the payload (`catch_ref`, `catch_all_ref`).
+    pub with_ref: bool,
+    /// The first slot of the label's values: the payload goes there, then the `exnref`.
+    pub dst: Slot,
+    /// The instruction the branch lands on (the label's, or a `Return` for the function's).
+    pub landing: u32,
 }
 
 impl std::fmt::Display for CompiledFunc {
@@ -283,6 +316,9 @@ impl std::fmt::Display for CompiledFunc {
                 write!(f, " -> {targets:?}")?;
             }
             writeln!(f, "  ; wasm @0x{offset:x}")?;
+        }
+        for r in &self.try_regions {
+            writeln!(f, "  try {}..{}: {:?}", r.start, r.end, r.catches)?;
         }
         Ok(())
     }

@@ -2,7 +2,9 @@
 //! validator hands every operator to `Lowerer` (a `FunctionSink`) right after checking it, so the
 //! lowering can rely on the code being well typed.
 
-use crate::compile::ir::{Cmp, CompiledFunc, Instr, LoadKind, Slot, StoreKind};
+use crate::compile::ir::{
+    CatchTarget, Cmp, CompiledFunc, Instr, LoadKind, Slot, StoreKind, TryRegion,
+};
 use crate::meter::Blocks;
 use crate::numeric::for_each_numeric;
 use ssvm_binary::{BlockType, FuncType, MemArg, Opcode, Operator, ValType};
@@ -82,6 +84,11 @@ struct Control {
     reachable: bool,
     /// Whether the whole frame lies in unreachable code (nothing of it is lowered).
     dead: bool,
+    /// For a `try_table`: its region in `CompiledFunc::try_regions`, whose end is its `end`.
+    try_region: Option<usize>,
+    /// Catch clauses that branch to this block's end, as (region, clause): their landing is
+    /// where the block ends.
+    catch_landings: Vec<(usize, usize)>,
 }
 
 /// Lowers every function body of a module.
@@ -95,6 +102,11 @@ pub(crate) struct Lowerer<'t> {
     stack: Vec<Entry>,
     /// Which globals (imported ones first) are v128s; empty when none is.
     pub(crate) v128_globals: &'t [bool],
+    /// The type index of every tag, imported ones first.
+    pub(crate) tags: &'t [u32],
+    /// Catch clauses that branch to the function's label, as (region, clause): they land on a
+    /// `Return` after the body.
+    return_landings: Vec<(usize, usize)>,
     /// The body's parameters and locals by type, when one of them is a v128; empty when none
     /// is, and then local `i` is slot `i`.
     local_runs: Vec<LocalRun>,
@@ -143,6 +155,8 @@ impl<'t> Lowerer<'t> {
             func: CompiledFunc::default(),
             stack: Vec::new(),
             v128_globals: &[],
+            tags: &[],
+            return_landings: Vec::new(),
             local_runs: Vec::new(),
             locals_declared: 0,
             param_count: 0,
@@ -522,6 +536,8 @@ impl<'t> Lowerer<'t> {
             else_patch: None,
             reachable: true,
             dead: false,
+            try_region: None,
+            catch_landings: Vec::new(),
         });
     }
 
@@ -554,9 +570,64 @@ impl<'t> Lowerer<'t> {
             // An `if` without `else`: a false condition jumps to the end.
             self.resolve(&[Patch(at)]);
         }
+        if let Some(region) = c.try_region {
+            self.func.try_regions[region].end = self.pc();
+        }
+        let here = self.pc();
+        for &(region, clause) in &c.catch_landings {
+            self.func.try_regions[region].catches[clause].landing = here;
+        }
         self.resolve(&c.patches);
         self.stack.truncate(c.height as usize);
         self.push_block_values(c.bt, false);
+    }
+
+    /// `try_table`: a block whose body is a try region. Each catch clause is a branch to a label
+    /// of the enclosing blocks, recorded for the unwinder: the label's slots, and where it lands.
+    fn try_table(&mut self, catches: &ssvm_binary::TryTable<'_>) {
+        let region = self.func.try_regions.len();
+        let mut targets = Vec::with_capacity(catches.len() as usize);
+        for (clause, c) in catches.catches().enumerate() {
+            let target = self.label(c.label);
+            let label = &self.controls[target];
+            let (dst, landing) = match label.kind {
+                Kind::Function => {
+                    self.return_landings.push((region, clause));
+                    (0, 0)
+                }
+                Kind::Loop => (TEMP | self.position(label.height), label.loop_start),
+                _ => {
+                    let dst = TEMP | self.position(label.height);
+                    self.controls[target].catch_landings.push((region, clause));
+                    (dst, 0)
+                }
+            };
+            targets.push(CatchTarget {
+                tag: c.kind.has_tag().then_some(c.tag),
+                with_ref: c.kind.passes_ref(),
+                dst,
+                landing,
+            });
+        }
+        self.push_control(Kind::Block, catches.ty);
+        let start = self.pc();
+        self.func.try_regions.push(TryRegion {
+            start,
+            end: start,
+            catches: targets,
+        });
+        self.controls.last_mut().expect("pushed").try_region = Some(region);
+    }
+
+    /// `throw`: the payload is the top of the stack, in consecutive slots.
+    fn throw(&mut self, tag: u32) {
+        self.materialize_all();
+        let ty = &self.types[self.tags[tag as usize] as usize];
+        let n = ty.params.len() as u32;
+        let base_depth = self.depth() - n;
+        let base = TEMP | self.position(base_depth);
+        self.emit(Instr::Throw { tag, base });
+        self.set_unreachable();
     }
 
     fn copy_results_and_return(&mut self, n: u32) {
@@ -724,6 +795,8 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                     f(b);
                 }
                 Instr::BrTable { index, .. } => f(index),
+                Instr::Throw { base, .. } => f(base),
+                Instr::ThrowRef { exn } => f(exn),
                 Instr::Call { base, .. } | Instr::ReturnCall { base, .. } => f(base),
                 Instr::CallIndirect { index, base, .. }
                 | Instr::ReturnCallIndirect { index, base, .. } => {
@@ -982,6 +1055,8 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
             else_patch: None,
             reachable: true,
             dead: false,
+            try_region: None,
+            catch_landings: Vec::new(),
         });
         Ok(())
     }
@@ -1000,7 +1075,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
         // In unreachable code only the block structure matters.
         if !self.controls.last().is_some_and(|c| c.reachable) {
             match op {
-                O::Block { .. } | O::Loop { .. } | O::If { .. } => {
+                O::Block { .. } | O::Loop { .. } | O::If { .. } | O::TryTable { .. } => {
                     let height = self.depth();
                     self.controls.push(Control {
                         kind: Kind::Block,
@@ -1013,6 +1088,8 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
                         else_patch: None,
                         reachable: false,
                         dead: true,
+                        try_region: None,
+                        catch_landings: Vec::new(),
                     });
                     return Ok(());
                 }
@@ -1028,7 +1105,7 @@ impl<'a> FunctionSink<'a> for Lowerer<'_> {
             let label_joins = matches!(op, O::End {})
                 && self.controls.last().is_some_and(|c| match c.kind {
                     Kind::Loop => false,
-                    Kind::Block => !c.patches.is_empty(),
+                    Kind::Block => !c.patches.is_empty() || !c.catch_landings.is_empty(),
                     Kind::If | Kind::Else | Kind::Function => true,
                 });
             let meter = self.meter.as_mut().expect("checked above");
@@ -1081,6 +1158,13 @@ impl Lowerer<'_> {
             }
             O::Nop {} => {}
             O::Block { ty } => self.push_control(Kind::Block, ty),
+            O::TryTable { catches } => self.try_table(&catches),
+            O::Throw { tag } => self.throw(tag),
+            O::ThrowRef {} => {
+                let exn = self.pop_slot();
+                self.emit(Instr::ThrowRef { exn });
+                self.set_unreachable();
+            }
             O::Loop { ty } => self.push_control(Kind::Loop, ty),
             O::If { ty } => {
                 let cond = self.pop_slot();
@@ -1403,7 +1487,23 @@ impl Lowerer<'_> {
         for instr in &mut f.code {
             for_each_slot(instr, place);
         }
+        for c in f.try_regions.iter_mut().flat_map(|r| &mut r.catches) {
+            place(&mut c.dst);
+        }
         f.frame_size = frame_size as u32;
+        // Catch clauses that branch to the function's label land on a return of their values.
+        if !self.return_landings.is_empty() {
+            let here = f.code.len() as u32;
+            for &(region, clause) in &self.return_landings {
+                f.try_regions[region].catches[clause].landing = here;
+            }
+            self.return_landings.clear();
+            f.code.push(Instr::Return);
+            f.offsets.push(self.offset);
+            if let Some(meter) = self.meter.as_mut() {
+                meter.emitted();
+            }
+        }
         // A terminator at the very end: no jump target or fall-through can leave the code.
         f.code.push(Instr::Unreachable);
         f.offsets.push(self.offset);

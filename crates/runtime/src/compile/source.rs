@@ -25,6 +25,8 @@ pub(crate) struct Source {
     traced: bool,
     /// Which globals are v128s (`Lowerer::v128_globals`).
     v128_globals: Arc<[bool]>,
+    /// The type index of every tag (`Lowerer::tags`).
+    tags: Arc<[u32]>,
 }
 
 impl Source {
@@ -50,6 +52,7 @@ impl Source {
             prices,
             traced,
             v128_globals,
+            tags: tag_types(module),
         }
     }
 
@@ -73,6 +76,7 @@ impl Source {
             self.traced,
         );
         lowerer.v128_globals = &self.v128_globals;
+        lowerer.tags = &self.tags;
         let failed = |mut e: Error| {
             e.function = Some(index as u32);
             e
@@ -97,6 +101,19 @@ impl Source {
             None => Ok(lowerer.compiled.pop().expect("one body was lowered")),
         }
     }
+}
+
+/// The type index of every tag of `module`, imported ones first (`Lowerer::tags`).
+pub(crate) fn tag_types(module: &Module<'_>) -> Arc<[u32]> {
+    module
+        .imports
+        .iter()
+        .filter_map(|i| match i.desc {
+            ssvm_binary::ImportDesc::Tag(t) => Some(t),
+            _ => None,
+        })
+        .chain(module.tags.iter().copied())
+        .collect()
 }
 
 /// The sink of validation at load, when bodies are lowered lazily: it finds the bodies whose

@@ -7,6 +7,7 @@
 //! charge op runs so that histograms and gas profiles see each block. Unmetered code has no
 //! charges, and its branches, calls and returns do nothing for metering at all.
 
+use super::exception::{self, Catch, Region};
 use super::handlers as h;
 use super::memories;
 use super::simd;
@@ -95,6 +96,8 @@ pub(crate) struct Code {
     pub(crate) id: u32,
     /// The function's index in its module (imports counted), for backtraces.
     pub(crate) index: u32,
+    /// Its `try_table` bodies, in the order they start (`exec/exception.rs`).
+    pub(crate) regions: Box<[Region]>,
 }
 
 impl Code {
@@ -199,6 +202,9 @@ fn landings(func: &CompiledFunc) -> Vec<bool> {
     }
     for &t in &func.br_tables {
         landing[t as usize] = true;
+    }
+    for c in func.try_regions.iter().flat_map(|r| &r.catches) {
+        landing[c.landing as usize] = true;
     }
     landing
 }
@@ -395,6 +401,8 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                         op(handler, cost as u32, (cost >> 32) as u32, block, 0)
                     }
                     Instr::Unreachable => op(h::unreachable, 0, 0, 0, 0),
+                    Instr::Throw { tag, base } => op(exception::throw, tag, base, 0, 0),
+                    Instr::ThrowRef { exn } => op(exception::throw_ref, exn, 0, 0, 0),
                     Instr::Call { func, base } => {
                         op(call_variant!(mode, interruptible, call), func, base, 0, 0)
                     }
@@ -507,6 +515,24 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
             positions.resize(ops.len(), m);
         }
     }
+    let regions = func
+        .try_regions
+        .iter()
+        .map(|r| Region {
+            start: at[r.start as usize] as u32,
+            end: at[r.end as usize] as u32,
+            catches: r
+                .catches
+                .iter()
+                .map(|c| Catch {
+                    tag: c.tag,
+                    with_ref: c.with_ref,
+                    dst: c.dst,
+                    landing: at[c.landing as usize] as u32,
+                })
+                .collect(),
+        })
+        .collect();
     let mut frame_init = vec![0; (declared_locals - zero_fill) as usize];
     frame_init.extend_from_slice(&func.consts);
     Code {
@@ -520,5 +546,6 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
         relower: None,
         id,
         index: func.index,
+        regions,
     }
 }

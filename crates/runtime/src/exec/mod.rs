@@ -19,6 +19,7 @@
 //! caller's code are kept alive by the store's function entities while a call runs.
 
 mod assemble;
+mod exception;
 pub(crate) mod handlers;
 mod lazy;
 mod memories;
@@ -29,8 +30,8 @@ pub(crate) use assemble::{Code, Metering, Op};
 pub(crate) use lazy::ModuleCode;
 pub use state::PAGE_SIZE;
 pub(crate) use state::{
-    filled, zeroed, FuncEntity, FuncKind, GlobalEntity, InstanceEntity, MemoryEntity, TableEntity,
-    Vm,
+    filled, zeroed, ExceptionEntity, FuncEntity, FuncKind, GlobalEntity, InstanceEntity,
+    MemoryEntity, TableEntity, TagEntity, Vm,
 };
 
 use crate::meter::Meter;
@@ -104,6 +105,9 @@ pub(crate) struct Exec {
     pub(crate) meter: Meter,
     /// Set by the embedder to stop interruptible code at its next back edge or call.
     interrupt: Arc<AtomicBool>,
+    /// The payload of the exception being thrown, as frame slots (`exception.rs`): a buffer
+    /// kept from throw to throw, so that the unwinding owns nothing it would have to drop.
+    thrown: Vec<u64>,
 }
 
 /// Limits of one call.
@@ -145,6 +149,7 @@ impl Exec {
             sp: std::ptr::null_mut(),
             meter,
             interrupt,
+            thrown: Vec::new(),
         }
     }
 

@@ -87,6 +87,24 @@ pub(crate) struct GlobalEntity {
     pub(crate) value: u128,
 }
 
+/// A tag (exception handling): its identity is its store index, so an imported tag is the tag
+/// it imports.
+pub(crate) struct TagEntity {
+    /// Its type: the parameters are an exception's payload.
+    pub(crate) ty: FuncType,
+    /// How traps name it: the export name it was defined under, or its index in its module.
+    pub(crate) name: String,
+}
+
+/// An exception kept in the store because a handler took a reference to it (`catch_ref`,
+/// `catch_all_ref`): what `throw_ref` throws again and `exnref` values point at.
+pub(crate) struct ExceptionEntity {
+    /// The store index of its tag.
+    pub(crate) tag: u32,
+    /// The payload as frame slots (a v128 takes two).
+    pub(crate) payload: Box<[u64]>,
+}
+
 pub(crate) struct InstanceEntity {
     /// The module's code, assembled function by function as they are first called.
     pub(crate) code: Arc<ModuleCode>,
@@ -96,6 +114,8 @@ pub(crate) struct InstanceEntity {
     pub(crate) tables: Vec<u32>,
     pub(crate) memories: Vec<u32>,
     pub(crate) globals: Vec<u32>,
+    /// Store indices of the instance's tags, imported ones first.
+    pub(crate) tags: Vec<u32>,
     /// Element segments: their reference type and items (emptied by `elem.drop`).
     pub(crate) elements: Vec<(RefType, Vec<u64>)>,
     /// Data segments (emptied by `data.drop`).
@@ -149,6 +169,8 @@ pub struct Vm {
     pub(crate) tables: Vec<TableEntity>,
     pub(crate) globals: Vec<GlobalEntity>,
     pub(crate) instances: Vec<InstanceEntity>,
+    pub(crate) tags: Vec<TagEntity>,
+    pub(crate) exceptions: Vec<ExceptionEntity>,
 }
 
 impl Vm {
@@ -162,6 +184,8 @@ impl Vm {
             tables: Vec::new(),
             globals: Vec::new(),
             instances: Vec::new(),
+            tags: Vec::new(),
+            exceptions: Vec::new(),
         }
     }
 

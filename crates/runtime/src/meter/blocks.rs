@@ -127,6 +127,8 @@ fn ends_block(op: &Operator<'_>) -> bool {
             | O::CallIndirect { .. }
             | O::ReturnCall { .. }
             | O::ReturnCallIndirect { .. }
+            | O::Throw { .. }
+            | O::ThrowRef {}
     )
 }
 
