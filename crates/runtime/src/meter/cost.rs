@@ -240,6 +240,9 @@ struct Reader<'t> {
     per_unit: PerUnit,
     host: HashMap<String, u64>,
     host_per_unit: HashMap<String, u64>,
+    /// Every opcode with its name, sorted by name (`select` names two): looking each `[instr]`
+    /// key up in the opcode table one by one was most of the time a table took to read.
+    by_name: Vec<(&'static str, Opcode)>,
 }
 
 type Entry<'a, 'i> = (&'a Spanned<DeString<'i>>, &'a Spanned<DeValue<'i>>);
@@ -260,7 +263,9 @@ impl<'t> Reader<'t> {
             per_unit: PerUnit::default(),
             host: HashMap::new(),
             host_per_unit: HashMap::new(),
+            by_name: Opcode::ALL.iter().map(|&op| (op.name(), op)).collect(),
         };
+        r.by_name.sort_unstable_by_key(|&(name, _)| name);
         let root = DeTable::parse(text).map_err(|e| {
             let line = e.span().map_or(1, |s| r.line(s.start));
             let source = text.lines().nth(line - 1).unwrap_or("").trim();
@@ -398,8 +403,12 @@ impl<'t> Reader<'t> {
             Section::Instr => {
                 // `select` names two opcodes (0x1B and 0x1C): one entry prices every opcode of
                 // that name.
+                let first = self.by_name.partition_point(|&(n, _)| n < name);
+                let named = self.by_name[first..]
+                    .iter()
+                    .take_while(|&&(n, _)| n == name);
                 let mut found = false;
-                for &op in Opcode::ALL.iter().filter(|op| op.name() == name) {
+                for &(_, op) in named {
                     self.instr[op as usize] = Some(price);
                     found = true;
                 }
