@@ -160,19 +160,11 @@ fn op(handler: Handler, a: u32, b: u32, c: u32, d: u32) -> Op {
 fn width(instr: &Instr, pc: usize, func: &CompiledFunc, landing: &[bool], mode: Metering) -> usize {
     match instr {
         Instr::TableCopy { .. } | Instr::TableInit { .. } => 2,
-        // Memory index not 0: the memory index spills into a second op.
-        Instr::MemoryCopy {
-            dst_memory,
-            src_memory,
-            ..
-        } if (*dst_memory, *src_memory) != (0, 0) => 2,
-        Instr::MemoryInit { memory, .. }
-        | Instr::SimdLoad { memory, .. }
-        | Instr::SimdStore { memory, .. }
-            if *memory != 0 =>
-        {
-            2
-        }
+        // The memory index spills into a second op (for memory 0 too: the bulk instructions
+        // are not hot, and one handler serves every memory).
+        Instr::MemoryCopy { .. } | Instr::MemoryInit { .. } => 2,
+        // A SIMD access on memory 0 has a handler of its own, with no index.
+        Instr::SimdLoad { memory, .. } | Instr::SimdStore { memory, .. } if *memory != 0 => 2,
         Instr::Charge { block } if mode == Metering::Paid && !landing[pc] => {
             usize::from(block_cost(func, *block) != 0)
         }
@@ -424,18 +416,8 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     Instr::Store { kind, addr, value, offset, memory: 0 } => {
                         op(store(kind), addr, value, offset, 0)
                     }
-                    Instr::MemorySize { dst, memory: 0 } => op(h::memory_size, dst, 0, 0, 0),
-                    Instr::MemoryGrow { dst, delta, memory: 0 } => {
-                        op(h::memory_grow, dst, delta, 0, 0)
-                    }
-                    Instr::MemoryFill { d, val, n, memory: 0 } => op(h::memory_fill, d, val, n, 0),
-                    Instr::MemoryCopy { d, s, n, dst_memory: 0, src_memory: 0 } => {
-                        op(h::memory_copy, d, s, n, 0)
-                    }
-                    Instr::MemoryInit { data, d, s, n, memory: 0 } => {
-                        op(h::memory_init, data, d, s, n)
-                    }
-                    // The other memories' ops (memories.rs): the memory index is an operand.
+                    // The other memories' accesses, and every memory's size, grow and bulk
+                    // instructions (memories.rs): the memory index is an operand.
                     Instr::Load { kind, dst, addr, offset, memory } => {
                         op(load_of!(memories, kind), dst, addr, offset, memory)
                     }

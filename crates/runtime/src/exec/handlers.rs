@@ -9,7 +9,7 @@
 #![allow(non_snake_case)]
 
 use super::assemble::Op;
-use super::state::{FuncKind, Vm, PAGE_SIZE};
+use super::state::{FuncKind, Vm};
 use super::{enter, init_frame, Exec, Flow, Frame, HostCall};
 use crate::meter::{land, pay, pay_landing, per_unit};
 use crate::numeric::{for_each_numeric, SlotValue};
@@ -607,53 +607,6 @@ handler! {
         let g = *exec.globals.add(op.b as usize);
         vm.globals.get_unchecked_mut(g as usize).value = u128::from(slot!(sp, op.a));
         next!(ip.add(1), sp, exec, vm, gas)
-    }
-
-    fn memory_size(ip, sp, exec, vm, gas) {
-        let op = &*ip;
-        slot!(sp, op.a) = (vm.memories[exec.memory].data.len() / PAGE_SIZE) as u64;
-        next!(ip.add(1), sp, exec, vm, gas)
-    }
-
-    fn memory_grow(ip, sp, exec, vm, gas) {
-        let op = &*ip;
-        let delta = slot!(sp, op.b) as u32;
-        // Priced as if the grow succeeds; charged only if it does.
-        let price = per_unit!(ip, exec, gas, memory_grow, delta);
-        let old = vm.grow_memory(exec.memory, delta);
-        exec.refresh_memory(vm);
-        slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
-        pay!(ip, sp, exec, vm, gas, if old.is_some() { price } else { 0 }, 1)
-    }
-
-    fn memory_fill(ip, sp, exec, vm, gas) {
-        let op = &*ip;
-        let (d, val, n) = (slot!(sp, op.a), slot!(sp, op.b) as u8, slot!(sp, op.c) as u32 as usize);
-        let price = per_unit!(ip, exec, gas, memory_fill, n);
-        if let Err(t) = vm.memory_fill(exec.memory, d, val, n) {
-            trap!(ip, exec, gas, t)
-        }
-        pay!(ip, sp, exec, vm, gas, price, 1)
-    }
-
-    fn memory_copy(ip, sp, exec, vm, gas) {
-        let op = &*ip;
-        let (d, s, n) = (slot!(sp, op.a), slot!(sp, op.b), slot!(sp, op.c) as u32 as usize);
-        let price = per_unit!(ip, exec, gas, memory_copy, n);
-        if let Err(t) = vm.memory_copy((exec.memory, exec.memory), d, s, n) {
-            trap!(ip, exec, gas, t)
-        }
-        pay!(ip, sp, exec, vm, gas, price, 1)
-    }
-
-    fn memory_init(ip, sp, exec, vm, gas) {
-        let op = &*ip;
-        let (d, s, n) = (slot!(sp, op.b) as u32, slot!(sp, op.c) as u32, slot!(sp, op.d) as u32);
-        let price = per_unit!(ip, exec, gas, memory_init, n);
-        if let Err(t) = vm.memory_init(exec.instance, 0, op.a, d, s, n) {
-            trap!(ip, exec, gas, t)
-        }
-        pay!(ip, sp, exec, vm, gas, price, 1)
     }
 
     fn data_drop(ip, sp, exec, vm, gas) {

@@ -1,6 +1,7 @@
-//! The handlers of the memory instructions on a memory other than the instance's memory 0
-//! (multi-memory). Memory 0 keeps its own handlers, which use the base and length `Exec` caches
-//! (`handlers.rs`, `simd.rs`), so modules with one memory run exactly as before; these look the
+//! The handlers of the loads and stores on a memory other than the instance's memory 0
+//! (multi-memory), and of every memory's size, grow and bulk instructions. Memory 0's loads and
+//! stores keep their own handlers, which use the base and length `Exec` caches (`handlers.rs`,
+//! `simd.rs`), so modules with one memory run their hot paths exactly as before; these look the
 //! memory up by its index in the module, an operand, on every access, and use safe slices.
 
 #![allow(non_snake_case)]
