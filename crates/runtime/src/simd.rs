@@ -150,12 +150,20 @@ pub(crate) fn pmax<T: PartialOrd>(a: T, b: T) -> T {
 /// `i8x16.shuffle` and `i8x16.swizzle`: byte `i` is byte `m[i]` of `a ++ b` (zero past the end).
 #[inline(always)]
 pub(crate) fn select_bytes(a: u128, b: u128, m: u128) -> u128 {
-    let (a, b, m) = (u8x16(a), u8x16(b), u8x16(m));
-    from_u8x16(std::array::from_fn(|i| match m[i] {
-        k @ 0..=15 => a[k as usize],
-        k @ 16..=31 => b[k as usize - 16],
-        _ => 0,
-    }))
+    // Shifts rather than indexing arrays: with `array::from_fn` LLVM left a call that took the
+    // arrays' addresses, and a handler whose locals escape cannot tail-call the next op (each
+    // shuffle kept a host frame: tests/threaded.rs).
+    let mut out = 0u128;
+    for i in 0..16 {
+        let k = (m >> (8 * i)) as u8;
+        let byte = match k {
+            0..=15 => (a >> (8 * k)) as u8,
+            16..=31 => (b >> (8 * (k - 16))) as u8,
+            _ => 0,
+        };
+        out |= u128::from(byte) << (8 * i);
+    }
+    out
 }
 
 /// `i16x8.q15mulr_sat_s`: the rounded, saturated Q15 product.
