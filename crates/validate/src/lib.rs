@@ -9,8 +9,10 @@
 
 mod func;
 mod module;
+mod types;
 
 pub use module::Context;
+pub use types::{group_shape, Link, ShapeVal, TypeShape};
 use ssvm_binary::{DecodeError, FuncType, FunctionBody, Module, Operator, ValType};
 use std::fmt;
 

@@ -387,10 +387,6 @@ pub(super) fn instantiate<T>(
         });
         inst.funcs.push(store.funcs.len() as u32 - 1);
     }
-    for &ty in &m.tables[inst.tables.len()..] {
-        let t = new_table(store, ty, 0)?;
-        inst.tables.push(t);
-    }
     for &ty in &m.memories[inst.memories.len()..] {
         let x = new_memory(store, ty.limits)?;
         inst.memories.push(x);
@@ -412,6 +408,13 @@ pub(super) fn instantiate<T>(
         let value = eval(store, &inst, init);
         store.globals.push(GlobalEntity { ty: *ty, value });
         inst.globals.push(store.globals.len() as u32 - 1);
+    }
+    // After the globals: a table's initial value may read them.
+    let defined_tables = m.tables[inst.tables.len()..].iter().zip(&m.table_inits);
+    for (&ty, init) in defined_tables.collect::<Vec<_>>() {
+        let value = init.as_ref().map_or(0, |c| eval(store, &inst, c) as u64);
+        let t = new_table(store, ty, value)?;
+        inst.tables.push(t);
     }
     for e in &m.elements {
         // Element items are references: one slot each.

@@ -142,6 +142,8 @@ pub(crate) struct ModuleInner {
     /// Type index of every function, imported ones first.
     pub(crate) functions: Arc<[u32]>,
     pub(crate) tables: Vec<TableType>,
+    /// The initial value of each table the module defines (null without one).
+    pub(crate) table_inits: Vec<Option<Const>>,
     pub(crate) memories: Vec<MemoryType>,
     pub(crate) globals: Vec<(GlobalType, Const)>,
     /// The type index of every tag, imported ones first.
@@ -352,6 +354,11 @@ impl Module {
             .iter()
             .map(|g| Ok((g.ty, Const::from_expr(&g.init)?)))
             .collect::<Result<_, Error>>()?;
+        let table_inits = m
+            .table_inits
+            .iter()
+            .map(|init| init.as_ref().map(Const::from_expr).transpose())
+            .collect::<Result<_, Error>>()?;
         let mut tables: Vec<TableType> = Vec::new();
         let mut memories: Vec<MemoryType> = Vec::new();
         for i in &m.imports {
@@ -376,6 +383,7 @@ impl Module {
                 .collect(),
             functions,
             tables,
+            table_inits,
             memories,
             globals,
             tags,

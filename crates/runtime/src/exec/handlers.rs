@@ -516,6 +516,19 @@ handler! {
         next!(next, sp, exec, vm, gas)
     }
 
+    /// `br_on_null`: a reference is null when its whole slot is zero.
+    fn br_if_null<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        let next = if slot!(sp, op.a) == 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
+        next!(next, sp, exec, vm, gas)
+    }
+
+    fn br_if_non_null<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        let next = if slot!(sp, op.a) != 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
+        next!(next, sp, exec, vm, gas)
+    }
+
     /// Its targets are stubs that move the branch's values and jump on: never charges.
     fn br_table(ip, sp, exec, vm, gas) {
         let op = &*ip;
@@ -590,6 +603,29 @@ handler! {
             Ok(addr) => tail_call_addr::<MODE>(ip, sp, exec, vm, addr, op.d, gas),
             Err(t) => trap!(ip, exec, gas, t),
         }
+    }
+
+    fn call_ref<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        if CHECK && exec.interrupted() {
+            trap!(ip, exec, gas, Trap::Interrupted)
+        }
+        // A function reference is its store address plus one; the validator checked its type.
+        let Some(addr) = slot!(sp, op.a).checked_sub(1) else {
+            trap!(ip, exec, gas, Trap::NullFunctionReference)
+        };
+        call_addr::<MODE>(ip, sp, exec, vm, addr as u32, op.b, gas)
+    }
+
+    fn return_call_ref<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        if CHECK && exec.interrupted() {
+            trap!(ip, exec, gas, Trap::Interrupted)
+        }
+        let Some(addr) = slot!(sp, op.a).checked_sub(1) else {
+            trap!(ip, exec, gas, Trap::NullFunctionReference)
+        };
+        tail_call_addr::<MODE>(ip, sp, exec, vm, addr as u32, op.b, gas)
     }
 
     fn global_get(ip, sp, exec, vm, gas) {
@@ -708,6 +744,16 @@ handler! {
     fn ref_is_null(ip, sp, exec, vm, gas) {
         let op = &*ip;
         slot!(sp, op.a) = u64::from(slot!(sp, op.b) == 0);
+        next!(ip.add(1), sp, exec, vm, gas)
+    }
+
+    fn ref_as_non_null(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        let r = slot!(sp, op.b);
+        if r == 0 {
+            trap!(ip, exec, gas, Trap::NullReference)
+        }
+        slot!(sp, op.a) = r;
         next!(ip.add(1), sp, exec, vm, gas)
     }
 
