@@ -3,7 +3,9 @@
 use crate::error::{DecodeError, Proposal, Result};
 use crate::operator::Operator;
 use crate::reader::Reader;
-use crate::types::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+use crate::types::{
+    FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType, ValType,
+};
 
 /// The kind of an import or export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -760,9 +762,18 @@ fn decode_element<'a>(r: &mut Reader<'a>) -> Result<Element<'a>> {
             offset: ConstExpr::decode(r)?,
         }
     };
-    // Flags 0 and 4 imply funcref; the others name an element kind or a reference type.
+    // Flag 4 implies funcref, flag 0 and element kind 0 (function indices) `(ref func)`; the
+    // others name a reference type.
+    let func_indices = RefType {
+        nullable: false,
+        heap: HeapType::Func,
+    };
     let ty = if flags & 3 == 0 {
-        RefType::FUNCREF
+        if uses_expressions {
+            RefType::FUNCREF
+        } else {
+            func_indices
+        }
     } else if uses_expressions {
         RefType::decode(r)?
     } else {
@@ -770,7 +781,7 @@ fn decode_element<'a>(r: &mut Reader<'a>) -> Result<Element<'a>> {
         if r.u8()? != 0x00 {
             return Err(DecodeError::new("malformed element kind", at));
         }
-        RefType::FUNCREF
+        func_indices
     };
     let items = if uses_expressions {
         ElementItems::Expressions(vec(r, ConstExpr::decode)?)

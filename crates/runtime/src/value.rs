@@ -47,6 +47,24 @@ impl Val {
         }
     }
 
+    /// Whether this value is of type `t`: a number of its type, or a reference of `t`'s
+    /// hierarchy that is null only if `t` is nullable, never of a bottom type unless null,
+    /// and, to a function of a concrete type, one for which `has_type(function, type index)`.
+    pub fn matches(&self, t: ValType, has_type: impl Fn(FuncRef, u32) -> bool) -> bool {
+        let (ValType::Ref(want), ValType::Ref(own)) = (t, self.ty()) else {
+            return self.ty() == t;
+        };
+        if own.heap != want.heap.top() {
+            return false;
+        }
+        match (*self, want.heap) {
+            (Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None), _) => want.nullable,
+            (_, HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn) => false,
+            (Val::FuncRef(Some(f)), HeapType::Concrete(i)) => has_type(f, i),
+            _ => true,
+        }
+    }
+
     /// The zero value of `ty` (null for references, even of a non-nullable type).
     pub fn default_for(ty: ValType) -> Val {
         Val::from_bits(ty, 0)

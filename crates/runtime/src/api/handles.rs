@@ -92,8 +92,19 @@ impl Func {
         results: &mut [Val],
     ) -> Result<(), Error> {
         let ty = self.ty(store);
+        // A concrete reference type is one of the callee's module's types.
+        let types = match &store.funcs[self.0 as usize].kind {
+            FuncKind::Wasm { instance, .. } => &store.instances[*instance as usize].types[..],
+            FuncKind::Host(_) => &[],
+        };
+        let has_type = |f: FuncRef, i: u32| {
+            types.get(i as usize) == Some(&store.funcs[f.0 as usize].ty)
+        };
         if args.len() != ty.params.len()
-            || args.iter().zip(ty.params.iter()).any(|(a, &t)| a.ty() != t)
+            || args
+                .iter()
+                .zip(ty.params.iter())
+                .any(|(a, &t)| !a.matches(t, has_type))
         {
             return Err(Error::Type(format!(
                 "arguments do not match the function type {ty}"
@@ -263,7 +274,8 @@ impl Global {
                 "v128 globals are not supported by the interpreter yet".into(),
             ));
         }
-        if value.ty() != ty.content {
+        // A global made by the host belongs to no module: no concrete type has a meaning.
+        if !value.matches(ty.content, |_, _| false) {
             return Err(Error::Type(format!(
                 "a {} value for a global of type {}",
                 value.ty(),
@@ -291,7 +303,7 @@ impl Global {
     /// Sets a mutable global.
     pub fn set<T>(&self, store: &mut Store<T>, value: Val) -> Result<(), Error> {
         let g = &mut store.globals[self.0 as usize];
-        if !g.ty.mutable || value.ty() != g.ty.content {
+        if !g.ty.mutable || !value.matches(g.ty.content, |_, _| false) {
             return Err(Error::Type("cannot set this global to that value".into()));
         }
         g.value = value.to_bits();
