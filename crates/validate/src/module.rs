@@ -192,10 +192,10 @@ impl Context {
     }
 
     /// Validates a constant expression producing `expected`. Only constants, `ref.null`,
-    /// `ref.func`, `global.get` of an immutable imported global (Wasm 2.0) and integer `add`,
-    /// `sub` and `mul` (extended-const) are allowed.
+    /// `ref.func`, `global.get` of an immutable global (Wasm 3.0; Wasm 2.0 allowed only
+    /// imported ones) and integer `add`, `sub` and `mul` (extended-const) are allowed.
     fn const_expr(&self, expr: &ConstExpr<'_>, expected: ValType) -> Result<(), Error> {
-        self.const_expr_in(expr, expected, self.imported_globals)
+        self.const_expr_in(expr, expected, self.globals.len())
     }
 
     /// Validates a constant expression producing `expected` in which `global.get` may read the
