@@ -108,13 +108,13 @@ const INVALID_CASES: &[(&str, usize, &str, &str)] = &[
     ),
     (
         "wasm-v3/global.wast",
-        286,
+        284,
         "invalid: global is immutable",
         "the same as function-references global.wast:272",
     ),
     (
         "wasm-v3/global.wast",
-        291,
+        289,
         "invalid: global is immutable",
         "the same as function-references global.wast:277",
     ),

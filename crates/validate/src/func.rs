@@ -486,8 +486,12 @@ impl<'c> FuncValidator<'c> {
                     } else {
                         &[]
                     };
-                    let exn = c.kind.passes_ref();
-                    let passes = payload.iter().chain(exn.then_some(&ValType::EXNREF));
+                    // The exception a clause passes is never null: `(ref exn)`.
+                    let exn = c.kind.passes_ref().then_some(&ValType::Ref(RefType {
+                        nullable: false,
+                        heap: HeapType::Exn,
+                    }));
+                    let passes = payload.iter().chain(exn);
                     let label = label.get();
                     if passes.clone().count() != label.len()
                         || !passes.zip(label).all(|(&p, &l)| self.ctx.matches(p, l))

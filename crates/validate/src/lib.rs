@@ -12,7 +12,7 @@ mod module;
 mod types;
 
 pub use module::Context;
-pub use types::{group_shape, Link, ShapeVal, TypeShape};
+pub use types::{group_shape, heap_matches, val_matches, Link, ShapeVal, TypeShape};
 use ssvm_binary::{DecodeError, FuncType, FunctionBody, Module, Operator, ValType};
 use std::fmt;
 

@@ -352,10 +352,11 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
         ctx.check_val(g.ty.content, g.init.offset)?;
         ctx.const_expr_in(&g.init, g.ty.content, ctx.imported_globals + i)?;
     }
-    // A table of a non-nullable type needs an initial value.
+    // A table of a non-nullable type needs an initial value, which reads only imported
+    // globals: the module's own come after the tables.
     for (t, init) in module.tables.iter().zip(&module.table_inits) {
         match init {
-            Some(init) => ctx.const_expr(init, t.element.into())?,
+            Some(init) => ctx.const_expr_in(init, t.element.into(), ctx.imported_globals)?,
             None if !t.element.nullable => {
                 return Err(invalid("type mismatch", module.offsets.code));
             }

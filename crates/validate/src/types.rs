@@ -88,6 +88,31 @@ pub fn group_shape(
         .collect()
 }
 
+/// Whether value type `a` is a subtype of `b`, given whether concrete type `a` is a subtype of
+/// concrete type `b` (`concrete(a, b)`): the rules of typed function references, for the
+/// validator's type indices and the runtime's canonical type ids alike.
+pub fn val_matches(a: ValType, b: ValType, concrete: impl Fn(u32, u32) -> bool) -> bool {
+    match (a, b) {
+        _ if a == b => true,
+        (ValType::Ref(a), ValType::Ref(b)) => {
+            (!a.nullable || b.nullable) && heap_matches(a.heap, b.heap, concrete)
+        }
+        _ => false,
+    }
+}
+
+/// Whether heap type `a` is a subtype of `b` (see [`val_matches`]): a concrete function type
+/// is below `func`, and each hierarchy's bottom below all of it.
+pub fn heap_matches(a: HeapType, b: HeapType, concrete: impl Fn(u32, u32) -> bool) -> bool {
+    match (a, b) {
+        _ if a == b => true,
+        (HeapType::Concrete(a), HeapType::Concrete(b)) => concrete(a, b),
+        (HeapType::Concrete(_), HeapType::Func) => true,
+        (HeapType::NoFunc, HeapType::Concrete(_)) => true,
+        (bottom, other) => bottom == other.bottom(),
+    }
+}
+
 /// The types of a module with what subtyping needs: how each was declared and its canonical
 /// index (the first index of the module that denotes the same type).
 #[derive(Debug, Default)]
@@ -187,28 +212,9 @@ impl Types {
     /// Whether value type `a` is a subtype of `b`.
     #[inline]
     pub(crate) fn matches(&self, a: ValType, b: ValType) -> bool {
-        a == b || self.ref_matches(a, b)
+        a == b || val_matches(a, b, |a, b| self.concrete_matches(a, b))
     }
 
-    fn ref_matches(&self, a: ValType, b: ValType) -> bool {
-        match (a, b) {
-            (ValType::Ref(a), ValType::Ref(b)) => {
-                (!a.nullable || b.nullable) && self.heap_matches(a.heap, b.heap)
-            }
-            _ => false,
-        }
-    }
-
-    /// Whether heap type `a` is a subtype of `b`.
-    pub(crate) fn heap_matches(&self, a: HeapType, b: HeapType) -> bool {
-        match (a, b) {
-            _ if a == b => true,
-            (HeapType::Concrete(a), HeapType::Concrete(b)) => self.concrete_matches(a, b),
-            (HeapType::Concrete(_), HeapType::Func) => true,
-            (HeapType::NoFunc, HeapType::Concrete(_)) => true,
-            (bottom, other) => bottom == other.bottom(),
-        }
-    }
 
     /// Whether concrete type `a` is `b` or declares it as a supertype, directly or not.
     fn concrete_matches(&self, a: u32, b: u32) -> bool {

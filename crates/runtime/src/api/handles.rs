@@ -36,7 +36,8 @@ impl Tag {
     /// import.
     pub fn new<T>(store: &mut Store<T>, ty: FuncType) -> Tag {
         let name = format!("host tag {}", store.tags.len());
-        store.tags.push(crate::exec::TagEntity { ty, name });
+        let type_id = crate::types::canonical_id(&ty);
+        store.tags.push(crate::exec::TagEntity { ty, type_id, name });
         Tag(store.tags.len() as u32 - 1)
     }
 
@@ -71,6 +72,7 @@ impl Func {
         let host = store.host_funcs.len() as u32;
         store.host_funcs.push(Arc::new(f));
         store.funcs.push(FuncEntity {
+            type_id: crate::types::canonical_id(&ty),
             ty,
             kind: FuncKind::Host(host),
             host_price: 0,

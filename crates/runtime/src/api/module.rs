@@ -138,6 +138,8 @@ pub(crate) struct DataSegment {
 #[derive(Debug)]
 pub(crate) struct ModuleInner {
     pub(crate) types: Arc<[FuncType]>,
+    /// The canonical id of each type (`crate::types`).
+    pub(crate) type_ids: Arc<[u32]>,
     pub(crate) imports: Vec<ImportType>,
     /// Type index of every function, imported ones first.
     pub(crate) functions: Arc<[u32]>,
@@ -371,6 +373,7 @@ impl Module {
         tables.extend_from_slice(&m.tables);
         memories.extend_from_slice(&m.memories);
         let inner = ModuleInner {
+            type_ids: crate::types::canonical_ids(&m.types, &m.type_decls).into(),
             types,
             imports: m
                 .imports
