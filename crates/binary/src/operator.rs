@@ -613,6 +613,10 @@ fn illegal_opcode(prefix: u8, code: u32, at: usize) -> DecodeError {
         .iter()
         .find(|(byte, ..)| prefix == 0 && u32::from(*byte) == code);
     match known {
+        // Wasm 3.0 left the legacy exception instructions out: its decoders call them illegal.
+        Some(&(_, name, proposal @ Proposal::LegacyExceptionHandling)) => {
+            DecodeError::unsupported(proposal, name, Some("illegal opcode"), at)
+        }
         Some(&(_, name, proposal)) => DecodeError::unsupported(proposal, name, None, at),
         None => DecodeError::new("illegal opcode", at),
     }
