@@ -83,10 +83,12 @@ impl<'a> ConstExpr<'a> {
             let op = Operator::decode(r).map_err(|e| match e.unsupported {
                 // No proposal's control or call instruction is constant: for Wasm 2.0 (and
                 // its tests) the opcode stays illegal here, with the proposal named after.
-                Some(_) if e.offset == at => DecodeError {
-                    message: format!("illegal opcode: {}", e.message),
-                    ..e
-                },
+                Some(_) if e.offset == at && !e.message.starts_with("illegal opcode") => {
+                    DecodeError {
+                        message: format!("illegal opcode: {}", e.message),
+                        ..e
+                    }
+                }
                 _ => e,
             })?;
             match op {

@@ -199,7 +199,13 @@ impl ValType {
     /// Whether a local of this type has a default value (zero, or null): all but the
     /// non-nullable references.
     pub fn is_defaultable(self) -> bool {
-        !matches!(self, ValType::Ref(RefType { nullable: false, .. }))
+        !matches!(
+            self,
+            ValType::Ref(RefType {
+                nullable: false,
+                ..
+            })
+        )
     }
 
     /// Reads a value type.

@@ -43,7 +43,13 @@ pub(crate) fn canonical_ids(types: &[FuncType], decls: &[TypeDecl]) -> Vec<u32> 
                 for i in start..start + len {
                     let sup = decls[i as usize].supertypes.first();
                     // A supertype in the same group is one of the ids being given out.
-                    let sup = sup.map(|&s| if s >= start { first + s - start } else { ids[s as usize] });
+                    let sup = sup.map(|&s| {
+                        if s >= start {
+                            first + s - start
+                        } else {
+                            ids[s as usize]
+                        }
+                    });
                     reg.supertypes.push(sup);
                 }
                 reg.groups.insert(shape, first);
@@ -79,7 +85,12 @@ pub(crate) fn is_subtype(a: u32, b: u32) -> bool {
             return true;
         }
         // Supertypes are registered before their subtypes: the walk goes down and ends.
-        at = reg.supertypes.get(s as usize).copied().flatten().filter(|&n| n < s);
+        at = reg
+            .supertypes
+            .get(s as usize)
+            .copied()
+            .flatten()
+            .filter(|&n| n < s);
     }
     false
 }

@@ -564,8 +564,7 @@ impl<'c> FuncValidator<'c> {
                 let Some((&last, rest)) = label.get().split_last() else {
                     return Err(mismatch(at));
                 };
-                if !last.is_ref() || Self::non_null(r).is_some_and(|t| !self.ctx.matches(t, last))
-                {
+                if !last.is_ref() || Self::non_null(r).is_some_and(|t| !self.ctx.matches(t, last)) {
                     return Err(mismatch(at));
                 }
                 self.pop_all(rest, at)?;

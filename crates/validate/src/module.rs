@@ -7,8 +7,7 @@ use crate::types::Types;
 use crate::{invalid, malformed, Error, FunctionSink};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, FunctionBody, GlobalType, HeapType, ImportDesc,
-    Limits,
-    MemoryType, Module, Operator, RefType, SegmentMode, TableType, ValType,
+    Limits, MemoryType, Module, Operator, RefType, SegmentMode, TableType, ValType,
 };
 use std::collections::HashSet;
 

@@ -215,7 +215,6 @@ impl Types {
         a == b || val_matches(a, b, |a, b| self.concrete_matches(a, b))
     }
 
-
     /// Whether concrete type `a` is `b` or declares it as a supertype, directly or not.
     fn concrete_matches(&self, a: u32, b: u32) -> bool {
         let mut at = Some(a);

@@ -37,7 +37,9 @@ impl Tag {
     pub fn new<T>(store: &mut Store<T>, ty: FuncType) -> Tag {
         let name = format!("host tag {}", store.tags.len());
         let type_id = crate::types::canonical_id(&ty);
-        store.tags.push(crate::exec::TagEntity { ty, type_id, name });
+        store
+            .tags
+            .push(crate::exec::TagEntity { ty, type_id, name });
         Tag(store.tags.len() as u32 - 1)
     }
 
@@ -99,9 +101,8 @@ impl Func {
             FuncKind::Wasm { instance, .. } => &store.instances[*instance as usize].types[..],
             FuncKind::Host(_) => &[],
         };
-        let has_type = |f: FuncRef, i: u32| {
-            types.get(i as usize) == Some(&store.funcs[f.0 as usize].ty)
-        };
+        let has_type =
+            |f: FuncRef, i: u32| types.get(i as usize) == Some(&store.funcs[f.0 as usize].ty);
         if args.len() != ty.params.len()
             || args
                 .iter()

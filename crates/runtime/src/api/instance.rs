@@ -13,8 +13,8 @@ use crate::exec::{
     TagEntity, PAGE_SIZE,
 };
 use crate::trap::Trap;
-use crate::value::Val;
 use crate::types::canonical_val;
+use crate::value::Val;
 use ssvm_binary::{ExternKind, FuncType, GlobalType, ImportDesc, Limits, TableType, ValType};
 use std::collections::HashMap;
 use std::sync::Arc;

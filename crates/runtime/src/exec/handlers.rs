@@ -426,7 +426,10 @@ unsafe fn table_callee(op: &Op, sp: *mut u64, exec: &Exec, vm: &Vm) -> Result<u3
     let Some(addr) = r.checked_sub(1) else {
         return Err(Trap::UninitializedElement);
     };
-    let (actual, expected) = (vm.funcs[addr as usize].type_id, inst.type_ids[op.a as usize]);
+    let (actual, expected) = (
+        vm.funcs[addr as usize].type_id,
+        inst.type_ids[op.a as usize],
+    );
     if actual != expected && !crate::types::is_subtype(actual, expected) {
         return Err(Trap::IndirectCallTypeMismatch);
     }
