@@ -101,13 +101,15 @@ impl Func {
             FuncKind::Wasm { instance, .. } => &store.instances[*instance as usize].types[..],
             FuncKind::Host(_) => &[],
         };
-        let has_type =
-            |f: FuncRef, i: u32| types.get(i as usize) == Some(&store.funcs[f.0 as usize].ty);
+        let has_type = |f: FuncRef, i: u32| {
+            let callee = store.funcs.get(f.0 as usize).map(|f| &f.ty);
+            callee.is_some_and(|t| types.get(i as usize) == Some(t))
+        };
         if args.len() != ty.params.len()
             || args
                 .iter()
                 .zip(ty.params.iter())
-                .any(|(a, &t)| !a.matches(t, has_type))
+                .any(|(a, &t)| !a.matches(t, has_type) || !call::in_store(a, store.funcs.len()))
         {
             return Err(Error::Type(format!(
                 "arguments do not match the function type {ty}"
@@ -278,7 +280,7 @@ impl Global {
             ));
         }
         // A global made by the host belongs to no module: no concrete type has a meaning.
-        if !value.matches(ty.content, |_, _| false) {
+        if !value.matches(ty.content, |_, _| false) || !call::in_store(&value, store.funcs.len()) {
             return Err(Error::Type(format!(
                 "a {} value for a global of type {}",
                 value.ty(),
@@ -305,8 +307,9 @@ impl Global {
 
     /// Sets a mutable global.
     pub fn set<T>(&self, store: &mut Store<T>, value: Val) -> Result<(), Error> {
+        let in_store = call::in_store(&value, store.funcs.len());
         let g = &mut store.globals[self.0 as usize];
-        if !g.ty.mutable || !value.matches(g.ty.content, |_, _| false) {
+        if !g.ty.mutable || !value.matches(g.ty.content, |_, _| false) || !in_store {
             return Err(Error::Type("cannot set this global to that value".into()));
         }
         g.value = value.to_bits();

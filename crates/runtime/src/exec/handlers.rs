@@ -436,6 +436,33 @@ unsafe fn table_callee(op: &Op, sp: *mut u64, exec: &Exec, vm: &Vm) -> Result<u3
     Ok(addr as u32)
 }
 
+/// Calls (`TAIL`: tail-calls) the function the reference in slot `op.a` names, its frame at
+/// slot `op.b` (`call_ref`, `return_call_ref`). A function reference is its store address plus
+/// one, of a function of this store (the embedding API checks the ones hosts pass); the
+/// validator checked its type.
+#[inline(always)]
+unsafe fn ref_call<const MODE: u8, const TAIL: bool>(
+    ip: *const Op,
+    sp: *mut u64,
+    exec: &mut Exec,
+    vm: &mut Vm,
+    gas: u64,
+) -> Flow {
+    // SAFETY: called by the two handlers, under their contract: `ip` is their op and `op.a` a
+    // slot of the frame at `sp`.
+    unsafe {
+        let op = &*ip;
+        let Some(addr) = slot!(sp, op.a).checked_sub(1) else {
+            trap!(ip, exec, gas, Trap::NullFunctionReference)
+        };
+        if TAIL {
+            tail_call_addr::<MODE>(ip, sp, exec, vm, addr as u32, op.b, gas)
+        } else {
+            call_addr::<MODE>(ip, sp, exec, vm, addr as u32, op.b, gas)
+        }
+    }
+}
+
 /// The code of a function called for the first time from this store: out of line, so that the
 /// call path stays small.
 #[cold]
@@ -610,26 +637,17 @@ handler! {
     }
 
     fn call_ref<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
-        let op = &*ip;
         if CHECK && exec.interrupted() {
             trap!(ip, exec, gas, Trap::Interrupted)
         }
-        // A function reference is its store address plus one; the validator checked its type.
-        let Some(addr) = slot!(sp, op.a).checked_sub(1) else {
-            trap!(ip, exec, gas, Trap::NullFunctionReference)
-        };
-        call_addr::<MODE>(ip, sp, exec, vm, addr as u32, op.b, gas)
+        ref_call::<MODE, false>(ip, sp, exec, vm, gas)
     }
 
     fn return_call_ref<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
-        let op = &*ip;
         if CHECK && exec.interrupted() {
             trap!(ip, exec, gas, Trap::Interrupted)
         }
-        let Some(addr) = slot!(sp, op.a).checked_sub(1) else {
-            trap!(ip, exec, gas, Trap::NullFunctionReference)
-        };
-        tail_call_addr::<MODE>(ip, sp, exec, vm, addr as u32, op.b, gas)
+        ref_call::<MODE, true>(ip, sp, exec, vm, gas)
     }
 
     fn global_get(ip, sp, exec, vm, gas) {
