@@ -67,7 +67,27 @@ CLASSES = {
 BY_ANALOGY = {"simd_mem": "load", "simd": "int"}
 
 
+# Opcodes of later proposals no microbenchmark measures, each priced as the class of the
+# instruction whose work it is: a tail call or a throw is a call (an unwind lands like a return),
+# `call_ref` an indirect call (a null check where call_indirect checks the table and type),
+# `br_on_null` and `br_on_non_null` a conditional branch, `try_table` a block. (`ref.as_non_null`
+# is a `ref.*` like `ref.is_null`: misc.)
+LIKE = {
+    "return_call": "call",
+    "throw": "call",
+    "throw_ref": "call",
+    "return_call_indirect": "call_indirect",
+    "call_ref": "call_indirect",
+    "return_call_ref": "call_indirect",
+    "br_on_null": "br_if",
+    "br_on_non_null": "br_if",
+    "try_table": "struct",
+}
+
+
 def class_of(name):
+    if name in LIKE:
+        return LIKE[name]
     ty, _, what = name.partition(".")
     if not what:
         ty, what = "", name

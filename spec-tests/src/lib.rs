@@ -46,7 +46,7 @@ pub fn define_spectest(store: &mut Store<()>, linker: &mut Linker<()>) {
         }
     }
     let table = TableType {
-        element: RefType::FuncRef,
+        element: RefType::FUNCREF,
         limits: Limits {
             min: 10,
             max: Some(20),

@@ -3,7 +3,9 @@
 use crate::error::{DecodeError, Proposal, Result};
 use crate::operator::Operator;
 use crate::reader::Reader;
-use crate::types::{FuncType, GlobalType, Limits, MemoryType, RefType, TableType, ValType};
+use crate::types::{
+    FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType, ValType,
+};
 
 /// The kind of an import or export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,10 +83,12 @@ impl<'a> ConstExpr<'a> {
             let op = Operator::decode(r).map_err(|e| match e.unsupported {
                 // No proposal's control or call instruction is constant: for Wasm 2.0 (and
                 // its tests) the opcode stays illegal here, with the proposal named after.
-                Some(_) if e.offset == at => DecodeError {
-                    message: format!("illegal opcode: {}", e.message),
-                    ..e
-                },
+                Some(_) if e.offset == at && !e.message.starts_with("illegal opcode") => {
+                    DecodeError {
+                        message: format!("illegal opcode: {}", e.message),
+                        ..e
+                    }
+                }
                 _ => e,
             })?;
             match op {
@@ -363,12 +367,17 @@ pub struct SectionOffsets {
 pub struct Module<'a> {
     /// The type section: the function types, by type index.
     pub types: Vec<FuncType>,
+    /// How each type of `types` was declared: its recursion group and supertype.
+    pub type_decls: Vec<TypeDecl>,
     /// The import section, in order.
     pub imports: Vec<Import<'a>>,
     /// The type index of each function defined in the module.
     pub functions: Vec<u32>,
     /// The tables defined in the module (imported ones are in `imports`).
     pub tables: Vec<TableType>,
+    /// The initial value of each table of `tables`, when it has one (typed function
+    /// references: a table of a non-nullable type needs one); null without.
+    pub table_inits: Vec<Option<ConstExpr<'a>>>,
     /// The memories defined in the module (imported ones are in `imports`).
     pub memories: Vec<MemoryType>,
     /// The tags defined in the module, as type indices (imported ones are in `imports`).
@@ -489,13 +498,13 @@ impl<'a> Module<'a> {
                     m.customs.push(CustomSection { name, data, offset });
                     s = c;
                 }
-                1 => m.types = vec(&mut s, decode_func_type)?,
+                1 => (m.types, m.type_decls) = decode_types(&mut s)?,
                 2 => m.imports = vec(&mut s, decode_import)?,
                 3 => {
                     m.functions = vec(&mut s, |s| s.u32())?;
                     function_count = m.functions.len();
                 }
-                4 => m.tables = vec(&mut s, decode_table)?,
+                4 => (m.tables, m.table_inits) = vec(&mut s, decode_table)?.into_iter().unzip(),
                 5 => m.memories = vec(&mut s, decode_memory_type)?,
                 TAG_SECTION => m.tags = vec(&mut s, decode_tag)?,
                 6 => {
@@ -583,6 +592,68 @@ impl ImportDesc {
     }
 }
 
+/// How a type of the type section was declared.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TypeDecl {
+    /// The index of the first type of its recursion group (`rec`; a type declared alone is a
+    /// group of one).
+    pub group: u32,
+    /// How many types its recursion group has.
+    pub group_len: u32,
+    /// Whether no type may declare it as its supertype (`sub final`, and a plain type).
+    pub is_final: bool,
+    /// The declared supertypes (`sub $t`); valid modules declare at most one.
+    pub supertypes: Box<[u32]>,
+}
+
+/// Reads the type section: recursion groups of subtypes, flattened into the types and how
+/// each was declared.
+fn decode_types(r: &mut Reader<'_>) -> Result<(Vec<FuncType>, Vec<TypeDecl>)> {
+    let mut types = Vec::new();
+    let mut decls = Vec::new();
+    let groups = r.u32()?;
+    for _ in 0..groups {
+        let group = types.len() as u32;
+        let len = if r.peek_u8()? == 0x4e {
+            r.u8()?;
+            r.u32()?
+        } else {
+            1
+        };
+        for _ in 0..len {
+            let (decl, ty) = decode_sub_type(r)?;
+            types.push(ty);
+            decls.push(TypeDecl {
+                group,
+                group_len: len,
+                ..decl
+            });
+        }
+        if types.len() > u32::MAX as usize {
+            return Err(DecodeError::new("too many types", r.offset()));
+        }
+    }
+    Ok((types, decls))
+}
+
+/// Reads a subtype: `sub final? supertypes` and a function type, or a function type alone
+/// (final, without supertypes).
+fn decode_sub_type(r: &mut Reader<'_>) -> Result<(TypeDecl, FuncType)> {
+    let (is_final, supertypes) = match r.peek_u8()? {
+        b @ (0x50 | 0x4f) => {
+            r.u8()?;
+            (b == 0x4f, vec(r, |r| r.u32())?.into_boxed_slice())
+        }
+        _ => (true, Box::default()),
+    };
+    let decl = TypeDecl {
+        is_final,
+        supertypes,
+        ..TypeDecl::default()
+    };
+    Ok((decl, decode_func_type(r)?))
+}
+
 fn decode_func_type(r: &mut Reader<'_>) -> Result<FuncType> {
     let at = r.offset();
     let form = r.u8()?;
@@ -590,8 +661,6 @@ fn decode_func_type(r: &mut Reader<'_>) -> Result<FuncType> {
         let gc = match form {
             0x5f => "struct type",
             0x5e => "array type",
-            0x4e => "recursive type group",
-            0x50 | 0x4f => "subtype",
             _ => return Err(DecodeError::new("integer representation too long", at)),
         };
         return Err(DecodeError::unsupported(Proposal::Gc, gc, None, at));
@@ -601,15 +670,16 @@ fn decode_func_type(r: &mut Reader<'_>) -> Result<FuncType> {
     Ok(FuncType { params, results })
 }
 
-/// Reads a table of the table section.
-fn decode_table(r: &mut Reader<'_>) -> Result<TableType> {
-    // Typed function references give a table an initial value: `0x40 0x00`, then the type.
+/// Reads a table of the table section, with its initial value if it has one (typed function
+/// references: `0x40 0x00`, then the type and the expression).
+fn decode_table<'a>(r: &mut Reader<'a>) -> Result<(TableType, Option<ConstExpr<'a>>)> {
     if r.rest().starts_with(&[0x40, 0x00]) {
-        let what = "a table with an initial value";
-        let p = Proposal::FunctionReferences;
-        return Err(DecodeError::unsupported(p, what, None, r.offset()));
+        r.u8()?;
+        r.u8()?;
+        let ty = TableType::decode(r)?;
+        return Ok((ty, Some(ConstExpr::decode(r)?)));
     }
-    TableType::decode(r)
+    Ok((TableType::decode(r)?, None))
 }
 
 fn decode_memory_type(r: &mut Reader<'_>) -> Result<MemoryType> {
@@ -694,9 +764,18 @@ fn decode_element<'a>(r: &mut Reader<'a>) -> Result<Element<'a>> {
             offset: ConstExpr::decode(r)?,
         }
     };
-    // Flags 0 and 4 imply funcref; the others name an element kind or a reference type.
+    // Flag 4 implies funcref, flag 0 and element kind 0 (function indices) `(ref func)`; the
+    // others name a reference type.
+    let func_indices = RefType {
+        nullable: false,
+        heap: HeapType::Func,
+    };
     let ty = if flags & 3 == 0 {
-        RefType::FuncRef
+        if uses_expressions {
+            RefType::FUNCREF
+        } else {
+            func_indices
+        }
     } else if uses_expressions {
         RefType::decode(r)?
     } else {
@@ -704,7 +783,7 @@ fn decode_element<'a>(r: &mut Reader<'a>) -> Result<Element<'a>> {
         if r.u8()? != 0x00 {
             return Err(DecodeError::new("malformed element kind", at));
         }
-        RefType::FuncRef
+        func_indices
     };
     let items = if uses_expressions {
         ElementItems::Expressions(vec(r, ConstExpr::decode)?)

@@ -1,6 +1,7 @@
-//! The one table of every WebAssembly 2.0 opcode and of the tail-call, relaxed-SIMD and
-//! exception-handling proposals'. Everything that needs to know the opcodes (the decoder, the
-//! validator, names for error messages, and later cost tables and histograms) derives from this
+//! The one table of every WebAssembly 2.0 opcode and of the tail-call, relaxed-SIMD,
+//! exception-handling and typed-function-references proposals'. Everything that needs to know
+//! the opcodes (the decoder, the validator, names for error messages, and later cost tables and
+//! histograms) derives from this
 //! list through `for_each_operator!`, so an opcode is written down exactly once.
 //!
 //! Each row reads:
@@ -39,6 +40,8 @@ macro_rules! for_each_operator {
         0x00 0x11 CallIndirect { type_index: u32, table: u32 } "call_indirect" special _ _;
         0x00 0x12 ReturnCall { func: u32 } "return_call" special _ _;
         0x00 0x13 ReturnCallIndirect { type_index: u32, table: u32 } "return_call_indirect" special _ _;
+        0x00 0x14 CallRef { type_index: u32 } "call_ref" special _ _;
+        0x00 0x15 ReturnCallRef { type_index: u32 } "return_call_ref" special _ _;
         0x00 0x1A Drop {} "drop" special _ _;
         0x00 0x1B Select {} "select" special _ _;
         0x00 0x1C SelectTyped { ty: SelectType } "select" special _ _;
@@ -207,9 +210,12 @@ macro_rules! for_each_operator {
         0x00 0xC2 I64Extend8S {} "i64.extend8_s" (i64 -> i64) _ _;
         0x00 0xC3 I64Extend16S {} "i64.extend16_s" (i64 -> i64) _ _;
         0x00 0xC4 I64Extend32S {} "i64.extend32_s" (i64 -> i64) _ _;
-        0x00 0xD0 RefNull { ty: RefType } "ref.null" special _ _;
+        0x00 0xD0 RefNull { ty: HeapType } "ref.null" special _ _;
         0x00 0xD1 RefIsNull {} "ref.is_null" special _ _;
         0x00 0xD2 RefFunc { func: u32 } "ref.func" special _ _;
+        0x00 0xD4 RefAsNonNull {} "ref.as_non_null" special _ _;
+        0x00 0xD5 BrOnNull { depth: u32 } "br_on_null" special _ _;
+        0x00 0xD6 BrOnNonNull { depth: u32 } "br_on_non_null" special _ _;
         0xFC 0x00 I32TruncSatF32S {} "i32.trunc_sat_f32_s" (f32 -> i32) _ _;
         0xFC 0x01 I32TruncSatF32U {} "i32.trunc_sat_f32_u" (f32 -> i32) _ _;
         0xFC 0x02 I32TruncSatF64S {} "i32.trunc_sat_f64_s" (f64 -> i32) _ _;

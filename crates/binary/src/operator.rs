@@ -3,7 +3,7 @@
 
 use crate::error::{DecodeError, Proposal, Result};
 use crate::reader::Reader;
-use crate::types::{BlockType, RefType, ValType};
+use crate::types::{BlockType, HeapType, ValType};
 
 /// Decoding of one immediate operand from the instruction stream.
 pub trait Immediate<'a>: Sized {
@@ -61,10 +61,10 @@ impl<'a> Immediate<'a> for BlockType {
     }
 }
 
-impl<'a> Immediate<'a> for RefType {
+impl<'a> Immediate<'a> for HeapType {
     #[inline]
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
-        RefType::decode(r)
+        HeapType::decode(r)
     }
 }
 
@@ -387,7 +387,7 @@ macro_rules! immediate_doc {
         "The operand type of the typed `select`."
     };
     (RefNull ty) => {
-        "The type of the null reference."
+        "The heap type of the null reference."
     };
     ($op:ident ty) => {
         "The block type: the label's parameters and results."
@@ -400,6 +400,12 @@ macro_rules! immediate_doc {
     };
     ($op:ident func) => {
         "The index of the function."
+    };
+    (CallRef type_index) => {
+        "The index of the function type of the reference called."
+    };
+    (ReturnCallRef type_index) => {
+        "The index of the function type of the reference called."
     };
     ($op:ident type_index) => {
         "The index of the function type the callee must have."
@@ -586,17 +592,12 @@ static SIMD: [u16; 512] = rows_by_code(0xfd);
 
 /// The one-byte opcodes and prefixes of later proposals, with their names: decoded, they
 /// are reported as unsupported rather than as illegal.
-const PROPOSAL_OPCODES: [(u8, &str, Proposal); 13] = [
+const PROPOSAL_OPCODES: [(u8, &str, Proposal); 8] = [
     (0x06, "try", Proposal::LegacyExceptionHandling),
     (0x07, "catch", Proposal::LegacyExceptionHandling),
     (0x09, "rethrow", Proposal::LegacyExceptionHandling),
     (0x18, "delegate", Proposal::LegacyExceptionHandling),
     (0x19, "catch_all", Proposal::LegacyExceptionHandling),
-    (0x14, "call_ref", Proposal::FunctionReferences),
-    (0x15, "return_call_ref", Proposal::FunctionReferences),
-    (0xd4, "ref.as_non_null", Proposal::FunctionReferences),
-    (0xd5, "br_on_null", Proposal::FunctionReferences),
-    (0xd6, "br_on_non_null", Proposal::FunctionReferences),
     (0xd3, "ref.eq", Proposal::Gc),
     (0xfb, "an instruction with the 0xFB prefix", Proposal::Gc),
     (
@@ -612,6 +613,10 @@ fn illegal_opcode(prefix: u8, code: u32, at: usize) -> DecodeError {
         .iter()
         .find(|(byte, ..)| prefix == 0 && u32::from(*byte) == code);
     match known {
+        // Wasm 3.0 left the legacy exception instructions out: its decoders call them illegal.
+        Some(&(_, name, proposal @ Proposal::LegacyExceptionHandling)) => {
+            DecodeError::unsupported(proposal, name, Some("illegal opcode"), at)
+        }
         Some(&(_, name, proposal)) => DecodeError::unsupported(proposal, name, None, at),
         None => DecodeError::new("illegal opcode", at),
     }

@@ -1,8 +1,156 @@
-//! The types of the WebAssembly 2.0 binary format.
+//! The types of the WebAssembly binary format: Wasm 2.0's, with the reference types of typed
+//! function references (`(ref null? HT)`) and exception handling.
 
 use crate::error::{DecodeError, Proposal, Result};
 use crate::reader::Reader;
 use std::fmt;
+
+/// A heap type: what a reference points to. The GC proposal's heap types (`any`, `eq`, `i31`,
+/// `struct`, `array`, `none`) are not supported.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HeapType {
+    /// Any function (`0x70`).
+    Func,
+    /// Any host object (`0x6F`).
+    Extern,
+    /// Any exception (`0x69`, exception handling).
+    Exn,
+    /// No function: the bottom of the function references, only null is of it (`0x73`).
+    NoFunc,
+    /// No host object: the bottom of the external references (`0x72`).
+    NoExtern,
+    /// No exception: the bottom of the exception references (`0x74`).
+    NoExn,
+    /// A function of the type with this index in the module's type section.
+    Concrete(u32),
+}
+
+/// The top heap type of each hierarchy, its bottom, and their bytes.
+const ABSTRACT_HEAP_TYPES: [(u8, HeapType); 6] = [
+    (0x70, HeapType::Func),
+    (0x6f, HeapType::Extern),
+    (0x69, HeapType::Exn),
+    (0x73, HeapType::NoFunc),
+    (0x72, HeapType::NoExtern),
+    (0x74, HeapType::NoExn),
+];
+
+impl HeapType {
+    /// The abstract heap type that `byte` encodes, if any.
+    fn from_byte(byte: u8) -> Option<HeapType> {
+        ABSTRACT_HEAP_TYPES
+            .iter()
+            .find(|(b, _)| *b == byte)
+            .map(|&(_, t)| t)
+    }
+
+    /// Reads a heap type: an abstract type's byte or a type index (a non-negative s33).
+    pub fn decode(r: &mut Reader<'_>) -> Result<HeapType> {
+        let at = r.offset();
+        let b = r.peek_u8()?;
+        if let Some(t) = HeapType::from_byte(b) {
+            r.u8()?;
+            return Ok(t);
+        }
+        if let Some(&(_, name, _, proposal)) = HEAP_TYPES.iter().find(|(code, ..)| *code == b) {
+            let what = format!("{name} heap type");
+            return Err(DecodeError::unsupported(proposal, &what, None, at));
+        }
+        match r.s33()? {
+            index if (0..=i64::from(u32::MAX)).contains(&index) => {
+                Ok(HeapType::Concrete(index as u32))
+            }
+            _ => Err(DecodeError::new("malformed heap type", at)),
+        }
+    }
+
+    /// The bottom type of this type's hierarchy (`nofunc` for functions).
+    pub fn bottom(self) -> HeapType {
+        match self {
+            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => HeapType::NoFunc,
+            HeapType::Extern | HeapType::NoExtern => HeapType::NoExtern,
+            HeapType::Exn | HeapType::NoExn => HeapType::NoExn,
+        }
+    }
+
+    /// The top type of this type's hierarchy (`func` for functions).
+    pub fn top(self) -> HeapType {
+        match self.bottom() {
+            HeapType::NoFunc => HeapType::Func,
+            HeapType::NoExtern => HeapType::Extern,
+            _ => HeapType::Exn,
+        }
+    }
+}
+
+impl fmt::Display for HeapType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeapType::Func => f.write_str("func"),
+            HeapType::Extern => f.write_str("extern"),
+            HeapType::Exn => f.write_str("exn"),
+            HeapType::NoFunc => f.write_str("nofunc"),
+            HeapType::NoExtern => f.write_str("noextern"),
+            HeapType::NoExn => f.write_str("noexn"),
+            HeapType::Concrete(i) => write!(f, "{i}"),
+        }
+    }
+}
+
+/// A reference type: `(ref null? HT)`, the element type of tables and a value type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RefType {
+    /// Whether null is a value of the type.
+    pub nullable: bool,
+    /// What the reference points to.
+    pub heap: HeapType,
+}
+
+impl RefType {
+    /// `funcref`, `(ref null func)`.
+    pub const FUNCREF: RefType = RefType::null(HeapType::Func);
+    /// `externref`, `(ref null extern)`.
+    pub const EXTERNREF: RefType = RefType::null(HeapType::Extern);
+    /// `exnref`, `(ref null exn)`.
+    pub const EXNREF: RefType = RefType::null(HeapType::Exn);
+
+    /// The nullable reference type of `heap`.
+    pub const fn null(heap: HeapType) -> RefType {
+        RefType {
+            nullable: true,
+            heap,
+        }
+    }
+
+    /// Reads a reference type.
+    pub fn decode(r: &mut Reader<'_>) -> Result<RefType> {
+        let at = r.offset();
+        match ValType::decode(r) {
+            Ok(ValType::Ref(t)) => Ok(t),
+            Ok(_) => Err(DecodeError::new("malformed reference type", at)),
+            Err(e) if e.message == "malformed value type" => {
+                Err(DecodeError::new("malformed reference type", at))
+            }
+            Err(e) => Err(e),
+        }
+    }
+}
+
+impl fmt::Display for RefType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let shorthand = match (self.nullable, self.heap) {
+            (true, HeapType::Func) => "funcref",
+            (true, HeapType::Extern) => "externref",
+            (true, HeapType::Exn) => "exnref",
+            (true, HeapType::NoFunc) => "nullfuncref",
+            (true, HeapType::NoExtern) => "nullexternref",
+            (true, HeapType::NoExn) => "nullexnref",
+            (true, h) => return write!(f, "(ref null {h})"),
+            (false, h) => return write!(f, "(ref {h})"),
+        };
+        f.write_str(shorthand)
+    }
+}
 
 /// A value type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -17,17 +165,20 @@ pub enum ValType {
     F64,
     /// A 128-bit SIMD vector (`0x7B`).
     V128,
-    /// A reference to a function, or null (`0x70`).
-    FuncRef,
-    /// A reference to a host object, or null (`0x6F`).
-    ExternRef,
-    /// A reference to an exception, or null (`0x69`, exception handling; also written
-    /// `(ref null exn)`).
-    ExnRef,
+    /// A reference (`(ref null? HT)`, or a shorthand such as `funcref`).
+    Ref(RefType),
 }
 
 impl ValType {
-    /// The value type that `byte` encodes, if any.
+    /// `funcref`.
+    pub const FUNCREF: ValType = ValType::Ref(RefType::FUNCREF);
+    /// `externref`.
+    pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
+    /// `exnref`.
+    pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+
+    /// The value type that the one byte `byte` encodes, if any: a number type, a vector type
+    /// or a shorthand reference type (`funcref`, `nullfuncref`, ...).
     #[inline]
     pub fn from_byte(byte: u8) -> Option<ValType> {
         Some(match byte {
@@ -36,18 +187,24 @@ impl ValType {
             0x7d => ValType::F32,
             0x7c => ValType::F64,
             0x7b => ValType::V128,
-            0x70 => ValType::FuncRef,
-            0x6f => ValType::ExternRef,
-            0x69 => ValType::ExnRef,
-            _ => return None,
+            _ => return HeapType::from_byte(byte).map(|h| ValType::Ref(RefType::null(h))),
         })
     }
 
     /// Whether this is a reference type.
     pub fn is_ref(self) -> bool {
-        matches!(
+        matches!(self, ValType::Ref(_))
+    }
+
+    /// Whether a local of this type has a default value (zero, or null): all but the
+    /// non-nullable references.
+    pub fn is_defaultable(self) -> bool {
+        !matches!(
             self,
-            ValType::FuncRef | ValType::ExternRef | ValType::ExnRef
+            ValType::Ref(RefType {
+                nullable: false,
+                ..
+            })
         )
     }
 
@@ -55,16 +212,25 @@ impl ValType {
     pub fn decode(r: &mut Reader<'_>) -> Result<ValType> {
         let at = r.offset();
         let b = r.u8()?;
-        // `(ref null exn)` is `exnref` written out.
-        if b == 0x63 && r.peek_u8().ok() == Some(0x69) {
-            r.u8()?;
-            return Ok(ValType::ExnRef);
+        if let Some(t) = ValType::from_byte(b) {
+            return Ok(t);
         }
-        match ValType::from_byte(b) {
-            Some(t) => Ok(t),
-            None => Err(unsupported_ref_type(b, r, at)
-                .unwrap_or_else(|| DecodeError::new("malformed value type", at))),
-        }
+        let nullable = match b {
+            0x63 => true,
+            0x64 => false,
+            _ => {
+                return Err(unsupported_ref_type(b, at)
+                    .unwrap_or_else(|| DecodeError::new("malformed value type", at)))
+            }
+        };
+        let heap = HeapType::decode(r)?;
+        Ok(ValType::Ref(RefType { nullable, heap }))
+    }
+}
+
+impl From<RefType> for ValType {
+    fn from(t: RefType) -> ValType {
+        ValType::Ref(t)
     }
 }
 
@@ -76,97 +242,29 @@ impl fmt::Display for ValType {
             ValType::F32 => "f32",
             ValType::F64 => "f64",
             ValType::V128 => "v128",
-            ValType::FuncRef => "funcref",
-            ValType::ExternRef => "externref",
-            ValType::ExnRef => "exnref",
+            ValType::Ref(r) => return r.fmt(f),
         })
     }
 }
 
-/// A reference type: the element type of tables and the operand of `ref.null`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum RefType {
-    /// A reference to a function (`0x70`).
-    FuncRef,
-    /// A reference to a host object (`0x6F`).
-    ExternRef,
-    /// A reference to an exception (`0x69`, or `(ref null exn)`; exception handling).
-    ExnRef,
-}
-
-impl RefType {
-    /// Reads a reference type.
-    pub fn decode(r: &mut Reader<'_>) -> Result<RefType> {
-        let at = r.offset();
-        match r.u8()? {
-            0x70 => Ok(RefType::FuncRef),
-            0x6f => Ok(RefType::ExternRef),
-            0x69 => Ok(RefType::ExnRef),
-            0x63 if r.peek_u8().ok() == Some(0x69) => {
-                r.u8()?;
-                Ok(RefType::ExnRef)
-            }
-            b => Err(unsupported_ref_type(b, r, at)
-                .unwrap_or_else(|| DecodeError::new("malformed reference type", at))),
-        }
-    }
-}
-
-impl From<RefType> for ValType {
-    fn from(t: RefType) -> ValType {
-        match t {
-            RefType::FuncRef => ValType::FuncRef,
-            RefType::ExternRef => ValType::ExternRef,
-            RefType::ExnRef => ValType::ExnRef,
-        }
-    }
-}
-
-/// The abstract heap types of later proposals by their byte (the shorthand reference type
+/// The GC proposal's abstract heap types by their byte (the shorthand reference type
 /// `NAMEref` has the same byte), with the proposal that brings each.
-const HEAP_TYPES: [(u8, &str, &str, Proposal); 12] = [
-    (0x70, "func", "funcref", Proposal::FunctionReferences),
-    (0x6f, "extern", "externref", Proposal::FunctionReferences),
+const HEAP_TYPES: [(u8, &str, &str, Proposal); 6] = [
     (0x6e, "any", "anyref", Proposal::Gc),
     (0x6d, "eq", "eqref", Proposal::Gc),
     (0x6c, "i31", "i31ref", Proposal::Gc),
     (0x6b, "struct", "structref", Proposal::Gc),
     (0x6a, "array", "arrayref", Proposal::Gc),
     (0x71, "none", "nullref", Proposal::Gc),
-    (0x72, "noextern", "nullexternref", Proposal::Gc),
-    (0x73, "nofunc", "nullfuncref", Proposal::Gc),
-    (0x69, "exn", "exnref", Proposal::ExceptionHandling),
-    (0x74, "noexn", "nullexnref", Proposal::ExceptionHandling),
 ];
 
-/// The error for `byte`, read at `at` where a value or reference type belongs, when it starts
-/// a reference type of a later proposal: a shorthand (`exnref`, `i31ref`) or `(ref null? HT)`,
-/// whose heap type `HT` is then read from `r` to name the proposal. `None` for any other byte.
-fn unsupported_ref_type(byte: u8, r: &mut Reader<'_>, at: usize) -> Option<DecodeError> {
-    let heap = |b: u8| HEAP_TYPES.iter().find(|(code, ..)| *code == b);
-    if let Some(&(_, _, shorthand, proposal)) =
-        heap(byte).filter(|(b, ..)| ![0x70, 0x6f, 0x69].contains(b))
-    {
-        let what = format!("{shorthand} type");
-        return Some(DecodeError::unsupported(proposal, &what, None, at));
-    }
-    let null = match byte {
-        0x63 => "null ",
-        0x64 => "",
-        _ => return None,
-    };
-    // A heap type is an abstract type's byte or a type index (a non-negative s33).
-    let (name, proposal) = match r.peek_u8().ok().and_then(heap) {
-        Some(&(_, name, _, proposal)) => (name.to_string(), proposal),
-        None => match r.s33() {
-            Ok(index) if index >= 0 => (index.to_string(), Proposal::FunctionReferences),
-            _ => ("?".to_string(), Proposal::FunctionReferences),
-        },
-    };
-    let what = format!("(ref {null}{name}) type");
+/// The error for `byte`, read at `at` where a value or reference type belongs, when it is the
+/// shorthand of a reference type of the GC proposal (`i31ref`). `None` for any other byte.
+fn unsupported_ref_type(byte: u8, at: usize) -> Option<DecodeError> {
+    let &(_, _, shorthand, proposal) = HEAP_TYPES.iter().find(|(code, ..)| *code == byte)?;
+    let what = format!("{shorthand} type");
     Some(DecodeError::unsupported(proposal, &what, None, at))
 }
-
 /// A function type: parameters and results.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FuncType {
@@ -321,15 +419,14 @@ impl BlockType {
             r.u8()?;
             return Ok(BlockType::Value(t));
         }
-        if b == 0x63 && r.rest().get(1) == Some(&0x69) {
+        if b == 0x63 || b == 0x64 {
             return ValType::decode(r).map(BlockType::Value);
         }
         let at = r.offset();
         let idx = r.s33()?;
         if idx < 0 {
             // A one-byte negative index may be a reference type of a later proposal.
-            let mut after = Reader::new(r.rest(), r.offset());
-            return Err(unsupported_ref_type(b, &mut after, at)
+            return Err(unsupported_ref_type(b, at)
                 .unwrap_or_else(|| DecodeError::new("malformed value type", at)));
         }
         Ok(BlockType::Func(idx as u32))

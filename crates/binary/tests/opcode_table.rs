@@ -18,8 +18,8 @@
 //! All mismatches are collected and reported together, with the row to fix.
 
 use ssvm_binary::{
-    BlockType, BrTable, CatchKind, Ieee32, Ieee64, MemArg, MemIdx, Opcode, Operator, Reader,
-    RefType, SelectType, Shuffle, Signature, TryTable, ValType, V128,
+    BlockType, BrTable, CatchKind, HeapType, Ieee32, Ieee64, MemArg, MemIdx, Opcode, Operator,
+    Reader, RefType, SelectType, Shuffle, Signature, TryTable, ValType, V128,
 };
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -360,6 +360,7 @@ macro_rules! wasm2_op {
     ($out:ident $s:ident @tail_call $($rest:tt)*) => { wasm2_op!(@keep $out $s tail_call $($rest)*) };
     ($out:ident $s:ident @relaxed_simd $($rest:tt)*) => { wasm2_op!(@keep $out $s relaxed_simd $($rest)*) };
     ($out:ident $s:ident @exceptions $($rest:tt)*) => { wasm2_op!(@keep $out $s exceptions $($rest)*) };
+    ($out:ident $s:ident @function_references $($rest:tt)*) => { wasm2_op!(@keep $out $s function_references $($rest)*) };
     ($out:ident $s:ident @$other:ident $($rest:tt)*) => {};
     (@keep $out:ident $s:ident $proposal:ident $op:ident $({ $($arg:ident: $argty:ty),* })? => $visit:ident) => {{
         $s.begin();
@@ -449,9 +450,10 @@ fn our_valtype_byte(t: ValType) -> i128 {
         ValType::F32 => 0x7d,
         ValType::F64 => 0x7c,
         ValType::V128 => 0x7b,
-        ValType::FuncRef => 0x70,
-        ValType::ExternRef => 0x6f,
-        ValType::ExnRef => 0x69,
+        ValType::FUNCREF => 0x70,
+        ValType::EXTERNREF => 0x6f,
+        ValType::EXNREF => 0x69,
+        other => panic!("no sample is of type {other}"),
     }
 }
 
@@ -464,9 +466,9 @@ impl Semantic for BlockType {
         });
     }
 }
-impl Semantic for RefType {
+impl Semantic for HeapType {
     fn push(&self, out: &mut Vec<i128>) {
-        out.push(our_valtype_byte((*self).into()));
+        out.push(our_valtype_byte(ValType::Ref(RefType::null(*self))));
     }
 }
 impl Semantic for SelectType {
@@ -593,9 +595,10 @@ fn wp_valtype(t: ValType) -> wasm_encoder::ValType {
         ValType::F32 => wasm_encoder::ValType::F32,
         ValType::F64 => wasm_encoder::ValType::F64,
         ValType::V128 => wasm_encoder::ValType::V128,
-        ValType::FuncRef => wasm_encoder::ValType::FUNCREF,
-        ValType::ExternRef => wasm_encoder::ValType::EXTERNREF,
-        ValType::ExnRef => wasm_encoder::ValType::EXNREF,
+        ValType::FUNCREF => wasm_encoder::ValType::FUNCREF,
+        ValType::EXTERNREF => wasm_encoder::ValType::EXTERNREF,
+        ValType::EXNREF => wasm_encoder::ValType::EXNREF,
+        other => panic!("no fixed signature has type {other}"),
     }
 }
 

@@ -76,8 +76,8 @@ fn a_proposal_we_do_not_implement_exits_7_naming_it() {
         assert_eq!(
             stderr(&o),
             format!(
-                "error: {}: the legacy exception-handling proposal is not supported (try) \
-                 at offset 0x17 in function 0\n",
+                "error: {}: illegal opcode: the legacy exception-handling proposal is not \
+                 supported (try) at offset 0x17 in function 0\n",
                 path.display()
             )
         );

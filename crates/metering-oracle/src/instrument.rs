@@ -27,7 +27,11 @@ const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::RELAXED_SIMD)
     .union(WasmFeatures::MULTI_MEMORY)
     .union(WasmFeatures::EXCEPTIONS)
-    .union(WasmFeatures::EXTENDED_CONST);
+    .union(WasmFeatures::EXTENDED_CONST)
+    .union(WasmFeatures::FUNCTION_REFERENCES)
+    // wasmparser has the bottom heap types (`nofunc`) only with GC; GC's own instructions are
+    // refused by name (`spec_name`).
+    .union(WasmFeatures::GC);
 
 /// Rewrites `wasm` so that it counts its own gas under `prices`.
 ///
@@ -46,16 +50,21 @@ const FEATURES: WasmFeatures = WasmFeatures::WASM2
 /// locals after their own locals. Counting starts at instantiation: a start function is charged
 /// like any other code (see [`run`](crate::run), which resets the counters afterwards).
 ///
-/// Refused with an error: modules not valid in Wasm 2.0 (with tail calls, extended-const); those
+/// Refused with an error: modules not valid in Wasm 2.0 (with tail calls, exceptions,
+/// extended-const and typed function references); those
 /// that export a name starting with `__oracle_`; modules with `call_indirect` or
-/// `return_call_indirect` in which an imported function with a non-zero host price might be in a
+/// `return_call_indirect` (or `call_ref`, `return_call_ref`) in which an imported function with a
+/// non-zero host price might be in a
 /// table (it is referenced by an element segment, `ref.func` or an export, or the module imports
 /// a table), because which host function an indirect call reaches is not known statically.
 pub fn instrument(wasm: &[u8], prices: &Prices, limit: Option<u64>) -> Result<Vec<u8>, String> {
     Validator::new_with_features(FEATURES)
         .validate_all(wasm)
         .map_err(|e| {
-            format!("invalid module (Wasm 2.0 with tail calls, exceptions and extended-const): {e}")
+            format!(
+                "invalid module (Wasm 2.0 with tail calls, exceptions, extended-const and typed \
+                 function references): {e}"
+            )
         })?;
     let parsed = Parsed::new(wasm)?;
     let mut names = Names::default();
@@ -366,9 +375,11 @@ impl<'a> Body<'a> {
                 Operator::RefFunc { function_index } => {
                     names.ref_funcs.insert(function_index);
                 }
-                Operator::CallIndirect { .. } | Operator::ReturnCallIndirect { .. } => {
-                    names.call_indirect = true
-                }
+                // A function reference may be to a host function as a table entry may.
+                Operator::CallIndirect { .. }
+                | Operator::ReturnCallIndirect { .. }
+                | Operator::CallRef { .. }
+                | Operator::ReturnCallRef { .. } => names.call_indirect = true,
                 _ => {}
             }
             let id = names.intern(spec_name(&op)?);

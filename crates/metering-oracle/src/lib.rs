@@ -38,7 +38,7 @@
 //!
 //! What is refused (an `Err` naming the reason): modules that are not valid Wasm 2.0, modules
 //! that already export a name starting with `__oracle_`, and modules in which a `call_indirect`
-//! (or `return_call_indirect`) might reach an imported function with a non-zero host price (the price of the callee is not
+//! (or `return_call_indirect`, `call_ref`, `return_call_ref`) might reach an imported function with a non-zero host price (the price of the callee is not
 //! known statically there; see [`instrument`]).
 
 mod instrument;

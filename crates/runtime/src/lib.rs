@@ -43,6 +43,7 @@ mod meter;
 mod numeric;
 mod simd;
 mod trap;
+mod types;
 mod value;
 
 pub use api::{

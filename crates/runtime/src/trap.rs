@@ -43,6 +43,10 @@ pub enum Trap {
     UncaughtException(String),
     /// `throw_ref` of a null `exnref`.
     NullExceptionReference,
+    /// `call_ref` or `return_call_ref` of a null function reference.
+    NullFunctionReference,
+    /// `ref.as_non_null` of null.
+    NullReference,
     /// A caught exception could not be kept: the store's memory budget
     /// (`Config::max_memory_bytes`) is used up.
     ExceptionsExhausted,
@@ -68,6 +72,8 @@ impl Trap {
                 message
             }
             Trap::NullExceptionReference => "null exception reference",
+            Trap::NullFunctionReference => "null function reference",
+            Trap::NullReference => "null reference",
             Trap::ExceptionsExhausted => "out of memory for exception objects",
             Trap::Exit(_) => "exit",
         }

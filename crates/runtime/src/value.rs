@@ -1,6 +1,6 @@
 //! Values that cross the embedding API.
 
-use ssvm_binary::ValType;
+use ssvm_binary::{HeapType, ValType};
 use std::fmt;
 
 /// A reference to a function in a store.
@@ -41,24 +41,33 @@ impl Val {
             Val::F32(_) => ValType::F32,
             Val::F64(_) => ValType::F64,
             Val::V128(_) => ValType::V128,
-            Val::FuncRef(_) => ValType::FuncRef,
-            Val::ExternRef(_) => ValType::ExternRef,
-            Val::ExnRef(_) => ValType::ExnRef,
+            Val::FuncRef(_) => ValType::FUNCREF,
+            Val::ExternRef(_) => ValType::EXTERNREF,
+            Val::ExnRef(_) => ValType::EXNREF,
         }
     }
 
-    /// The zero value of `ty` (null for references).
-    pub fn default_for(ty: ValType) -> Val {
-        match ty {
-            ValType::I32 => Val::I32(0),
-            ValType::I64 => Val::I64(0),
-            ValType::F32 => Val::F32(0),
-            ValType::F64 => Val::F64(0),
-            ValType::V128 => Val::V128(0),
-            ValType::FuncRef => Val::FuncRef(None),
-            ValType::ExternRef => Val::ExternRef(None),
-            ValType::ExnRef => Val::ExnRef(None),
+    /// Whether this value is of type `t`: a number of its type, or a reference of `t`'s
+    /// hierarchy that is null only if `t` is nullable, never of a bottom type unless null,
+    /// and, to a function of a concrete type, one for which `has_type(function, type index)`.
+    pub fn matches(&self, t: ValType, has_type: impl Fn(FuncRef, u32) -> bool) -> bool {
+        let (ValType::Ref(want), ValType::Ref(own)) = (t, self.ty()) else {
+            return self.ty() == t;
+        };
+        if own.heap != want.heap.top() {
+            return false;
         }
+        match (*self, want.heap) {
+            (Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None), _) => want.nullable,
+            (_, HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn) => false,
+            (Val::FuncRef(Some(f)), HeapType::Concrete(i)) => has_type(f, i),
+            _ => true,
+        }
+    }
+
+    /// The zero value of `ty` (null for references, even of a non-nullable type).
+    pub fn default_for(ty: ValType) -> Val {
+        Val::from_bits(ty, 0)
     }
 
     /// The value's bits as the interpreter's frames hold them: a 64-bit slot's, or the two
@@ -85,9 +94,12 @@ impl Val {
             ValType::F32 => Val::F32(slot as u32),
             ValType::F64 => Val::F64(slot),
             ValType::V128 => Val::V128(bits),
-            ValType::FuncRef => Val::FuncRef(slot.checked_sub(1).map(|i| FuncRef(i as u32))),
-            ValType::ExternRef => Val::ExternRef(slot.checked_sub(1).map(|i| i as u32)),
-            ValType::ExnRef => Val::ExnRef(slot.checked_sub(1).map(|i| ExnRef(i as u32))),
+            // A reference is a `Val` of its hierarchy's top type: `(ref $t)` is a funcref.
+            ValType::Ref(r) => match r.heap.top() {
+                HeapType::Func => Val::FuncRef(slot.checked_sub(1).map(|i| FuncRef(i as u32))),
+                HeapType::Extern => Val::ExternRef(slot.checked_sub(1).map(|i| i as u32)),
+                _ => Val::ExnRef(slot.checked_sub(1).map(|i| ExnRef(i as u32))),
+            },
         }
     }
 

@@ -274,11 +274,11 @@ fn documented_price(op: Opcode) -> u64 {
         (_, "const") => 1,
         ("", "drop" | "select") => 1,
         ("", "br") => 7,
-        ("", "br_if") => 3,
+        ("", "br_if" | "br_on_null" | "br_on_non_null") => 3,
         ("", "br_table") => 20,
         ("", "if" | "else") => 6,
         ("", "call" | "return_call" | "throw" | "throw_ref") => 44,
-        ("", "call_indirect" | "return_call_indirect") => 39,
+        ("", "call_indirect" | "return_call_indirect" | "call_ref" | "return_call_ref") => 39,
         ("", "return") => 1,
         ("table", "get" | "set") => 16,
         // Base prices of the instructions whose work is priced per unit.
@@ -341,7 +341,7 @@ fn handmade_price(op: Opcode) -> u64 {
         ("", "nop" | "block" | "loop" | "end" | "try_table") => 0,
         ("", "br_table") => 2,
         ("", "call" | "return_call" | "throw" | "throw_ref") => 5,
-        ("", "call_indirect" | "return_call_indirect") => 8,
+        ("", "call_indirect" | "return_call_indirect" | "call_ref" | "return_call_ref") => 8,
         // Work proportional to an operand: a base price (the per-unit part is separate).
         ("memory" | "table", "grow") => 100,
         ("memory" | "table", "fill" | "copy" | "init") => 4,

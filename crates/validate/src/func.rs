@@ -3,7 +3,10 @@
 
 use crate::module::Context;
 use crate::{invalid, malformed, Error, FunctionSink};
-use ssvm_binary::{BlockType, FuncType, FunctionBody, Operator, OperatorReader, ValType};
+use ssvm_binary::{
+    BlockType, FuncType, FunctionBody, HeapType, Operator, OperatorReader, RefType, ValType,
+};
+use std::collections::HashSet;
 
 /// An operand type; `None` is the unknown type popped from a polymorphic (unreachable) stack.
 type Operand = Option<ValType>;
@@ -17,21 +20,41 @@ enum FrameKind {
     Function,
 }
 
+/// A list of value types: a function type's, or a block's single result.
+#[derive(Debug, Clone, Copy)]
+enum Types<'m> {
+    Slice(&'m [ValType]),
+    One(ValType),
+}
+
+impl Types<'_> {
+    #[inline]
+    fn get(&self) -> &[ValType] {
+        match self {
+            Types::Slice(s) => s,
+            Types::One(t) => std::slice::from_ref(t),
+        }
+    }
+}
+
 /// One entry of the control stack.
 #[derive(Debug)]
 struct Frame<'m> {
     kind: FrameKind,
-    params: &'m [ValType],
-    results: &'m [ValType],
+    params: Types<'m>,
+    results: Types<'m>,
     /// Operand stack height when the frame was entered (after its parameters were popped).
     height: usize,
+    /// How many locals had been set for the first time when the frame was entered: those set
+    /// inside it are unset again at its end.
+    inits: usize,
     /// Whether the rest of the frame is unreachable (the operand stack is polymorphic).
     unreachable: bool,
 }
 
 impl<'m> Frame<'m> {
     /// The types a branch to this frame's label carries.
-    fn label_types(&self) -> &'m [ValType] {
+    fn label_types(&self) -> Types<'m> {
         if self.kind == FrameKind::Loop {
             self.params
         } else {
@@ -77,20 +100,6 @@ impl Locals {
     }
 }
 
-/// A single-value result list for `BlockType::Value`.
-fn single(t: ValType) -> &'static [ValType] {
-    match t {
-        ValType::I32 => &[ValType::I32],
-        ValType::I64 => &[ValType::I64],
-        ValType::F32 => &[ValType::F32],
-        ValType::F64 => &[ValType::F64],
-        ValType::V128 => &[ValType::V128],
-        ValType::FuncRef => &[ValType::FuncRef],
-        ValType::ExternRef => &[ValType::ExternRef],
-        ValType::ExnRef => &[ValType::ExnRef],
-    }
-}
-
 /// Validates function bodies of one module; its stacks are reused from function to function.
 pub(crate) struct FuncValidator<'c> {
     ctx: &'c Context,
@@ -99,6 +108,12 @@ pub(crate) struct FuncValidator<'c> {
     frames: Vec<Frame<'c>>,
     /// The innermost frame's `height`, kept at hand for the hot pop path.
     height: usize,
+    /// How many parameters the function has: they are set from the start.
+    params: u32,
+    /// The locals of non-defaultable types (non-null references) set so far, and the same
+    /// in the order they were first set, for unsetting them at the end of their block.
+    set: HashSet<u32>,
+    set_order: Vec<u32>,
 }
 
 /// Errors are boxed inside the validator: a result of one pointer travels in a register, where
@@ -120,6 +135,9 @@ impl<'c> FuncValidator<'c> {
             operands: Vec::new(),
             frames: Vec::new(),
             height: 0,
+            params: 0,
+            set: HashSet::new(),
+            set_order: Vec::new(),
         }
     }
 
@@ -143,8 +161,12 @@ impl<'c> FuncValidator<'c> {
             locals.push(1, p, count);
         }
         let mut sink_error = None;
+        let ctx = self.ctx;
         let ops = body
             .read_locals(|n, t| {
+                if let Err(e) = ctx.check_val(t, body.offset) {
+                    sink_error.get_or_insert(e);
+                }
                 if n > 0 {
                     count += u64::from(n);
                     locals.push(n, t, count);
@@ -160,6 +182,9 @@ impl<'c> FuncValidator<'c> {
         }
         self.operands.clear();
         self.frames.clear();
+        self.params = ty.params.len() as u32;
+        self.set.clear();
+        self.set_order.clear();
         self.run(ty, ops, body.end(), sink)
     }
 
@@ -205,7 +230,7 @@ impl<'c> FuncValidator<'c> {
     fn pop_expect_slow(&mut self, expected: ValType, at: usize) -> Res<Operand> {
         let actual = self.pop(at)?;
         match actual {
-            Some(t) if t != expected => Err(mismatch(at)),
+            Some(t) if !self.ctx.matches(t, expected) => Err(mismatch(at)),
             _ => Ok(actual),
         }
     }
@@ -243,7 +268,7 @@ impl<'c> FuncValidator<'c> {
                 return Err(mismatch(at));
             }
             if let Some(actual) = self.operands[self.operands.len() - 1 - i] {
-                if actual != t {
+                if !self.ctx.matches(actual, t) {
                     return Err(mismatch(at));
                 }
             }
@@ -264,33 +289,44 @@ impl<'c> FuncValidator<'c> {
         )
     }
 
-    fn push_frame(&mut self, kind: FrameKind, params: &'c [ValType], results: &'c [ValType]) {
+    fn push_frame(&mut self, kind: FrameKind, params: Types<'c>, results: Types<'c>) {
         self.height = self.operands.len();
         self.frames.push(Frame {
             kind,
             params,
             results,
             height: self.height,
+            inits: self.set_order.len(),
             unreachable: false,
         });
-        self.push_all(params);
+        self.push_all(params.get());
     }
 
     fn pop_frame(&mut self, at: usize) -> Res<Frame<'c>> {
         let results = self.frames.last().expect("a frame is open").results;
-        self.pop_all(results, at)?;
+        self.pop_all(results.get(), at)?;
         let frame = self.frames.pop().expect("a frame is open");
         self.height = self.frames.last().map_or(0, |f| f.height);
         if self.operands.len() != frame.height {
             return Err(mismatch(at));
         }
+        // A local first set inside the block is unset after it: the block may have been left
+        // before the set.
+        for local in self.set_order.drain(frame.inits..) {
+            self.set.remove(&local);
+        }
         Ok(frame)
+    }
+
+    /// Whether every type of `a` matches the type at its position in `b`.
+    fn all_match(&self, a: &[ValType], b: &[ValType]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(&x, &y)| self.ctx.matches(x, y))
     }
 
     /// A tail call of a function of type `ty`: it takes its arguments and leaves this function,
     /// so its results must be this function's (the tail-call proposal).
     fn tail_call(&mut self, ty: &FuncType, at: usize) -> Res<()> {
-        if ty.results[..] != self.frames[0].results[..] {
+        if !self.all_match(&ty.results, self.frames[0].results.get()) {
             return Err(mismatch(at));
         }
         self.pop_all(&ty.params, at)?;
@@ -305,7 +341,7 @@ impl<'c> FuncValidator<'c> {
     }
 
     /// The types carried by a branch to label `depth`.
-    fn label(&self, depth: u32, at: usize) -> Res<&'c [ValType]> {
+    fn label(&self, depth: u32, at: usize) -> Res<Types<'c>> {
         let n = self.frames.len();
         if (depth as usize) < n {
             Ok(self.frames[n - 1 - depth as usize].label_types())
@@ -314,13 +350,16 @@ impl<'c> FuncValidator<'c> {
         }
     }
 
-    fn block_type(&self, bt: BlockType, at: usize) -> Res<(&'c [ValType], &'c [ValType])> {
+    fn block_type(&self, bt: BlockType, at: usize) -> Res<(Types<'c>, Types<'c>)> {
         match bt {
-            BlockType::Empty => Ok((&[], &[])),
-            BlockType::Value(t) => Ok((&[], single(t))),
+            BlockType::Empty => Ok((Types::Slice(&[]), Types::Slice(&[]))),
+            BlockType::Value(t) => {
+                self.ctx.check_val(t, at)?;
+                Ok((Types::Slice(&[]), Types::One(t)))
+            }
             BlockType::Func(index) => {
                 let ty = self.ctx.func_type(index, at)?;
-                Ok((&ty.params, &ty.results))
+                Ok((Types::Slice(&ty.params), Types::Slice(&ty.results)))
             }
         }
     }
@@ -332,6 +371,55 @@ impl<'c> FuncValidator<'c> {
             .ok_or_else(|| Box::new(invalid(format!("unknown local {index}"), at)))
     }
 
+    /// The type of local `index` for `local.get`: a local without a default value must have
+    /// been set before, on every path to here.
+    #[inline]
+    fn local_read(&self, index: u32, at: usize) -> Res<ValType> {
+        let t = self.local(index, at)?;
+        if !t.is_defaultable() && index >= self.params && !self.set.contains(&index) {
+            return Err(Box::new(invalid("uninitialized local", at)));
+        }
+        Ok(t)
+    }
+
+    /// The type of local `index` for `local.set` and `local.tee`, which set it.
+    #[inline]
+    fn local_write(&mut self, index: u32, at: usize) -> Res<ValType> {
+        let t = self.local(index, at)?;
+        if !t.is_defaultable() && self.set.insert(index) {
+            self.set_order.push(index);
+        }
+        Ok(t)
+    }
+
+    /// Pops a reference operand: its type, `None` when unknown (unreachable code).
+    fn pop_ref(&mut self, at: usize) -> Res<Option<RefType>> {
+        match self.pop(at)? {
+            None => Ok(None),
+            Some(ValType::Ref(r)) => Ok(Some(r)),
+            Some(_) => Err(mismatch(at)),
+        }
+    }
+
+    /// The non-null type of a popped reference (unknown stays unknown).
+    fn non_null(r: Option<RefType>) -> Operand {
+        r.map(|r| {
+            ValType::Ref(RefType {
+                nullable: false,
+                ..r
+            })
+        })
+    }
+
+    /// `call_ref $t` and `return_call_ref $t`: pops the reference, of type `(ref null $t)`,
+    /// and gives the function type.
+    fn pop_func_ref(&mut self, type_index: u32, at: usize) -> Res<&'c FuncType> {
+        let ty = self.ctx.func_type(type_index, at)?;
+        let t = ValType::Ref(RefType::null(HeapType::Concrete(type_index)));
+        self.pop_expect(t, at)?;
+        Ok(ty)
+    }
+
     fn run<'a, S: FunctionSink<'a>>(
         &mut self,
         ty: &'c FuncType,
@@ -340,11 +428,15 @@ impl<'c> FuncValidator<'c> {
         sink: &mut S,
     ) -> Res<()> {
         // The parameters live in locals, not on the operand stack.
-        self.push_frame(FrameKind::Function, &[], &ty.results);
+        self.push_frame(
+            FrameKind::Function,
+            Types::Slice(&[]),
+            Types::Slice(&ty.results),
+        );
         loop {
             let at = ops.offset();
             if let Some(local) = ops.read_local_get().map_err(|e| Error::from(*e))? {
-                let t = self.local(local, at)?;
+                let t = self.local_read(local, at)?;
                 self.push(t);
                 sink.operator(&Operator::LocalGet { local }, at)?;
                 continue;
@@ -375,7 +467,7 @@ impl<'c> FuncValidator<'c> {
             O::Unreachable {} => self.set_unreachable(),
             O::Block { ty } | O::Loop { ty } => {
                 let (params, results) = self.block_type(ty, at)?;
-                self.pop_all(params, at)?;
+                self.pop_all(params.get(), at)?;
                 let kind = if matches!(*op, O::Loop { .. }) {
                     FrameKind::Loop
                 } else {
@@ -394,13 +486,20 @@ impl<'c> FuncValidator<'c> {
                     } else {
                         &[]
                     };
-                    let exn = c.kind.passes_ref();
-                    let passes = payload.iter().chain(exn.then_some(&ValType::ExnRef));
-                    if !passes.eq(label.iter()) {
+                    // The exception a clause passes is never null: `(ref exn)`.
+                    let exn = c.kind.passes_ref().then_some(&ValType::Ref(RefType {
+                        nullable: false,
+                        heap: HeapType::Exn,
+                    }));
+                    let passes = payload.iter().chain(exn);
+                    let label = label.get();
+                    if passes.clone().count() != label.len()
+                        || !passes.zip(label).all(|(&p, &l)| self.ctx.matches(p, l))
+                    {
                         return Err(mismatch(at));
                     }
                 }
-                self.pop_all(params, at)?;
+                self.pop_all(params.get(), at)?;
                 self.push_frame(FrameKind::Block, params, results);
             }
             O::Throw { tag } => {
@@ -413,13 +512,13 @@ impl<'c> FuncValidator<'c> {
                 self.set_unreachable();
             }
             O::ThrowRef {} => {
-                self.pop_expect(ValType::ExnRef, at)?;
+                self.pop_expect(ValType::EXNREF, at)?;
                 self.set_unreachable();
             }
             O::If { ty } => {
                 let (params, results) = self.block_type(ty, at)?;
                 self.pop_expect(ValType::I32, at)?;
-                self.pop_all(params, at)?;
+                self.pop_all(params.get(), at)?;
                 self.push_frame(FrameKind::If, params, results);
             }
             O::Else {} => {
@@ -432,39 +531,61 @@ impl<'c> FuncValidator<'c> {
             }
             O::End {} => {
                 let frame = self.pop_frame(at)?;
-                if frame.kind == FrameKind::If && frame.params != frame.results {
+                if frame.kind == FrameKind::If
+                    && !self.all_match(frame.params.get(), frame.results.get())
+                {
                     // An `if` without `else` passes its parameters through the missing arm.
                     return Err(mismatch(at));
                 }
-                self.push_all(frame.results);
+                self.push_all(frame.results.get());
             }
             O::Br { depth } => {
                 let types = self.label(depth, at)?;
-                self.pop_all(types, at)?;
+                self.pop_all(types.get(), at)?;
                 self.set_unreachable();
             }
             O::BrIf { depth } => {
                 self.pop_expect(ValType::I32, at)?;
                 let types = self.label(depth, at)?;
-                self.pop_all(types, at)?;
-                self.push_all(types);
+                self.pop_all(types.get(), at)?;
+                self.push_all(types.get());
+            }
+            O::BrOnNull { depth } => {
+                let r = self.pop_ref(at)?;
+                let types = self.label(depth, at)?;
+                self.pop_all(types.get(), at)?;
+                self.push_all(types.get());
+                self.operands.push(Self::non_null(r));
+            }
+            O::BrOnNonNull { depth } => {
+                let r = self.pop_ref(at)?;
+                let label = self.label(depth, at)?;
+                // The branch carries the reference, non-null, as the label's last value.
+                let Some((&last, rest)) = label.get().split_last() else {
+                    return Err(mismatch(at));
+                };
+                if !last.is_ref() || Self::non_null(r).is_some_and(|t| !self.ctx.matches(t, last)) {
+                    return Err(mismatch(at));
+                }
+                self.pop_all(rest, at)?;
+                self.push_all(rest);
             }
             O::BrTable { targets } => {
                 self.pop_expect(ValType::I32, at)?;
                 let default = self.label(targets.default, at)?;
                 for depth in targets.targets() {
                     let types = self.label(depth, at)?;
-                    if types.len() != default.len() {
+                    if types.get().len() != default.get().len() {
                         return Err(mismatch(at));
                     }
-                    self.peek_all(types, at)?;
+                    self.peek_all(types.get(), at)?;
                 }
-                self.pop_all(default, at)?;
+                self.pop_all(default.get(), at)?;
                 self.set_unreachable();
             }
             O::Return {} => {
                 let results = self.frames[0].results;
-                self.pop_all(results, at)?;
+                self.pop_all(results.get(), at)?;
                 self.set_unreachable();
             }
             O::Call { func } => {
@@ -472,8 +593,17 @@ impl<'c> FuncValidator<'c> {
                 self.pop_all(&ty.params, at)?;
                 self.push_all(&ty.results);
             }
+            O::CallRef { type_index } => {
+                let ty = self.pop_func_ref(type_index, at)?;
+                self.pop_all(&ty.params, at)?;
+                self.push_all(&ty.results);
+            }
+            O::ReturnCallRef { type_index } => {
+                let ty = self.pop_func_ref(type_index, at)?;
+                self.tail_call(ty, at)?;
+            }
             O::CallIndirect { type_index, table } => {
-                if self.ctx.table(table, at)?.element != ssvm_binary::RefType::FuncRef {
+                if !self.is_func_table(table, at)? {
                     return Err(mismatch(at));
                 }
                 let ty = self.ctx.func_type(type_index, at)?;
@@ -486,7 +616,7 @@ impl<'c> FuncValidator<'c> {
                 self.tail_call(ty, at)?;
             }
             O::ReturnCallIndirect { type_index, table } => {
-                if self.ctx.table(table, at)?.element != ssvm_binary::RefType::FuncRef {
+                if !self.is_func_table(table, at)? {
                     return Err(mismatch(at));
                 }
                 let ty = self.ctx.func_type(type_index, at)?;
@@ -512,21 +642,22 @@ impl<'c> FuncValidator<'c> {
                 let Some(t) = ty.ty else {
                     return Err(Box::new(invalid("invalid result arity", at)));
                 };
+                self.ctx.check_val(t, at)?;
                 self.pop_expect(ValType::I32, at)?;
                 self.pop_expect(t, at)?;
                 self.pop_expect(t, at)?;
                 self.push(t);
             }
             O::LocalGet { local } => {
-                let t = self.local(local, at)?;
+                let t = self.local_read(local, at)?;
                 self.push(t);
             }
             O::LocalSet { local } => {
-                let t = self.local(local, at)?;
+                let t = self.local_write(local, at)?;
                 self.pop_expect(t, at)?;
             }
             O::LocalTee { local } => {
-                let t = self.local(local, at)?;
+                let t = self.local_write(local, at)?;
                 self.pop_expect(t, at)?;
                 self.push(t);
             }
@@ -563,23 +694,34 @@ impl<'c> FuncValidator<'c> {
                 self.pop_expect(t, at)?;
                 self.pop_expect(ValType::I32, at)?;
             }
-            O::RefNull { ty } => self.push(ty.into()),
+            O::RefNull { ty } => {
+                let t = self.ctx.ref_null(ty, at)?;
+                self.push(t);
+            }
             O::RefIsNull {} => {
-                if self.pop(at)?.is_some_and(|t| !t.is_ref()) {
-                    return Err(mismatch(at));
-                }
+                self.pop_ref(at)?;
                 self.push(ValType::I32);
             }
+            O::RefAsNonNull {} => {
+                let r = self.pop_ref(at)?;
+                self.operands.push(Self::non_null(r));
+            }
             O::RefFunc { func } => {
-                self.ctx.function_type(func, at)?;
+                let t = self.ctx.ref_func(func, at)?;
                 if !self.ctx.is_declared(func) {
                     return Err(Box::new(invalid("undeclared function reference", at)));
                 }
-                self.push(ValType::FuncRef);
+                self.push(t);
             }
             _ => self.fixed(op, at)?,
         }
         Ok(())
+    }
+
+    /// Whether table `table` holds function references (`call_indirect`'s table).
+    fn is_func_table(&self, table: u32, at: usize) -> Res<bool> {
+        let element = self.ctx.table(table, at)?.element;
+        Ok(self.ctx.matches(element.into(), ValType::FUNCREF))
     }
 
     /// Instructions with a fixed stack effect: check their immediates, then apply the effect.
@@ -601,7 +743,8 @@ impl<'c> FuncValidator<'c> {
             O::DataDrop { data } => self.ctx.data(data, at)?,
             O::TableInit { elem, table } => {
                 let table = self.ctx.table(table, at)?.element;
-                if self.ctx.element(elem, at)? != table {
+                let elem = self.ctx.element(elem, at)?;
+                if !self.ctx.matches(elem.into(), table.into()) {
                     return Err(mismatch(at));
                 }
             }
@@ -610,7 +753,8 @@ impl<'c> FuncValidator<'c> {
             }
             O::TableCopy { dst, src } => {
                 let d = self.ctx.table(dst, at)?.element;
-                if self.ctx.table(src, at)?.element != d {
+                let s = self.ctx.table(src, at)?.element;
+                if !self.ctx.matches(s.into(), d.into()) {
                     return Err(mismatch(at));
                 }
             }

@@ -3,10 +3,11 @@
 //! and constant expressions.
 
 use crate::func::FuncValidator;
+use crate::types::Types;
 use crate::{invalid, malformed, Error, FunctionSink};
 use ssvm_binary::{
-    ConstExpr, ElementItems, ExternKind, FuncType, FunctionBody, GlobalType, ImportDesc, Limits,
-    MemoryType, Module, Operator, RefType, SegmentMode, TableType, ValType,
+    ConstExpr, ElementItems, ExternKind, FuncType, FunctionBody, GlobalType, HeapType, ImportDesc,
+    Limits, MemoryType, Module, Operator, RefType, SegmentMode, TableType, ValType,
 };
 use std::collections::HashSet;
 
@@ -17,7 +18,7 @@ const MAX_PAGES: u32 = 65536;
 /// holds, so a body can be validated long after its module was (lazy compilation).
 #[derive(Debug)]
 pub struct Context {
-    types: Vec<FuncType>,
+    pub(crate) types: Types,
     /// The data-count section's count, if it is present.
     data_count: Option<u32>,
     /// The reference type of every element segment.
@@ -35,9 +36,9 @@ pub struct Context {
 }
 
 impl Context {
-    fn new(module: &Module<'_>) -> Self {
+    fn new(module: &Module<'_>) -> Result<Self, Error> {
         let mut ctx = Context {
-            types: module.types.clone(),
+            types: Types::new(&module.types, &module.type_decls, module.offsets.code)?,
             data_count: module.data_count,
             elements: module.elements.iter().map(|e| e.ty).collect(),
             functions: Vec::new(),
@@ -64,23 +65,40 @@ impl Context {
         ctx.memories.extend(module.memories.iter().copied());
         ctx.globals.extend(module.globals.iter().map(|g| g.ty));
         ctx.declared = vec![0; ctx.functions.len().div_ceil(64)];
-        ctx
+        Ok(ctx)
     }
 
     /// The function type with index `index`.
     pub(crate) fn func_type(&self, index: u32, at: usize) -> Result<&FuncType, Error> {
         self.types
+            .types
             .get(index as usize)
             .ok_or_else(|| invalid(format!("unknown type {index}"), at))
     }
 
+    /// The type index of function `index`.
+    pub(crate) fn function_type_index(&self, index: u32, at: usize) -> Result<u32, Error> {
+        self.functions
+            .get(index as usize)
+            .copied()
+            .ok_or_else(|| invalid(format!("unknown function {index}"), at))
+    }
+
+    /// Whether value type `a` is a subtype of `b`.
+    #[inline]
+    pub(crate) fn matches(&self, a: ValType, b: ValType) -> bool {
+        self.types.matches(a, b)
+    }
+
+    /// Checks that value type `t` names only types of the module.
+    pub(crate) fn check_val(&self, t: ValType, at: usize) -> Result<(), Error> {
+        self.types.check_val(t, at)
+    }
+
     /// The type of function `index`.
     pub(crate) fn function_type(&self, index: u32, at: usize) -> Result<&FuncType, Error> {
-        let t = self
-            .functions
-            .get(index as usize)
-            .ok_or_else(|| invalid(format!("unknown function {index}"), at))?;
-        self.func_type(*t, at)
+        let t = self.function_type_index(index, at)?;
+        self.func_type(t, at)
     }
 
     pub(crate) fn table(&self, index: u32, at: usize) -> Result<TableType, Error> {
@@ -140,6 +158,23 @@ impl Context {
             .ok_or_else(|| invalid(format!("unknown elem segment {index}"), at))
     }
 
+    /// The type of `ref.null ty`, checking the heap type.
+    pub(crate) fn ref_null(&self, ty: HeapType, at: usize) -> Result<ValType, Error> {
+        let t = ValType::Ref(RefType::null(ty));
+        self.check_val(t, at)?;
+        Ok(t)
+    }
+
+    /// The type of `ref.func func`: a non-null reference to the function's type.
+    pub(crate) fn ref_func(&self, func: u32, at: usize) -> Result<ValType, Error> {
+        let t = self.function_type_index(func, at)?;
+        self.func_type(t, at)?;
+        Ok(ValType::Ref(RefType {
+            nullable: false,
+            heap: HeapType::Concrete(t),
+        }))
+    }
+
     /// Whether function `index` is named outside function bodies, so `ref.func` may use it.
     pub(crate) fn is_declared(&self, index: u32) -> bool {
         let i = index as usize;
@@ -156,9 +191,20 @@ impl Context {
     }
 
     /// Validates a constant expression producing `expected`. Only constants, `ref.null`,
-    /// `ref.func`, `global.get` of an immutable imported global (Wasm 2.0) and integer `add`,
-    /// `sub` and `mul` (extended-const) are allowed.
+    /// `ref.func`, `global.get` of an immutable global (Wasm 3.0; Wasm 2.0 allowed only
+    /// imported ones) and integer `add`, `sub` and `mul` (extended-const) are allowed.
     fn const_expr(&self, expr: &ConstExpr<'_>, expected: ValType) -> Result<(), Error> {
+        self.const_expr_in(expr, expected, self.globals.len())
+    }
+
+    /// Validates a constant expression producing `expected` in which `global.get` may read the
+    /// first `globals` globals (a global's initializer reads the globals before it).
+    fn const_expr_in(
+        &self,
+        expr: &ConstExpr<'_>,
+        expected: ValType,
+        globals: usize,
+    ) -> Result<(), Error> {
         let mut ops = expr.operators();
         let mut stack: Vec<ValType> = Vec::new();
         loop {
@@ -169,13 +215,10 @@ impl Context {
                 Operator::F32Const { .. } => ValType::F32,
                 Operator::F64Const { .. } => ValType::F64,
                 Operator::V128Const { .. } => ValType::V128,
-                Operator::RefNull { ty } => ty.into(),
-                Operator::RefFunc { func } => {
-                    self.function_type(func, at)?;
-                    ValType::FuncRef
-                }
+                Operator::RefNull { ty } => self.ref_null(ty, at)?,
+                Operator::RefFunc { func } => self.ref_func(func, at)?,
                 Operator::GlobalGet { global } => {
-                    if global as usize >= self.imported_globals {
+                    if global as usize >= globals {
                         return Err(invalid(format!("unknown global {global}"), at));
                     }
                     let g = self.globals[global as usize];
@@ -185,7 +228,7 @@ impl Context {
                     g.content
                 }
                 Operator::End {} => {
-                    if stack.as_slice() != [expected] {
+                    if !matches!(*stack, [t] if self.matches(t, expected)) {
                         return Err(invalid("type mismatch", at));
                     }
                     return Ok(());
@@ -244,7 +287,7 @@ pub(crate) fn validate_module<'a, S: FunctionSink<'a>>(
 /// Validates everything of `module` but its function bodies, giving the context they are
 /// validated in.
 pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Error> {
-    let mut ctx = Context::new(module);
+    let mut ctx = Context::new(module)?;
 
     for import in &module.imports {
         let at = import.offset;
@@ -252,9 +295,12 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
             ImportDesc::Func(t) => {
                 ctx.func_type(t, at)?;
             }
-            ImportDesc::Table(t) => check_limits(t.limits, None, at)?,
+            ImportDesc::Table(t) => {
+                ctx.check_val(t.element.into(), at)?;
+                check_limits(t.limits, None, at)?
+            }
             ImportDesc::Memory(m) => check_limits(m.limits, Some(MAX_PAGES), at)?,
-            ImportDesc::Global(_) => {}
+            ImportDesc::Global(g) => ctx.check_val(g.content, at)?,
             ImportDesc::Tag(t) => ctx.tag_type(t, at)?,
         }
     }
@@ -266,6 +312,7 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
         ctx.func_type(t, at)?;
     }
     for t in &module.tables {
+        ctx.check_val(t.element.into(), module.offsets.code)?;
         check_limits(t.limits, None, module.offsets.code)?;
     }
     for m in &module.memories {
@@ -276,6 +323,9 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
     let mut declared = Vec::new();
     for g in &module.globals {
         collect_ref_funcs(&g.init, &mut declared)?;
+    }
+    for init in module.table_inits.iter().flatten() {
+        collect_ref_funcs(init, &mut declared)?;
     }
     for e in &module.elements {
         match &e.items {
@@ -296,8 +346,21 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
         ctx.declare(f);
     }
 
-    for g in &module.globals {
-        ctx.const_expr(&g.init, g.ty.content)?;
+    // A global's initializer may read the globals before it, imported or not.
+    for (i, g) in module.globals.iter().enumerate() {
+        ctx.check_val(g.ty.content, g.init.offset)?;
+        ctx.const_expr_in(&g.init, g.ty.content, ctx.imported_globals + i)?;
+    }
+    // A table of a non-nullable type needs an initial value, which reads only imported
+    // globals: the module's own come after the tables.
+    for (t, init) in module.tables.iter().zip(&module.table_inits) {
+        match init {
+            Some(init) => ctx.const_expr_in(init, t.element.into(), ctx.imported_globals)?,
+            None if !t.element.nullable => {
+                return Err(invalid("type mismatch", module.offsets.code));
+            }
+            None => {}
+        }
     }
 
     let mut names = HashSet::new();
@@ -335,17 +398,21 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
 
     for e in &module.elements {
         let at = e.offset;
+        ctx.check_val(e.ty.into(), at)?;
         if let SegmentMode::Active { index, offset } = &e.mode {
             let table = ctx.table(*index, at)?;
             ctx.const_expr(offset, ValType::I32)?;
-            if table.element != e.ty {
+            if !ctx.matches(e.ty.into(), table.element.into()) {
                 return Err(invalid("type mismatch", at));
             }
         }
         match &e.items {
             ElementItems::Functions(funcs) => {
                 for &f in funcs {
-                    ctx.function_type(f, at)?;
+                    let t = ctx.ref_func(f, at)?;
+                    if !ctx.matches(t, e.ty.into()) {
+                        return Err(invalid("type mismatch", at));
+                    }
                 }
             }
             ElementItems::Expressions(exprs) => {

@@ -52,8 +52,8 @@ struct Run {
     /// Of those, how many we reject as invalid (well-formed) rather than malformed.
     invalid: usize,
     limit_only: usize,
-    /// Disagreements only over `nullexnref` (`Verdicts::only_nullexnref`).
-    nullexnref_only: usize,
+    /// Disagreements only over what the GC proposal brings (`Verdicts::only_gc`).
+    gc_only: usize,
     groups: BTreeMap<String, Disagreement>,
     opcodes: BTreeSet<ssvm_binary::Opcode>,
 }
@@ -66,7 +66,7 @@ impl Run {
             rejected_by_both: 0,
             invalid: 0,
             limit_only: 0,
-            nullexnref_only: 0,
+            gc_only: 0,
             groups: BTreeMap::new(),
             opcodes: BTreeSet::new(),
         }
@@ -103,8 +103,8 @@ impl Run {
             self.limit_only += 1;
             return;
         }
-        if verdicts.only_nullexnref() {
-            self.nullexnref_only += 1;
+        if verdicts.only_gc() {
+            self.gc_only += 1;
             return;
         }
         let key = verdicts.group_key();
@@ -200,7 +200,7 @@ impl Run {
         let disagreements: usize = self.groups.values().map(|g| g.count).sum();
         eprintln!(
             "{}: {} modules, {} rejected by both ({} invalid, the rest malformed), {} only over a \
-             wasmparser implementation limit, {} only over nullexnref (unsupported), {} \
+             wasmparser implementation limit, {} only over GC (unsupported), {} \
              disagreements in {} groups; opcodes seen in generated modules: {}/{all} (SIMD \
              {simd}/{simd_all})",
             self.test,
@@ -208,7 +208,7 @@ impl Run {
             self.rejected_by_both,
             self.invalid,
             self.limit_only,
-            self.nullexnref_only,
+            self.gc_only,
             disagreements,
             self.groups.len(),
             self.opcodes.len(),

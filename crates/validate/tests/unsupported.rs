@@ -14,12 +14,13 @@ fn error(wat: &str) -> Error {
 
 #[test]
 fn decoder_errors_of_proposals_are_unsupported() {
-    // The legacy encoding of exception handling (`try_table` replaced it).
+    // The legacy encoding of exception handling (`try_table` replaced it): illegal in Wasm 3.0.
     let e = error("(module (func try end))");
     assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
     assert!(
-        e.message
-            .starts_with("the legacy exception-handling proposal is not supported (try)"),
+        e.message.starts_with(
+            "illegal opcode: the legacy exception-handling proposal is not supported (try)"
+        ),
         "{e}"
     );
     // The current encoding is valid.
@@ -34,13 +35,49 @@ fn decoder_errors_of_proposals_are_unsupported() {
         .encode()
         .expect("encodes");
     validate(&bytes).expect("valid with exception handling");
-    let e = error("(module (func (drop (ref.as_non_null (ref.null func)))))");
+    // The GC proposal's types stay unsupported.
+    let e = error("(module (type (struct)))");
     assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
     assert!(
         e.message
-            .starts_with("the function-references proposal is not supported"),
+            .starts_with("the GC proposal is not supported (struct type)"),
         "{e}"
     );
+}
+
+#[test]
+fn typed_function_references_are_valid_and_typed() {
+    let module = |wat: &str| {
+        let buf = wast::parser::ParseBuffer::new(wat).expect("lexes");
+        let mut m = wast::parser::parse::<wast::Wat>(&buf).expect("parses");
+        validate(&m.encode().expect("encodes")).map(|_| ())
+    };
+    module(
+        "(module (type $t (func (result i32)))
+           (func $f (type $t) (i32.const 1)) (elem declare func $f)
+           (func (result i32) (call_ref $t (ref.as_non_null (ref.func $f))))
+           (func (param (ref null $t)) (result i32)
+             (block $null (br_on_null $null (local.get 0)) (return (call_ref $t)))
+             (i32.const 0)))",
+    )
+    .expect("call_ref, br_on_null and ref.as_non_null are valid");
+    // A non-nullable local must be set before it is read, on every path.
+    let e = module(
+        "(module (func (param funcref) (local (ref func))
+           (block (local.set 1 (ref.as_non_null (local.get 0)))) (drop (local.get 1))))",
+    )
+    .expect_err("a local set only inside a block is unset after it");
+    assert_eq!(
+        (e.kind, e.message.as_str()),
+        (ErrorKind::Invalid, "uninitialized local")
+    );
+    // A nullable reference is not a non-nullable one.
+    let e = module("(module (func (param funcref) (result (ref func)) (local.get 0)))")
+        .expect_err("funcref is not (ref func)");
+    assert_eq!(e.message, "type mismatch");
+    // A table of a non-nullable type needs an initial value.
+    let e = module("(module (table 1 (ref func)))").expect_err("no initial value");
+    assert_eq!(e.message, "type mismatch");
 }
 
 #[test]

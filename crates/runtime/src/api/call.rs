@@ -211,10 +211,30 @@ fn call_host<T>(
         &args,
         &mut results,
     );
+    // `call_ref` trusts a reference's type, as the validator proved it for Wasm code: a host's
+    // results are checked here (a function reference must be one of this store's; a concrete
+    // type names a module's type, which a host function cannot be checked against beyond that).
+    let funcs = store.vm.funcs.len();
+    let ty = &store.vm.funcs[host.func as usize].ty;
+    let well_typed = results
+        .iter()
+        .zip(ty.results.iter())
+        .all(|(v, &t)| v.matches(t, |f, _| (f.0 as usize) < funcs) && in_store(v, funcs));
+    let outcome = match outcome {
+        Ok(()) if !well_typed => Err(Trap::Host(format!(
+            "a host function returned results that are not of its type {ty}"
+        ))),
+        other => other,
+    };
     if outcome.is_ok() {
         Val::write_slots(&results, stack, base);
     }
     store.host_args = args;
     store.host_results = results;
     outcome
+}
+
+/// Whether `v`, if a function reference, names a function of a store of `funcs` functions.
+pub(super) fn in_store(v: &Val, funcs: usize) -> bool {
+    !matches!(v, Val::FuncRef(Some(f)) if f.0 as usize >= funcs)
 }

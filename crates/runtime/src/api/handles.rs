@@ -36,7 +36,10 @@ impl Tag {
     /// import.
     pub fn new<T>(store: &mut Store<T>, ty: FuncType) -> Tag {
         let name = format!("host tag {}", store.tags.len());
-        store.tags.push(crate::exec::TagEntity { ty, name });
+        let type_id = crate::types::canonical_id(&ty);
+        store
+            .tags
+            .push(crate::exec::TagEntity { ty, type_id, name });
         Tag(store.tags.len() as u32 - 1)
     }
 
@@ -71,6 +74,7 @@ impl Func {
         let host = store.host_funcs.len() as u32;
         store.host_funcs.push(Arc::new(f));
         store.funcs.push(FuncEntity {
+            type_id: crate::types::canonical_id(&ty),
             ty,
             kind: FuncKind::Host(host),
             host_price: 0,
@@ -92,8 +96,20 @@ impl Func {
         results: &mut [Val],
     ) -> Result<(), Error> {
         let ty = self.ty(store);
+        // A concrete reference type is one of the callee's module's types.
+        let types = match &store.funcs[self.0 as usize].kind {
+            FuncKind::Wasm { instance, .. } => &store.instances[*instance as usize].types[..],
+            FuncKind::Host(_) => &[],
+        };
+        let has_type = |f: FuncRef, i: u32| {
+            let callee = store.funcs.get(f.0 as usize).map(|f| &f.ty);
+            callee.is_some_and(|t| types.get(i as usize) == Some(t))
+        };
         if args.len() != ty.params.len()
-            || args.iter().zip(ty.params.iter()).any(|(a, &t)| a.ty() != t)
+            || args
+                .iter()
+                .zip(ty.params.iter())
+                .any(|(a, &t)| !a.matches(t, has_type) || !call::in_store(a, store.funcs.len()))
         {
             return Err(Error::Type(format!(
                 "arguments do not match the function type {ty}"
@@ -263,7 +279,8 @@ impl Global {
                 "v128 globals are not supported by the interpreter yet".into(),
             ));
         }
-        if value.ty() != ty.content {
+        // A global made by the host belongs to no module: no concrete type has a meaning.
+        if !value.matches(ty.content, |_, _| false) || !call::in_store(&value, store.funcs.len()) {
             return Err(Error::Type(format!(
                 "a {} value for a global of type {}",
                 value.ty(),
@@ -290,8 +307,9 @@ impl Global {
 
     /// Sets a mutable global.
     pub fn set<T>(&self, store: &mut Store<T>, value: Val) -> Result<(), Error> {
+        let in_store = call::in_store(&value, store.funcs.len());
         let g = &mut store.globals[self.0 as usize];
-        if !g.ty.mutable || value.ty() != g.ty.content {
+        if !g.ty.mutable || !value.matches(g.ty.content, |_, _| false) || !in_store {
             return Err(Error::Type("cannot set this global to that value".into()));
         }
         g.value = value.to_bits();

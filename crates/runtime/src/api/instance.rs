@@ -13,8 +13,9 @@ use crate::exec::{
     TagEntity, PAGE_SIZE,
 };
 use crate::trap::Trap;
+use crate::types::canonical_val;
 use crate::value::Val;
-use ssvm_binary::{ExternKind, FuncType, ImportDesc, Limits, TableType};
+use ssvm_binary::{ExternKind, FuncType, GlobalType, ImportDesc, Limits, TableType, ValType};
 use std::collections::HashMap;
 use std::sync::Arc;
 
@@ -213,6 +214,7 @@ impl<T> Linker<T> {
                     .map_or(0, |t| t.host(module, name));
                 store.funcs.push(FuncEntity {
                     ty: ty.clone(),
+                    type_id: crate::types::canonical_id(ty),
                     kind: FuncKind::Host(host),
                     host_price,
                     host_name: Some(format!("{module}::{name}")),
@@ -305,21 +307,34 @@ fn limits_match(actual_min: u32, actual_max: Option<u32>, expected: Limits) -> b
 
 fn check_import<T>(store: &Store<T>, desc: &ImportDesc, item: Extern, module: &Module) -> bool {
     match (desc, item) {
+        // Store entities hold canonical types; the module's are made so to compare.
         (ImportDesc::Func(t), Extern::Func(f)) => {
-            module.inner.types[*t as usize] == store.funcs[f.0 as usize].ty
+            let expected = module.inner.type_ids[*t as usize];
+            crate::types::is_subtype(store.funcs[f.0 as usize].type_id, expected)
         }
         (ImportDesc::Table(t), Extern::Table(x)) => {
             let table = &store.tables[x.0 as usize];
-            table.ty.element == t.element
+            let element = canonical_val(t.element.into(), &module.inner.type_ids);
+            ValType::from(table.ty.element) == element
                 && limits_match(table.elements.len() as u32, table.ty.limits.max, t.limits)
         }
         (ImportDesc::Memory(t), Extern::Memory(x)) => {
             let memory = &store.memories[x.0 as usize];
             limits_match(memory.pages(), memory.declared_max, t.limits)
         }
-        (ImportDesc::Global(t), Extern::Global(x)) => store.globals[x.0 as usize].ty == *t,
+        (ImportDesc::Global(t), Extern::Global(x)) => {
+            let actual = store.globals[x.0 as usize].ty;
+            let expected = canonical_val(t.content, &module.inner.type_ids);
+            // An immutable global may be of a subtype; a mutable one is read and written.
+            actual.mutable == t.mutable
+                && if t.mutable {
+                    actual.content == expected
+                } else {
+                    crate::types::val_subtype(actual.content, expected)
+                }
+        }
         (ImportDesc::Tag(t), Extern::Tag(x)) => {
-            module.inner.types[*t as usize] == store.tags[x.0 as usize].ty
+            module.inner.type_ids[*t as usize] == store.tags[x.0 as usize].type_id
         }
         _ => false,
     }
@@ -349,6 +364,7 @@ pub(super) fn instantiate<T>(
     let mut inst = InstanceEntity {
         code: m.code.clone(),
         types: m.types.clone(),
+        type_ids: m.type_ids.clone(),
         funcs: Vec::new(),
         tables: Vec::new(),
         memories: Vec::new(),
@@ -374,9 +390,10 @@ pub(super) fn instantiate<T>(
     }
     let imported_funcs = inst.funcs.len();
     for i in 0..m.code.len() {
-        let ty = m.types[m.functions[imported_funcs + i] as usize].clone();
+        let t = m.functions[imported_funcs + i] as usize;
         store.funcs.push(FuncEntity {
-            ty,
+            ty: m.types[t].clone(),
+            type_id: m.type_ids[t],
             kind: FuncKind::Wasm {
                 instance: index,
                 index: (imported_funcs + i) as u32,
@@ -386,10 +403,6 @@ pub(super) fn instantiate<T>(
             host_name: None,
         });
         inst.funcs.push(store.funcs.len() as u32 - 1);
-    }
-    for &ty in &m.tables[inst.tables.len()..] {
-        let t = new_table(store, ty, 0)?;
-        inst.tables.push(t);
     }
     for &ty in &m.memories[inst.memories.len()..] {
         let x = new_memory(store, ty.limits)?;
@@ -404,14 +417,30 @@ pub(super) fn instantiate<T>(
             Some(x) => format!("tag \"{}\"", x.name),
             None => format!("tag {i}"),
         };
-        let ty = m.types[m.tags[i] as usize].clone();
-        store.tags.push(TagEntity { ty, name });
+        let t = m.tags[i] as usize;
+        let (ty, type_id) = (m.types[t].clone(), m.type_ids[t]);
+        store.tags.push(TagEntity { ty, type_id, name });
         inst.tags.push(store.tags.len() as u32 - 1);
     }
     for (ty, init) in &m.globals {
         let value = eval(store, &inst, init);
-        store.globals.push(GlobalEntity { ty: *ty, value });
+        let ty = GlobalType {
+            content: canonical_val(ty.content, &m.type_ids),
+            ..*ty
+        };
+        store.globals.push(GlobalEntity { ty, value });
         inst.globals.push(store.globals.len() as u32 - 1);
+    }
+    // After the globals: a table's initial value may read them.
+    let defined_tables = m.tables[inst.tables.len()..].iter().zip(&m.table_inits);
+    for (&ty, init) in defined_tables.collect::<Vec<_>>() {
+        let value = init.as_ref().map_or(0, |c| eval(store, &inst, c) as u64);
+        let ValType::Ref(element) = canonical_val(ty.element.into(), &m.type_ids) else {
+            unreachable!("a table's element type is a reference type")
+        };
+        let ty = TableType { element, ..ty };
+        let t = new_table(store, ty, value)?;
+        inst.tables.push(t);
     }
     for e in &m.elements {
         // Element items are references: one slot each.

@@ -90,6 +90,7 @@ impl<T> InstancePre<T> {
             let host = store.host_funcs.len() as u32;
             store.funcs.push(FuncEntity {
                 ty: h.ty.clone(),
+                type_id: crate::types::canonical_id(&h.ty),
                 kind: FuncKind::Host(host),
                 host_price,
                 host_name: Some(h.name.clone()),

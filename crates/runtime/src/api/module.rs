@@ -138,10 +138,14 @@ pub(crate) struct DataSegment {
 #[derive(Debug)]
 pub(crate) struct ModuleInner {
     pub(crate) types: Arc<[FuncType]>,
+    /// The canonical id of each type (`crate::types`).
+    pub(crate) type_ids: Arc<[u32]>,
     pub(crate) imports: Vec<ImportType>,
     /// Type index of every function, imported ones first.
     pub(crate) functions: Arc<[u32]>,
     pub(crate) tables: Vec<TableType>,
+    /// The initial value of each table the module defines (null without one).
+    pub(crate) table_inits: Vec<Option<Const>>,
     pub(crate) memories: Vec<MemoryType>,
     pub(crate) globals: Vec<(GlobalType, Const)>,
     /// The type index of every tag, imported ones first.
@@ -352,6 +356,11 @@ impl Module {
             .iter()
             .map(|g| Ok((g.ty, Const::from_expr(&g.init)?)))
             .collect::<Result<_, Error>>()?;
+        let table_inits = m
+            .table_inits
+            .iter()
+            .map(|init| init.as_ref().map(Const::from_expr).transpose())
+            .collect::<Result<_, Error>>()?;
         let mut tables: Vec<TableType> = Vec::new();
         let mut memories: Vec<MemoryType> = Vec::new();
         for i in &m.imports {
@@ -364,6 +373,7 @@ impl Module {
         tables.extend_from_slice(&m.tables);
         memories.extend_from_slice(&m.memories);
         let inner = ModuleInner {
+            type_ids: crate::types::canonical_ids(&m.types, &m.type_decls).into(),
             types,
             imports: m
                 .imports
@@ -376,6 +386,7 @@ impl Module {
                 .collect(),
             functions,
             tables,
+            table_inits,
             memories,
             globals,
             tags,

@@ -33,6 +33,10 @@ macro_rules! define_instrs {
             BrIfNz { #[doc = "The condition's slot."] cond: Slot, #[doc = "The instruction jumped to."] target: u32 },
             /// Jumps when `cond` is zero.
             BrIfZ { #[doc = "The condition's slot."] cond: Slot, #[doc = "The instruction jumped to."] target: u32 },
+            /// Jumps to `target` if the reference in `cond` is null (`br_on_null`).
+            BrIfNull { #[doc = "The reference's slot."] cond: Slot, #[doc = "The instruction jumped to."] target: u32 },
+            /// Jumps to `target` if the reference in `cond` is not null (`br_on_non_null`).
+            BrIfNonNull { #[doc = "The reference's slot."] cond: Slot, #[doc = "The instruction jumped to."] target: u32 },
             /// Jumps when the i32 comparison holds: a compare fused with its `br_if` or `if`.
             BrCmpI32 { #[doc = "The comparison."] cmp: Cmp, #[doc = "The first operand's slot."] a: Slot, #[doc = "The second operand's slot."] b: Slot, #[doc = "The instruction jumped to."] target: u32 },
             /// Jumps when the i64 comparison holds.
@@ -56,6 +60,11 @@ macro_rules! define_instrs {
             ReturnCall { #[doc = "The function index in the module."] func: u32, #[doc = "The slot of the first argument."] base: Slot },
             /// Tail-calls through table `table` at the index in `index`, checking type `ty`.
             ReturnCallIndirect { #[doc = "The type index the callee must have."] ty: u32, #[doc = "The table index."] table: u32, #[doc = "The slot of the index."] index: Slot, #[doc = "The slot of the first argument."] base: Slot },
+            /// Calls the function referred to by slot `callee` (`call_ref`; null traps). The
+            /// validator checked its type.
+            CallRef { #[doc = "The slot of the function reference."] callee: Slot, #[doc = "The slot where the callee's frame starts (its arguments, then its results)."] base: Slot },
+            /// Tail-calls the function referred to by slot `callee` (`return_call_ref`).
+            ReturnCallRef { #[doc = "The slot of the function reference."] callee: Slot, #[doc = "The slot of the first argument."] base: Slot },
             /// Reads a global.
             GlobalGet { #[doc = "The slot written."] dst: Slot, #[doc = "The global index."] global: u32 },
             /// Writes a global.
@@ -94,6 +103,8 @@ macro_rules! define_instrs {
             ElemDrop { #[doc = "The element segment index."] elem: u32 },
             /// `ref.is_null`.
             RefIsNull { #[doc = "The slot written."] dst: Slot, #[doc = "The slot read."] src: Slot },
+            /// Copies the reference in `src` to `dst`, trapping if it is null (`ref.as_non_null`).
+            RefAsNonNull { #[doc = "The slot written."] dst: Slot, #[doc = "The slot read."] src: Slot },
             /// `ref.func`: a reference to a function of the instance.
             RefFunc { #[doc = "The slot written."] dst: Slot, #[doc = "The function index in the module."] func: u32 },
             /// `throw`: an exception of tag `tag` (of the module) whose payload is in the slots

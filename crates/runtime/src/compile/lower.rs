@@ -44,6 +44,27 @@ impl Entry {
     }
 }
 
+/// What a conditional branch tests of its slot: an `i32` (`br_if`) or a reference
+/// (`br_on_null`, `br_on_non_null`, which compare all 64 bits: a reference may be 2^32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Test {
+    NonZero,
+    Zero,
+    Null,
+    NonNull,
+}
+
+impl Test {
+    fn negate(self) -> Test {
+        match self {
+            Test::NonZero => Test::Zero,
+            Test::Zero => Test::NonZero,
+            Test::Null => Test::NonNull,
+            Test::NonNull => Test::Null,
+        }
+    }
+}
+
 /// Declared locals (or one parameter) of one type: where local `first` starts.
 #[derive(Debug, Clone, Copy)]
 struct LocalRun {
@@ -408,6 +429,43 @@ impl<'t> Lowerer<'t> {
         }
     }
 
+    /// A branch to label `depth` taken when `test` holds of slot `cond`: one jump when the
+    /// label's values are already where it takes them, else a jump around a branch that moves
+    /// them.
+    fn branch_if(&mut self, depth: u32, cond: Slot, test: Test) {
+        let target = self.label(depth);
+        let c = &self.controls[target];
+        let n = if c.kind == Kind::Loop {
+            c.params
+        } else {
+            c.results
+        };
+        let in_place = c.kind != Kind::Function && c.height == self.depth() - n;
+        if in_place {
+            if c.kind == Kind::Loop {
+                let start = c.loop_start;
+                self.test_branch(cond, test, start);
+            } else {
+                let at = self.test_branch(cond, test, 0);
+                self.controls[target].patches.push(Patch(at));
+            }
+        } else {
+            let skip = self.test_branch(cond, test.negate(), 0);
+            self.branch(depth);
+            self.resolve(&[Patch(skip)]);
+        }
+    }
+
+    /// Emits a jump to `target` taken when `test` holds of slot `cond`.
+    fn test_branch(&mut self, cond: Slot, test: Test, target: u32) -> usize {
+        match test {
+            Test::NonZero => self.cond_branch(cond, true, target),
+            Test::Zero => self.cond_branch(cond, false, target),
+            Test::Null => self.emit(Instr::BrIfNull { cond, target }),
+            Test::NonNull => self.emit(Instr::BrIfNonNull { cond, target }),
+        }
+    }
+
     /// Before local `local` is overwritten, operands still reading it must get their own copy.
     fn preserve_local(&mut self, local: Slot) {
         for i in 0..self.stack.len() {
@@ -759,6 +817,7 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                 })*
                 Instr::Copy { dst, src }
                 | Instr::RefIsNull { dst, src }
+                | Instr::RefAsNonNull { dst, src }
                 | Instr::CopyV128 { dst, src } => {
                     f(dst);
                     f(src);
@@ -789,7 +848,10 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                     f(addr);
                     f(value);
                 }
-                Instr::BrIfNz { cond, .. } | Instr::BrIfZ { cond, .. } => f(cond),
+                Instr::BrIfNz { cond, .. }
+                | Instr::BrIfZ { cond, .. }
+                | Instr::BrIfNull { cond, .. }
+                | Instr::BrIfNonNull { cond, .. } => f(cond),
                 Instr::BrCmpI32 { a, b, .. } | Instr::BrCmpI64 { a, b, .. } => {
                     f(a);
                     f(b);
@@ -799,7 +861,9 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                 Instr::ThrowRef { exn } => f(exn),
                 Instr::Call { base, .. } | Instr::ReturnCall { base, .. } => f(base),
                 Instr::CallIndirect { index, base, .. }
-                | Instr::ReturnCallIndirect { index, base, .. } => {
+                | Instr::ReturnCallIndirect { index, base, .. }
+                | Instr::CallRef { callee: index, base }
+                | Instr::ReturnCallRef { callee: index, base } => {
                     f(index);
                     f(base);
                 }
@@ -871,6 +935,7 @@ fn retarget(instr: &mut Instr, slot: Slot) {
                 | Instr::TableSize { dst, .. }
                 | Instr::TableGrow { dst, .. }
                 | Instr::RefIsNull { dst, .. }
+                | Instr::RefAsNonNull { dst, .. }
                 | Instr::RefFunc { dst, .. }
                 | Instr::CopyV128 { dst, .. }
                 | Instr::SelectV128 { dst, .. }
@@ -1021,6 +1086,8 @@ fn set_target(instr: &mut Instr, here: u32) {
         Instr::Br { target }
         | Instr::BrIfNz { target, .. }
         | Instr::BrIfZ { target, .. }
+        | Instr::BrIfNull { target, .. }
+        | Instr::BrIfNonNull { target, .. }
         | Instr::BrCmpI32 { target, .. }
         | Instr::BrCmpI64 { target, .. } => *target = here,
         other => unreachable!("{other:?} is not a jump"),
@@ -1204,27 +1271,26 @@ impl Lowerer<'_> {
             O::BrIf { depth } => {
                 let cond = self.pop_slot();
                 self.materialize_all();
-                let target = self.label(depth);
-                let c = &self.controls[target];
-                let n = if c.kind == Kind::Loop {
-                    c.params
-                } else {
-                    c.results
+                self.branch_if(depth, cond, Test::NonZero);
+            }
+            O::BrOnNull { depth } => {
+                // The branch carries the values under the reference, which stays when it is
+                // not null: every operand is in its slot, so the entry can be put back as is.
+                self.materialize_all();
+                let r = self.stack.pop().expect("validated code never underflows");
+                let Operand::Slot(cond) = r.operand else {
+                    unreachable!("materialized")
                 };
-                let in_place = c.kind != Kind::Function && c.height == self.depth() - n;
-                if in_place {
-                    if c.kind == Kind::Loop {
-                        let start = c.loop_start;
-                        self.cond_branch(cond, true, start);
-                    } else {
-                        let at = self.cond_branch(cond, true, 0);
-                        self.controls[target].patches.push(Patch(at));
-                    }
-                } else {
-                    let skip = self.cond_branch(cond, false, 0);
-                    self.branch(depth);
-                    self.resolve(&[Patch(skip)]);
-                }
+                self.branch_if(depth, cond, Test::Null);
+                self.stack.push(r);
+            }
+            O::BrOnNonNull { depth } => {
+                // The reference is the last value the branch carries; not taken, it is dropped.
+                self.materialize_all();
+                let top = self.stack.last().expect("validated code never underflows");
+                let cond = TEMP | top.at;
+                self.branch_if(depth, cond, Test::NonNull);
+                self.stack.pop();
             }
             O::BrTable { targets } => {
                 let index = self.pop_slot();
@@ -1263,6 +1329,17 @@ impl Lowerer<'_> {
                     index,
                     base,
                 });
+            }
+            O::CallRef { type_index } => {
+                // As for `call_indirect`: the reference is read before the callee's frame is set.
+                let callee = self.pop_slot();
+                let ty = &self.types[type_index as usize];
+                self.call(ty, |base| Instr::CallRef { callee, base });
+            }
+            O::ReturnCallRef { type_index } => {
+                let callee = self.pop_slot();
+                let ty = &self.types[type_index as usize];
+                self.tail_call(ty, |base| Instr::ReturnCallRef { callee, base });
             }
             O::ReturnCall { func } => {
                 let ty = &self.types[self.functions[func as usize] as usize];
@@ -1372,6 +1449,7 @@ impl Lowerer<'_> {
             O::F64Const { value } => self.push(Operand::Const(value.0)),
             O::RefNull { .. } => self.push(Operand::Const(0)),
             O::RefIsNull {} => self.unary(|dst, src| Instr::RefIsNull { dst, src }),
+            O::RefAsNonNull {} => self.unary(|dst, src| Instr::RefAsNonNull { dst, src }),
             O::RefFunc { func } => {
                 let dst = self.push_slot();
                 self.emit_result(Instr::RefFunc { dst, func }, dst);

@@ -186,9 +186,13 @@ fn landings(func: &CompiledFunc) -> Vec<bool> {
             Instr::Br { target }
             | Instr::BrIfNz { target, .. }
             | Instr::BrIfZ { target, .. }
+            | Instr::BrIfNull { target, .. }
+            | Instr::BrIfNonNull { target, .. }
             | Instr::BrCmpI32 { target, .. }
             | Instr::BrCmpI64 { target, .. } => landing[target as usize] = true,
-            Instr::Call { .. } | Instr::CallIndirect { .. } => landing[pc + 1] = true,
+            Instr::Call { .. } | Instr::CallIndirect { .. } | Instr::CallRef { .. } => {
+                landing[pc + 1] = true
+            }
             _ => {}
         }
     }
@@ -369,6 +373,12 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     Instr::BrIfZ { cond, target } => {
                         op(variant!(paid(target), back(pc, target), br_if_z), cond, rel(pc, target), 0, price(target))
                     }
+                    Instr::BrIfNull { cond, target } => {
+                        op(variant!(paid(target), back(pc, target), br_if_null), cond, rel(pc, target), 0, price(target))
+                    }
+                    Instr::BrIfNonNull { cond, target } => {
+                        op(variant!(paid(target), back(pc, target), br_if_non_null), cond, rel(pc, target), 0, price(target))
+                    }
                     Instr::BrCmpI32 { cmp, a, b, target } => {
                         op(cmp_i32(cmp, paid(target), back(pc, target)), a, b, rel(pc, target), price(target))
                     }
@@ -403,6 +413,12 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     }
                     Instr::ReturnCall { func, base } => {
                         op(call_variant!(mode, interruptible, return_call), func, base, 0, 0)
+                    }
+                    Instr::CallRef { callee, base } => {
+                        op(call_variant!(mode, interruptible, call_ref), callee, base, 0, 0)
+                    }
+                    Instr::ReturnCallRef { callee, base } => {
+                        op(call_variant!(mode, interruptible, return_call_ref), callee, base, 0, 0)
                     }
                     Instr::ReturnCallIndirect { ty, table, index, base } => {
                         let handler = call_variant!(mode, interruptible, return_call_indirect);
@@ -457,6 +473,7 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     }
                     Instr::ElemDrop { elem } => op(h::elem_drop, elem, 0, 0, 0),
                     Instr::RefIsNull { dst, src } => op(h::ref_is_null, dst, src, 0, 0),
+                    Instr::RefAsNonNull { dst, src } => op(h::ref_as_non_null, dst, src, 0, 0),
                     Instr::RefFunc { dst, func } => op(h::ref_func, dst, func, 0, 0),
                     Instr::CopyV128 { dst, src } => op(simd::copy_v128, dst, src, 0, 0),
                     Instr::SelectV128 { dst, cond, a, b } => op(simd::select_v128, dst, cond, a, b),

@@ -426,10 +426,41 @@ unsafe fn table_callee(op: &Op, sp: *mut u64, exec: &Exec, vm: &Vm) -> Result<u3
     let Some(addr) = r.checked_sub(1) else {
         return Err(Trap::UninitializedElement);
     };
-    if vm.funcs[addr as usize].ty != inst.types[op.a as usize] {
+    let (actual, expected) = (
+        vm.funcs[addr as usize].type_id,
+        inst.type_ids[op.a as usize],
+    );
+    if actual != expected && !crate::types::is_subtype(actual, expected) {
         return Err(Trap::IndirectCallTypeMismatch);
     }
     Ok(addr as u32)
+}
+
+/// Calls (`TAIL`: tail-calls) the function the reference in slot `op.a` names, its frame at
+/// slot `op.b` (`call_ref`, `return_call_ref`). A function reference is its store address plus
+/// one, of a function of this store (the embedding API checks the ones hosts pass); the
+/// validator checked its type.
+#[inline(always)]
+unsafe fn ref_call<const MODE: u8, const TAIL: bool>(
+    ip: *const Op,
+    sp: *mut u64,
+    exec: &mut Exec,
+    vm: &mut Vm,
+    gas: u64,
+) -> Flow {
+    // SAFETY: called by the two handlers, under their contract: `ip` is their op and `op.a` a
+    // slot of the frame at `sp`.
+    unsafe {
+        let op = &*ip;
+        let Some(addr) = slot!(sp, op.a).checked_sub(1) else {
+            trap!(ip, exec, gas, Trap::NullFunctionReference)
+        };
+        if TAIL {
+            tail_call_addr::<MODE>(ip, sp, exec, vm, addr as u32, op.b, gas)
+        } else {
+            call_addr::<MODE>(ip, sp, exec, vm, addr as u32, op.b, gas)
+        }
+    }
 }
 
 /// The code of a function called for the first time from this store: out of line, so that the
@@ -516,6 +547,19 @@ handler! {
         next!(next, sp, exec, vm, gas)
     }
 
+    /// `br_on_null`: a reference is null when its whole slot is zero.
+    fn br_if_null<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        let next = if slot!(sp, op.a) == 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
+        next!(next, sp, exec, vm, gas)
+    }
+
+    fn br_if_non_null<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        let next = if slot!(sp, op.a) != 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
+        next!(next, sp, exec, vm, gas)
+    }
+
     /// Its targets are stubs that move the branch's values and jump on: never charges.
     fn br_table(ip, sp, exec, vm, gas) {
         let op = &*ip;
@@ -590,6 +634,20 @@ handler! {
             Ok(addr) => tail_call_addr::<MODE>(ip, sp, exec, vm, addr, op.d, gas),
             Err(t) => trap!(ip, exec, gas, t),
         }
+    }
+
+    fn call_ref<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        if CHECK && exec.interrupted() {
+            trap!(ip, exec, gas, Trap::Interrupted)
+        }
+        ref_call::<MODE, false>(ip, sp, exec, vm, gas)
+    }
+
+    fn return_call_ref<const MODE: u8, const CHECK: bool>(ip, sp, exec, vm, gas) {
+        if CHECK && exec.interrupted() {
+            trap!(ip, exec, gas, Trap::Interrupted)
+        }
+        ref_call::<MODE, true>(ip, sp, exec, vm, gas)
     }
 
     fn global_get(ip, sp, exec, vm, gas) {
@@ -708,6 +766,16 @@ handler! {
     fn ref_is_null(ip, sp, exec, vm, gas) {
         let op = &*ip;
         slot!(sp, op.a) = u64::from(slot!(sp, op.b) == 0);
+        next!(ip.add(1), sp, exec, vm, gas)
+    }
+
+    fn ref_as_non_null(ip, sp, exec, vm, gas) {
+        let op = &*ip;
+        let r = slot!(sp, op.b);
+        if r == 0 {
+            trap!(ip, exec, gas, Trap::NullReference)
+        }
+        slot!(sp, op.a) = r;
         next!(ip.add(1), sp, exec, vm, gas)
     }
 

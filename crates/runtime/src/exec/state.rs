@@ -27,6 +27,8 @@ pub(crate) enum FuncKind {
 
 pub(crate) struct FuncEntity {
     pub(crate) ty: FuncType,
+    /// The canonical id of its type (`crate::types`): `call_indirect` and imports compare it.
+    pub(crate) type_id: u32,
     pub(crate) kind: FuncKind,
     /// The metering price of a call to this host function (its `[host]` cost table entry).
     pub(crate) host_price: u64,
@@ -92,6 +94,8 @@ pub(crate) struct GlobalEntity {
 pub(crate) struct TagEntity {
     /// Its type: the parameters are an exception's payload.
     pub(crate) ty: FuncType,
+    /// The canonical id of its type: an import must have the same.
+    pub(crate) type_id: u32,
     /// How traps name it: the export name it was defined under, or its index in its module.
     pub(crate) name: String,
 }
@@ -108,8 +112,10 @@ pub(crate) struct ExceptionEntity {
 pub(crate) struct InstanceEntity {
     /// The module's code, assembled function by function as they are first called.
     pub(crate) code: Arc<ModuleCode>,
-    /// The module's function types (`call_indirect` checks against them).
+    /// The module's function types.
     pub(crate) types: Arc<[FuncType]>,
+    /// Their canonical ids (`call_indirect` checks against them).
+    pub(crate) type_ids: Arc<[u32]>,
     pub(crate) funcs: Vec<u32>,
     pub(crate) tables: Vec<u32>,
     pub(crate) memories: Vec<u32>,

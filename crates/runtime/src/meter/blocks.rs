@@ -120,6 +120,8 @@ fn ends_block(op: &Operator<'_>) -> bool {
             | O::Else {}
             | O::Br { .. }
             | O::BrIf { .. }
+            | O::BrOnNull { .. }
+            | O::BrOnNonNull { .. }
             | O::BrTable { .. }
             | O::Return {}
             | O::Unreachable {}
@@ -127,6 +129,8 @@ fn ends_block(op: &Operator<'_>) -> bool {
             | O::CallIndirect { .. }
             | O::ReturnCall { .. }
             | O::ReturnCallIndirect { .. }
+            | O::CallRef { .. }
+            | O::ReturnCallRef { .. }
             | O::Throw { .. }
             | O::ThrowRef {}
     )

@@ -94,7 +94,9 @@ impl Rng {
 }
 
 /// The features of WebAssembly 2.0, with tail calls, relaxed SIMD, multi-memory, exception
-/// handling and extended constant expressions, for wasmparser.
+/// handling, extended constant expressions and typed function references, for wasmparser.
+/// GC is on too: wasmparser has the bottom heap types (`nofunc`, `noextern`) only with it, and
+/// what else GC brings ours refuses as unsupported (`Verdicts::only_gc`).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
@@ -102,6 +104,8 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::MULTI_MEMORY
         | WasmFeatures::EXCEPTIONS
         | WasmFeatures::EXTENDED_CONST
+        | WasmFeatures::FUNCTION_REFERENCES
+        | WasmFeatures::GC
 }
 
 /// A `wasm-smith` configuration for WebAssembly 2.0 (SIMD, bulk memory, reference types,
@@ -706,14 +710,13 @@ impl Verdicts {
         }
     }
 
-    /// A disagreement only because the module uses `nullexnref` (`0x74`), which ours reports
-    /// as unsupported: the exception-handling proposal has it as the bottom of `exnref`, and
-    /// typing it needs the subtyping of typed references, not implemented.
-    pub fn only_nullexnref(&self) -> bool {
+    /// A disagreement only because the module uses what the GC proposal brings (a struct
+    /// type, `anyref`, an 0xFB instruction), which ours reports as unsupported.
+    pub fn only_gc(&self) -> bool {
         match (&self.ours, &self.theirs) {
             (Err(e), Ok(())) => {
                 e.kind == ssvm_validate::ErrorKind::Unsupported
-                    && e.message.contains("(nullexnref type)")
+                    && e.message.contains("the GC proposal is not supported")
             }
             _ => false,
         }
@@ -721,7 +724,7 @@ impl Verdicts {
 
     /// A disagreement that counts.
     pub fn disagree(&self) -> bool {
-        !self.agree() && !self.only_implementation_limit() && !self.only_nullexnref()
+        !self.agree() && !self.only_implementation_limit() && !self.only_gc()
     }
 
     /// Which side accepted, as a short key: `ours-accepts` or `wasmparser-accepts`.
