@@ -426,6 +426,11 @@ impl Module {
         self.inner.functions.len() as u32
     }
 
+    /// The type of memory `index` (imports counted).
+    pub fn memory_type(&self, index: u32) -> Option<MemoryType> {
+        self.inner.memories.get(index as usize).copied()
+    }
+
     /// The type of function `index` (imports counted).
     pub fn function_type(&self, index: u32) -> Option<&FuncType> {
         let t = *self.inner.functions.get(index as usize)?;
