@@ -227,7 +227,7 @@ impl Vm {
     /// `None` when the memory's maximum, the store's budget or the allocator refuses.
     pub(crate) fn grow_memory(&mut self, memory: usize, delta: u64) -> Option<u32> {
         // A delta of 2^48 pages or more (memory64) has no byte count: no budget holds it.
-        let bytes = delta.checked_mul(PAGE_SIZE as u64).unwrap_or(u64::MAX);
+        let bytes = delta.saturating_mul(PAGE_SIZE as u64);
         if !self.take_memory(bytes) {
             self.note_limited(memory, delta, true);
             return None;
