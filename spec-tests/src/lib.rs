@@ -47,10 +47,7 @@ pub fn define_spectest(store: &mut Store<()>, linker: &mut Linker<()>) {
     }
     let table = TableType {
         element: RefType::FUNCREF,
-        limits: Limits {
-            min: 10,
-            max: Some(20),
-        },
+        limits: Limits::new(10, Some(20)),
     };
     if let Ok(t) = Table::new(store, table) {
         linker.define("spectest", "table", Extern::Table(t));

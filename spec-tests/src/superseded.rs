@@ -2,8 +2,8 @@
 //! messages of the `wasm-v1` suite that Wasm 2.0 changed, `assert_trap` messages that name
 //! the element index the reference interpreter prints, and `assert_invalid` cases that a later
 //! proposal changed: messages of proposal suites written before a proposal ssvm-lite implements,
-//! SIMD cases that Wasm 3.0's binary format made invalid where Wasm 2.0's is malformed, and
-//! Wasm 2.0 cases that multi-memory made valid or invalid in other words.
+//! and Wasm 2.0 cases that Wasm 3.0 (multi-memory, memory64) made valid, or invalid where 2.0
+//! calls them malformed, or malformed in other words.
 //!
 //! ssvm-lite decodes the Wasm 2.0 binary format. For a few binaries of the v1 suite, the v2 suite
 //! (same bytes) or the 2.0 binary format itself gives a different malformed message: the check
@@ -90,8 +90,8 @@ const TRAP_CASES: &[(&str, usize, &str, &str)] = &[
 ];
 
 /// (file, line, the error ours must give instead, with its kind, why): proposal suites written
-/// before a proposal ssvm-lite implements gave the same module another meaning, and Wasm 3.0
-/// made invalid some bytes that the Wasm 2.0 binary format calls malformed.
+/// before a proposal ssvm-lite implements gave the same module another meaning, or where a
+/// later suite words the same error differently.
 const INVALID_CASES: &[(&str, usize, &str, &str)] = &[
     (
         "proposal/function-references/global.wast",
@@ -126,28 +126,401 @@ const INVALID_CASES: &[(&str, usize, &str, &str)] = &[
          item is then an i32 in a funcref segment, and wasm-v3 elem.wast:880 expects type \
          mismatch for `(item (i32.const 0))`",
     ),
-    (
-        "proposal/simd/simd_address.wast",
-        143,
-        "malformed: integer too large",
-        "an offset of 2^32: Wasm 3.0 reads offsets as u64 (memory64) and calls this invalid; the \
-         Wasm 2.0 binary format reads a u32, and v1/v2 binary-leb128.wast:729 check that it is \
-         malformed",
-    ),
-    (
-        "proposal/simd/simd_address.wast",
-        151,
-        "malformed: integer too large",
-        "the same, for v128.store",
-    ),
 ];
 
 /// (file, line, what ours must give instead: `valid` or the error with its kind, why): Wasm 2.0
-/// cases that multi-memory (Wasm 3.0) gave a meaning. A second memory is valid, a memory index
-/// follows where 2.0 had a zero byte (so a LEB128 zero in several bytes is memory 0), and bit 6
-/// of a load's or store's flags says a memory index follows. The pinned wasm-v3 suite dropped
-/// the 2.0 expectations.
+/// cases that Wasm 3.0 gave a meaning, and cases of the memory64 proposal's suite, which
+/// predates multi-memory and exception handling. Multi-memory: a second memory is valid, a
+/// memory index follows where 2.0 had a zero byte (so a LEB128 zero in several bytes is memory
+/// 0), and bit 6 of a load's or store's flags says a memory index follows. Memory64: limits and
+/// offsets are u64s, which validation bounds by the address type, the limits flags are a byte,
+/// and an alignment exponent below 64 decodes. The pinned wasm-v3 suite dropped the 2.0
+/// expectations.
 const WASM3_CASES: &[(&str, usize, &str, &str)] = &[
+    (
+        "wasm-v1/address.wast",
+        206,
+        "invalid: offset out of range",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        216,
+        "valid",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        224,
+        "valid",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        403,
+        "valid",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        460,
+        "valid",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        524,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        532,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        540,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        549,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        729,
+        "invalid: offset out of range",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        748,
+        "invalid: offset out of range",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        842,
+        "invalid: alignment must not be larger than natural",
+        "Wasm 3.0 reads offsets as u64 (memory64): this offset of 2^32 + 2 is invalid, as is the \
+         alignment, which validation checks first",
+    ),
+    (
+        "wasm-v1/binary-leb128.wast",
+        861,
+        "invalid: offset out of range",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/address.wast",
+        213,
+        "invalid: offset out of range",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/align.wast",
+        891,
+        "invalid: alignment must not be larger than natural",
+        "an alignment exponent of 32 to 63 decodes in Wasm 3.0 and is invalid (wasm-v3 align.wast)",
+    ),
+    (
+        "wasm-v2/align.wast",
+        910,
+        "invalid: alignment must not be larger than natural",
+        "an alignment exponent of 32 to 63 decodes in Wasm 3.0 and is invalid (wasm-v3 align.wast)",
+    ),
+    (
+        "wasm-v2/align.wast",
+        929,
+        "invalid: alignment must not be larger than natural",
+        "an alignment exponent of 32 to 63 decodes in Wasm 3.0 and is invalid (wasm-v3 align.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        217,
+        "valid",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        225,
+        "valid",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        525,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        533,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        541,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        550,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        730,
+        "malformed: integer too large",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        750,
+        "malformed: integer too large",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        845,
+        "malformed: integer too large",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary-leb128.wast",
+        865,
+        "malformed: integer too large",
+        "Wasm 3.0 reads offsets as u64 (memory64) and bounds a 32-bit memory's in validation \
+         (wasm-v3 address.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/binary.wast",
+        804,
+        "malformed: malformed limits flags",
+        "Wasm 3.0 reads the limits flags as one byte (wasm-v3 binary.wast)",
+    ),
+    (
+        "wasm-v2/binary.wast",
+        813,
+        "malformed: malformed limits flags",
+        "Wasm 3.0 reads the limits flags as one byte (wasm-v3 binary.wast)",
+    ),
+    (
+        "wasm-v2/binary.wast",
+        823,
+        "malformed: malformed limits flags",
+        "Wasm 3.0 reads the limits flags as one byte (wasm-v3 binary.wast)",
+    ),
+    (
+        "wasm-v2/binary.wast",
+        859,
+        "malformed: malformed limits flags",
+        "Wasm 3.0 reads the limits flags as one byte (wasm-v3 binary.wast)",
+    ),
+    (
+        "wasm-v2/binary.wast",
+        868,
+        "malformed: malformed limits flags",
+        "Wasm 3.0 reads the limits flags as one byte (wasm-v3 binary.wast)",
+    ),
+    (
+        "wasm-v2/binary.wast",
+        877,
+        "malformed: malformed limits flags",
+        "Wasm 3.0 reads the limits flags as one byte (wasm-v3 binary.wast)",
+    ),
+    (
+        "wasm-v2/memory.wast",
+        79,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/memory.wast",
+        83,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/memory.wast",
+        87,
+        "invalid: memory size must be at most 65536 pages (4GiB)",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/table.wast",
+        27,
+        "invalid: table size must be at most 2^32-1",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/table.wast",
+        31,
+        "invalid: table size must be at most 2^32-1",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "wasm-v2/table.wast",
+        35,
+        "invalid: table size must be at most 2^32-1",
+        "Wasm 3.0 reads limits as u64 (memory64) and bounds them in validation \
+         (wasm-v3 memory.wast, table.wast, binary-leb128.wast)",
+    ),
+    (
+        "proposal/function-references/table.wast",
+        35,
+        "invalid: table size must be at most 2^32-1",
+        "the same as wasm-v2 table.wast:27",
+    ),
+    (
+        "proposal/function-references/table.wast",
+        39,
+        "invalid: table size must be at most 2^32-1",
+        "the same as wasm-v2 table.wast:31",
+    ),
+    (
+        "proposal/function-references/table.wast",
+        43,
+        "invalid: table size must be at most 2^32-1",
+        "the same as wasm-v2 table.wast:35",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        48,
+        "malformed: unexpected end of section or function",
+        "this suite predates exception handling: section 13 is the tag section, here cut short",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        856,
+        "invalid: unknown memory 1",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        876,
+        "valid",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        896,
+        "valid",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        915,
+        "valid",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        934,
+        "valid",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        954,
+        "invalid: unknown memory 1",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        973,
+        "valid",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        992,
+        "valid",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        1010,
+        "valid",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        1028,
+        "valid",
+        "this suite predates multi-memory: the byte after the opcode is a memory index",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        1382,
+        "malformed: unexpected end of section or function",
+        "this suite predates exception handling: import kind 4 is a tag, here cut short",
+    ),
+    (
+        "proposal/memory64/binary.wast",
+        1392,
+        "malformed: unexpected end of section or function",
+        "this suite predates exception handling: import kind 4 is a tag, here cut short",
+    ),
+    (
+        "proposal/memory64/memory.wast",
+        10,
+        "valid",
+        "this suite predates multi-memory (Wasm 3.0): a second memory is valid",
+    ),
+    (
+        "proposal/memory64/memory.wast",
+        11,
+        "valid",
+        "this suite predates multi-memory (Wasm 3.0): a second memory is valid",
+    ),
+    (
+        "proposal/memory64/memory64.wast",
+        8,
+        "valid",
+        "this suite predates multi-memory (Wasm 3.0): a second memory is valid",
+    ),
+    (
+        "proposal/memory64/memory64.wast",
+        9,
+        "valid",
+        "this suite predates multi-memory (Wasm 3.0): a second memory is valid",
+    ),
     (
         "wasm-v1/imports.wast",
         404,

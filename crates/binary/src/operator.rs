@@ -117,8 +117,9 @@ impl<'a> Immediate<'a> for Shuffle {
 pub struct MemArg {
     /// log2 of the promised alignment.
     pub align: u32,
-    /// Added to the dynamic address.
-    pub offset: u32,
+    /// Added to the dynamic address: a u64 in Wasm 3.0 (memory64), which the validator
+    /// bounds by the memory's address type.
+    pub offset: u64,
     /// The memory accessed (multi-memory; 0 unless the flags' bit 6 says an index follows).
     pub memory: u32,
 }
@@ -128,14 +129,14 @@ impl<'a> Immediate<'a> for MemArg {
     fn decode(r: &mut Reader<'a>) -> Result<Self> {
         let at = r.offset();
         let flags = r.u32()?;
-        // Multi-memory's flag (bit 6) says a memory index follows; an exponent of 32 or more
-        // cannot be encoded.
+        // Multi-memory's flag (bit 6) says a memory index follows. An exponent of 32 to 63
+        // decodes (Wasm 3.0) and is invalid, as any larger than the access.
         let (align, memory) = match flags {
-            0..32 => (flags, 0),
-            64..96 => (flags - 64, r.u32()?),
+            0..64 => (flags, 0),
+            64..128 => (flags - 64, r.u32()?),
             _ => return Err(DecodeError::new("malformed memop flags", at)),
         };
-        let offset = r.u32()?;
+        let offset = r.u64()?;
         Ok(MemArg {
             align,
             offset,

@@ -156,6 +156,12 @@ impl<'a> Reader<'a> {
         self.uleb(32).map(|v| v as u32)
     }
 
+    /// An unsigned 64-bit LEB128 integer (memory64's limits and offsets).
+    #[inline]
+    pub fn u64(&mut self) -> Result<u64> {
+        self.uleb(64)
+    }
+
     /// A signed 32-bit LEB128 integer.
     #[inline]
     pub fn i32(&mut self) -> Result<i32> {

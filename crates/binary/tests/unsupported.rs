@@ -170,22 +170,57 @@ fn gc_type_definitions_are_gc_and_rec_groups_decode() {
 
 #[test]
 fn limits_flags_of_later_proposals_keep_the_words_of_wasm_2() {
-    let e = error(&module(&[(5, &[1, 0x04, 0])]));
-    let message = "integer too large: the memory64 proposal is not supported (64-bit memory)";
-    assert_unsupported(&e, Proposal::Memory64, message, 11);
-    let e = error(&module(&[(5, &[1, 0x03, 1, 1])]));
-    let message = "integer too large: the threads proposal is not supported (shared memory)";
-    assert_unsupported(&e, Proposal::Threads, message, 11);
-    let e = error(&module(&[(4, &[1, 0x70, 0x05, 0, 1])]));
-    assert_eq!(e.unsupported, Some(Proposal::Memory64), "{e}");
-    // Tables are never shared, and flags past memory64's stay malformed.
-    for (id, content) in [(4, &[1u8, 0x70, 0x02, 0, 1][..]), (5, &[1, 0x08, 0])] {
+    // Shared memories (threads), 32- and 64-bit, keep Wasm 2.0's words.
+    for flags in [0x03, 0x07] {
+        let e = error(&module(&[(5, &[1, flags, 1, 1])]));
+        let message = "integer too large: the threads proposal is not supported (shared memory)";
+        assert_unsupported(&e, Proposal::Threads, message, 11);
+    }
+    // Tables are never shared, and flags past memory64's are malformed (a byte, Wasm 3.0).
+    for (id, content) in [
+        (4, &[1u8, 0x70, 0x02, 0, 1][..]),
+        (5, &[1, 0x08, 0]),
+        (5, &[1, 0x81, 0, 0]),
+    ] {
         let e = error(&module(&[(id, content)]));
         assert_eq!(
             (e.unsupported, e.message.as_str()),
-            (None, "integer too large")
+            (None, "malformed limits flags")
         );
     }
+}
+
+#[test]
+fn memory64_limits_decode_as_u64s_whatever_the_address_type() {
+    // A 64-bit memory of 2^40 pages, at most 2^48, and a 64-bit table of 2^33 elements.
+    let pages = [0x80, 0x80, 0x80, 0x80, 0x80, 0x20];
+    let max = [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40];
+    let memory = [&[1u8, 0x05][..], &pages, &max].concat();
+    let table = [1u8, 0x70, 0x04, 0x80, 0x80, 0x80, 0x80, 0x20];
+    let bytes = module(&[(4, &table), (5, &memory)]);
+    let m = Module::decode(&bytes).expect("decodes");
+    let limits = m.memories[0].limits;
+    assert_eq!(
+        (limits.min, limits.max, limits.is64),
+        (1 << 40, Some(1 << 48), true)
+    );
+    let limits = m.tables[0].limits;
+    assert_eq!((limits.min, limits.max, limits.is64), (1 << 33, None, true));
+    // A 32-bit memory's sizes are u64s too (the validator bounds them).
+    let bytes = module(&[(5, &[&[1u8, 0x00][..], &pages].concat())]);
+    let m = Module::decode(&bytes).unwrap();
+    assert_eq!(
+        (m.memories[0].limits.min, m.memories[0].limits.is64),
+        (1 << 40, false)
+    );
+    // Past 64 bits is too large.
+    let e = error(&module(&[(
+        5,
+        &[
+            1, 0x04, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x02,
+        ],
+    )]));
+    assert_eq!(e.message, "integer too large");
 }
 
 #[test]
@@ -293,8 +328,11 @@ fn memory_indices_decode_as_multi_memory_reads_them() {
         decode(&[0x28, 0x42, 0x03, 0x05]).unwrap(),
         Operator::I32Load { memarg }
     );
-    // An alignment exponent of 32 or more has no meaning, with or without a memory index.
-    for flags in [&[0x20][..], &[0x60], &[0x80, 0x01]] {
+    // An alignment exponent of 32 to 63 decodes (Wasm 3.0; the validator refuses it), with or
+    // without a memory index; flags of 128 or more have no meaning.
+    assert!(decode(&[0x28, 0x20, 0x00]).is_ok());
+    assert!(decode(&[0x28, 0x60, 0x00, 0x00]).is_ok());
+    for flags in [&[0x80, 0x01][..], &[0xff, 0x01]] {
         let bytes = [&[0x28], flags, &[0x00, 0x00]].concat();
         let e = decode(&bytes).unwrap_err();
         assert_eq!(

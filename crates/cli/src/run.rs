@@ -483,6 +483,13 @@ fn instantiate_and_call(
             linker.define_unknown_imports_as_default_values(module);
         }
     }
+    if let Err(e) = ssvm_wasi::check_memory(module) {
+        print_err(&format!(
+            "error: cannot instantiate {}: {e}",
+            file.display()
+        ));
+        return Err(Stopped::Uninstantiable);
+    }
     let instance = match linker.instantiate(store, module) {
         Ok(i) => i,
         Err(e @ (Error::Trap(_) | Error::OutOfGas { .. } | Error::Exit(_))) => {

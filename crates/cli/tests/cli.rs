@@ -693,3 +693,49 @@ fn a_program_that_throws_and_catches_runs_and_an_uncaught_exception_is_a_trap() 
         );
     }
 }
+
+#[test]
+fn a_memory64_module_validates_and_runs() {
+    // (memory i64 1) (func (export "f") (result i64) (memory.size))
+    let bytes = module(&[
+        &[0x01, 0x05, 0x01, 0x60, 0x00, 0x01, 0x7e],
+        &[0x03, 0x02, 0x01, 0x00],
+        &[0x05, 0x03, 0x01, 0x04, 0x01],
+        &[0x07, 0x05, 0x01, 0x01, b'f', 0x00, 0x00],
+        &[0x0a, 0x06, 0x01, 0x04, 0x00, 0x3f, 0x00, 0x0b],
+    ]);
+    let path = scratch_file("memory64.wasm", &bytes);
+    let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let o = ssvm_lite(&["run", "--invoke", "f", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    assert_eq!(stdout(&o).trim(), "1");
+}
+
+#[test]
+fn a_wasi_module_with_a_64_bit_memory_is_refused_naming_it() {
+    // Imports `proc_exit`, has (memory i64 1) and an empty `_start`.
+    let mut import = vec![0x02, 0x24, 0x01, 0x16];
+    import.extend_from_slice(b"wasi_snapshot_preview1");
+    import.push(0x09);
+    import.extend_from_slice(b"proc_exit");
+    import.extend_from_slice(&[0x00, 0x01]);
+    let bytes = module(&[
+        &[0x01, 0x08, 0x02, 0x60, 0x00, 0x00, 0x60, 0x01, 0x7f, 0x00],
+        &import,
+        &[0x03, 0x02, 0x01, 0x00],
+        &[0x05, 0x03, 0x01, 0x04, 0x01],
+        &[
+            0x07, 0x0a, 0x01, 0x06, b'_', b's', b't', b'a', b'r', b't', 0x00, 0x01,
+        ],
+        &[0x0a, 0x04, 0x01, 0x02, 0x00, 0x0b],
+    ]);
+    let path = scratch_file("wasi_memory64.wasm", &bytes);
+    let o = ssvm_lite(&["validate", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "stderr: {}", stderr(&o));
+    let o = ssvm_lite(&["run", path.to_str().unwrap()]);
+    assert_ne!(o.status.code(), Some(0));
+    let err = stderr(&o);
+    assert!(err.contains("memory is 64-bit (memory64)"), "{err}");
+    assert!(err.contains("WASI preview 1"), "{err}");
+}

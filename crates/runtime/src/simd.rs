@@ -540,8 +540,9 @@ pub(crate) use {all_true, extmul, for_each_simd};
 /// `load_lane Name BYTES;` (the bytes replace a lane of the v128 operand), `store Name;` (16
 /// bytes) and `store_lane Name BYTES;` (a lane's bytes).
 macro_rules! for_each_simd_access {
-    ($m:ident) => {
+    ($m:ident $(, $arg:tt)*) => {
         $m! {
+            $($arg;)*
             load V128Load 16 |b| u128::from_le_bytes(b);
             load V128Load8x8S 8 |b| from_i16x8(std::array::from_fn(|i| i16::from(b[i] as i8)));
             load V128Load8x8U 8 |b| from_u16x8(std::array::from_fn(|i| u16::from(b[i])));

@@ -231,6 +231,8 @@ impl Function {
                 path.display()
             )));
         }
+        ssvm_wasi::check_memory(&module)
+            .map_err(|e| LoadError::Unservable(format!("{}: {e}", path.display())))?;
         let pre = linker.instantiate_pre(&engine, &module).map_err(|e| {
             LoadError::Unservable(format!("cannot instantiate {}: {e}", path.display()))
         })?;

@@ -4,7 +4,7 @@
 use crate::module::Context;
 use crate::{invalid, malformed, Error, FunctionSink};
 use ssvm_binary::{
-    BlockType, FuncType, FunctionBody, HeapType, Operator, OperatorReader, RefType, ValType,
+    BlockType, FuncType, FunctionBody, HeapType, MemArg, Operator, OperatorReader, RefType, ValType,
 };
 use std::collections::HashSet;
 
@@ -603,11 +603,12 @@ impl<'c> FuncValidator<'c> {
                 self.tail_call(ty, at)?;
             }
             O::CallIndirect { type_index, table } => {
-                if !self.is_func_table(table, at)? {
+                let t = self.ctx.table(table, at)?;
+                if !self.ctx.matches(t.element.into(), ValType::FUNCREF) {
                     return Err(mismatch(at));
                 }
                 let ty = self.ctx.func_type(type_index, at)?;
-                self.pop_expect(ValType::I32, at)?;
+                self.pop_expect(t.limits.address_type(), at)?;
                 self.pop_all(&ty.params, at)?;
                 self.push_all(&ty.results);
             }
@@ -616,11 +617,12 @@ impl<'c> FuncValidator<'c> {
                 self.tail_call(ty, at)?;
             }
             O::ReturnCallIndirect { type_index, table } => {
-                if !self.is_func_table(table, at)? {
+                let t = self.ctx.table(table, at)?;
+                if !self.ctx.matches(t.element.into(), ValType::FUNCREF) {
                     return Err(mismatch(at));
                 }
                 let ty = self.ctx.func_type(type_index, at)?;
-                self.pop_expect(ValType::I32, at)?;
+                self.pop_expect(t.limits.address_type(), at)?;
                 self.tail_call(ty, at)?;
             }
             O::Drop {} => {
@@ -673,26 +675,70 @@ impl<'c> FuncValidator<'c> {
                 self.pop_expect(g.content, at)?;
             }
             O::TableGet { table } => {
-                let t = self.ctx.table(table, at)?.element.into();
-                self.pop_expect(ValType::I32, at)?;
+                let (t, at_ty) = self.table_types(table, at)?;
+                self.pop_expect(at_ty, at)?;
                 self.push(t);
             }
             O::TableSet { table } => {
-                let t = self.ctx.table(table, at)?.element.into();
+                let (t, at_ty) = self.table_types(table, at)?;
                 self.pop_expect(t, at)?;
-                self.pop_expect(ValType::I32, at)?;
+                self.pop_expect(at_ty, at)?;
             }
             O::TableGrow { table } => {
-                let t = self.ctx.table(table, at)?.element.into();
-                self.pop_expect(ValType::I32, at)?;
+                let (t, at_ty) = self.table_types(table, at)?;
+                self.pop_expect(at_ty, at)?;
                 self.pop_expect(t, at)?;
-                self.push(ValType::I32);
+                self.push(at_ty);
             }
             O::TableFill { table } => {
-                let t = self.ctx.table(table, at)?.element.into();
-                self.pop_expect(ValType::I32, at)?;
+                let (t, at_ty) = self.table_types(table, at)?;
+                self.pop_expect(at_ty, at)?;
                 self.pop_expect(t, at)?;
-                self.pop_expect(ValType::I32, at)?;
+                self.pop_expect(at_ty, at)?;
+            }
+            O::TableSize { table } => {
+                let (_, at_ty) = self.table_types(table, at)?;
+                self.push(at_ty);
+            }
+            O::TableCopy { dst, src } => {
+                let (d, d_at) = self.table_types(dst, at)?;
+                let (s, s_at) = self.table_types(src, at)?;
+                if !self.ctx.matches(s, d) {
+                    return Err(mismatch(at));
+                }
+                self.pop_expect(narrower(d_at, s_at), at)?;
+                self.pop_expect(s_at, at)?;
+                self.pop_expect(d_at, at)?;
+            }
+            O::TableInit { elem, table } => {
+                let (t, at_ty) = self.table_types(table, at)?;
+                if !self.ctx.matches(self.ctx.element(elem, at)?.into(), t) {
+                    return Err(mismatch(at));
+                }
+                self.pop_all(&[at_ty, ValType::I32, ValType::I32], at)?;
+            }
+            O::MemorySize { mem } => {
+                let a = self.memory_address(mem.0, at)?;
+                self.push(a);
+            }
+            O::MemoryGrow { mem } => {
+                let a = self.memory_address(mem.0, at)?;
+                self.pop_expect(a, at)?;
+                self.push(a);
+            }
+            O::MemoryFill { mem } => {
+                let a = self.memory_address(mem.0, at)?;
+                self.pop_all(&[a, ValType::I32, a], at)?;
+            }
+            O::MemoryCopy { dst, src } => {
+                let d = self.memory_address(dst.0, at)?;
+                let s = self.memory_address(src.0, at)?;
+                self.pop_all(&[d, s, narrower(d, s)], at)?;
+            }
+            O::MemoryInit { data, mem } => {
+                let a = self.memory_address(mem.0, at)?;
+                self.ctx.data(data, at)?;
+                self.pop_all(&[a, ValType::I32, ValType::I32], at)?;
             }
             O::RefNull { ty } => {
                 let t = self.ctx.ref_null(ty, at)?;
@@ -718,48 +764,14 @@ impl<'c> FuncValidator<'c> {
         Ok(())
     }
 
-    /// Whether table `table` holds function references (`call_indirect`'s table).
-    fn is_func_table(&self, table: u32, at: usize) -> Res<bool> {
-        let element = self.ctx.table(table, at)?.element;
-        Ok(self.ctx.matches(element.into(), ValType::FUNCREF))
-    }
-
     /// Instructions with a fixed stack effect: check their immediates, then apply the effect.
     fn fixed(&mut self, op: &Operator<'_>, at: usize) -> Res<()> {
         use Operator as O;
         let info = op.opcode().info();
         match *op {
-            O::MemorySize { mem } | O::MemoryGrow { mem } | O::MemoryFill { mem } => {
-                self.ctx.memory(mem.0, at)?;
-            }
-            O::MemoryCopy { dst, src } => {
-                self.ctx.memory(dst.0, at)?;
-                self.ctx.memory(src.0, at)?;
-            }
-            O::MemoryInit { data, mem } => {
-                self.ctx.memory(mem.0, at)?;
-                self.ctx.data(data, at)?;
-            }
             O::DataDrop { data } => self.ctx.data(data, at)?,
-            O::TableInit { elem, table } => {
-                let table = self.ctx.table(table, at)?.element;
-                let elem = self.ctx.element(elem, at)?;
-                if !self.ctx.matches(elem.into(), table.into()) {
-                    return Err(mismatch(at));
-                }
-            }
             O::ElemDrop { elem } => {
                 self.ctx.element(elem, at)?;
-            }
-            O::TableCopy { dst, src } => {
-                let d = self.ctx.table(dst, at)?.element;
-                let s = self.ctx.table(src, at)?.element;
-                if !self.ctx.matches(s.into(), d.into()) {
-                    return Err(mismatch(at));
-                }
-            }
-            O::TableSize { table } => {
-                self.ctx.table(table, at)?;
             }
             O::I8x16Shuffle { lanes } => {
                 if lanes.0.iter().any(|&l| l >= 32) {
@@ -768,19 +780,13 @@ impl<'c> FuncValidator<'c> {
             }
             _ => {
                 // Most instructions have neither immediate: ask the table before the operator.
-                if let Some(max_align) = info.max_align {
-                    self.ctx.memory(op.memarg().map_or(0, |m| m.memory), at)?;
-                    if op.memarg().is_some_and(|m| m.align > max_align) {
-                        return Err(Box::new(invalid(
-                            "alignment must not be larger than natural",
-                            at,
-                        )));
-                    }
-                }
                 if let Some(lanes) = info.lanes {
                     if op.lane().is_some_and(|lane| lane >= lanes) {
                         return Err(Box::new(invalid("invalid lane index", at)));
                     }
+                }
+                if let (Some(max_align), Some(m)) = (info.max_align, op.memarg()) {
+                    return self.access(m, max_align, info, at);
                 }
             }
         }
@@ -790,5 +796,55 @@ impl<'c> FuncValidator<'c> {
         self.pop_all(sig.params, at)?;
         self.push_all(sig.results);
         Ok(())
+    }
+
+    /// A load or store: its memarg checked against the memory, its address (the first
+    /// parameter of the table's signature, an `i32`) of the memory's address type.
+    fn access(
+        &mut self,
+        m: MemArg,
+        max_align: u32,
+        info: &ssvm_binary::OpcodeInfo,
+        at: usize,
+    ) -> Res<()> {
+        let address = self.memory_address(m.memory, at)?;
+        if m.align > max_align {
+            return Err(Box::new(invalid(
+                "alignment must not be larger than natural",
+                at,
+            )));
+        }
+        if address == ValType::I32 && m.offset > u64::from(u32::MAX) {
+            return Err(Box::new(invalid("offset out of range", at)));
+        }
+        let Some(sig) = &info.signature else {
+            unreachable!("{} is typed case by case but has no case", info.name);
+        };
+        let (_, rest) = sig.params.split_first().expect("an access has an address");
+        self.pop_all(rest, at)?;
+        self.pop_expect(address, at)?;
+        self.push_all(sig.results);
+        Ok(())
+    }
+
+    /// The address type of memory `index`.
+    fn memory_address(&self, index: u32, at: usize) -> Res<ValType> {
+        Ok(self.ctx.memory(index, at)?.limits.address_type())
+    }
+
+    /// The element type and the index type of table `index`.
+    fn table_types(&self, index: u32, at: usize) -> Res<(ValType, ValType)> {
+        let t = self.ctx.table(index, at)?;
+        Ok((t.element.into(), t.limits.address_type()))
+    }
+}
+
+/// The type of a length between two address spaces (`memory.copy`, `table.copy`): `i32` unless
+/// both are 64-bit, so that it fits both.
+fn narrower(a: ValType, b: ValType) -> ValType {
+    if a == ValType::I64 && b == ValType::I64 {
+        ValType::I64
+    } else {
+        ValType::I32
     }
 }

@@ -11,9 +11,6 @@ use ssvm_binary::{
 };
 use std::collections::HashSet;
 
-/// The most pages a 32-bit memory may have (4 GiB).
-const MAX_PAGES: u32 = 65536;
-
 /// Everything a function body may refer to: the spec's validation context C. It owns what it
 /// holds, so a body can be validated long after its module was (lazy compilation).
 #[derive(Debug)]
@@ -258,14 +255,32 @@ fn arith_operands(stack: &mut Vec<ValType>, t: ValType, at: usize) -> Result<Val
     Ok(t)
 }
 
-fn check_limits(limits: Limits, max_allowed: Option<u32>, at: usize) -> Result<(), Error> {
-    if let Some(cap) = max_allowed {
-        if limits.min > cap || limits.max.is_some_and(|m| m > cap) {
-            return Err(invalid(
-                "memory size must be at most 65536 pages (4GiB)",
-                at,
-            ));
-        }
+/// The largest memory: 2^16 pages of 64 KiB for 32-bit addresses, 2^48 for 64-bit ones.
+fn max_pages(limits: Limits) -> (u64, &'static str) {
+    if limits.is64 {
+        (1 << 48, "memory size must be at most 2^48 pages")
+    } else {
+        (1 << 16, "memory size must be at most 65536 pages (4GiB)")
+    }
+}
+
+/// The largest table: every index of its address type (a 64-bit one has no bound).
+fn max_elements(limits: Limits) -> (u64, &'static str) {
+    if limits.is64 {
+        (u64::MAX, "table size must be at most 2^64-1")
+    } else {
+        (u64::from(u32::MAX), "table size must be at most 2^32-1")
+    }
+}
+
+fn check_limits(
+    limits: Limits,
+    bound: fn(Limits) -> (u64, &'static str),
+    at: usize,
+) -> Result<(), Error> {
+    let (cap, message) = bound(limits);
+    if limits.min > cap || limits.max.is_some_and(|m| m > cap) {
+        return Err(invalid(message, at));
     }
     if limits.max.is_some_and(|max| limits.min > max) {
         return Err(invalid("size minimum must not be greater than maximum", at));
@@ -297,9 +312,9 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
             }
             ImportDesc::Table(t) => {
                 ctx.check_val(t.element.into(), at)?;
-                check_limits(t.limits, None, at)?
+                check_limits(t.limits, max_elements, at)?
             }
-            ImportDesc::Memory(m) => check_limits(m.limits, Some(MAX_PAGES), at)?,
+            ImportDesc::Memory(m) => check_limits(m.limits, max_pages, at)?,
             ImportDesc::Global(g) => ctx.check_val(g.content, at)?,
             ImportDesc::Tag(t) => ctx.tag_type(t, at)?,
         }
@@ -313,10 +328,10 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
     }
     for t in &module.tables {
         ctx.check_val(t.element.into(), module.offsets.code)?;
-        check_limits(t.limits, None, module.offsets.code)?;
+        check_limits(t.limits, max_elements, module.offsets.code)?;
     }
     for m in &module.memories {
-        check_limits(m.limits, Some(MAX_PAGES), module.offsets.code)?;
+        check_limits(m.limits, max_pages, module.offsets.code)?;
     }
 
     // Function references outside function bodies declare those functions for `ref.func`.
@@ -401,7 +416,7 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
         ctx.check_val(e.ty.into(), at)?;
         if let SegmentMode::Active { index, offset } = &e.mode {
             let table = ctx.table(*index, at)?;
-            ctx.const_expr(offset, ValType::I32)?;
+            ctx.const_expr(offset, table.limits.address_type())?;
             if !ctx.matches(e.ty.into(), table.element.into()) {
                 return Err(invalid("type mismatch", at));
             }
@@ -425,8 +440,8 @@ pub(crate) fn validate_outside_bodies(module: &Module<'_>) -> Result<Context, Er
 
     for d in &module.data {
         if let SegmentMode::Active { index, offset } = &d.mode {
-            ctx.memory(*index, d.offset)?;
-            ctx.const_expr(offset, ValType::I32)?;
+            let memory = ctx.memory(*index, d.offset)?;
+            ctx.const_expr(offset, memory.limits.address_type())?;
         }
     }
 

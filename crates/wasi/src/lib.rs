@@ -144,6 +144,19 @@ fn charge_path(h: &mut dyn gas::Host, name: &str, len: u64) -> WasiResult {
     h.charge(len, price)
 }
 
+/// Refuses a module that imports WASI preview 1 with a 64-bit memory 0 (memory64): preview 1
+/// passes 32-bit pointers into a 32-bit memory, so its functions cannot serve it.
+pub fn check_memory(module: &ssvm_runtime::Module) -> Result<(), String> {
+    let uses_wasi = module.imports().iter().any(|i| i.module == MODULE);
+    if uses_wasi && module.memory_type(0).is_some_and(|m| m.limits.is64) {
+        return Err(format!(
+            "the module imports {MODULE} but its memory is 64-bit (memory64): WASI preview 1 \
+             is defined on a 32-bit memory"
+        ));
+    }
+    Ok(())
+}
+
 /// Defines every `wasi_snapshot_preview1` function in `linker`; `get` finds the program's
 /// [`WasiCtx`] in the store's data.
 pub fn add_to_linker<T: 'static>(linker: &mut Linker<T>, get: fn(&mut T) -> &mut WasiCtx) {

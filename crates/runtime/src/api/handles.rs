@@ -7,7 +7,7 @@ use super::store::{Caller, Store};
 use crate::exec::{FuncEntity, FuncKind, GlobalEntity, PAGE_SIZE};
 use crate::trap::Trap;
 use crate::value::{FuncRef, Val};
-use ssvm_binary::{FuncType, GlobalType, ValType};
+use ssvm_binary::{FuncType, GlobalType, MemoryType, ValType};
 use std::sync::Arc;
 
 /// A function in a store.
@@ -318,9 +318,27 @@ impl Global {
 }
 
 impl Memory {
-    /// A new memory of `min` pages, growable to `max`.
+    /// A new (32-bit) memory of `min` pages, growable to `max`.
     pub fn new<T>(store: &mut Store<T>, min: u32, max: Option<u32>) -> Result<Memory, Error> {
-        super::instance::new_memory(store, ssvm_binary::Limits { min, max }).map(Memory)
+        super::instance::new_memory(store, ssvm_binary::Limits::new(min, max)).map(Memory)
+    }
+
+    /// A new memory of type `ty`: 64-bit (memory64) when its limits say so.
+    pub fn with_type<T>(store: &mut Store<T>, ty: MemoryType) -> Result<Memory, Error> {
+        super::instance::new_memory(store, ty.limits).map(Memory)
+    }
+
+    /// The memory's type: its current size as the minimum, its declared maximum and whether
+    /// it is 64-bit.
+    pub fn ty<T>(&self, store: &Store<T>) -> MemoryType {
+        let m = &store.memories[self.0 as usize];
+        MemoryType {
+            limits: ssvm_binary::Limits {
+                min: u64::from(m.pages()),
+                max: m.declared_max,
+                is64: m.is64,
+            },
+        }
     }
 
     /// The memory's bytes.

@@ -245,7 +245,7 @@ impl<T> Linker<T> {
 
 pub(crate) fn new_memory<T>(store: &mut Store<T>, limits: Limits) -> Result<u32, Error> {
     let cap = store.config.max_memory_pages;
-    if limits.min > cap {
+    if limits.min > u64::from(cap) {
         return Err(Error::Link(format!(
             "memory of {} pages exceeds the limit of {cap} pages",
             limits.min
@@ -267,15 +267,16 @@ pub(crate) fn new_memory<T>(store: &mut Store<T>, limits: Limits) -> Result<u32,
     })?;
     store.memories.push(MemoryEntity {
         data,
-        max: limits.max.unwrap_or(u32::MAX).min(cap),
+        max: capped(limits.max, cap),
         declared_max: limits.max,
+        is64: limits.is64,
     });
     Ok(store.memories.len() as u32 - 1)
 }
 
 pub(crate) fn new_table<T>(store: &mut Store<T>, ty: TableType, init: u64) -> Result<u32, Error> {
     let cap = store.config.max_table_elements;
-    if ty.limits.min > cap {
+    if ty.limits.min > u64::from(cap) {
         return Err(Error::Link(format!(
             "table of {} elements exceeds the limit of {cap}",
             ty.limits.min
@@ -290,14 +291,22 @@ pub(crate) fn new_table<T>(store: &mut Store<T>, ty: TableType, init: u64) -> Re
     store.tables.push(TableEntity {
         ty,
         elements,
-        max: ty.limits.max.unwrap_or(u32::MAX).min(cap),
+        max: capped(ty.limits.max, cap),
     });
     Ok(store.tables.len() as u32 - 1)
 }
 
-/// Whether limits `actual` satisfy the declared import limits `expected`.
-fn limits_match(actual_min: u32, actual_max: Option<u32>, expected: Limits) -> bool {
-    actual_min >= expected.min
+/// A declared maximum (pages or elements; none, or one past u32, for a 64-bit memory or
+/// table) capped by the engine's limit `cap`.
+fn capped(max: Option<u64>, cap: u32) -> u32 {
+    max.map_or(cap, |m| m.min(u64::from(cap)) as u32)
+}
+
+/// Whether limits `actual` (of address type `is64`) satisfy the declared import limits
+/// `expected`.
+fn limits_match(actual_min: u32, actual_max: Option<u64>, is64: bool, expected: Limits) -> bool {
+    is64 == expected.is64
+        && u64::from(actual_min) >= expected.min
         && match (expected.max, actual_max) {
             (None, _) => true,
             (Some(_), None) => false,
@@ -316,11 +325,16 @@ fn check_import<T>(store: &Store<T>, desc: &ImportDesc, item: Extern, module: &M
             let table = &store.tables[x.0 as usize];
             let element = canonical_val(t.element.into(), &module.inner.type_ids);
             ValType::from(table.ty.element) == element
-                && limits_match(table.elements.len() as u32, table.ty.limits.max, t.limits)
+                && limits_match(
+                    table.elements.len() as u32,
+                    table.ty.limits.max,
+                    table.ty.limits.is64,
+                    t.limits,
+                )
         }
         (ImportDesc::Memory(t), Extern::Memory(x)) => {
             let memory = &store.memories[x.0 as usize];
-            limits_match(memory.pages(), memory.declared_max, t.limits)
+            limits_match(memory.pages(), memory.declared_max, memory.is64, t.limits)
         }
         (ImportDesc::Global(t), Extern::Global(x)) => {
             let actual = store.globals[x.0 as usize].ty;
@@ -466,7 +480,7 @@ pub(super) fn instantiate<T>(
                 offset,
             } => {
                 let inst = &store.instances[index as usize];
-                let d = eval(store, inst, offset) as u32;
+                let d = eval(store, inst, offset) as u64;
                 let n = e.items.len() as u32;
                 store.vm.table_init(index, *table, i as u32, d, 0, n)?;
                 store.instances[index as usize].elements[i].1.clear();
@@ -482,7 +496,7 @@ pub(super) fn instantiate<T>(
         } = &d.place
         {
             let inst = &store.instances[index as usize];
-            let at = eval(store, inst, offset) as u32;
+            let at = eval(store, inst, offset) as u64;
             let n = d.bytes.len() as u32;
             store.vm.memory_init(index, *memory, i as u32, at, 0, n)?;
             store.instances[index as usize].data[i].drop_bytes();

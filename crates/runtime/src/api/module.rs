@@ -4,7 +4,7 @@ use super::engine::Engine;
 use super::error::Error;
 use crate::bytes::{offset_in, ModuleBytes, Segment};
 use crate::compile::ir::CompiledFunc;
-use crate::compile::{tag_types, LoadCheck, Lowerer, Source};
+use crate::compile::{memories64, tag_types, LoadCheck, Lowerer, Source};
 use crate::exec::{Metering, ModuleCode};
 use ssvm_binary::{
     ConstExpr, ElementItems, ExternKind, FuncType, GlobalType, ImportDesc, MemoryType, Opcode,
@@ -256,9 +256,11 @@ impl Module {
             Arc::from(&[][..])
         };
         let tags = tag_types(&m);
+        let memories64 = memories64(&m);
         let mut lowerer = Lowerer::new(&types, &functions, prices.as_deref(), traced);
         lowerer.v128_globals = &v128_globals;
         lowerer.tags = &tags;
+        lowerer.memories64 = &memories64;
         let imported = functions.len() - m.code.len();
         let lowered = if eager {
             ssvm_validate::validate_module_with(&m, &mut lowerer)?;
@@ -433,6 +435,11 @@ impl Module {
     /// Number of functions, imported ones included.
     pub fn function_count(&self) -> u32 {
         self.inner.functions.len() as u32
+    }
+
+    /// The type of memory `index` (imports counted).
+    pub fn memory_type(&self, index: u32) -> Option<MemoryType> {
+        self.inner.memories.get(index as usize).copied()
     }
 
     /// The type of function `index` (imports counted).

@@ -70,9 +70,9 @@ macro_rules! define_instrs {
             /// Writes a global.
             GlobalSet { #[doc = "The slot read."] src: Slot, #[doc = "The global index."] global: u32 },
             /// A load of `kind`; the effective address is `addr + offset`.
-            Load { #[doc = "The width and extension."] kind: LoadKind, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
+            Load { #[doc = "The width and extension."] kind: LoadKind, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address; with `addr64`, the slot of the constant holding it (a u64)."] offset: u32, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32, #[doc = "The memory is 64-bit (memory64): its own handlers, which read the offset from a slot."] addr64: bool },
             /// A store of `kind`.
-            Store { #[doc = "The width and extension."] kind: StoreKind, #[doc = "The slot of the address."] addr: Slot, #[doc = "The slot of the value stored."] value: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
+            Store { #[doc = "The width and extension."] kind: StoreKind, #[doc = "The slot of the address."] addr: Slot, #[doc = "The slot of the value stored."] value: Slot, #[doc = "The static offset added to the address; with `addr64`, the slot of the constant holding it (a u64)."] offset: u32, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32, #[doc = "The memory is 64-bit (memory64): its own handlers, which read the offset from a slot."] addr64: bool },
             /// `memory.size`.
             MemorySize { #[doc = "The slot written."] dst: Slot, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
             /// `memory.grow`; `dst` gets the old size or -1.
@@ -126,9 +126,9 @@ macro_rules! define_instrs {
             /// A SIMD lane instruction (`extract`, `replace`): `lane` is an immediate.
             SimdLane { #[doc = "The instruction."] op: Opcode, #[doc = "The slot written."] dst: Slot, #[doc = "The v128's slot."] a: Slot, #[doc = "The scalar's slot (`replace`)."] b: Slot, #[doc = "The lane."] lane: u8 },
             /// A SIMD load (`for_each_simd_access!`); the lane loads also read the v128 `vec`.
-            SimdLoad { #[doc = "The instruction."] op: Opcode, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The lane loads: the v128 whose lane is replaced."] vec: Slot, #[doc = "The lane loads: the lane."] lane: u8, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
+            SimdLoad { #[doc = "The instruction."] op: Opcode, #[doc = "The slot written."] dst: Slot, #[doc = "The slot of the address."] addr: Slot, #[doc = "The static offset added to the address; with `addr64`, the slot of the constant holding it (a u64)."] offset: u32, #[doc = "The lane loads: the v128 whose lane is replaced."] vec: Slot, #[doc = "The lane loads: the lane."] lane: u8, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32, #[doc = "The memory is 64-bit (memory64): its own handlers, which read the offset from a slot."] addr64: bool },
             /// A SIMD store: the whole v128 or, for the lane stores, one lane.
-            SimdStore { #[doc = "The instruction."] op: Opcode, #[doc = "The slot of the address."] addr: Slot, #[doc = "The v128's slot."] value: Slot, #[doc = "The static offset added to the address."] offset: u32, #[doc = "The lane stores: the lane."] lane: u8, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32 },
+            SimdStore { #[doc = "The instruction."] op: Opcode, #[doc = "The slot of the address."] addr: Slot, #[doc = "The v128's slot."] value: Slot, #[doc = "The static offset added to the address; with `addr64`, the slot of the constant holding it (a u64)."] offset: u32, #[doc = "The lane stores: the lane."] lane: u8, #[doc = "The memory index in the module (0: the cached memory's own handlers)."] memory: u32, #[doc = "The memory is 64-bit (memory64): its own handlers, which read the offset from a slot."] addr64: bool },
         }
     };
 }

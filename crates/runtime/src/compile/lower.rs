@@ -125,6 +125,8 @@ pub(crate) struct Lowerer<'t> {
     pub(crate) v128_globals: &'t [bool],
     /// The type index of every tag, imported ones first.
     pub(crate) tags: &'t [u32],
+    /// Which memories (imported ones first) are 64-bit; empty when none is.
+    pub(crate) memories64: &'t [bool],
     /// Catch clauses that branch to the function's label, as (region, clause): they land on a
     /// `Return` after the body.
     return_landings: Vec<(usize, usize)>,
@@ -177,6 +179,7 @@ impl<'t> Lowerer<'t> {
             stack: Vec::new(),
             v128_globals: &[],
             tags: &[],
+            memories64: &[],
             return_landings: Vec::new(),
             local_runs: Vec::new(),
             locals_declared: 0,
@@ -713,25 +716,40 @@ impl<'t> Lowerer<'t> {
     }
 
     fn load(&mut self, kind: LoadKind, memarg: MemArg) {
+        let (offset, addr64) = self.offset(memarg);
         self.unary(|dst, addr| Instr::Load {
             kind,
             dst,
             addr,
-            offset: memarg.offset,
+            offset,
             memory: memarg.memory,
+            addr64,
         });
     }
 
     fn store(&mut self, kind: StoreKind, memarg: MemArg) {
+        let (offset, addr64) = self.offset(memarg);
         let value = self.pop_slot();
         let addr = self.pop_slot();
         self.emit(Instr::Store {
             kind,
             addr,
             value,
-            offset: memarg.offset,
+            offset,
             memory: memarg.memory,
+            addr64,
         });
+    }
+
+    /// The `offset` operand of an access and whether its memory is 64-bit. A 32-bit memory's
+    /// offset fits the operand (the validator checked); a 64-bit memory's may not, so it goes to
+    /// the constant pool and the operand is its slot.
+    pub(super) fn offset(&mut self, memarg: MemArg) -> (u32, bool) {
+        if self.memories64.get(memarg.memory as usize) == Some(&true) {
+            (self.const_slot(memarg.offset), true)
+        } else {
+            (memarg.offset as u32, false)
+        }
     }
 
     /// Pops three operands (in push order).
@@ -839,14 +857,20 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                     f(a);
                     f(b);
                 }
-                Instr::SimdLoad { dst, addr, vec, .. } => {
+                Instr::SimdLoad { dst, addr, vec, offset, addr64, .. } => {
                     f(dst);
                     f(addr);
                     f(vec);
+                    if *addr64 {
+                        f(offset);
+                    }
                 }
-                Instr::SimdStore { addr, value, .. } => {
+                Instr::SimdStore { addr, value, offset, addr64, .. } => {
                     f(addr);
                     f(value);
+                    if *addr64 {
+                        f(offset);
+                    }
                 }
                 Instr::BrIfNz { cond, .. }
                 | Instr::BrIfZ { cond, .. }
@@ -873,13 +897,19 @@ fn for_each_slot(instr: &mut Instr, mut f: impl FnMut(&mut Slot)) {
                 | Instr::TableSize { dst, .. }
                 | Instr::RefFunc { dst, .. } => f(dst),
                 Instr::GlobalSet { src, .. } | Instr::GlobalSetV128 { src, .. } => f(src),
-                Instr::Load { dst, addr, .. } => {
+                Instr::Load { dst, addr, offset, addr64, .. } => {
                     f(dst);
                     f(addr);
+                    if *addr64 {
+                        f(offset);
+                    }
                 }
-                Instr::Store { addr, value, .. } => {
+                Instr::Store { addr, value, offset, addr64, .. } => {
                     f(addr);
                     f(value);
+                    if *addr64 {
+                        f(offset);
+                    }
                 }
                 Instr::MemoryGrow { dst, delta, .. } => {
                     f(dst);

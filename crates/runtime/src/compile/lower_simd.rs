@@ -30,30 +30,34 @@ impl Lowerer<'_> {
             };
             (@load $name:ident) => {{
                 let O::$name { memarg } = *op else { unreachable!() };
+                let (offset, addr64) = self.offset(memarg);
                 let addr = self.pop_slot();
                 let dst = self.push_slot_wide(true);
-                let load = Instr::SimdLoad { op: opcode, dst, addr, offset: memarg.offset, vec: 0, lane: 0, memory: memarg.memory };
+                let load = Instr::SimdLoad { op: opcode, dst, addr, offset, vec: 0, lane: 0, memory: memarg.memory, addr64 };
                 self.emit_result(load, dst);
             }};
             (@load_lane $name:ident) => {{
                 let O::$name { memarg, lane } = *op else { unreachable!() };
+                let (offset, addr64) = self.offset(memarg);
                 let vec = self.pop_slot();
                 let addr = self.pop_slot();
                 let dst = self.push_slot_wide(true);
-                let load = Instr::SimdLoad { op: opcode, dst, addr, offset: memarg.offset, vec, lane, memory: memarg.memory };
+                let load = Instr::SimdLoad { op: opcode, dst, addr, offset, vec, lane, memory: memarg.memory, addr64 };
                 self.emit_result(load, dst);
             }};
             (@store $name:ident) => {{
                 let O::$name { memarg } = *op else { unreachable!() };
+                let (offset, addr64) = self.offset(memarg);
                 let value = self.pop_slot();
                 let addr = self.pop_slot();
-                self.emit(Instr::SimdStore { op: opcode, addr, value, offset: memarg.offset, lane: 0, memory: memarg.memory });
+                self.emit(Instr::SimdStore { op: opcode, addr, value, offset, lane: 0, memory: memarg.memory, addr64 });
             }};
             (@store_lane $name:ident) => {{
                 let O::$name { memarg, lane } = *op else { unreachable!() };
+                let (offset, addr64) = self.offset(memarg);
                 let value = self.pop_slot();
                 let addr = self.pop_slot();
-                self.emit(Instr::SimdStore { op: opcode, addr, value, offset: memarg.offset, lane, memory: memarg.memory });
+                self.emit(Instr::SimdStore { op: opcode, addr, value, offset, lane, memory: memarg.memory, addr64 });
             }};
         }
         for_each_simd_access!(access);

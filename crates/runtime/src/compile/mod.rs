@@ -6,4 +6,4 @@ mod lower;
 mod source;
 
 pub(crate) use lower::Lowerer;
-pub(crate) use source::{tag_types, LoadCheck, Source};
+pub(crate) use source::{memories64, tag_types, LoadCheck, Source};

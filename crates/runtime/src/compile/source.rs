@@ -27,6 +27,8 @@ pub(crate) struct Source {
     v128_globals: Arc<[bool]>,
     /// The type index of every tag (`Lowerer::tags`).
     tags: Arc<[u32]>,
+    /// Which memories are 64-bit (`Lowerer::memories64`).
+    memories64: Arc<[bool]>,
 }
 
 impl Source {
@@ -53,6 +55,7 @@ impl Source {
             traced,
             v128_globals,
             tags: tag_types(module),
+            memories64: memories64(module),
         }
     }
 
@@ -77,6 +80,7 @@ impl Source {
         );
         lowerer.v128_globals = &self.v128_globals;
         lowerer.tags = &self.tags;
+        lowerer.memories64 = &self.memories64;
         let failed = |mut e: Error| {
             e.function = Some(index as u32);
             e
@@ -114,6 +118,25 @@ pub(crate) fn tag_types(module: &Module<'_>) -> Arc<[u32]> {
         })
         .chain(module.tags.iter().copied())
         .collect()
+}
+
+/// Which memories of `module` (imported ones first) are 64-bit (`Lowerer::memories64`); empty
+/// when none is.
+pub(crate) fn memories64(module: &Module<'_>) -> Arc<[bool]> {
+    let wide: Vec<bool> = module
+        .imports
+        .iter()
+        .filter_map(|i| match i.desc {
+            ssvm_binary::ImportDesc::Memory(m) => Some(m.limits.is64),
+            _ => None,
+        })
+        .chain(module.memories.iter().map(|m| m.limits.is64))
+        .collect();
+    if wide.contains(&true) {
+        wide.into()
+    } else {
+        Arc::from(&[][..])
+    }
 }
 
 /// The sink of validation at load, when bodies are lowered lazily: it finds the bodies whose

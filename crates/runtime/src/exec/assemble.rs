@@ -164,7 +164,11 @@ fn width(instr: &Instr, pc: usize, func: &CompiledFunc, landing: &[bool], mode: 
         // are not hot, and one handler serves every memory).
         Instr::MemoryCopy { .. } | Instr::MemoryInit { .. } => 2,
         // A SIMD access on memory 0 has a handler of its own, with no index.
-        Instr::SimdLoad { memory, .. } | Instr::SimdStore { memory, .. } if *memory != 0 => 2,
+        Instr::SimdLoad { memory, addr64, .. } | Instr::SimdStore { memory, addr64, .. }
+            if *memory != 0 || *addr64 =>
+        {
+            2
+        }
         Instr::Charge { block } if mode == Metering::Paid && !landing[pc] => {
             usize::from(block_cost(func, *block) != 0)
         }
@@ -273,33 +277,43 @@ fn cmp_i64(cmp: Cmp, paid: bool, check: bool) -> Handler {
     }
 }
 
-/// The handler of a load of `kind` in module `$m`: `h` (memory 0) or `memories` (the others).
+/// The handler of a load of `kind` in module `$m`: `h` (memory 0), `memories` (the other 32-bit
+/// memories) or `memories::wide` (64-bit memories).
 macro_rules! load_of {
-    ($m:ident, $kind:expr) => {
+    ($($m:ident)::+, $kind:expr) => {
         match $kind {
-            LoadKind::I32 | LoadKind::F32 | LoadKind::I64_32U => $m::load_u32,
-            LoadKind::I64 | LoadKind::F64 => $m::load_u64,
-            LoadKind::I32_8S => $m::load_i32_8s,
-            LoadKind::I32_8U | LoadKind::I64_8U => $m::load_u8,
-            LoadKind::I32_16S => $m::load_i32_16s,
-            LoadKind::I32_16U | LoadKind::I64_16U => $m::load_u16,
-            LoadKind::I64_8S => $m::load_i64_8s,
-            LoadKind::I64_16S => $m::load_i64_16s,
-            LoadKind::I64_32S => $m::load_i64_32s,
+            LoadKind::I32 | LoadKind::F32 | LoadKind::I64_32U => $($m)::+::load_u32,
+            LoadKind::I64 | LoadKind::F64 => $($m)::+::load_u64,
+            LoadKind::I32_8S => $($m)::+::load_i32_8s,
+            LoadKind::I32_8U | LoadKind::I64_8U => $($m)::+::load_u8,
+            LoadKind::I32_16S => $($m)::+::load_i32_16s,
+            LoadKind::I32_16U | LoadKind::I64_16U => $($m)::+::load_u16,
+            LoadKind::I64_8S => $($m)::+::load_i64_8s,
+            LoadKind::I64_16S => $($m)::+::load_i64_16s,
+            LoadKind::I64_32S => $($m)::+::load_i64_32s,
         }
     };
 }
 
 /// The handler of a store of `kind` in module `$m`, as for `load_of!`.
 macro_rules! store_of {
-    ($m:ident, $kind:expr) => {
+    ($($m:ident)::+, $kind:expr) => {
         match $kind {
-            StoreKind::B1 => $m::store_8,
-            StoreKind::B2 => $m::store_16,
-            StoreKind::B4 => $m::store_32,
-            StoreKind::B8 => $m::store_64,
+            StoreKind::B1 => $($m)::+::store_8,
+            StoreKind::B2 => $($m)::+::store_16,
+            StoreKind::B4 => $($m)::+::store_32,
+            StoreKind::B8 => $($m)::+::store_64,
         }
     };
+}
+
+/// The handler of a SIMD access to a memory other than a 32-bit memory 0.
+fn simd_access_of(code: ssvm_binary::Opcode, addr64: bool) -> Handler {
+    if addr64 {
+        memories::wide::simd_access_handler_of(code)
+    } else {
+        memories::simd_access_handler_of(code)
+    }
 }
 
 fn load(kind: LoadKind) -> Handler {
@@ -426,18 +440,25 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     }
                     Instr::GlobalGet { dst, global } => op(h::global_get, dst, global, 0, 0),
                     Instr::GlobalSet { src, global } => op(h::global_set, src, global, 0, 0),
-                    Instr::Load { kind, dst, addr, offset, memory: 0 } => {
+                    Instr::Load { kind, dst, addr, offset, memory: 0, addr64: false } => {
                         op(load(kind), dst, addr, offset, 0)
                     }
-                    Instr::Store { kind, addr, value, offset, memory: 0 } => {
+                    Instr::Store { kind, addr, value, offset, memory: 0, addr64: false } => {
                         op(store(kind), addr, value, offset, 0)
                     }
-                    // The other memories' accesses, and every memory's size, grow and bulk
-                    // instructions (memories.rs): the memory index is an operand.
-                    Instr::Load { kind, dst, addr, offset, memory } => {
+                    // 64-bit memories' accesses (their offset a slot), the other memories', and
+                    // every memory's size, grow and bulk instructions (memories.rs): the memory
+                    // index is an operand.
+                    Instr::Load { kind, dst, addr, offset, memory, addr64: true } => {
+                        op(load_of!(memories::wide, kind), dst, addr, offset, memory)
+                    }
+                    Instr::Store { kind, addr, value, offset, memory, addr64: true } => {
+                        op(store_of!(memories::wide, kind), addr, value, offset, memory)
+                    }
+                    Instr::Load { kind, dst, addr, offset, memory, addr64: false } => {
                         op(load_of!(memories, kind), dst, addr, offset, memory)
                     }
-                    Instr::Store { kind, addr, value, offset, memory } => {
+                    Instr::Store { kind, addr, value, offset, memory, addr64: false } => {
                         op(store_of!(memories, kind), addr, value, offset, memory)
                     }
                     Instr::MemorySize { dst, memory } => op(memories::memory_size, dst, memory, 0, 0),
@@ -483,19 +504,19 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     Instr::SimdLane { op: code, dst, a, b, lane } => {
                         op(simd::handler_of(code), dst, a, b, u32::from(lane))
                     }
-                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane, memory: 0 } => {
+                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane, memory: 0, addr64: false } => {
                         op(simd::access_handler_of(code), dst, addr, offset, (vec << 8) | u32::from(lane))
                     }
-                    Instr::SimdStore { op: code, addr, value, offset, lane, memory: 0 } => {
+                    Instr::SimdStore { op: code, addr, value, offset, lane, memory: 0, addr64: false } => {
                         op(simd::access_handler_of(code), value, addr, offset, u32::from(lane))
                     }
-                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane, memory } => {
-                        let handler = memories::simd_access_handler_of(code);
+                    Instr::SimdLoad { op: code, dst, addr, offset, vec, lane, memory, addr64 } => {
+                        let handler = simd_access_of(code, addr64);
                         ops.push(op(handler, dst, addr, offset, (vec << 8) | u32::from(lane)));
                         op(h::unreachable, memory, 0, 0, 0)
                     }
-                    Instr::SimdStore { op: code, addr, value, offset, lane, memory } => {
-                        let handler = memories::simd_access_handler_of(code);
+                    Instr::SimdStore { op: code, addr, value, offset, lane, memory, addr64 } => {
+                        let handler = simd_access_of(code, addr64);
                         ops.push(op(handler, value, addr, offset, u32::from(lane)));
                         op(h::unreachable, memory, 0, 0, 0)
                     }

@@ -9,7 +9,7 @@
 #![allow(non_snake_case)]
 
 use super::assemble::Op;
-use super::state::{FuncKind, Vm};
+use super::state::{FuncKind, TableEntity, Vm};
 use super::{enter, init_frame, Exec, Flow, Frame, HostCall};
 use crate::meter::{land, pay, pay_landing, per_unit};
 use crate::numeric::{for_each_numeric, SlotValue};
@@ -236,8 +236,9 @@ macro_rules! loads {
 /// Calls `$m` with every scalar load: `name BYTES |bytes| slot;` (memory 0's handlers here, the
 /// other memories' in `memories.rs`).
 macro_rules! for_each_load {
-    ($m:ident) => {
+    ($m:ident $(, $arg:tt)*) => {
         $m! {
+            $($arg;)*
             load_u8 1 |b| u64::from(b[0]);
             load_u16 2 |b| u64::from(u16::from_le_bytes(b));
             load_u32 4 |b| u64::from(u32::from_le_bytes(b));
@@ -272,8 +273,9 @@ macro_rules! stores {
 
 /// Calls `$m` with every scalar store: `name BYTES;` (the value's low bytes).
 macro_rules! for_each_store {
-    ($m:ident) => {
+    ($m:ident $(, $arg:tt)*) => {
         $m! {
+            $($arg;)*
             store_8 1;
             store_16 2;
             store_32 4;
@@ -412,15 +414,21 @@ unsafe fn tail_call_addr<const MODE: u8>(
     }
 }
 
+/// The element of `table` at the index a slot holds (`raw`), if in bounds.
+#[inline(always)]
+fn element(table: &TableEntity, raw: u64) -> Option<&u64> {
+    table.elements.get(usize::try_from(table.index(raw)).ok()?)
+}
+
 /// The store function at the index in slot `op.c` of table `op.b`, checked against type `op.a`
 /// (`call_indirect` and `return_call_indirect`).
 #[inline(always)]
 unsafe fn table_callee(op: &Op, sp: *mut u64, exec: &Exec, vm: &Vm) -> Result<u32, Trap> {
     // SAFETY: the handlers' contract: `op.c` is a slot of the frame at `sp`.
-    let i = unsafe { slot!(sp, op.c) } as u32 as usize;
+    let raw = unsafe { slot!(sp, op.c) };
     let inst = &vm.instances[exec.instance as usize];
     let table = &vm.tables[inst.tables[op.b as usize] as usize];
-    let Some(&r) = table.elements.get(i) else {
+    let Some(&r) = element(table, raw) else {
         return Err(Trap::UndefinedElement);
     };
     let Some(addr) = r.checked_sub(1) else {
@@ -676,8 +684,7 @@ handler! {
     fn table_get(ip, sp, exec, vm, gas) {
         let op = &*ip;
         let t = vm.instances[exec.instance as usize].tables[op.b as usize];
-        let i = slot!(sp, op.c) as u32 as usize;
-        let Some(&v) = vm.tables[t as usize].elements.get(i) else {
+        let Some(&v) = element(&vm.tables[t as usize], slot!(sp, op.c)) else {
             trap!(ip, exec, gas, Trap::TableOutOfBounds)
         };
         slot!(sp, op.a) = v;
@@ -686,10 +693,10 @@ handler! {
 
     fn table_set(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let t = vm.instances[exec.instance as usize].tables[op.a as usize];
-        let i = slot!(sp, op.b) as u32 as usize;
+        let table = &mut vm.tables[vm.instances[exec.instance as usize].tables[op.a as usize] as usize];
+        let i = usize::try_from(table.index(slot!(sp, op.b))).unwrap_or(usize::MAX);
         let v = slot!(sp, op.c);
-        let Some(e) = vm.tables[t as usize].elements.get_mut(i) else {
+        let Some(e) = table.elements.get_mut(i) else {
             trap!(ip, exec, gas, Trap::TableOutOfBounds)
         };
         *e = v;
@@ -705,38 +712,42 @@ handler! {
 
     fn table_grow(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let t = vm.instances[exec.instance as usize].tables[op.b as usize];
-        let (init, delta) = (slot!(sp, op.c), slot!(sp, op.d) as u32);
+        let table = &mut vm.tables[vm.instances[exec.instance as usize].tables[op.b as usize] as usize];
+        let (init, delta) = (slot!(sp, op.c), table.index(slot!(sp, op.d)));
+        // -1 of the table's index type.
+        let failed = table.index(u64::MAX);
         let price = per_unit!(ip, exec, gas, table_grow, delta);
-        let old = vm.tables[t as usize].grow(delta, init);
-        slot!(sp, op.a) = u64::from(old.unwrap_or(u32::MAX));
+        let old = table.grow(delta, init);
+        slot!(sp, op.a) = old.map_or(failed, u64::from);
         pay!(ip, sp, exec, vm, gas, if old.is_some() { price } else { 0 }, 1)
     }
 
     fn table_fill(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let t = vm.instances[exec.instance as usize].tables[op.a as usize];
-        let (d, val, n) = (slot!(sp, op.b) as u32 as usize, slot!(sp, op.c), slot!(sp, op.d) as u32 as usize);
+        let table = &mut vm.tables[vm.instances[exec.instance as usize].tables[op.a as usize] as usize];
+        let (d, val, n) = (table.index(slot!(sp, op.b)), slot!(sp, op.c), table.index(slot!(sp, op.d)));
         let price = per_unit!(ip, exec, gas, table_fill, n);
-        let elements = &mut vm.tables[t as usize].elements;
-        if d.checked_add(n).is_none_or(|end| end > elements.len()) {
+        let Some(range) = in_bounds(d, n, table.elements.len()) else {
             trap!(ip, exec, gas, Trap::TableOutOfBounds)
-        }
-        elements[d..d + n].fill(val);
+        };
+        table.elements[range].fill(val);
         pay!(ip, sp, exec, vm, gas, price, 1)
     }
 
     fn table_copy(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let n = slot!(sp, (*ip.add(1)).a) as u32 as usize;
-        let price = per_unit!(ip, exec, gas, table_copy, n);
         let inst = &vm.instances[exec.instance as usize];
         let (dt, st) = (inst.tables[op.a as usize] as usize, inst.tables[op.b as usize] as usize);
-        let (d, s) = (slot!(sp, op.c) as u32 as usize, slot!(sp, op.d) as u32 as usize);
-        let (src_len, dst_len) = (vm.tables[st].elements.len(), vm.tables[dt].elements.len());
-        if s.checked_add(n).is_none_or(|e| e > src_len) || d.checked_add(n).is_none_or(|e| e > dst_len) {
+        let (to, from) = (&vm.tables[dt], &vm.tables[st]);
+        // The length is an i64 only between two 64-bit tables.
+        let n = slot!(sp, (*ip.add(1)).a);
+        let n = if to.ty.limits.is64 && from.ty.limits.is64 { n } else { n as u32 as u64 };
+        let price = per_unit!(ip, exec, gas, table_copy, n);
+        let (d, s) = (to.index(slot!(sp, op.c)), from.index(slot!(sp, op.d)));
+        let (Some(dr), Some(sr)) = (in_bounds(d, n, to.elements.len()), in_bounds(s, n, from.elements.len())) else {
             trap!(ip, exec, gas, Trap::TableOutOfBounds)
-        }
+        };
+        let (d, s, n) = (dr.start, sr.start, dr.len());
         if dt == st {
             vm.tables[dt].elements.copy_within(s..s + n, d);
         } else {
@@ -750,7 +761,7 @@ handler! {
         let op = &*ip;
         let n = slot!(sp, (*ip.add(1)).a) as u32;
         let price = per_unit!(ip, exec, gas, table_init, n);
-        let (d, s) = (slot!(sp, op.c) as u32, slot!(sp, op.d) as u32);
+        let (d, s) = (slot!(sp, op.c), slot!(sp, op.d) as u32);
         if let Err(t) = vm.table_init(exec.instance, op.a, op.b, d, s, n) {
             trap!(ip, exec, gas, t)
         }
@@ -784,4 +795,11 @@ handler! {
         slot!(sp, op.a) = u64::from(vm.instances[exec.instance as usize].funcs[op.b as usize]) + 1;
         next!(ip.add(1), sp, exec, vm, gas)
     }
+}
+
+/// The range of `n` elements from `d` in a table of `len`, if it is in bounds.
+#[inline]
+fn in_bounds(d: u64, n: u64, len: usize) -> Option<std::ops::Range<usize>> {
+    let end = d.checked_add(n).filter(|&end| end <= len as u64)?;
+    Some(d as usize..end as usize)
 }

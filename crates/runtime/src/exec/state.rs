@@ -2,8 +2,8 @@
 //! instances, indexed by number. The embedding API's `Store<T>` owns a `Vm` and adds the
 //! embedder's data and host functions, which the interpreter never touches.
 
-use super::handlers::effective;
 use super::lazy::ModuleCode;
+use super::memories::effective64;
 use super::Code;
 use crate::bytes::Segment;
 use crate::trap::Trap;
@@ -40,7 +40,9 @@ pub(crate) struct MemoryEntity {
     pub(crate) data: Vec<u8>,
     /// Maximum pages: the declared maximum, capped by the engine's limit.
     pub(crate) max: u32,
-    pub(crate) declared_max: Option<u32>,
+    pub(crate) declared_max: Option<u64>,
+    /// Whether addresses are i64s (memory64).
+    pub(crate) is64: bool,
 }
 
 impl MemoryEntity {
@@ -48,15 +50,25 @@ impl MemoryEntity {
         (self.data.len() / PAGE_SIZE) as u32
     }
 
+    /// The address (or length, or page count) in a slot: all 64 bits for a 64-bit memory, the
+    /// low 32 of an i32 for the others.
+    pub(crate) fn address(&self, slot: u64) -> u64 {
+        if self.is64 {
+            slot
+        } else {
+            slot as u32 as u64
+        }
+    }
+
     /// Grows by `delta` pages; the old size in pages, or `None` when it cannot.
-    pub(crate) fn grow(&mut self, delta: u32) -> Option<u32> {
+    pub(crate) fn grow(&mut self, delta: u64) -> Option<u32> {
         let old = self.pages();
-        let new = old.checked_add(delta)?;
+        let new = old.checked_add(u32::try_from(delta).ok()?)?;
         if new > self.max {
             return None;
         }
         // A host that cannot give the memory makes the grow fail, as the spec allows.
-        let extra = delta as usize * PAGE_SIZE;
+        let extra = (new - old) as usize * PAGE_SIZE;
         self.data.try_reserve(extra).ok()?;
         self.data.resize(new as usize * PAGE_SIZE, 0);
         Some(old)
@@ -70,9 +82,20 @@ pub(crate) struct TableEntity {
 }
 
 impl TableEntity {
+    /// The index (or length) in a slot: all 64 bits for a 64-bit table, the low 32 of an i32
+    /// for the others.
+    pub(crate) fn index(&self, slot: u64) -> u64 {
+        if self.ty.limits.is64 {
+            slot
+        } else {
+            slot as u32 as u64
+        }
+    }
+
     /// Grows by `delta` elements set to `init`; the old size, or `None` when it cannot.
-    pub(crate) fn grow(&mut self, delta: u32, init: u64) -> Option<u32> {
+    pub(crate) fn grow(&mut self, delta: u64, init: u64) -> Option<u32> {
         let old = self.elements.len() as u32;
+        let delta = u32::try_from(delta).ok()?;
         let new = old.checked_add(delta)?;
         if new > self.max {
             return None;
@@ -208,8 +231,9 @@ impl Vm {
 
     /// `memory.grow` of store memory `memory` by `delta` pages: the old size in pages, or
     /// `None` when the memory's maximum, the store's budget or the allocator refuses.
-    pub(crate) fn grow_memory(&mut self, memory: usize, delta: u32) -> Option<u32> {
-        let bytes = u64::from(delta) * PAGE_SIZE as u64;
+    pub(crate) fn grow_memory(&mut self, memory: usize, delta: u64) -> Option<u32> {
+        // A delta of 2^48 pages or more (memory64) has no byte count: no budget holds it.
+        let bytes = delta.saturating_mul(PAGE_SIZE as u64);
         if !self.take_memory(bytes) {
             self.note_limited(memory, delta, true);
             return None;
@@ -224,10 +248,12 @@ impl Vm {
 
     /// Notes a refused grow of `memory` by `delta` pages when the module's own maximum allowed
     /// it: the store's byte budget (`over_budget`) or the engine's page cap refused it.
-    fn note_limited(&mut self, memory: usize, delta: u32, over_budget: bool) {
+    fn note_limited(&mut self, memory: usize, delta: u64, over_budget: bool) {
         let m = &self.memories[memory];
-        let new = u64::from(m.pages()) + u64::from(delta);
-        let allowed = u64::from(m.declared_max.unwrap_or(65536));
+        let new = u64::from(m.pages()).saturating_add(delta);
+        let allowed = m
+            .declared_max
+            .unwrap_or(if m.is64 { 1 << 48 } else { 1 << 16 });
         if new <= allowed && (over_budget || new > u64::from(m.max)) {
             self.memory_limited = true;
         }
@@ -240,50 +266,59 @@ impl Vm {
         instance: u32,
         memory: u32,
         data: u32,
-        d: u32,
+        d: u64,
         s: u32,
         n: u32,
     ) -> Result<(), Trap> {
         let inst = &self.instances[instance as usize];
         let bytes = inst.data[data as usize].as_slice();
-        let memory = inst.memories[memory as usize] as usize;
-        let mem = &mut self.memories[memory].data;
-        let (d, s, n) = (d as usize, s as usize, n as usize);
-        if s + n > bytes.len() || d + n > mem.len() {
+        let memory = &mut self.memories[inst.memories[memory as usize] as usize];
+        let d = memory.address(d);
+        let (s, n) = (s as usize, n as usize);
+        let Some(to) = effective64(d, 0, n as u64, memory.data.len()) else {
+            return Err(Trap::MemoryOutOfBounds);
+        };
+        if s + n > bytes.len() {
             return Err(Trap::MemoryOutOfBounds);
         }
-        mem[d..d + n].copy_from_slice(&bytes[s..s + n]);
+        memory.data[to..to + n].copy_from_slice(&bytes[s..s + n]);
         Ok(())
     }
 
-    /// `memory.fill`: writes `val` to `n` bytes from address `d` of store memory `memory`.
+    /// `memory.fill`: writes `val` to `n` bytes from address `d` of store memory `memory`
+    /// (`d` as its slot holds it, `n` as the memory's address type reads it).
     pub(crate) fn memory_fill(
         &mut self,
         memory: usize,
         d: u64,
         val: u8,
-        n: usize,
+        n: u64,
     ) -> Result<(), Trap> {
-        let mem = &mut self.memories[memory].data;
-        let at = effective(d, 0, n, mem.len()).ok_or(Trap::MemoryOutOfBounds)?;
-        mem[at..at + n].fill(val);
+        let m = &mut self.memories[memory];
+        let d = m.address(d);
+        let at = effective64(d, 0, n, m.data.len()).ok_or(Trap::MemoryOutOfBounds)?;
+        m.data[at..at + n as usize].fill(val);
         Ok(())
     }
 
     /// `memory.copy`: copies `n` bytes from address `s` of store memory `src` to address `d` of
-    /// store memory `dst` (the same one, or another).
+    /// store memory `dst` (the same one, or another); `d` and `s` as the slots hold them, `n`
+    /// as `memory_copy` read it (an i64 only when both memories are 64-bit).
     pub(crate) fn memory_copy(
         &mut self,
         (dst, src): (usize, usize),
         d: u64,
         s: u64,
-        n: usize,
+        n: u64,
     ) -> Result<(), Trap> {
-        let (dst_len, src_len) = (self.memories[dst].data.len(), self.memories[src].data.len());
-        let (Some(to), Some(from)) = (effective(d, 0, n, dst_len), effective(s, 0, n, src_len))
+        let (to_mem, from_mem) = (&self.memories[dst], &self.memories[src]);
+        let (d, s) = (to_mem.address(d), from_mem.address(s));
+        let (dst_len, src_len) = (to_mem.data.len(), from_mem.data.len());
+        let (Some(to), Some(from)) = (effective64(d, 0, n, dst_len), effective64(s, 0, n, src_len))
         else {
             return Err(Trap::MemoryOutOfBounds);
         };
+        let n = n as usize;
         if dst == src {
             self.memories[dst].data.copy_within(from..from + n, to);
         } else {
@@ -299,17 +334,20 @@ impl Vm {
         instance: u32,
         table: u32,
         elem: u32,
-        d: u32,
+        d: u64,
         s: u32,
         n: u32,
     ) -> Result<(), Trap> {
         let inst = &self.instances[instance as usize];
         let t = inst.tables[table as usize] as usize;
-        let (d, s, n) = (d as usize, s as usize, n as usize);
+        // `d` as its slot holds it: an i64 for a 64-bit table.
+        let d = self.tables[t].index(d);
+        let (s, n) = (s as usize, n as usize);
         let items_len = inst.elements[elem as usize].1.len();
-        if s + n > items_len || d + n > self.tables[t].elements.len() {
+        if s + n > items_len || d.saturating_add(n as u64) > self.tables[t].elements.len() as u64 {
             return Err(Trap::TableOutOfBounds);
         }
+        let d = d as usize;
         let items = self.instances[instance as usize].elements[elem as usize].1[s..s + n].to_vec();
         self.tables[t].elements[d..d + n].copy_from_slice(&items);
         Ok(())

@@ -94,9 +94,9 @@ impl Rng {
 }
 
 /// The features of WebAssembly 2.0, with tail calls, relaxed SIMD, multi-memory, exception
-/// handling, extended constant expressions and typed function references, for wasmparser.
-/// GC is on too: wasmparser has the bottom heap types (`nofunc`, `noextern`) only with it, and
-/// what else GC brings ours refuses as unsupported (`Verdicts::only_gc`).
+/// handling, extended constant expressions, typed function references and memory64, for
+/// wasmparser. GC is on too: wasmparser has the bottom heap types (`nofunc`, `noextern`) only
+/// with it, and what else GC brings ours refuses as unsupported (`Verdicts::only_gc`).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
@@ -106,13 +106,13 @@ pub fn features() -> WasmFeatures {
         | WasmFeatures::EXTENDED_CONST
         | WasmFeatures::FUNCTION_REFERENCES
         | WasmFeatures::GC
+        | WasmFeatures::MEMORY64
 }
 
 /// A `wasm-smith` configuration for WebAssembly 2.0 (SIMD, bulk memory, reference types,
 /// multi-value, saturating float-to-int, sign extension) with tail calls, relaxed SIMD,
-/// multi-memory, exception handling and extended constant expressions, nothing else later, with
-/// sizes and knobs
-/// drawn from `rng` so that different seeds stress different parts of the validator.
+/// multi-memory, exception handling, extended constant expressions and memory64, nothing else
+/// later, with sizes and knobs drawn from `rng` so that different seeds stress different parts of the validator.
 pub fn smith_config(rng: &mut Rng) -> wasm_smith::Config {
     let mut c = wasm_smith::Config {
         // Wasm 2.0 proposals.
@@ -131,7 +131,7 @@ pub fn smith_config(rng: &mut Rng) -> wasm_smith::Config {
         threads_enabled: false,
         shared_everything_threads_enabled: false,
         gc_enabled: false,
-        memory64_enabled: false,
+        memory64_enabled: true,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
         compact_imports_enabled: false,
