@@ -619,7 +619,9 @@ fn illegal_opcode(prefix: u8, code: u32, at: usize) -> DecodeError {
             DecodeError::unsupported(proposal, name, Some("illegal opcode"), at)
         }
         Some(&(_, name, proposal)) => DecodeError::unsupported(proposal, name, None, at),
-        None => DecodeError::new("illegal opcode", at),
+        // The reference interpreter's words: the opcode's bytes in hex, as wasm-v3 expects.
+        None if prefix == 0 => DecodeError::new(format!("illegal opcode {code:02x}"), at),
+        None => DecodeError::new(format!("illegal opcode {prefix:02x} {code:02x}"), at),
     }
 }
 

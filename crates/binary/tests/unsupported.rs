@@ -300,7 +300,7 @@ fn instructions_of_later_proposals_name_them() {
     let e = body_error(&[0x27, 0x0b]);
     assert_eq!(
         (e.unsupported, e.message.as_str()),
-        (None, "illegal opcode")
+        (None, "illegal opcode 27")
     );
 }
 
@@ -363,7 +363,7 @@ fn relaxed_simd_opcodes_decode_and_the_rest_of_their_range_stays_illegal() {
     let e = body_error(&[0xfd, 0x94, 0x02, 0x0b]);
     assert_eq!(
         (e.unsupported, e.message.as_str()),
-        (None, "illegal opcode"),
+        (None, "illegal opcode fd 114"),
         "{e}"
     );
 }

@@ -87,7 +87,7 @@ fn a_malformed_body_is_still_malformed() {
     let e = validate(bytes).expect_err("malformed");
     assert_eq!(
         (e.kind, e.message.as_str()),
-        (ErrorKind::Malformed, "illegal opcode")
+        (ErrorKind::Malformed, "illegal opcode 27")
     );
 }
 
