@@ -56,4 +56,4 @@ pub use exec::PAGE_SIZE;
 pub use meter::{CostTable, CostTableError, PerUnit};
 pub use ssvm_binary::{FuncType, GlobalType, Limits, RefType, TableType, ValType};
 pub use trap::Trap;
-pub use value::{ExnRef, FuncRef, Val};
+pub use value::{AnyRef, ExnRef, FuncRef, Val};
