@@ -65,7 +65,13 @@ fn call(store: &mut Store<()>, i: Instance, name: &str, args: &[Val]) -> Result<
 #[test]
 fn nulls_of_the_any_hierarchy_come_back_as_anyref_nulls() {
     let (mut store, i) = instance(Config::default());
-    for name in ["null_any", "null_none", "null_struct", "null_array", "null_i31"] {
+    for name in [
+        "null_any",
+        "null_none",
+        "null_struct",
+        "null_array",
+        "null_i31",
+    ] {
         let v = call(&mut store, i, name, &[]).unwrap();
         assert_eq!(v, Val::AnyRef(None), "{name}");
         assert_eq!(v.ty(), ValType::ANYREF);
@@ -86,9 +92,15 @@ fn nulls_of_the_any_hierarchy_come_back_as_anyref_nulls() {
 fn anyref_nulls_go_in_as_arguments_and_through_tables() {
     let (mut store, i) = instance(Config::default());
     let null = Val::AnyRef(None);
-    assert_eq!(call(&mut store, i, "is_null", &[null]).unwrap(), Val::I32(1));
+    assert_eq!(
+        call(&mut store, i, "is_null", &[null]).unwrap(),
+        Val::I32(1)
+    );
     assert_eq!(call(&mut store, i, "through_table", &[null]).unwrap(), null);
-    assert_eq!(call(&mut store, i, "br_on_null", &[null]).unwrap(), Val::I32(1));
+    assert_eq!(
+        call(&mut store, i, "br_on_null", &[null]).unwrap(),
+        Val::I32(1)
+    );
     assert_eq!(call(&mut store, i, "select", &[Val::I32(0)]).unwrap(), null);
     assert_eq!(call(&mut store, i, "grow", &[]).unwrap(), Val::I32(3));
     let e = call(&mut store, i, "as_non_null", &[null]).unwrap_err();
@@ -107,14 +119,22 @@ fn anyref_nulls_go_in_as_arguments_and_through_tables() {
 fn host_globals_of_the_any_hierarchy_hold_its_null_only() {
     let engine = Engine::new(Config::default());
     let mut store = Store::new(&engine, ());
-    for heap in [HeapType::Any, HeapType::Eq, HeapType::Struct, HeapType::None] {
+    for heap in [
+        HeapType::Any,
+        HeapType::Eq,
+        HeapType::Struct,
+        HeapType::None,
+    ] {
         let ty = GlobalType {
             content: ValType::Ref(RefType::null(heap)),
             mutable: true,
         };
         let g = Global::new(&mut store, ty, Val::AnyRef(None)).expect("a null of its hierarchy");
         assert_eq!(g.get(&store), Val::AnyRef(None));
-        assert!(Global::new(&mut store, ty, Val::FuncRef(None)).is_err(), "{heap}");
+        assert!(
+            Global::new(&mut store, ty, Val::FuncRef(None)).is_err(),
+            "{heap}"
+        );
         assert!(g.set(&mut store, Val::ExternRef(None)).is_err(), "{heap}");
     }
     // A non-nullable type has no value the host could give.
