@@ -371,12 +371,7 @@ impl FieldType {
     /// Reads a field type: its storage type and a mutability byte.
     pub fn decode(r: &mut Reader<'_>) -> Result<FieldType> {
         let storage = StorageType::decode(r)?;
-        let at = r.offset();
-        let mutable = match r.u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err(DecodeError::new("malformed mutability", at)),
-        };
+        let mutable = read_mutability(r)?;
         Ok(FieldType { storage, mutable })
     }
 }
@@ -559,6 +554,16 @@ pub struct MemoryType {
     pub limits: Limits,
 }
 
+/// Reads the mutability byte of a global or a field: 0 immutable, 1 mutable.
+fn read_mutability(r: &mut Reader<'_>) -> Result<bool> {
+    let at = r.offset();
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(DecodeError::new("malformed mutability", at)),
+    }
+}
+
 /// A global's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GlobalType {
@@ -572,12 +577,7 @@ impl GlobalType {
     /// Reads a global type.
     pub fn decode(r: &mut Reader<'_>) -> Result<GlobalType> {
         let content = ValType::decode(r)?;
-        let at = r.offset();
-        let mutable = match r.u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err(DecodeError::new("malformed mutability", at)),
-        };
+        let mutable = read_mutability(r)?;
         Ok(GlobalType { content, mutable })
     }
 }

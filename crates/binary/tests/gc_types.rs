@@ -102,17 +102,20 @@ fn struct_types_decode_in_rec_groups_and_sub_declarations() {
     assert_eq!(m.types.len(), 3);
     assert!(matches!(m.types[1], CompositeType::Struct(ref f) if f.len() == 1));
     assert!(m.types[2].as_func().is_some());
-    let decl = &m.type_decls[1];
+    let declared = |is_final, supertypes: &[u32]| TypeDecl {
+        group: 0,
+        group_len: 3,
+        is_final,
+        supertypes: supertypes.into(),
+    };
     assert_eq!(
-        (
-            decl.group,
-            decl.group_len,
-            decl.is_final,
-            &decl.supertypes[..]
-        ),
-        (0, 3, true, &[0][..])
+        m.type_decls,
+        [
+            declared(false, &[]),
+            declared(true, &[0]),
+            declared(true, &[])
+        ]
     );
-    assert!(!m.type_decls[0].is_final);
 }
 
 #[test]

@@ -46,12 +46,15 @@ const MODULE: &str = r#"
 )
 "#;
 
+/// A store of an engine of `config` with `MODULE` instantiated in it.
 fn instance(config: Config) -> (Store<()>, Instance) {
     let engine = Engine::new(config);
-    let module = Module::new(&engine, &wat(MODULE)).expect("valid");
     let mut store = Store::new(&engine, ());
-    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
-    (store, instance)
+    let module = Module::new(&engine, &wat(MODULE)).expect("valid");
+    match Linker::new().instantiate(&mut store, &module) {
+        Ok(instance) => (store, instance),
+        Err(e) => panic!("MODULE instantiates: {e}"),
+    }
 }
 
 fn call(store: &mut Store<()>, i: Instance, name: &str, args: &[Val]) -> Result<Val, Error> {
