@@ -539,6 +539,19 @@ impl<'t> Lowerer<'t> {
     /// where it is not already.
     fn copy_top(&mut self, n: u32, mut dst: Slot) {
         let src_depth = (self.depth() - n) as usize;
+        // A function's one result, just computed into a temporary: the instruction that
+        // computed it writes slot 0 instead, and the return copies nothing. Nothing runs between
+        // it and the return but copies of other operands, which read only temporaries.
+        if n == 1 && dst == 0 {
+            let e = self.stack[src_depth];
+            if let (Some((at, produced)), false) = (self.last_result, e.wide) {
+                if produced == TEMP | e.at && at + 1 == self.func.code.len() {
+                    retarget(&mut self.func.code[at], 0);
+                    self.last_result = None;
+                    return;
+                }
+            }
+        }
         for i in 0..n as usize {
             let e = self.stack[src_depth + i];
             let src = TEMP | e.at;
