@@ -755,7 +755,7 @@ fn smith_module(seed: u64) -> Option<Vec<u8>> {
         threads_enabled: false,
         tail_call_enabled: true,
         gc_enabled: false,
-        memory64_enabled: false,
+        memory64_enabled: true,
         extended_const_enabled: true,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
@@ -767,6 +767,7 @@ fn smith_module(seed: u64) -> Option<Vec<u8>> {
         // Memories and tables small and bounded: each module is instantiated again for every
         // limit of a sweep, and gigabyte memories made large runs take hours of zero-filling.
         max_memory32_bytes: 16 * 65536,
+        max_memory64_bytes: 16 * 65536,
         memory_max_size_required: true,
         max_table_elements: 10_000,
         table_max_size_required: true,
