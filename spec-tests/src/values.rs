@@ -22,6 +22,8 @@ pub fn arg_value(arg: &WastArg<'_>) -> Result<Val, String> {
         WastArgCore::RefNull(heap) => match null_kind(heap) {
             Some(NullKind::Func) => Val::FuncRef(None),
             Some(NullKind::Extern) => Val::ExternRef(None),
+            Some(NullKind::Exn) => Val::ExnRef(None),
+            Some(NullKind::Any) => Val::AnyRef(None),
             None => return Err(format!("an argument `ref.null {heap:?}`")),
         },
         WastArgCore::RefExtern(n) => Val::ExternRef(Some(*n)),
@@ -29,23 +31,38 @@ pub fn arg_value(arg: &WastArg<'_>) -> Result<Val, String> {
     })
 }
 
-/// Which null reference a `ref.null` heap type stands for, in the reference types of Wasm 2.0.
+/// Which null reference a `ref.null` heap type stands for: the null of one of the four
+/// hierarchies of Wasm 3.0's abstract heap types (a null is of its hierarchy, not of a type
+/// within it: `(ref.null none)` and `(ref.null any)` are the same value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum NullKind {
     Func,
     Extern,
+    Exn,
+    Any,
 }
 
 fn null_kind(heap: &HeapType<'_>) -> Option<NullKind> {
-    match heap {
-        HeapType::Abstract {
-            shared: false,
-            ty: AbstractHeapType::Func | AbstractHeapType::NoFunc,
-        } => Some(NullKind::Func),
-        HeapType::Abstract {
-            shared: false,
-            ty: AbstractHeapType::Extern | AbstractHeapType::NoExtern,
-        } => Some(NullKind::Extern),
+    use AbstractHeapType as A;
+    let HeapType::Abstract { shared: false, ty } = heap else {
+        return None;
+    };
+    match ty {
+        A::Func | A::NoFunc => Some(NullKind::Func),
+        A::Extern | A::NoExtern => Some(NullKind::Extern),
+        A::Exn | A::NoExn => Some(NullKind::Exn),
+        A::Any | A::Eq | A::I31 | A::Struct | A::Array | A::None => Some(NullKind::Any),
+        _ => None,
+    }
+}
+
+/// The hierarchy of a null runtime value, if `v` is one.
+fn null_of(v: &Val) -> Option<NullKind> {
+    match v {
+        Val::FuncRef(None) => Some(NullKind::Func),
+        Val::ExternRef(None) => Some(NullKind::Extern),
+        Val::ExnRef(None) => Some(NullKind::Exn),
+        Val::AnyRef(None) => Some(NullKind::Any),
         _ => None,
     }
 }
@@ -146,12 +163,10 @@ fn core_matches(expected: &WastRetCore<'_>, actual: &Val) -> bool {
         (WastRetCore::F32(p), Val::F32(bits)) => FloatPattern::of_f32(p).matches_f32(*bits),
         (WastRetCore::F64(p), Val::F64(bits)) => FloatPattern::of_f64(p).matches_f64(*bits),
         (WastRetCore::V128(p), Val::V128(bits)) => v128_matches(p, *bits),
-        (WastRetCore::RefNull(None), Val::FuncRef(None) | Val::ExternRef(None)) => true,
-        (WastRetCore::RefNull(Some(heap)), Val::FuncRef(None)) => {
-            null_kind(heap) == Some(NullKind::Func)
-        }
-        (WastRetCore::RefNull(Some(heap)), Val::ExternRef(None)) => {
-            null_kind(heap) == Some(NullKind::Extern)
+        // `(ref.null)` is any null.
+        (WastRetCore::RefNull(None), v) => null_of(v).is_some(),
+        (WastRetCore::RefNull(Some(heap)), v) => {
+            null_of(v).is_some() && null_of(v) == null_kind(heap)
         }
         (WastRetCore::RefExtern(None), Val::ExternRef(Some(_))) => true,
         (WastRetCore::RefExtern(Some(e)), Val::ExternRef(Some(a))) => e == a,
@@ -214,6 +229,8 @@ fn describe_core(expected: &WastRetCore<'_>) -> String {
         WastRetCore::RefNull(Some(heap)) => match null_kind(heap) {
             Some(NullKind::Func) => "ref.null func".into(),
             Some(NullKind::Extern) => "ref.null extern".into(),
+            Some(NullKind::Exn) => "ref.null exn".into(),
+            Some(NullKind::Any) => "ref.null any".into(),
             None => format!("ref.null {heap:?} (not understood by the runner)"),
         },
         WastRetCore::RefExtern(None) => "ref.extern".into(),
@@ -263,6 +280,8 @@ pub fn describe_val(v: &Val) -> String {
         Val::FuncRef(None) => "funcref:null".into(),
         Val::ExternRef(None) => "externref:null".into(),
         Val::ExnRef(None) => "exnref:null".into(),
+        Val::AnyRef(None) => "anyref:null".into(),
+        Val::AnyRef(Some(x)) => match *x {},
         // `Display` prints `funcref:N`, `externref:N` and `exnref:N`.
         Val::FuncRef(Some(_)) | Val::ExternRef(Some(_)) | Val::ExnRef(Some(_)) => v.to_string(),
     }
@@ -378,6 +397,41 @@ mod tests {
         assert!(matches("(ref.extern)", Val::ExternRef(Some(0))));
         assert!(!matches("(ref.func)", Val::FuncRef(None)));
         assert!(!matches("(ref.func)", Val::ExternRef(Some(1))));
+    }
+
+    #[test]
+    fn a_null_matches_the_nulls_of_its_hierarchy_only() {
+        for any in ["any", "eq", "i31", "struct", "array", "none"] {
+            assert!(
+                matches(&format!("(ref.null {any})"), Val::AnyRef(None)),
+                "{any}"
+            );
+            assert!(
+                !matches(&format!("(ref.null {any})"), Val::FuncRef(None)),
+                "{any}"
+            );
+        }
+        assert!(matches("(ref.null noexn)", Val::ExnRef(None)));
+        assert!(!matches("(ref.null exn)", Val::AnyRef(None)));
+        assert!(!matches("(ref.null nofunc)", Val::AnyRef(None)));
+        assert!(!matches("(ref.null noextern)", Val::ExnRef(None)));
+        // `(ref.null)` is the null of any hierarchy, and no non-null reference.
+        for null in [
+            Val::FuncRef(None),
+            Val::ExternRef(None),
+            Val::ExnRef(None),
+            Val::AnyRef(None),
+        ] {
+            assert!(matches("(ref.null)", null), "{null:?}");
+        }
+        assert!(!matches("(ref.null)", Val::ExternRef(Some(0))));
+        assert!(!matches("(ref.null)", Val::I32(0)));
+        assert_eq!(arg("(ref.null none)"), Ok(Val::AnyRef(None)));
+        assert_eq!(arg("(ref.null noexn)"), Ok(Val::ExnRef(None)));
+        with_ret("(ref.null none)", |r| {
+            assert_eq!(describe_ret(r), "ref.null any")
+        });
+        assert_eq!(describe_val(&Val::AnyRef(None)), "anyref:null");
     }
 
     #[test]

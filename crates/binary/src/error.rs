@@ -18,7 +18,8 @@ pub enum Proposal {
     TailCall,
     /// Typed function references: `(ref $t)`, `call_ref`, `br_on_null`, ...
     FunctionReferences,
-    /// Garbage collection: struct, array and i31 types, the `0xFB` instructions.
+    /// Garbage collection: its instructions, `ref.eq` and the `0xFB` prefix (its types, struct,
+    /// array, `i31` and the `any` hierarchy, are decoded and validated).
     Gc,
     /// Threads: shared memories and the `0xFE` atomic instructions.
     Threads,

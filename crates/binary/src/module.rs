@@ -1,10 +1,11 @@
 //! The module structure and the section decoder.
 
-use crate::error::{DecodeError, Proposal, Result};
+use crate::error::{DecodeError, Result};
 use crate::operator::Operator;
 use crate::reader::Reader;
 use crate::types::{
-    FuncType, GlobalType, HeapType, Limits, MemoryType, RefType, TableType, ValType,
+    CompositeType, FieldType, FuncType, GlobalType, HeapType, Limits, MemoryType, RefType,
+    TableType, ValType,
 };
 
 /// The kind of an import or export.
@@ -365,8 +366,8 @@ pub struct SectionOffsets {
 /// A decoded module. It borrows the input: nothing of the code is copied.
 #[derive(Debug, Clone, Default)]
 pub struct Module<'a> {
-    /// The type section: the function types, by type index.
-    pub types: Vec<FuncType>,
+    /// The type section: function, struct and array types, by type index.
+    pub types: Vec<CompositeType>,
     /// How each type of `types` was declared: its recursion group and supertype.
     pub type_decls: Vec<TypeDecl>,
     /// The import section, in order.
@@ -608,7 +609,7 @@ pub struct TypeDecl {
 
 /// Reads the type section: recursion groups of subtypes, flattened into the types and how
 /// each was declared.
-fn decode_types(r: &mut Reader<'_>) -> Result<(Vec<FuncType>, Vec<TypeDecl>)> {
+fn decode_types(r: &mut Reader<'_>) -> Result<(Vec<CompositeType>, Vec<TypeDecl>)> {
     let mut types = Vec::new();
     let mut decls = Vec::new();
     let groups = r.u32()?;
@@ -636,9 +637,9 @@ fn decode_types(r: &mut Reader<'_>) -> Result<(Vec<FuncType>, Vec<TypeDecl>)> {
     Ok((types, decls))
 }
 
-/// Reads a subtype: `sub final? supertypes` and a function type, or a function type alone
+/// Reads a subtype: `sub final? supertypes` and a composite type, or a composite type alone
 /// (final, without supertypes).
-fn decode_sub_type(r: &mut Reader<'_>) -> Result<(TypeDecl, FuncType)> {
+fn decode_sub_type(r: &mut Reader<'_>) -> Result<(TypeDecl, CompositeType)> {
     let (is_final, supertypes) = match r.peek_u8()? {
         b @ (0x50 | 0x4f) => {
             r.u8()?;
@@ -651,23 +652,23 @@ fn decode_sub_type(r: &mut Reader<'_>) -> Result<(TypeDecl, FuncType)> {
         supertypes,
         ..TypeDecl::default()
     };
-    Ok((decl, decode_func_type(r)?))
+    Ok((decl, decode_composite_type(r)?))
 }
 
-fn decode_func_type(r: &mut Reader<'_>) -> Result<FuncType> {
+/// Reads a function (`0x60`), struct (`0x5F`) or array (`0x5E`) type.
+fn decode_composite_type(r: &mut Reader<'_>) -> Result<CompositeType> {
     let at = r.offset();
-    let form = r.u8()?;
-    if form != 0x60 {
-        let gc = match form {
-            0x5f => "struct type",
-            0x5e => "array type",
-            _ => return Err(DecodeError::new("integer representation too long", at)),
-        };
-        return Err(DecodeError::unsupported(Proposal::Gc, gc, None, at));
-    }
-    let params = vec(r, ValType::decode)?.into_boxed_slice();
-    let results = vec(r, ValType::decode)?.into_boxed_slice();
-    Ok(FuncType { params, results })
+    Ok(match r.u8()? {
+        0x60 => {
+            let params = vec(r, ValType::decode)?.into_boxed_slice();
+            let results = vec(r, ValType::decode)?.into_boxed_slice();
+            CompositeType::Func(FuncType { params, results })
+        }
+        0x5f => CompositeType::Struct(vec(r, FieldType::decode)?.into_boxed_slice()),
+        0x5e => CompositeType::Array(FieldType::decode(r)?),
+        // The reference decoder reads the form as an s7 and finds no type of its value.
+        _ => return Err(DecodeError::new("integer representation too long", at)),
+    })
 }
 
 /// Reads a table of the table section, with its initial value if it has one (typed function

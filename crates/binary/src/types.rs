@@ -1,12 +1,13 @@
 //! The types of the WebAssembly binary format: Wasm 2.0's, with the reference types of typed
-//! function references (`(ref null? HT)`) and exception handling.
+//! function references (`(ref null? HT)`), exception handling and the GC proposal (its heap
+//! types and its struct and array types; not its instructions).
 
 use crate::error::{DecodeError, Proposal, Result};
 use crate::reader::Reader;
 use std::fmt;
 
-/// A heap type: what a reference points to. The GC proposal's heap types (`any`, `eq`, `i31`,
-/// `struct`, `array`, `none`) are not supported.
+/// A heap type: what a reference points to. There are four hierarchies: functions, host
+/// objects, exceptions and the GC proposal's `any` (structs, arrays, `i31`s).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HeapType {
     /// Any function (`0x70`).
@@ -15,24 +16,43 @@ pub enum HeapType {
     Extern,
     /// Any exception (`0x69`, exception handling).
     Exn,
+    /// Anything of the GC proposal's hierarchy (`0x6E`).
+    Any,
+    /// What `ref.eq` compares: structs, arrays and `i31`s (`0x6D`).
+    Eq,
+    /// An unboxed 31-bit integer (`0x6C`).
+    I31,
+    /// Any struct (`0x6B`).
+    Struct,
+    /// Any array (`0x6A`).
+    Array,
     /// No function: the bottom of the function references, only null is of it (`0x73`).
     NoFunc,
     /// No host object: the bottom of the external references (`0x72`).
     NoExtern,
     /// No exception: the bottom of the exception references (`0x74`).
     NoExn,
-    /// A function of the type with this index in the module's type section.
+    /// Nothing of the `any` hierarchy: its bottom (`0x71`).
+    None,
+    /// The type with this index in the module's type section: a function, struct or array type.
     Concrete(u32),
 }
 
-/// The top heap type of each hierarchy, its bottom, and their bytes.
-const ABSTRACT_HEAP_TYPES: [(u8, HeapType); 6] = [
+/// The abstract heap types and their bytes (the shorthand reference type `(ref null HT)`,
+/// `funcref` say, has the same byte).
+const ABSTRACT_HEAP_TYPES: [(u8, HeapType); 12] = [
     (0x70, HeapType::Func),
     (0x6f, HeapType::Extern),
     (0x69, HeapType::Exn),
+    (0x6e, HeapType::Any),
+    (0x6d, HeapType::Eq),
+    (0x6c, HeapType::I31),
+    (0x6b, HeapType::Struct),
+    (0x6a, HeapType::Array),
     (0x73, HeapType::NoFunc),
     (0x72, HeapType::NoExtern),
     (0x74, HeapType::NoExn),
+    (0x71, HeapType::None),
 ];
 
 impl HeapType {
@@ -52,10 +72,6 @@ impl HeapType {
             r.u8()?;
             return Ok(t);
         }
-        if let Some(&(_, name, _, proposal)) = HEAP_TYPES.iter().find(|(code, ..)| *code == b) {
-            let what = format!("{name} heap type");
-            return Err(DecodeError::unsupported(proposal, &what, None, at));
-        }
         match r.s33()? {
             index if (0..=i64::from(u32::MAX)).contains(&index) => {
                 Ok(HeapType::Concrete(index as u32))
@@ -64,22 +80,50 @@ impl HeapType {
         }
     }
 
-    /// The bottom type of this type's hierarchy (`nofunc` for functions).
-    pub fn bottom(self) -> HeapType {
+    /// The bottom type of this type's hierarchy (`nofunc` for functions). A concrete type is of
+    /// the hierarchy of its kind, which only the type section says: `kind` gives, for a type
+    /// index, the abstract type just above it (`func`, `struct` or `array`).
+    pub fn bottom(self, kind: impl Fn(u32) -> HeapType) -> HeapType {
         match self {
-            HeapType::Func | HeapType::NoFunc | HeapType::Concrete(_) => HeapType::NoFunc,
-            HeapType::Extern | HeapType::NoExtern => HeapType::NoExtern,
-            HeapType::Exn | HeapType::NoExn => HeapType::NoExn,
+            HeapType::Concrete(i) => kind(i).abstract_bottom(),
+            t => t.abstract_bottom(),
         }
     }
 
-    /// The top type of this type's hierarchy (`func` for functions).
-    pub fn top(self) -> HeapType {
-        match self.bottom() {
+    /// The bottom of an abstract type's hierarchy (a concrete type is taken for a struct, whose
+    /// hierarchy `kind` may name, should it give one).
+    fn abstract_bottom(self) -> HeapType {
+        match self {
+            HeapType::Func | HeapType::NoFunc => HeapType::NoFunc,
+            HeapType::Extern | HeapType::NoExtern => HeapType::NoExtern,
+            HeapType::Exn | HeapType::NoExn => HeapType::NoExn,
+            HeapType::Any
+            | HeapType::Eq
+            | HeapType::I31
+            | HeapType::Struct
+            | HeapType::Array
+            | HeapType::None
+            | HeapType::Concrete(_) => HeapType::None,
+        }
+    }
+
+    /// The top type of this type's hierarchy (`func` for functions; see [`HeapType::bottom`]
+    /// for `kind`).
+    pub fn top(self, kind: impl Fn(u32) -> HeapType) -> HeapType {
+        match self.bottom(kind) {
             HeapType::NoFunc => HeapType::Func,
             HeapType::NoExtern => HeapType::Extern,
-            _ => HeapType::Exn,
+            HeapType::NoExn => HeapType::Exn,
+            _ => HeapType::Any,
         }
+    }
+
+    /// Whether this is the bottom of its hierarchy: `nofunc`, `noextern`, `noexn` or `none`.
+    pub fn is_bottom(self) -> bool {
+        matches!(
+            self,
+            HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn | HeapType::None
+        )
     }
 }
 
@@ -92,6 +136,12 @@ impl fmt::Display for HeapType {
             HeapType::NoFunc => f.write_str("nofunc"),
             HeapType::NoExtern => f.write_str("noextern"),
             HeapType::NoExn => f.write_str("noexn"),
+            HeapType::Any => f.write_str("any"),
+            HeapType::Eq => f.write_str("eq"),
+            HeapType::I31 => f.write_str("i31"),
+            HeapType::Struct => f.write_str("struct"),
+            HeapType::Array => f.write_str("array"),
+            HeapType::None => f.write_str("none"),
             HeapType::Concrete(i) => write!(f, "{i}"),
         }
     }
@@ -113,6 +163,8 @@ impl RefType {
     pub const EXTERNREF: RefType = RefType::null(HeapType::Extern);
     /// `exnref`, `(ref null exn)`.
     pub const EXNREF: RefType = RefType::null(HeapType::Exn);
+    /// `anyref`, `(ref null any)`.
+    pub const ANYREF: RefType = RefType::null(HeapType::Any);
 
     /// The nullable reference type of `heap`.
     pub const fn null(heap: HeapType) -> RefType {
@@ -145,6 +197,12 @@ impl fmt::Display for RefType {
             (true, HeapType::NoFunc) => "nullfuncref",
             (true, HeapType::NoExtern) => "nullexternref",
             (true, HeapType::NoExn) => "nullexnref",
+            (true, HeapType::Any) => "anyref",
+            (true, HeapType::Eq) => "eqref",
+            (true, HeapType::I31) => "i31ref",
+            (true, HeapType::Struct) => "structref",
+            (true, HeapType::Array) => "arrayref",
+            (true, HeapType::None) => "nullref",
             (true, h) => return write!(f, "(ref null {h})"),
             (false, h) => return write!(f, "(ref {h})"),
         };
@@ -176,6 +234,8 @@ impl ValType {
     pub const EXTERNREF: ValType = ValType::Ref(RefType::EXTERNREF);
     /// `exnref`.
     pub const EXNREF: ValType = ValType::Ref(RefType::EXNREF);
+    /// `anyref`.
+    pub const ANYREF: ValType = ValType::Ref(RefType::ANYREF);
 
     /// The value type that the one byte `byte` encodes, if any: a number type, a vector type
     /// or a shorthand reference type (`funcref`, `nullfuncref`, ...).
@@ -218,10 +278,7 @@ impl ValType {
         let nullable = match b {
             0x63 => true,
             0x64 => false,
-            _ => {
-                return Err(unsupported_ref_type(b, at)
-                    .unwrap_or_else(|| DecodeError::new("malformed value type", at)))
-            }
+            _ => return Err(DecodeError::new("malformed value type", at)),
         };
         let heap = HeapType::decode(r)?;
         Ok(ValType::Ref(RefType { nullable, heap }))
@@ -247,24 +304,6 @@ impl fmt::Display for ValType {
     }
 }
 
-/// The GC proposal's abstract heap types by their byte (the shorthand reference type
-/// `NAMEref` has the same byte), with the proposal that brings each.
-const HEAP_TYPES: [(u8, &str, &str, Proposal); 6] = [
-    (0x6e, "any", "anyref", Proposal::Gc),
-    (0x6d, "eq", "eqref", Proposal::Gc),
-    (0x6c, "i31", "i31ref", Proposal::Gc),
-    (0x6b, "struct", "structref", Proposal::Gc),
-    (0x6a, "array", "arrayref", Proposal::Gc),
-    (0x71, "none", "nullref", Proposal::Gc),
-];
-
-/// The error for `byte`, read at `at` where a value or reference type belongs, when it is the
-/// shorthand of a reference type of the GC proposal (`i31ref`). `None` for any other byte.
-fn unsupported_ref_type(byte: u8, at: usize) -> Option<DecodeError> {
-    let &(_, _, shorthand, proposal) = HEAP_TYPES.iter().find(|(code, ..)| *code == byte)?;
-    let what = format!("{shorthand} type");
-    Some(DecodeError::unsupported(proposal, &what, None, at))
-}
 /// A function type: parameters and results.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct FuncType {
@@ -283,6 +322,134 @@ impl fmt::Display for FuncType {
                 .join(" ")
         };
         write!(f, "[{}] -> [{}]", list(&self.params), list(&self.results))
+    }
+}
+
+/// What a field of a struct or the elements of an array hold: a value type, or one of the
+/// packed integer types that only storage has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum StorageType {
+    /// An 8-bit integer (`0x78`), read as an `i32`.
+    I8,
+    /// A 16-bit integer (`0x77`), read as an `i32`.
+    I16,
+    /// A value type.
+    Val(ValType),
+}
+
+impl StorageType {
+    /// Reads a storage type: a packed type's byte or a value type.
+    pub fn decode(r: &mut Reader<'_>) -> Result<StorageType> {
+        match r.peek_u8()? {
+            0x78 => r.u8().map(|_| StorageType::I8),
+            0x77 => r.u8().map(|_| StorageType::I16),
+            _ => ValType::decode(r).map(StorageType::Val),
+        }
+    }
+}
+
+impl fmt::Display for StorageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageType::I8 => f.write_str("i8"),
+            StorageType::I16 => f.write_str("i16"),
+            StorageType::Val(t) => t.fmt(f),
+        }
+    }
+}
+
+/// A field of a struct type, or the element of an array type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FieldType {
+    /// What the field holds.
+    pub storage: StorageType,
+    /// Whether `struct.set` / `array.set` may change it (`mut` in the text format).
+    pub mutable: bool,
+}
+
+impl FieldType {
+    /// Reads a field type: its storage type and a mutability byte.
+    pub fn decode(r: &mut Reader<'_>) -> Result<FieldType> {
+        let storage = StorageType::decode(r)?;
+        let mutable = read_mutability(r)?;
+        Ok(FieldType { storage, mutable })
+    }
+}
+
+impl fmt::Display for FieldType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.mutable {
+            write!(f, "(mut {})", self.storage)
+        } else {
+            self.storage.fmt(f)
+        }
+    }
+}
+
+/// A type of the type section: a function type, or one of the GC proposal's struct and array
+/// types.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum CompositeType {
+    /// A function type (`0x60`).
+    Func(FuncType),
+    /// A struct type: its fields, first field first (`0x5F`).
+    Struct(Box<[FieldType]>),
+    /// An array type: the type of its elements (`0x5E`).
+    Array(FieldType),
+}
+
+impl CompositeType {
+    /// The function type, if this is one.
+    pub fn as_func(&self) -> Option<&FuncType> {
+        match self {
+            CompositeType::Func(f) => Some(f),
+            _ => None,
+        }
+    }
+
+    /// The abstract heap type just above this type: `func`, `struct` or `array`.
+    pub fn kind(&self) -> HeapType {
+        match self {
+            CompositeType::Func(_) => HeapType::Func,
+            CompositeType::Struct(_) => HeapType::Struct,
+            CompositeType::Array(_) => HeapType::Array,
+        }
+    }
+
+    /// The value types this type mentions: a function's parameters and results, the fields'
+    /// (packed types mention none).
+    pub fn val_types(&self) -> Vec<ValType> {
+        let field = |f: &FieldType| match f.storage {
+            StorageType::Val(t) => Some(t),
+            _ => None,
+        };
+        match self {
+            CompositeType::Func(f) => f.params.iter().chain(f.results.iter()).copied().collect(),
+            CompositeType::Struct(fields) => fields.iter().filter_map(field).collect(),
+            CompositeType::Array(element) => field(element).into_iter().collect(),
+        }
+    }
+}
+
+impl From<FuncType> for CompositeType {
+    fn from(f: FuncType) -> CompositeType {
+        CompositeType::Func(f)
+    }
+}
+
+impl fmt::Display for CompositeType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CompositeType::Func(t) => t.fmt(f),
+            CompositeType::Struct(fields) => {
+                f.write_str("(struct")?;
+                for field in fields.iter() {
+                    write!(f, " {field}")?;
+                }
+                f.write_str(")")
+            }
+            CompositeType::Array(element) => write!(f, "(array {element})"),
+        }
     }
 }
 
@@ -387,6 +554,16 @@ pub struct MemoryType {
     pub limits: Limits,
 }
 
+/// Reads the mutability byte of a global or a field: 0 immutable, 1 mutable.
+fn read_mutability(r: &mut Reader<'_>) -> Result<bool> {
+    let at = r.offset();
+    match r.u8()? {
+        0 => Ok(false),
+        1 => Ok(true),
+        _ => Err(DecodeError::new("malformed mutability", at)),
+    }
+}
+
 /// A global's type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GlobalType {
@@ -400,12 +577,7 @@ impl GlobalType {
     /// Reads a global type.
     pub fn decode(r: &mut Reader<'_>) -> Result<GlobalType> {
         let content = ValType::decode(r)?;
-        let at = r.offset();
-        let mutable = match r.u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err(DecodeError::new("malformed mutability", at)),
-        };
+        let mutable = read_mutability(r)?;
         Ok(GlobalType { content, mutable })
     }
 }
@@ -440,9 +612,7 @@ impl BlockType {
         let at = r.offset();
         let idx = r.s33()?;
         if idx < 0 {
-            // A one-byte negative index may be a reference type of a later proposal.
-            return Err(unsupported_ref_type(b, at)
-                .unwrap_or_else(|| DecodeError::new("malformed value type", at)));
+            return Err(DecodeError::new("malformed value type", at));
         }
         Ok(BlockType::Func(idx as u32))
     }

@@ -89,23 +89,7 @@ fn a_tag_section_decodes_between_memories_and_globals() {
 }
 
 #[test]
-fn reference_types_of_the_gc_proposal_name_it() {
-    // As a value type (offset 13) and as the heap type of `(ref HT)` (offset 14).
-    let cases: [(&[u8], &str, usize); 3] = [
-        (&[0x6c], "i31ref type", 13),
-        (&[0x64, 0x6b], "struct heap type", 14),
-        (&[0x63, 0x6e], "any heap type", 14),
-    ];
-    for (ty, what, offset) in cases {
-        // One type with one parameter of this type.
-        let mut types = vec![1, 0x60, 1];
-        types.extend_from_slice(ty);
-        types.push(0);
-        let e = error(&module(&[(1, &types)]));
-        let message = format!("the GC proposal is not supported ({what})");
-        assert_unsupported(&e, Proposal::Gc, &message, offset);
-    }
-    // A byte no proposal uses stays malformed.
+fn a_byte_no_proposal_uses_is_no_value_type() {
     let e = error(&module(&[(1, &[1, 0x60, 1, 0x55, 0])]));
     assert_eq!(
         (e.unsupported, e.message.as_str()),
@@ -136,18 +120,17 @@ fn typed_reference_types_decode() {
         types.push(0);
         let bytes = module(&[(1, &types)]);
         let m = Module::decode(&bytes).expect("decodes");
-        assert_eq!(*m.types[0].params, [expected], "{ty:x?}");
+        assert_eq!(*params(&m), [expected], "{ty:x?}");
     }
 }
 
+/// The parameters of the first type of `m`, a function type.
+fn params<'m>(m: &'m Module<'_>) -> &'m [ValType] {
+    &m.types[0].as_func().expect("a function type").params
+}
+
 #[test]
-fn gc_type_definitions_are_gc_and_rec_groups_decode() {
-    let e = error(&module(&[(1, &[1, 0x5f, 0])]));
-    let message = "the GC proposal is not supported (struct type)";
-    assert_unsupported(&e, Proposal::Gc, message, 11);
-    // A struct type inside a recursion group.
-    let e = error(&module(&[(1, &[1, 0x4e, 1, 0x5f, 0])]));
-    assert_unsupported(&e, Proposal::Gc, message, 13);
+fn rec_groups_of_sub_types_decode() {
     // A group of two function types, the second declared `sub final` of the first.
     let bytes = module(&[(
         1,
@@ -232,7 +215,7 @@ fn exnref_is_a_value_type_in_both_spellings() {
         types.push(0);
         let bytes = module(&[(1, &types)]);
         let m = Module::decode(&bytes).expect("decodes");
-        assert_eq!(*m.types[0].params, [ValType::EXNREF]);
+        assert_eq!(*params(&m), [ValType::EXNREF]);
     }
 }
 
@@ -265,7 +248,7 @@ fn a_table_with_an_initial_value_decodes() {
 #[test]
 fn instructions_of_later_proposals_name_them() {
     // Each at the body's first instruction: offset 0x22 (see `body_error`).
-    let cases: [(&[u8], Proposal, &str); 6] = [
+    let cases: [(&[u8], Proposal, &str); 8] = [
         (
             &[0x06, 0x40, 0x0b],
             Proposal::LegacyExceptionHandling,
@@ -279,6 +262,13 @@ fn instructions_of_later_proposals_name_them() {
             Proposal::Gc,
             "an instruction with the 0xFB prefix",
         ),
+        // `ref.i31`, with the GC types decoded, is still a GC instruction.
+        (
+            &[0xfb, 0x1c],
+            Proposal::Gc,
+            "an instruction with the 0xFB prefix",
+        ),
+        (&[0xd3], Proposal::Gc, "ref.eq"),
         (
             &[0xfe, 0x00],
             Proposal::Threads,

@@ -17,15 +17,16 @@ use wasmparser::{
 const AFTER_GLOBALS: &[u8] = &[7, 8, 9, 12, 10, 11];
 const AFTER_EXPORTS: &[u8] = &[8, 9, 12, 10, 11];
 
-/// What the oracle accepts: Wasm 2.0, tail calls, relaxed SIMD, multi-memory, exception
-/// handling and extended constant expressions (which are never charged, and which the rewrite
-/// copies unchanged). A charge placed before each instruction meters exceptions too: a `throw`
+/// What the oracle accepts: Wasm 2.0, tail calls, relaxed SIMD, multi-memory, memory64,
+/// exception handling and extended constant expressions (which are never charged, and which the
+/// rewrite copies unchanged). A charge placed before each instruction meters exceptions too: a `throw`
 /// leaves the charges after it behind in every frame it unwinds, and a handler's label is
 /// reached like a branch's.
 const FEATURES: WasmFeatures = WasmFeatures::WASM2
     .union(WasmFeatures::TAIL_CALL)
     .union(WasmFeatures::RELAXED_SIMD)
     .union(WasmFeatures::MULTI_MEMORY)
+    .union(WasmFeatures::MEMORY64)
     .union(WasmFeatures::EXCEPTIONS)
     .union(WasmFeatures::EXTENDED_CONST)
     .union(WasmFeatures::FUNCTION_REFERENCES)
@@ -46,12 +47,13 @@ const FEATURES: WasmFeatures = WasmFeatures::WASM2
 ///   initially `limit`, which the embedder may change between calls.
 ///
 /// Function, global, table and memory indices of the module are unchanged; the new globals come
-/// after the module's own, and functions that use per-unit instructions get two scratch `i32`
-/// locals after their own locals. Counting starts at instantiation: a start function is charged
+/// after the module's own, and functions that use per-unit instructions get scratch locals
+/// after their own: two `i32`s when one of them counts its units with an `i32` operand, two
+/// `i64`s when one counts with an `i64` (on a 64-bit memory or table). Counting starts at instantiation: a start function is charged
 /// like any other code (see [`run`](crate::run), which resets the counters afterwards).
 ///
-/// Refused with an error: modules not valid in Wasm 2.0 (with tail calls, exceptions,
-/// extended-const and typed function references); those
+/// Refused with an error: modules not valid in Wasm 2.0 (with tail calls, relaxed SIMD,
+/// multi-memory, memory64, exceptions, extended-const and typed function references); those
 /// that export a name starting with `__oracle_`; modules with `call_indirect` or
 /// `return_call_indirect` (or `call_ref`, `return_call_ref`) in which an imported function with a
 /// non-zero host price might be in a
@@ -62,8 +64,8 @@ pub fn instrument(wasm: &[u8], prices: &Prices, limit: Option<u64>) -> Result<Ve
         .validate_all(wasm)
         .map_err(|e| {
             format!(
-                "invalid module (Wasm 2.0 with tail calls, exceptions, extended-const and typed \
-                 function references): {e}"
+                "invalid module (Wasm 2.0 with tail calls, relaxed SIMD, multi-memory, memory64, \
+                 exceptions, extended-const and typed function references): {e}"
             )
         })?;
     let parsed = Parsed::new(wasm)?;
@@ -94,6 +96,8 @@ pub fn instrument(wasm: &[u8], prices: &Prices, limit: Option<u64>) -> Result<Ve
         name_prices: &name_prices,
         host_prices: &host_prices,
         rates: &prices.per_unit,
+        memory64: &parsed.memory64,
+        table64: &parsed.table64,
     };
     let mut code = CodeSection::new();
     for (i, body) in bodies.iter().enumerate() {
@@ -183,6 +187,10 @@ struct Parsed<'a> {
     imported_globals: u32,
     defined_globals: u32,
     imports_table: bool,
+    /// Whether each memory, imported ones first, is 64-bit (its addresses are `i64`s).
+    memory64: Vec<bool>,
+    /// Whether each table, imported ones first, is 64-bit (its indices are `i64`s).
+    table64: Vec<bool>,
     /// Functions referenced outside `call`: element segments, `ref.func` in constant
     /// expressions, exports (`ref.func` in bodies is collected in `Names`).
     referenced: HashSet<u32>,
@@ -232,6 +240,8 @@ impl<'a> Parsed<'a> {
             imported_globals: 0,
             defined_globals: 0,
             imports_table: false,
+            memory64: Vec::new(),
+            table64: Vec::new(),
             referenced: HashSet::new(),
             bodies: Vec::new(),
         };
@@ -249,9 +259,23 @@ impl<'a> Parsed<'a> {
                         match import.ty {
                             TypeRef::Func(_) => p.imports.push((import.module, import.name)),
                             TypeRef::Global(_) => p.imported_globals += 1,
-                            TypeRef::Table(_) => p.imports_table = true,
+                            TypeRef::Table(t) => {
+                                p.imports_table = true;
+                                p.table64.push(t.table64);
+                            }
+                            TypeRef::Memory(m) => p.memory64.push(m.memory64),
                             _ => {}
                         }
+                    }
+                }
+                Payload::TableSection(r) => {
+                    for table in r.clone() {
+                        p.table64.push(table.map_err(err)?.ty.table64);
+                    }
+                }
+                Payload::MemorySection(r) => {
+                    for memory in r.clone() {
+                        p.memory64.push(memory.map_err(err)?.memory64);
                     }
                 }
                 Payload::FunctionSection(r) => {
@@ -389,20 +413,15 @@ impl<'a> Body<'a> {
     }
 }
 
-/// The rate of `op`'s per-unit work and whether it is a grow, when that rate is not zero.
-fn per_unit(op: &Operator<'_>, r: &PerUnitRates) -> Option<(u64, bool)> {
-    let (rate, grow) = match op {
-        Operator::MemoryGrow { .. } => (r.memory_grow, true),
-        Operator::MemoryFill { .. } => (r.memory_fill, false),
-        Operator::MemoryCopy { .. } => (r.memory_copy, false),
-        Operator::MemoryInit { .. } => (r.memory_init, false),
-        Operator::TableGrow { .. } => (r.table_grow, true),
-        Operator::TableFill { .. } => (r.table_fill, false),
-        Operator::TableCopy { .. } => (r.table_copy, false),
-        Operator::TableInit { .. } => (r.table_init, false),
-        _ => return None,
-    };
-    (rate > 0).then_some((rate, grow))
+/// How an instruction with per-unit work is charged for it.
+#[derive(Clone, Copy)]
+struct Unit {
+    /// The price of one unit.
+    rate: u64,
+    /// A grow: charged only when its result is not -1.
+    grow: bool,
+    /// The operand counting the units (and a grow's result) is an `i64`, not an `i32`.
+    wide: bool,
 }
 
 /// Writes instrumented function bodies.
@@ -411,9 +430,43 @@ struct Emitter<'x> {
     name_prices: &'x [u64],
     host_prices: &'x [u64],
     rates: &'x PerUnitRates,
+    /// Whether each memory is 64-bit.
+    memory64: &'x [bool],
+    /// Whether each table is 64-bit.
+    table64: &'x [bool],
 }
 
 impl Emitter<'_> {
+    /// How `op`'s per-unit work is charged, when it has some at a rate that is not zero.
+    ///
+    /// The units are counted by an operand of the memory's or table's address type: the length
+    /// of `memory.fill` and `table.fill`, the delta of the grows; `memory.copy` and `table.copy`
+    /// count with the smaller address type of their two memories or tables (an `i64` only
+    /// between two 64-bit ones), and `memory.init` and `table.init` always with an `i32` (a
+    /// segment's length).
+    fn per_unit(&self, op: &Operator<'_>) -> Option<Unit> {
+        let r = self.rates;
+        let memory = |m: &u32| self.memory64.get(*m as usize) == Some(&true);
+        let table = |t: &u32| self.table64.get(*t as usize) == Some(&true);
+        let (rate, grow, wide) = match op {
+            Operator::MemoryGrow { mem } => (r.memory_grow, true, memory(mem)),
+            Operator::MemoryFill { mem } => (r.memory_fill, false, memory(mem)),
+            Operator::MemoryCopy { dst_mem, src_mem } => {
+                (r.memory_copy, false, memory(dst_mem) && memory(src_mem))
+            }
+            Operator::MemoryInit { .. } => (r.memory_init, false, false),
+            Operator::TableGrow { table: t } => (r.table_grow, true, table(t)),
+            Operator::TableFill { table: t } => (r.table_fill, false, table(t)),
+            Operator::TableCopy {
+                dst_table,
+                src_table,
+            } => (r.table_copy, false, table(dst_table) && table(src_table)),
+            Operator::TableInit { .. } => (r.table_init, false, false),
+            _ => return None,
+        };
+        (rate > 0).then_some(Unit { rate, grow, wide })
+    }
+
     fn function(&self, body: &Body<'_>, params: u32) -> Result<Function, String> {
         let mut locals = Vec::with_capacity(body.locals.len() + 1);
         let mut declared = 0u32;
@@ -421,19 +474,22 @@ impl Emitter<'_> {
             locals.push((n, RoundtripReencoder.val_type(ty).map_err(err)?));
             declared += n;
         }
-        let needs_scratch = body
-            .ops
-            .iter()
-            .any(|(op, _)| per_unit(op, self.rates).is_some());
-        // `n` (the operand that counts units) and `r` (a grow's result).
-        let n = params + declared;
-        let r = n + 1;
-        if needs_scratch {
+        let units: Vec<Option<Unit>> = body.ops.iter().map(|(op, _)| self.per_unit(op)).collect();
+        let narrow = units.iter().flatten().any(|u| !u.wide);
+        let wide = units.iter().flatten().any(|u| u.wide);
+        // Scratch locals, each pair `n` (the operand that counts units) and `r` (a grow's
+        // result): `i32`s first when any count is an `i32`, then `i64`s when any is an `i64`.
+        let n32 = params + declared;
+        let n64 = n32 + if narrow { 2 } else { 0 };
+        if narrow {
             locals.push((2, ValType::I32));
+        }
+        if wide {
+            locals.push((2, ValType::I64));
         }
         let mut f = Function::new(locals);
         self.charge_entry(&mut f, declared);
-        for (op, id) in &body.ops {
+        for ((op, id), unit) in body.ops.iter().zip(units) {
             let mut base = self.name_prices[*id as usize];
             if let Operator::Call { function_index } | Operator::ReturnCall { function_index } = op
             {
@@ -445,7 +501,10 @@ impl Emitter<'_> {
                     };
                 }
             }
-            let unit = per_unit(op, self.rates);
+            let n = match unit {
+                Some(Unit { wide: true, .. }) => n64,
+                _ => n32,
+            };
             if unit.is_some() {
                 f.instruction(&Instruction::LocalTee(n));
             }
@@ -453,8 +512,8 @@ impl Emitter<'_> {
                 if base > 0 {
                     self.check_base(&mut f, limit, base);
                 }
-                if let Some((rate, _)) = unit {
-                    self.check_units(&mut f, limit, base, rate, n);
+                if let Some(unit) = unit {
+                    self.check_units(&mut f, limit, base, unit, n);
                 }
             }
             if base > 0 {
@@ -470,21 +529,28 @@ impl Emitter<'_> {
 
             f.instruction(&RoundtripReencoder.instruction(op.clone()).map_err(err)?);
 
-            if let Some((rate, grow)) = unit {
-                if grow {
+            if let Some(unit) = unit {
+                if unit.grow {
+                    // A grow's result, of its address type, is -1 when it failed.
+                    let r = n + 1;
                     f.instruction(&Instruction::LocalTee(r));
                     f.instruction(&Instruction::LocalGet(r));
-                    f.instruction(&Instruction::I32Const(-1));
-                    f.instruction(&Instruction::I32Ne);
+                    if unit.wide {
+                        f.instruction(&Instruction::I64Const(-1));
+                        f.instruction(&Instruction::I64Ne);
+                    } else {
+                        f.instruction(&Instruction::I32Const(-1));
+                        f.instruction(&Instruction::I32Ne);
+                    }
                     f.instruction(&Instruction::If(BlockType::Empty));
                 }
+                // With a limit, the check before has made sure that this product fits.
                 self.add_gas(&mut f, |f| {
-                    f.instruction(&Instruction::LocalGet(n));
-                    f.instruction(&Instruction::I64ExtendI32U);
-                    f.instruction(&Instruction::I64Const(rate as i64));
+                    units_as_i64(f, unit, n);
+                    f.instruction(&Instruction::I64Const(unit.rate as i64));
                     f.instruction(&Instruction::I64Mul);
                 });
-                if grow {
+                if unit.grow {
                     f.instruction(&Instruction::End);
                 }
             }
@@ -530,10 +596,10 @@ impl Emitter<'_> {
     }
 
     /// After the base check passed: out of gas when `n > (limit - gas - base) / rate`, which is
-    /// `base + rate * n > limit - gas` without overflow.
-    fn check_units(&self, f: &mut Function, limit: u32, base: u64, rate: u64, n: u32) {
-        f.instruction(&Instruction::LocalGet(n));
-        f.instruction(&Instruction::I64ExtendI32U);
+    /// `base + rate * n > limit - gas` without overflow, for any unsigned 64-bit `n` (compared
+    /// unsigned, so a 64-bit count of 2^63 or more is a count, not a negative number).
+    fn check_units(&self, f: &mut Function, limit: u32, base: u64, unit: Unit, n: u32) {
+        units_as_i64(f, unit, n);
         f.instruction(&Instruction::GlobalGet(limit));
         f.instruction(&Instruction::GlobalGet(self.layout.gas));
         f.instruction(&Instruction::I64Sub);
@@ -541,7 +607,7 @@ impl Emitter<'_> {
             f.instruction(&Instruction::I64Const(base as i64));
             f.instruction(&Instruction::I64Sub);
         }
-        f.instruction(&Instruction::I64Const(rate as i64));
+        f.instruction(&Instruction::I64Const(unit.rate as i64));
         f.instruction(&Instruction::I64DivU);
         f.instruction(&Instruction::I64GtU);
         self.stop_if(f);
@@ -554,6 +620,14 @@ impl Emitter<'_> {
         f.instruction(&Instruction::GlobalSet(self.layout.out_of_gas));
         f.instruction(&Instruction::Unreachable);
         f.instruction(&Instruction::End);
+    }
+}
+
+/// Pushes the units counted in local `n` as an unsigned `i64`.
+fn units_as_i64(f: &mut Function, unit: Unit, n: u32) {
+    f.instruction(&Instruction::LocalGet(n));
+    if !unit.wide {
+        f.instruction(&Instruction::I64ExtendI32U);
     }
 }
 

@@ -1,9 +1,11 @@
 //! An independent oracle for ssvm-lite's gas metering.
 //!
-//! It shares no code with the runtime's metering: [`instrument`] rewrites a Wasm 2.0 module, tail
-//! calls allowed (with `wasmparser` and `wasm-encoder`), so that the module counts its own gas, inserting before every
+//! It shares no code with the runtime's metering: [`instrument`] rewrites a module (with
+//! `wasmparser` and `wasm-encoder`) so that it counts its own gas, inserting before every
 //! instruction of every function body a charge to an exported global, a per-opcode counter and,
-//! with a gas limit, an out-of-gas check. [`run`] instruments a module, runs it on `ssvm-runtime`
+//! with a gas limit, an out-of-gas check. It accepts Wasm 2.0 with tail calls, relaxed SIMD,
+//! multi-memory, memory64 (64-bit memories and tables), exception handling, extended constant
+//! expressions and typed function references. [`run`] instruments a module, runs it on `ssvm-runtime`
 //! with metering off, and reports the outcome, the gas used and the per-opcode counts.
 //!
 //! The semantics are those of "Metering: the definition of exact" in the design document:
@@ -16,7 +18,11 @@
 //!   after it is.
 //! - Per-unit work (`memory.fill/copy/init` bytes, `table.fill/copy/init` elements, pages or
 //!   elements of a successful `memory.grow`/`table.grow`) is charged after the instruction
-//!   succeeds, from the operand saved in a scratch local.
+//!   succeeds, from the operand saved in a scratch local. The operand has the address type of
+//!   the memory or table, the full `i64` of a 64-bit one; `memory.copy` and `table.copy` between
+//!   a 32-bit and a 64-bit one count with an `i32` (the smaller address type), and
+//!   `memory.init` and `table.init` always do. A grow failed when it returns -1 of its address
+//!   type.
 //! - `call` of an imported function charges the `call` price plus the host's price, as one
 //!   charge; so does `return_call` (a tail call is a call that also leaves the frame: its charge
 //!   sits before it like any other, and nothing after it in the caller runs).
@@ -25,6 +31,8 @@
 //! - With a limit, an instruction whose charge (base plus per-unit × n, assuming a grow succeeds)
 //!   would make the total exceed the limit sets the exported flag [`OUT_OF_GAS_EXPORT`] and
 //!   executes `unreachable` instead: nothing of it happens and the total stays at the sum before.
+//!   The comparison is made without computing per-unit × n, so a 64-bit count whose charge is
+//!   above 2^64 - 1 exceeds every limit rather than wrapping.
 //!
 //! Readings of the definition where it leaves room:
 //!
@@ -36,7 +44,7 @@
 //!   function of another instance (whose code this instrumentation does not see).
 //! - Without a limit, the gas total wraps around at 2^64.
 //!
-//! What is refused (an `Err` naming the reason): modules that are not valid Wasm 2.0, modules
+//! What is refused (an `Err` naming the reason): modules not valid with the features above, modules
 //! that already export a name starting with `__oracle_`, and modules in which a `call_indirect`
 //! (or `return_call_indirect`, `call_ref`, `return_call_ref`) might reach an imported function with a non-zero host price (the price of the callee is not
 //! known statically there; see [`instrument`]).

@@ -6,18 +6,6 @@ use common::*;
 use ssvm_metering_oracle::{instrument, run, Outcome, PerUnitRates, Prices};
 use ssvm_runtime::{FuncType, Linker, Store, Trap, Val, ValType};
 
-const RATES: PerUnitRates = PerUnitRates {
-    memory_grow: 100,
-    memory_fill: 10,
-    memory_copy: 3,
-    memory_init: 2,
-    table_grow: 1000,
-    table_fill: 7,
-    table_copy: 5,
-    table_init: 9,
-    local: 0,
-};
-
 fn rated(instr: &dyn Fn(&str) -> u64) -> Prices<'_> {
     Prices {
         instr,
@@ -48,10 +36,6 @@ fn go(func: &str, args: &[i32]) -> (u64, Outcome) {
     let args: Vec<Val> = args.iter().map(|&a| Val::I32(a)).collect();
     let r = run_wat(MODULE, &rated(&uniform), None, func, &args);
     (r.gas, r.outcome)
-}
-
-fn oob(what: &str) -> Outcome {
-    Outcome::Trapped(format!("out of bounds {what} access"))
 }
 
 #[test]

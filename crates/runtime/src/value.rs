@@ -11,6 +11,12 @@ pub struct FuncRef(pub(crate) u32);
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ExnRef(pub(crate) u32);
 
+/// A non-null reference of the GC proposal's `any` hierarchy: a struct, an array or an `i31`.
+/// ssvm-lite has the GC types but not the instructions that make such values (`struct.new`,
+/// `ref.i31`, `any.convert_extern`, ...), so none exists: only null is an `anyref` here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AnyRef {}
+
 /// A WebAssembly value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Val {
@@ -30,6 +36,8 @@ pub enum Val {
     ExternRef(Option<u32>),
     /// An `exnref`: `None` is null.
     ExnRef(Option<ExnRef>),
+    /// An `anyref` (and `eqref`, `structref`, `nullref`, ...): only null (`None`) exists.
+    AnyRef(Option<AnyRef>),
 }
 
 impl Val {
@@ -44,22 +52,28 @@ impl Val {
             Val::FuncRef(_) => ValType::FUNCREF,
             Val::ExternRef(_) => ValType::EXTERNREF,
             Val::ExnRef(_) => ValType::EXNREF,
+            Val::AnyRef(_) => ValType::ANYREF,
         }
     }
 
     /// Whether this value is of type `t`: a number of its type, or a reference of `t`'s
     /// hierarchy that is null only if `t` is nullable, never of a bottom type unless null,
     /// and, to a function of a concrete type, one for which `has_type(function, type index)`.
+    /// A concrete type is taken for a function type: the API's types name types of a module
+    /// that a value cannot be checked against beyond that.
     pub fn matches(&self, t: ValType, has_type: impl Fn(FuncRef, u32) -> bool) -> bool {
         let (ValType::Ref(want), ValType::Ref(own)) = (t, self.ty()) else {
             return self.ty() == t;
         };
-        if own.heap != want.heap.top() {
+        if own.heap != want.heap.top(|_| HeapType::Func) {
             return false;
         }
         match (*self, want.heap) {
-            (Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None), _) => want.nullable,
-            (_, HeapType::NoFunc | HeapType::NoExtern | HeapType::NoExn) => false,
+            (
+                Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None),
+                _,
+            ) => want.nullable,
+            (_, h) if h.is_bottom() => false,
             (Val::FuncRef(Some(f)), HeapType::Concrete(i)) => has_type(f, i),
             _ => true,
         }
@@ -82,6 +96,7 @@ impl Val {
             Val::FuncRef(r) => r.map_or(0, |f| u128::from(f.0) + 1),
             Val::ExternRef(r) => r.map_or(0, |x| u128::from(x) + 1),
             Val::ExnRef(r) => r.map_or(0, |x| u128::from(x.0) + 1),
+            Val::AnyRef(r) => r.map_or(0, |x| match x {}),
         }
     }
 
@@ -94,11 +109,13 @@ impl Val {
             ValType::F32 => Val::F32(slot as u32),
             ValType::F64 => Val::F64(slot),
             ValType::V128 => Val::V128(bits),
-            // A reference is a `Val` of its hierarchy's top type: `(ref $t)` is a funcref.
-            ValType::Ref(r) => match r.heap.top() {
+            // A reference is a `Val` of its hierarchy's top type: `(ref $t)` is taken for a
+            // funcref (see `matches`). An `any` reference is null: no other exists.
+            ValType::Ref(r) => match r.heap.top(|_| HeapType::Func) {
                 HeapType::Func => Val::FuncRef(slot.checked_sub(1).map(|i| FuncRef(i as u32))),
                 HeapType::Extern => Val::ExternRef(slot.checked_sub(1).map(|i| i as u32)),
-                _ => Val::ExnRef(slot.checked_sub(1).map(|i| ExnRef(i as u32))),
+                HeapType::Exn => Val::ExnRef(slot.checked_sub(1).map(|i| ExnRef(i as u32))),
+                _ => Val::AnyRef(None),
             },
         }
     }
@@ -158,7 +175,10 @@ impl fmt::Display for Val {
             Val::F32(bits) => write!(f, "{}", f32::from_bits(*bits)),
             Val::F64(bits) => write!(f, "{}", f64::from_bits(*bits)),
             Val::V128(v) => write!(f, "0x{v:032x}"),
-            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) => f.write_str("null"),
+            Val::FuncRef(None) | Val::ExternRef(None) | Val::ExnRef(None) | Val::AnyRef(None) => {
+                f.write_str("null")
+            }
+            Val::AnyRef(Some(x)) => match *x {},
             Val::ExnRef(Some(x)) => write!(f, "exnref:{}", x.0),
             Val::FuncRef(Some(r)) => write!(f, "funcref:{}", r.0),
             Val::ExternRef(Some(x)) => write!(f, "externref:{x}"),

@@ -14,7 +14,10 @@ mod types;
 pub use module::Context;
 use ssvm_binary::{DecodeError, FuncType, FunctionBody, Module, Operator, ValType};
 use std::fmt;
-pub use types::{group_shape, heap_matches, val_matches, Link, ShapeVal, TypeShape};
+pub use types::{
+    group_shape, heap_matches, val_matches, Link, ShapeComposite, ShapeField, ShapeStorage,
+    ShapeVal, TypeShape,
+};
 
 /// Whether a module broke the binary format or the validation rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -65,12 +65,14 @@ impl Context {
         Ok(ctx)
     }
 
-    /// The function type with index `index`.
+    /// The function type with index `index` (a struct or array type is none).
     pub(crate) fn func_type(&self, index: u32, at: usize) -> Result<&FuncType, Error> {
         self.types
             .types
             .get(index as usize)
-            .ok_or_else(|| invalid(format!("unknown type {index}"), at))
+            .ok_or_else(|| invalid(format!("unknown type {index}"), at))?
+            .as_func()
+            .ok_or_else(|| invalid(format!("non-function type {index}"), at))
     }
 
     /// The type index of function `index`.

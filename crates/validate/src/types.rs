@@ -1,5 +1,6 @@
-//! The type section as typed function references define it: recursion groups, declared
-//! supertypes, iso-recursive type equivalence and the subtyping of value types.
+//! The type section as typed function references and the GC proposal define it: function,
+//! struct and array types in recursion groups, declared supertypes, iso-recursive type
+//! equivalence and the subtyping of value types over the four heap type hierarchies.
 //!
 //! Two type indices denote the same type when their recursion groups have the same shape, with
 //! the types a group names outside itself compared as canonical types in turn, and the indices
@@ -8,7 +9,9 @@
 //! engine to give every type of every module one canonical id.
 
 use crate::{invalid, Error};
-use ssvm_binary::{FuncType, HeapType, RefType, TypeDecl, ValType};
+use ssvm_binary::{
+    CompositeType, FieldType, FuncType, HeapType, RefType, StorageType, TypeDecl, ValType,
+};
 use std::collections::HashMap;
 
 /// A type that a recursion group names: one of its own, by position, or one outside it, by the
@@ -35,6 +38,42 @@ pub enum ShapeVal {
     },
 }
 
+/// A field's storage type with a concrete reference's type index replaced by a [`Link`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ShapeStorage {
+    /// `i8`.
+    I8,
+    /// `i16`.
+    I16,
+    /// A value type.
+    Val(ShapeVal),
+}
+
+/// A field of a struct or the element of an array, written as a [`ShapeStorage`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ShapeField {
+    /// What the field holds.
+    pub storage: ShapeStorage,
+    /// Whether it is mutable.
+    pub mutable: bool,
+}
+
+/// A composite type written with [`ShapeVal`]s.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ShapeComposite {
+    /// A function type.
+    Func {
+        /// The parameters.
+        params: Box<[ShapeVal]>,
+        /// The results.
+        results: Box<[ShapeVal]>,
+    },
+    /// A struct type's fields.
+    Struct(Box<[ShapeField]>),
+    /// An array type's element.
+    Array(ShapeField),
+}
+
 /// One type of a recursion group, written independently of where the group sits.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TypeShape {
@@ -42,17 +81,15 @@ pub struct TypeShape {
     pub is_final: bool,
     /// The declared supertypes.
     pub supertypes: Box<[Link]>,
-    /// The parameters.
-    pub params: Box<[ShapeVal]>,
-    /// The results.
-    pub results: Box<[ShapeVal]>,
+    /// What the type is.
+    pub composite: ShapeComposite,
 }
 
 /// The shape of the recursion group of `len` types from index `start` of `types`: two groups
 /// are the same types exactly when their shapes are equal. `outer` gives the canonical number
 /// of a type index before the group.
 pub fn group_shape(
-    types: &[FuncType],
+    types: &[CompositeType],
     decls: &[TypeDecl],
     start: u32,
     len: u32,
@@ -75,41 +112,80 @@ pub fn group_shape(
         },
         t => ShapeVal::Plain(t),
     };
+    let field = |f: &FieldType| ShapeField {
+        storage: match f.storage {
+            StorageType::I8 => ShapeStorage::I8,
+            StorageType::I16 => ShapeStorage::I16,
+            StorageType::Val(t) => ShapeStorage::Val(val(&t)),
+        },
+        mutable: f.mutable,
+    };
     (start..start + len)
         .map(|i| {
             let (ty, decl) = (&types[i as usize], &decls[i as usize]);
             TypeShape {
                 is_final: decl.is_final,
                 supertypes: decl.supertypes.iter().map(|&s| link(s)).collect(),
-                params: ty.params.iter().map(val).collect(),
-                results: ty.results.iter().map(val).collect(),
+                composite: match ty {
+                    CompositeType::Func(f) => ShapeComposite::Func {
+                        params: f.params.iter().map(val).collect(),
+                        results: f.results.iter().map(val).collect(),
+                    },
+                    CompositeType::Struct(fields) => {
+                        ShapeComposite::Struct(fields.iter().map(field).collect())
+                    }
+                    CompositeType::Array(element) => ShapeComposite::Array(field(element)),
+                },
             }
         })
         .collect()
 }
 
 /// Whether value type `a` is a subtype of `b`, given whether concrete type `a` is a subtype of
-/// concrete type `b` (`concrete(a, b)`): the rules of typed function references, for the
-/// validator's type indices and the runtime's canonical type ids alike.
-pub fn val_matches(a: ValType, b: ValType, concrete: impl Fn(u32, u32) -> bool) -> bool {
+/// concrete type `b` (`concrete(a, b)`) and the abstract type just above a concrete type
+/// (`kind(t)`: `func`, `struct` or `array`): the rules of typed function references and the
+/// GC proposal, for the validator's type indices and the runtime's canonical type ids alike.
+pub fn val_matches(
+    a: ValType,
+    b: ValType,
+    concrete: impl Fn(u32, u32) -> bool,
+    kind: impl Fn(u32) -> HeapType,
+) -> bool {
     match (a, b) {
         _ if a == b => true,
         (ValType::Ref(a), ValType::Ref(b)) => {
-            (!a.nullable || b.nullable) && heap_matches(a.heap, b.heap, concrete)
+            (!a.nullable || b.nullable) && heap_matches(a.heap, b.heap, concrete, kind)
         }
         _ => false,
     }
 }
 
-/// Whether heap type `a` is a subtype of `b` (see [`val_matches`]): a concrete function type
-/// is below `func`, and each hierarchy's bottom below all of it.
-pub fn heap_matches(a: HeapType, b: HeapType, concrete: impl Fn(u32, u32) -> bool) -> bool {
+/// Whether heap type `a` is a subtype of `b` (see [`val_matches`]): a concrete type is below
+/// its kind, each hierarchy's bottom below all of it, and in the `any` hierarchy `i31`,
+/// `struct` and `array` below `eq`, below `any`.
+pub fn heap_matches(
+    a: HeapType,
+    b: HeapType,
+    concrete: impl Fn(u32, u32) -> bool,
+    kind: impl Fn(u32) -> HeapType,
+) -> bool {
     match (a, b) {
         _ if a == b => true,
         (HeapType::Concrete(a), HeapType::Concrete(b)) => concrete(a, b),
-        (HeapType::Concrete(_), HeapType::Func) => true,
-        (HeapType::NoFunc, HeapType::Concrete(_)) => true,
-        (bottom, other) => bottom == other.bottom(),
+        (HeapType::Concrete(a), b) => abstract_matches(kind(a), b),
+        (a, HeapType::Concrete(_)) => a.is_bottom() && a == b.bottom(kind),
+        (a, b) => abstract_matches(a, b),
+    }
+}
+
+/// Whether abstract heap type `a` is a subtype of abstract heap type `b`.
+fn abstract_matches(a: HeapType, b: HeapType) -> bool {
+    use HeapType::{Any, Array, Eq, Struct, I31};
+    match (a, b) {
+        _ if a == b => true,
+        (I31 | Struct | Array, Eq) | (I31 | Struct | Array | Eq, Any) => true,
+        // Neither is concrete: `bottom` asks no kind.
+        (a, b) => a.is_bottom() && a == b.bottom(|_| HeapType::None),
     }
 }
 
@@ -117,14 +193,18 @@ pub fn heap_matches(a: HeapType, b: HeapType, concrete: impl Fn(u32, u32) -> boo
 /// index (the first index of the module that denotes the same type).
 #[derive(Debug, Default)]
 pub(crate) struct Types {
-    pub(crate) types: Vec<FuncType>,
+    pub(crate) types: Vec<CompositeType>,
     decls: Vec<TypeDecl>,
     canonical: Vec<u32>,
 }
 
 impl Types {
     /// Checks the type section (`at` is its offset) and gives each type its canonical index.
-    pub(crate) fn new(types: &[FuncType], decls: &[TypeDecl], at: usize) -> Result<Types, Error> {
+    pub(crate) fn new(
+        types: &[CompositeType],
+        decls: &[TypeDecl],
+        at: usize,
+    ) -> Result<Types, Error> {
         let mut out = Types {
             types: types.to_vec(),
             decls: decls.to_vec(),
@@ -152,9 +232,8 @@ impl Types {
     fn check_group(&self, start: u32, len: u32, at: usize) -> Result<(), Error> {
         let end = start + len;
         for i in start..end {
-            let ty = &self.types[i as usize];
-            for t in ty.params.iter().chain(ty.results.iter()) {
-                self.check_val_below(*t, end, at)?;
+            for t in self.types[i as usize].val_types() {
+                self.check_val_below(t, end, at)?;
             }
         }
         Ok(())
@@ -176,8 +255,8 @@ impl Types {
         self.check_val_below(t, self.types.len() as u32, at)
     }
 
-    /// Checks type `i`'s declared supertype: at most one, earlier, not final, and a function
-    /// type that `i`'s matches.
+    /// Checks type `i`'s declared supertype: at most one, earlier, not final, and of the same
+    /// kind (function, struct or array) as `i`, which matches it.
     fn check_supertypes(&self, i: u32, at: usize) -> Result<(), Error> {
         let supers = &self.decls[i as usize].supertypes;
         if supers.len() > 1 {
@@ -190,10 +269,47 @@ impl Types {
             return Err(invalid(format!("unknown type {s}"), at));
         }
         let (sub, sup) = (&self.types[i as usize], &self.types[s as usize]);
-        if self.decls[s as usize].is_final || !self.func_matches(sub, sup) {
+        if self.decls[s as usize].is_final || !self.composite_matches(sub, sup) {
             return Err(invalid("sub type", at));
         }
         Ok(())
+    }
+
+    /// Whether composite type `a` matches `b`: both of one kind, functions as
+    /// [`Types::func_matches`] says, a struct with at least the fields of `b` matching them
+    /// in order, an array with an element that matches.
+    fn composite_matches(&self, a: &CompositeType, b: &CompositeType) -> bool {
+        match (a, b) {
+            (CompositeType::Func(a), CompositeType::Func(b)) => self.func_matches(a, b),
+            (CompositeType::Struct(a), CompositeType::Struct(b)) => {
+                a.len() >= b.len()
+                    && a.iter()
+                        .zip(b.iter())
+                        .all(|(a, b)| self.field_matches(a, b))
+            }
+            (CompositeType::Array(a), CompositeType::Array(b)) => self.field_matches(a, b),
+            _ => false,
+        }
+    }
+
+    /// Whether field `a` matches `b`: of the same mutability, an immutable one covariantly, a
+    /// mutable one (read and written) only if its storage type is the same both ways.
+    fn field_matches(&self, a: &FieldType, b: &FieldType) -> bool {
+        let storage = |x: StorageType, y: StorageType| match (x, y) {
+            (StorageType::Val(x), StorageType::Val(y)) => self.matches(x, y),
+            (x, y) => x == y,
+        };
+        a.mutable == b.mutable
+            && storage(a.storage, b.storage)
+            && (!a.mutable || storage(b.storage, a.storage))
+    }
+
+    /// The abstract heap type just above type `i`: `func`, `struct` or `array` (`func` for an
+    /// index out of range, which the checks of type indices reject on their own).
+    pub(crate) fn kind(&self, i: u32) -> HeapType {
+        self.types
+            .get(i as usize)
+            .map_or(HeapType::Func, CompositeType::kind)
     }
 
     /// Whether function type `a` matches `b`: parameters contravariant, results covariant.
@@ -212,7 +328,7 @@ impl Types {
     /// Whether value type `a` is a subtype of `b`.
     #[inline]
     pub(crate) fn matches(&self, a: ValType, b: ValType) -> bool {
-        a == b || val_matches(a, b, |a, b| self.concrete_matches(a, b))
+        a == b || val_matches(a, b, |a, b| self.concrete_matches(a, b), |i| self.kind(i))
     }
 
     /// Whether concrete type `a` is `b` or declares it as a supertype, directly or not.

@@ -35,14 +35,31 @@ fn decoder_errors_of_proposals_are_unsupported() {
         .encode()
         .expect("encodes");
     validate(&bytes).expect("valid with exception handling");
-    // The GC proposal's types stay unsupported.
-    let e = error("(module (type (struct)))");
-    assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
-    assert!(
-        e.message
-            .starts_with("the GC proposal is not supported (struct type)"),
-        "{e}"
-    );
+    // The GC proposal's types are valid (crates/validate/tests/gc_types.rs), its
+    // instructions stay unsupported, in bodies and in constant expressions.
+    for (wat, what) in [
+        (
+            "(module (type $s (struct)) (func (drop (struct.new $s))))",
+            "an instruction with the 0xFB prefix",
+        ),
+        (
+            "(module (func (param anyref) (drop (ref.test i31ref (local.get 0)))))",
+            "an instruction with the 0xFB prefix",
+        ),
+        (
+            "(module (func (param eqref eqref) (result i32) (ref.eq (local.get 0) (local.get 1))))",
+            "ref.eq",
+        ),
+        (
+            "(module (global i31ref (ref.i31 (i32.const 1))))",
+            "an instruction with the 0xFB prefix",
+        ),
+    ] {
+        let e = error(wat);
+        assert_eq!(e.kind, ErrorKind::Unsupported, "{e}");
+        let message = format!("the GC proposal is not supported ({what})");
+        assert!(e.message.contains(&message), "{wat}: {e}");
+    }
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! Helpers shared by the oracle's tests.
 #![allow(dead_code)]
 
-use ssvm_metering_oracle::{run, PerUnitRates, Prices, Report};
+use ssvm_metering_oracle::{run, Outcome, PerUnitRates, Prices, Report};
 use ssvm_runtime::{Linker, Store, Val};
 
 /// Encodes a module written in the text format.
@@ -38,6 +38,57 @@ pub fn table(name: &str) -> u64 {
         _ => 1,
     }
 }
+
+/// Per-unit rates, distinct for every instruction with per-unit work.
+pub const RATES: PerUnitRates = PerUnitRates {
+    memory_grow: 100,
+    memory_fill: 10,
+    memory_copy: 3,
+    memory_init: 2,
+    table_grow: 1000,
+    table_fill: 7,
+    table_copy: 5,
+    table_init: 9,
+    local: 0,
+};
+
+/// The trap of an out-of-bounds access of a memory or a table (`what`).
+pub fn oob(what: &str) -> Outcome {
+    Outcome::Trapped(format!("out of bounds {what} access"))
+}
+
+/// A 32-bit and a 64-bit memory (1 page, at most 3) and table (2 and 1 elements, at most 4),
+/// and a function for each instruction with per-unit work on the 64-bit ones, between the two
+/// kinds where there are two operands, taking its operands as parameters.
+pub const MEMORY64: &str = r#"(module
+    (memory $m 1 3)
+    (memory $w i64 1 3)
+    (table $t 2 4 funcref)
+    (table $u i64 1 4 funcref)
+    (data $d "hello")
+    (elem $e func $grow $grow $grow)
+    (func $grow (export "grow") (param i64) (result i64) (memory.grow $w (local.get 0)))
+    (func (export "fill") (param i64 i64)
+        (memory.fill $w (local.get 0) (i32.const 7) (local.get 1)))
+    (func (export "copy") (param i64 i64 i64)
+        (memory.copy $w $w (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "copy_in") (param i64 i32 i32)
+        (memory.copy $w $m (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "copy_out") (param i32 i64 i32)
+        (memory.copy $m $w (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "init") (param i64 i32)
+        (memory.init $w $d (local.get 0) (i32.const 0) (local.get 1)))
+    (func (export "tgrow") (param i64) (result i64)
+        (table.grow $u (ref.null func) (local.get 0)))
+    (func (export "tfill") (param i64 i64)
+        (table.fill $u (local.get 0) (ref.null func) (local.get 1)))
+    (func (export "tcopy") (param i64 i64 i64)
+        (table.copy $u $u (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "tcopy_in") (param i64 i32 i32)
+        (table.copy $u $t (local.get 0) (local.get 1) (local.get 2)))
+    (func (export "tinit") (param i64 i32)
+        (table.init $u $e (local.get 0) (i32.const 0) (local.get 1)))
+    (func (export "size") (result i64 i64) (memory.size $w) (table.size $u)))"#;
 
 pub fn no_host(_: &str, _: &str) -> u64 {
     0

@@ -89,6 +89,16 @@ impl Const {
     }
 }
 
+/// The function types of a module's type section, by type index, for the compiler and the
+/// instances. A struct or array type has the empty function type's place: the validator lets
+/// code and imports name only function types where one is used, so nothing reads it.
+fn func_types(types: &[ssvm_binary::CompositeType]) -> Arc<[FuncType]> {
+    types
+        .iter()
+        .map(|t| t.as_func().cloned().unwrap_or_default())
+        .collect()
+}
+
 fn unsupported_const(op: Opcode) -> Error {
     Error::Unsupported(format!("constant expression with {op}"))
 }
@@ -137,6 +147,7 @@ pub(crate) struct DataSegment {
 
 #[derive(Debug)]
 pub(crate) struct ModuleInner {
+    /// The function type of each type index (see [`func_types`]).
     pub(crate) types: Arc<[FuncType]>,
     /// The canonical id of each type (`crate::types`).
     pub(crate) type_ids: Arc<[u32]>,
@@ -227,7 +238,7 @@ impl Module {
             .collect();
         functions.extend_from_slice(&m.functions);
         let functions: Arc<[u32]> = functions.into();
-        let types: Arc<[FuncType]> = m.types.clone().into();
+        let types = func_types(&m.types);
         let prices: Option<Box<[u64]>> = engine
             .config
             .cost_table
@@ -268,11 +279,9 @@ impl Module {
         } else {
             let threads = validation_threads(&engine.config, &m);
             let (ctx, checks) = if threads > 1 {
-                ssvm_validate::validate_module_in_parallel(&m, threads, || {
-                    LoadCheck::new(&m.types)
-                })?
+                ssvm_validate::validate_module_in_parallel(&m, threads, || LoadCheck::new(&types))?
             } else {
-                let mut check = LoadCheck::new(&m.types);
+                let mut check = LoadCheck::new(&types);
                 let ctx = ssvm_validate::validate_module_with(&m, &mut check)?;
                 (ctx, vec![check])
             };

@@ -95,8 +95,8 @@ impl Rng {
 
 /// The features of WebAssembly 2.0, with tail calls, relaxed SIMD, multi-memory, exception
 /// handling, extended constant expressions, typed function references and memory64, for
-/// wasmparser. GC is on too: wasmparser has the bottom heap types (`nofunc`, `noextern`) only
-/// with it, and what else GC brings ours refuses as unsupported (`Verdicts::only_gc`).
+/// wasmparser. GC is on too: ours has its types, and refuses its instructions as unsupported
+/// (`Verdicts::only_gc`).
 pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
         | WasmFeatures::TAIL_CALL
@@ -710,8 +710,8 @@ impl Verdicts {
         }
     }
 
-    /// A disagreement only because the module uses what the GC proposal brings (a struct
-    /// type, `anyref`, an 0xFB instruction), which ours reports as unsupported.
+    /// A disagreement only because the module uses a GC instruction (`ref.eq`, an 0xFB one),
+    /// which ours reports as unsupported.
     pub fn only_gc(&self) -> bool {
         match (&self.ours, &self.theirs) {
             (Err(e), Ok(())) => {
