@@ -1,5 +1,5 @@
-"""Unit tests of the harness's pure parts (benchlib.py, and those of run.py, real.py and
-fetch.py) and its argument handling; the calibration's (benches/calibrate/test_calibrate.py) are
+"""Unit tests of the harness's pure parts (benchlib.py, and those of run.py, real.py,
+simd.py and fetch.py) and its argument handling; the calibration's (benches/calibrate/test_calibrate.py) are
 imported so that the one command CI runs covers them too.
 
 python3 -m unittest benches/harness/test_run.py     (from the repository root)
@@ -20,6 +20,7 @@ import benchlib  # noqa: E402
 import fetch  # noqa: E402
 import real  # noqa: E402
 import run  # noqa: E402
+import simd  # noqa: E402
 from benchlib import Cell  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "calibrate"))
@@ -589,6 +590,34 @@ class Processes(unittest.TestCase):
                 self.assertIsNone(o.exit_code)
                 self.assertIn("timed out", run.failure(o))
                 self.assertLess(o.seconds, 10)
+
+
+class SimdTable(unittest.TestCase):
+    def cells(self, seconds):
+        cells = {}
+        for name, value in seconds.items():
+            cell = Cell()
+            if value is None:
+                cell.error = "unavailable: no wasmtime"
+            else:
+                cell.times = [value, value + 1, value - 0.5]
+            cells[("nbody", name)] = cell
+        return cells
+
+    def test_ratios_are_of_medians_and_against_ssvm_simd(self):
+        cells = self.cells({"ssvm/plain": 2.0, "ssvm/simd": 1.5, "ssvm-metered/plain": 2.5,
+                            "ssvm-metered/simd": 2.0, "wasmtime/plain": 0.5, "wasmtime/simd": 0.25})
+        rows = simd.table([("nbody", 7)], cells).splitlines()
+        self.assertEqual(rows[2], "| nbody | 7 | ssvm | 2.000 | 1.500 | 0.75 |  |")
+        self.assertEqual(rows[3], "| nbody | 7 | ssvm-metered | 2.500 | 2.000 | 0.80 | 0.75 |")
+        self.assertEqual(rows[4], "| nbody | 7 | wasmtime | 0.500 | 0.250 | 0.50 | 6.00 |")
+
+    def test_an_engine_that_did_not_run_shows_dashes_and_why(self):
+        cells = self.cells({"ssvm/plain": 2.0, "ssvm/simd": 1.5, "ssvm-metered/plain": 2.5,
+                            "ssvm-metered/simd": 2.0, "wasmtime/plain": None, "wasmtime/simd": None})
+        text = simd.table([("nbody", 7)], cells)
+        self.assertIn("| nbody | 7 | wasmtime | - | - | - | - |", text)
+        self.assertIn("- nbody on wasmtime/simd: unavailable: no wasmtime", text)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,15 @@
 # and, when a host C compiler is present, a native build benches/kernels/native/NAME (not
 # committed) whose checksum must match the Wasm one.
 #
-# usage: benches/kernels/build.sh [--no-native | --native-only | --wasi-only] [--wasi] [NAME...]
+# usage: benches/kernels/build.sh [--no-native | --native-only | --wasi-only | --simd-only] [--wasi] [NAME...]
 #
 # --native-only rebuilds only the native programs (needs only the host cc); the benchmark
 # harness uses it, so that it measures the committed .wasm files without needing clang.
 # --wasi also builds each kernel as a WASI command benches/kernels/wasi/NAME.wasm (committed):
 # the kernel linked with native_main.c and wasi-libc, so that `ssvm-lite run wasi/NAME.wasm N`
 # prints the checksum as the native build does; --wasi-only builds only those.
+# --simd-only builds only benches/.tools/simd/NAME.wasm (not committed): the plain kernel with
+# -msimd128, so that clang vectorises what it can (benches/harness/simd.py compares the two).
 #
 # Needs Debian's clang-19 and lld-19 (for wasm-ld), and for --wasi also wasi-libc and
 # libclang-rt-19-dev-wasm32. When they are missing and this runs as root where apt-get exists,
@@ -22,6 +24,7 @@ cd "$here"
 native=1
 wasm=1
 wasi=0
+simd=0
 names=()
 for arg in "$@"; do
     case "$arg" in
@@ -29,7 +32,8 @@ for arg in "$@"; do
         --native-only) wasm=0 ;;
         --wasi) wasi=1 ;;
         --wasi-only) wasi=1; wasm=0; native=0 ;;
-        -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --simd-only) simd=1; wasm=0; native=0 ;;
+        -h|--help) sed -n '2,18p' "$here/build.sh" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) echo "build.sh: unknown option $arg" >&2; exit 2 ;;
         *) names+=("$arg") ;;
     esac
@@ -42,7 +46,7 @@ fi
 source "$here/../../scripts/wasm-toolchain.sh"
 if [ "$wasi" = 1 ]; then
     need_wasm_toolchain --wasi
-elif [ "$wasm" = 1 ]; then
+elif [ "$wasm" = 1 ] || [ "$simd" = 1 ]; then
     need_wasm_toolchain
 fi
 
@@ -65,12 +69,17 @@ WASI_FLAGS=(--target=wasm32-wasi -O2 -ffp-contract=off -Wall -Wextra
 
 mkdir -p native
 [ "$wasi" = 0 ] || mkdir -p wasi
+[ "$simd" = 0 ] || mkdir -p ../.tools/simd
 for name in "${names[@]}"; do
     src="$name.c"
     [ -f "$src" ] || { echo "build.sh: no kernel $src" >&2; exit 2; }
     if [ "$wasm" = 1 ]; then
         "$CLANG" "${WASM_FLAGS[@]}" -o "$name.wasm" "$src" rt.c
         echo "built benches/kernels/$name.wasm ($(wc -c <"$name.wasm") bytes)"
+    fi
+    if [ "$simd" = 1 ]; then
+        "$CLANG" "${WASM_FLAGS[@]}" -msimd128 -o "../.tools/simd/$name.wasm" "$src" rt.c
+        echo "built benches/.tools/simd/$name.wasm ($(wc -c <"../.tools/simd/$name.wasm") bytes)"
     fi
     if [ "$wasi" = 1 ]; then
         "$CLANG" "${WASI_FLAGS[@]}" -o "wasi/$name.wasm" "$src" native_main.c
