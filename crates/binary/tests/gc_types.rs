@@ -1,7 +1,9 @@
 //! The GC proposal's types decode: its abstract heap types and their shorthands, struct and
 //! array types with packed and mutable fields, in recursion groups and `sub` declarations.
 
-use ssvm_binary::{CompositeType, FieldType, HeapType, Module, RefType, StorageType, ValType};
+use ssvm_binary::{
+    CompositeType, FieldType, HeapType, Module, RefType, StorageType, TypeDecl, ValType,
+};
 
 /// A module with one type section of these contents.
 fn types_module(content: &[u8]) -> Vec<u8> {
