@@ -3,7 +3,8 @@
 //!
 //! Metered code is assembled in one of two modes (`Metering`): *paid*, where whoever jumps to
 //! the start of a metering block pays its charge (a branch holds the price, a call or return
-//! reads it from the charge op it lands on, which it knows is there), or *traced*, where every
+//! reads it from the charge op it lands on, which it knows is there, and so does a conditional
+//! branch not taken from the charge op after it), or *traced*, where every
 //! charge op runs so that histograms and gas profiles see each block. Unmetered code has no
 //! charges, and its branches, calls and returns do nothing for metering at all.
 
@@ -221,6 +222,23 @@ macro_rules! variant {
     };
 }
 
+/// Picks the variant of a conditional branch handler: paid or not at its target, checking for
+/// interrupts or not, paying the charge that follows it when not taken or not.
+macro_rules! cond_variant {
+    ($paid:expr, $check:expr, $fall:expr, $h:ident) => {
+        match ($paid, $check, $fall) {
+            (false, false, false) => h::$h::<false, false, false> as Handler,
+            (false, false, true) => h::$h::<false, false, true> as Handler,
+            (false, true, false) => h::$h::<false, true, false> as Handler,
+            (false, true, true) => h::$h::<false, true, true> as Handler,
+            (true, false, false) => h::$h::<true, false, false> as Handler,
+            (true, false, true) => h::$h::<true, false, true> as Handler,
+            (true, true, false) => h::$h::<true, true, false> as Handler,
+            (true, true, true) => h::$h::<true, true, true> as Handler,
+        }
+    };
+}
+
 /// Picks the variant of a return handler for code metered in `mode`.
 macro_rules! by_mode {
     ($mode:expr, $h:ident) => {
@@ -247,33 +265,33 @@ macro_rules! call_variant {
     };
 }
 
-fn cmp_i32(cmp: Cmp, paid: bool, check: bool) -> Handler {
+fn cmp_i32(cmp: Cmp, paid: bool, check: bool, fall: bool) -> Handler {
     match cmp {
-        Cmp::Eq => variant!(paid, check, br_i32_eq),
-        Cmp::Ne => variant!(paid, check, br_i32_ne),
-        Cmp::LtS => variant!(paid, check, br_i32_lt_s),
-        Cmp::LtU => variant!(paid, check, br_i32_lt_u),
-        Cmp::GtS => variant!(paid, check, br_i32_gt_s),
-        Cmp::GtU => variant!(paid, check, br_i32_gt_u),
-        Cmp::LeS => variant!(paid, check, br_i32_le_s),
-        Cmp::LeU => variant!(paid, check, br_i32_le_u),
-        Cmp::GeS => variant!(paid, check, br_i32_ge_s),
-        Cmp::GeU => variant!(paid, check, br_i32_ge_u),
+        Cmp::Eq => cond_variant!(paid, check, fall, br_i32_eq),
+        Cmp::Ne => cond_variant!(paid, check, fall, br_i32_ne),
+        Cmp::LtS => cond_variant!(paid, check, fall, br_i32_lt_s),
+        Cmp::LtU => cond_variant!(paid, check, fall, br_i32_lt_u),
+        Cmp::GtS => cond_variant!(paid, check, fall, br_i32_gt_s),
+        Cmp::GtU => cond_variant!(paid, check, fall, br_i32_gt_u),
+        Cmp::LeS => cond_variant!(paid, check, fall, br_i32_le_s),
+        Cmp::LeU => cond_variant!(paid, check, fall, br_i32_le_u),
+        Cmp::GeS => cond_variant!(paid, check, fall, br_i32_ge_s),
+        Cmp::GeU => cond_variant!(paid, check, fall, br_i32_ge_u),
     }
 }
 
-fn cmp_i64(cmp: Cmp, paid: bool, check: bool) -> Handler {
+fn cmp_i64(cmp: Cmp, paid: bool, check: bool, fall: bool) -> Handler {
     match cmp {
-        Cmp::Eq => variant!(paid, check, br_i64_eq),
-        Cmp::Ne => variant!(paid, check, br_i64_ne),
-        Cmp::LtS => variant!(paid, check, br_i64_lt_s),
-        Cmp::LtU => variant!(paid, check, br_i64_lt_u),
-        Cmp::GtS => variant!(paid, check, br_i64_gt_s),
-        Cmp::GtU => variant!(paid, check, br_i64_gt_u),
-        Cmp::LeS => variant!(paid, check, br_i64_le_s),
-        Cmp::LeU => variant!(paid, check, br_i64_le_u),
-        Cmp::GeS => variant!(paid, check, br_i64_ge_s),
-        Cmp::GeU => variant!(paid, check, br_i64_ge_u),
+        Cmp::Eq => cond_variant!(paid, check, fall, br_i64_eq),
+        Cmp::Ne => cond_variant!(paid, check, fall, br_i64_ne),
+        Cmp::LtS => cond_variant!(paid, check, fall, br_i64_lt_s),
+        Cmp::LtU => cond_variant!(paid, check, fall, br_i64_lt_u),
+        Cmp::GtS => cond_variant!(paid, check, fall, br_i64_gt_s),
+        Cmp::GtU => cond_variant!(paid, check, fall, br_i64_gt_u),
+        Cmp::LeS => cond_variant!(paid, check, fall, br_i64_le_s),
+        Cmp::LeU => cond_variant!(paid, check, fall, br_i64_le_u),
+        Cmp::GeS => cond_variant!(paid, check, fall, br_i64_ge_s),
+        Cmp::GeU => cond_variant!(paid, check, fall, br_i64_ge_u),
     }
 }
 
@@ -364,6 +382,12 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
     // Only a branch back (to a loop) can repeat code without a call.
     let back = |pc: usize, target: u32| interruptible && target as usize <= pc;
     let price = |target: u32| paid_price(target).unwrap_or(0);
+    // Paid code: whether the op after the conditional branch at `pc` is the charge of the block
+    // it falls into, which the branch pays when not taken.
+    let fall = |pc: usize| match func.code.get(pc + 1) {
+        Some(next @ Instr::Charge { .. }) => width(next, pc + 1, func, &landing, mode) == 1,
+        _ => false,
+    } && mode == Metering::Paid;
     let mut ops = Vec::with_capacity(n);
     let mut br_targets = Vec::with_capacity(func.br_tables.len());
     let mut positions = Vec::new();
@@ -382,22 +406,22 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                         op(variant!(paid(target), back(pc, target), br), rel(pc, target), 0, 0, price(target))
                     }
                     Instr::BrIfNz { cond, target } => {
-                        op(variant!(paid(target), back(pc, target), br_if_nz), cond, rel(pc, target), 0, price(target))
+                        op(cond_variant!(paid(target), back(pc, target), fall(pc), br_if_nz), cond, rel(pc, target), 0, price(target))
                     }
                     Instr::BrIfZ { cond, target } => {
-                        op(variant!(paid(target), back(pc, target), br_if_z), cond, rel(pc, target), 0, price(target))
+                        op(cond_variant!(paid(target), back(pc, target), fall(pc), br_if_z), cond, rel(pc, target), 0, price(target))
                     }
                     Instr::BrIfNull { cond, target } => {
-                        op(variant!(paid(target), back(pc, target), br_if_null), cond, rel(pc, target), 0, price(target))
+                        op(cond_variant!(paid(target), back(pc, target), fall(pc), br_if_null), cond, rel(pc, target), 0, price(target))
                     }
                     Instr::BrIfNonNull { cond, target } => {
-                        op(variant!(paid(target), back(pc, target), br_if_non_null), cond, rel(pc, target), 0, price(target))
+                        op(cond_variant!(paid(target), back(pc, target), fall(pc), br_if_non_null), cond, rel(pc, target), 0, price(target))
                     }
                     Instr::BrCmpI32 { cmp, a, b, target } => {
-                        op(cmp_i32(cmp, paid(target), back(pc, target)), a, b, rel(pc, target), price(target))
+                        op(cmp_i32(cmp, paid(target), back(pc, target), fall(pc)), a, b, rel(pc, target), price(target))
                     }
                     Instr::BrCmpI64 { cmp, a, b, target } => {
-                        op(cmp_i64(cmp, paid(target), back(pc, target)), a, b, rel(pc, target), price(target))
+                        op(cmp_i64(cmp, paid(target), back(pc, target), fall(pc)), a, b, rel(pc, target), price(target))
                     }
                     Instr::BrTable { index, start, len } => {
                         let first = br_targets.len() as u32;

@@ -166,15 +166,27 @@ macro_rules! taken {
     }};
 }
 
+/// Where a conditional branch not taken goes: the next op, or past it when it is the charge of
+/// the block that follows (`FALL`, paid code) and the gas covers it, as a call's return does.
+macro_rules! not_taken {
+    ($ip:expr, $gas:ident) => {
+        if FALL {
+            pay_landing($ip.add(1), &mut $gas)
+        } else {
+            $ip.add(1)
+        }
+    };
+}
+
 /// Compare-and-branch handlers; the target is operand `c`, its price (paid code) `d`.
 macro_rules! cmp_branches {
     ($($name:ident $t:ty, |$x:ident, $y:ident| $cond:expr;)*) => {
         $(handler! {
-            fn $name<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
+            fn $name<const PAID: bool, const CHECK: bool, const FALL: bool>(ip, sp, exec, vm, gas) {
                 let op = &*ip;
                 let $x = slot!(sp, op.a) as $t;
                 let $y = slot!(sp, op.b) as $t;
-                let next = if $cond { taken!(ip, op.c, op.d, exec, gas) } else { ip.add(1) };
+                let next = if $cond { taken!(ip, op.c, op.d, exec, gas) } else { not_taken!(ip, gas) };
                 next!(next, sp, exec, vm, gas)
             }
         })*
@@ -543,28 +555,28 @@ handler! {
         next!(taken!(ip, op.a, op.d, exec, gas), sp, exec, vm, gas)
     }
 
-    fn br_if_nz<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
+    fn br_if_nz<const PAID: bool, const CHECK: bool, const FALL: bool>(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let next = if slot!(sp, op.a) as u32 != 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
+        let next = if slot!(sp, op.a) as u32 != 0 { taken!(ip, op.b, op.d, exec, gas) } else { not_taken!(ip, gas) };
         next!(next, sp, exec, vm, gas)
     }
 
-    fn br_if_z<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
+    fn br_if_z<const PAID: bool, const CHECK: bool, const FALL: bool>(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let next = if slot!(sp, op.a) as u32 == 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
+        let next = if slot!(sp, op.a) as u32 == 0 { taken!(ip, op.b, op.d, exec, gas) } else { not_taken!(ip, gas) };
         next!(next, sp, exec, vm, gas)
     }
 
     /// `br_on_null`: a reference is null when its whole slot is zero.
-    fn br_if_null<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
+    fn br_if_null<const PAID: bool, const CHECK: bool, const FALL: bool>(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let next = if slot!(sp, op.a) == 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
+        let next = if slot!(sp, op.a) == 0 { taken!(ip, op.b, op.d, exec, gas) } else { not_taken!(ip, gas) };
         next!(next, sp, exec, vm, gas)
     }
 
-    fn br_if_non_null<const PAID: bool, const CHECK: bool>(ip, sp, exec, vm, gas) {
+    fn br_if_non_null<const PAID: bool, const CHECK: bool, const FALL: bool>(ip, sp, exec, vm, gas) {
         let op = &*ip;
-        let next = if slot!(sp, op.a) != 0 { taken!(ip, op.b, op.d, exec, gas) } else { ip.add(1) };
+        let next = if slot!(sp, op.a) != 0 { taken!(ip, op.b, op.d, exec, gas) } else { not_taken!(ip, gas) };
         next!(next, sp, exec, vm, gas)
     }
 
