@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -57,10 +56,9 @@ class Variant:
 
 
 def build_simd_kernels(kernels):
-    script = run.KERNELS_DIR / "build.sh"
-    code = subprocess.run(["bash", str(script), "--simd-only", *kernels]).returncode
+    code, out = run.stream(["bash", str(run.KERNELS_DIR / "build.sh"), "--simd-only", *kernels])
     if code != 0:
-        sys.exit(f"error: {run.rel(script)} --simd-only failed (exit {code})")
+        sys.exit(f"error: benches/kernels/build.sh --simd-only failed: {run.last_error_line(out)}")
 
 
 def variants(ssvm, wasmtime_python):

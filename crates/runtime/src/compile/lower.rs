@@ -539,9 +539,9 @@ impl<'t> Lowerer<'t> {
     /// where it is not already.
     fn copy_top(&mut self, n: u32, mut dst: Slot) {
         let src_depth = (self.depth() - n) as usize;
-        // A function's one result, just computed into a temporary: the instruction that
-        // computed it writes slot 0 instead, and the return copies nothing. Nothing runs between
-        // it and the return but copies of other operands, which read only temporaries.
+        // A function's one result, just computed into a temporary by the last instruction
+        // emitted: that instruction writes slot 0 instead, and the return copies nothing.
+        // Nothing runs between it and the return, so no one reads slot 0's old value after it.
         if n == 1 && dst == 0 {
             let e = self.stack[src_depth];
             if let (Some((at, produced)), false) = (self.last_result, e.wide) {

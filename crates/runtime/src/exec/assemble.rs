@@ -384,10 +384,11 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
     let price = |target: u32| paid_price(target).unwrap_or(0);
     // Paid code: whether the op after the conditional branch at `pc` is the charge of the block
     // it falls into, which the branch pays when not taken.
-    let fall = |pc: usize| match func.code.get(pc + 1) {
-        Some(next @ Instr::Charge { .. }) => width(next, pc + 1, func, &landing, mode) == 1,
-        _ => false,
-    } && mode == Metering::Paid;
+    let fall = |pc: usize| {
+        mode == Metering::Paid
+            && matches!(func.code.get(pc + 1),
+                Some(next @ Instr::Charge { .. }) if width(next, pc + 1, func, &landing, mode) == 1)
+    };
     let mut ops = Vec::with_capacity(n);
     let mut br_targets = Vec::with_capacity(func.br_tables.len());
     let mut positions = Vec::new();

@@ -171,6 +171,9 @@ macro_rules! taken {
 macro_rules! not_taken {
     ($ip:expr, $gas:ident) => {
         if FALL {
+            // SAFETY: the assembler gives a branch `FALL` only when the op after it is the
+            // charge of the block it falls into (`fall` in assemble.rs); a partial block, the
+            // one place ops run elsewhere, never holds a block's closing branch (meter/run.rs).
             pay_landing($ip.add(1), &mut $gas)
         } else {
             $ip.add(1)
