@@ -1,7 +1,9 @@
 //! The rewrite: a charge before every instruction of every function body.
 
 use crate::names::spec_name;
-use crate::{PerUnitRates, Prices, COUNT_PREFIX, GAS_EXPORT, LIMIT_EXPORT, OUT_OF_GAS_EXPORT};
+use crate::{
+    PerUnitRates, Prices, UnitRate, COUNT_PREFIX, GAS_EXPORT, LIMIT_EXPORT, OUT_OF_GAS_EXPORT,
+};
 use std::collections::{HashMap, HashSet};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
@@ -58,8 +60,10 @@ const FEATURES: WasmFeatures = WasmFeatures::WASM2
 /// `return_call_indirect` (or `call_ref`, `return_call_ref`) in which an imported function with a
 /// non-zero host price might be in a
 /// table (it is referenced by an element segment, `ref.func` or an export, or the module imports
-/// a table), because which host function an indirect call reaches is not known statically.
+/// a table), because which host function an indirect call reaches is not known statically; and
+/// per-unit rates with `per` 0 or with `gas × per + per` beyond `i64::MAX`.
 pub fn instrument(wasm: &[u8], prices: &Prices, limit: Option<u64>) -> Result<Vec<u8>, String> {
+    check_rates(&prices.per_unit)?;
     Validator::new_with_features(FEATURES)
         .validate_all(wasm)
         .map_err(|e| {
@@ -416,8 +420,8 @@ impl<'a> Body<'a> {
 /// How an instruction with per-unit work is charged for it.
 #[derive(Clone, Copy)]
 struct Unit {
-    /// The price of one unit.
-    rate: u64,
+    /// Its price for units, not zero.
+    rate: UnitRate,
     /// A grow: charged only when its result is not -1.
     grow: bool,
     /// The operand counting the units (and a grow's result) is an `i64`, not an `i32`.
@@ -464,7 +468,7 @@ impl Emitter<'_> {
             Operator::TableInit { .. } => (r.table_init, false, false),
             _ => return None,
         };
-        (rate > 0).then_some(Unit { rate, grow, wide })
+        (rate.gas > 0).then_some(Unit { rate, grow, wide })
     }
 
     fn function(&self, body: &Body<'_>, params: u32) -> Result<Function, String> {
@@ -544,11 +548,13 @@ impl Emitter<'_> {
                     }
                     f.instruction(&Instruction::If(BlockType::Empty));
                 }
-                // With a limit, the check before has made sure that this product fits.
+                // With a limit, the check before has made sure that this price fits.
                 self.add_gas(&mut f, |f| {
-                    units_as_i64(f, unit, n);
-                    f.instruction(&Instruction::I64Const(unit.rate as i64));
+                    whole_groups(f, unit, n);
+                    f.instruction(&Instruction::I64Const(unit.rate.gas as i64));
                     f.instruction(&Instruction::I64Mul);
+                    rest_price(f, unit, n);
+                    f.instruction(&Instruction::I64Add);
                 });
                 if unit.grow {
                     f.instruction(&Instruction::End);
@@ -560,10 +566,11 @@ impl Emitter<'_> {
 
     /// Entering the function: its `declared` locals at the per-local rate, before anything.
     fn charge_entry(&self, f: &mut Function, declared: u32) {
+        let price = self.rates.local.price(u64::from(declared));
         let price = if self.layout.limit.is_some() {
-            u64::from(declared).saturating_mul(self.rates.local)
+            u64::try_from(price).unwrap_or(u64::MAX)
         } else {
-            u64::from(declared).wrapping_mul(self.rates.local)
+            price as u64
         };
         if price == 0 {
             return;
@@ -595,19 +602,31 @@ impl Emitter<'_> {
         self.stop_if(f);
     }
 
-    /// After the base check passed: out of gas when `n > (limit - gas - base) / rate`, which is
-    /// `base + rate * n > limit - gas` without overflow, for any unsigned 64-bit `n` (compared
-    /// unsigned, so a 64-bit count of 2^63 or more is a count, not a negative number).
+    /// After the base check passed: out of gas when the price of the `n` units exceeds
+    /// `avail = limit - gas - base`. With `q = n / per`, the price is `q × gas + t`, where `t`,
+    /// the price of the `n % per` units left over, is below `gas × per` and fits; so it is out of
+    /// gas when `t > avail` or `q > (avail - t) / gas`, which never overflows, for any unsigned
+    /// 64-bit `n` (compared unsigned, so a 64-bit count of 2^63 or more is a count, not a
+    /// negative number).
     fn check_units(&self, f: &mut Function, limit: u32, base: u64, unit: Unit, n: u32) {
-        units_as_i64(f, unit, n);
-        f.instruction(&Instruction::GlobalGet(limit));
-        f.instruction(&Instruction::GlobalGet(self.layout.gas));
-        f.instruction(&Instruction::I64Sub);
-        if base > 0 {
-            f.instruction(&Instruction::I64Const(base as i64));
+        let avail = |f: &mut Function| {
+            f.instruction(&Instruction::GlobalGet(limit));
+            f.instruction(&Instruction::GlobalGet(self.layout.gas));
             f.instruction(&Instruction::I64Sub);
-        }
-        f.instruction(&Instruction::I64Const(unit.rate as i64));
+            if base > 0 {
+                f.instruction(&Instruction::I64Const(base as i64));
+                f.instruction(&Instruction::I64Sub);
+            }
+        };
+        rest_price(f, unit, n);
+        avail(f);
+        f.instruction(&Instruction::I64GtU);
+        self.stop_if(f);
+        whole_groups(f, unit, n);
+        avail(f);
+        rest_price(f, unit, n);
+        f.instruction(&Instruction::I64Sub);
+        f.instruction(&Instruction::I64Const(unit.rate.gas as i64));
         f.instruction(&Instruction::I64DivU);
         f.instruction(&Instruction::I64GtU);
         self.stop_if(f);
@@ -629,6 +648,56 @@ fn units_as_i64(f: &mut Function, unit: Unit, n: u32) {
     if !unit.wide {
         f.instruction(&Instruction::I64ExtendI32U);
     }
+}
+
+/// Pushes `n / per`: the whole groups of `per` units in local `n`.
+fn whole_groups(f: &mut Function, unit: Unit, n: u32) {
+    units_as_i64(f, unit, n);
+    f.instruction(&Instruction::I64Const(unit.rate.per as i64));
+    f.instruction(&Instruction::I64DivU);
+}
+
+/// Pushes ceil((n % per) × gas / per): the price of the units left over from whole groups,
+/// which `check_rates` makes sure is computed without overflow.
+fn rest_price(f: &mut Function, unit: Unit, n: u32) {
+    let UnitRate { gas, per } = unit.rate;
+    units_as_i64(f, unit, n);
+    f.instruction(&Instruction::I64Const(per as i64));
+    f.instruction(&Instruction::I64RemU);
+    f.instruction(&Instruction::I64Const(gas as i64));
+    f.instruction(&Instruction::I64Mul);
+    f.instruction(&Instruction::I64Const((per - 1) as i64));
+    f.instruction(&Instruction::I64Add);
+    f.instruction(&Instruction::I64Const(per as i64));
+    f.instruction(&Instruction::I64DivU);
+}
+
+/// Refuses rates the instrumented code cannot compute: `per` 0, or `gas × per + per` beyond
+/// `i64::MAX` (the left-over units' product, rounded up, must fit).
+fn check_rates(r: &PerUnitRates) -> Result<(), String> {
+    let rates = [
+        ("memory.grow", r.memory_grow),
+        ("memory.fill", r.memory_fill),
+        ("memory.copy", r.memory_copy),
+        ("memory.init", r.memory_init),
+        ("table.grow", r.table_grow),
+        ("table.fill", r.table_fill),
+        ("table.copy", r.table_copy),
+        ("table.init", r.table_init),
+        ("local", r.local),
+    ];
+    for (name, UnitRate { gas, per }) in rates {
+        let fits = gas
+            .checked_mul(per)
+            .and_then(|x| x.checked_add(per))
+            .is_some_and(|x| x <= i64::MAX as u64);
+        if per == 0 || !fits {
+            return Err(format!(
+                "the oracle cannot compute the rate of {name}: {gas} gas per {per} units"
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn new_globals(

@@ -83,22 +83,51 @@ pub struct Prices<'a> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PerUnitRates {
     /// Per page added by a successful `memory.grow`.
-    pub memory_grow: u64,
+    pub memory_grow: UnitRate,
     /// Per byte written by `memory.fill`.
-    pub memory_fill: u64,
+    pub memory_fill: UnitRate,
     /// Per byte copied by `memory.copy`.
-    pub memory_copy: u64,
+    pub memory_copy: UnitRate,
     /// Per byte copied by `memory.init`.
-    pub memory_init: u64,
+    pub memory_init: UnitRate,
     /// Per element added by a successful `table.grow`.
-    pub table_grow: u64,
+    pub table_grow: UnitRate,
     /// Per element written by `table.fill`.
-    pub table_fill: u64,
+    pub table_fill: UnitRate,
     /// Per element copied by `table.copy`.
-    pub table_copy: u64,
+    pub table_copy: UnitRate,
     /// Per element copied by `table.init`.
-    pub table_init: u64,
+    pub table_init: UnitRate,
     /// Per declared local (not parameter) of a function, charged when the function is entered,
     /// before its first instruction.
-    pub local: u64,
+    pub local: UnitRate,
+}
+
+/// A price for units of work: `gas` for every `per` units, rounded up, so that `n` units cost
+/// ceil(n × gas / per). `per` must be at least 1, and `gas × per + per` must fit an `i64` (the
+/// instrumented code's arithmetic): [`Instrumented::new`] refuses other rates (`local`'s too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnitRate {
+    /// The gas of every `per` units.
+    pub gas: u64,
+    /// The units `gas` pays for.
+    pub per: u64,
+}
+
+impl UnitRate {
+    /// `gas` for each unit.
+    pub const fn per_unit(gas: u64) -> UnitRate {
+        UnitRate { gas, per: 1 }
+    }
+
+    /// What `units` units cost, unbounded.
+    pub fn price(self, units: u64) -> u128 {
+        (u128::from(units) * u128::from(self.gas)).div_ceil(u128::from(self.per.max(1)))
+    }
+}
+
+impl Default for UnitRate {
+    fn default() -> UnitRate {
+        UnitRate::per_unit(0)
+    }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use ssvm_metering_oracle::Outcome;
+use ssvm_metering_oracle::{Outcome, UnitRate};
 use ssvm_runtime::Val;
 
 /// Runs under both price tables and checks the histogram, the totals and the outcome.
@@ -325,8 +325,8 @@ fn dead_code_is_instrumented_but_never_charged() {
     let rated = ssvm_metering_oracle::Prices {
         instr: &uniform,
         per_unit: ssvm_metering_oracle::PerUnitRates {
-            memory_fill: 5,
-            memory_grow: 5,
+            memory_fill: UnitRate::per_unit(5),
+            memory_grow: UnitRate::per_unit(5),
             ..Default::default()
         },
         host: &no_host,

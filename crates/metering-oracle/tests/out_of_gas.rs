@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use ssvm_metering_oracle::{run, Outcome, PerUnitRates, Prices, Report};
+use ssvm_metering_oracle::{run, Outcome, PerUnitRates, Prices, Report, UnitRate};
 use ssvm_runtime::{FuncType, Linker, Store, Val};
 use std::collections::BTreeMap;
 
@@ -28,15 +28,15 @@ const MODULE: &str = r#"(module
       local.get 0))"#;
 
 const RATES: PerUnitRates = PerUnitRates {
-    memory_grow: 100,
-    memory_fill: 10,
-    memory_copy: 0,
-    memory_init: 0,
-    table_grow: 0,
-    table_fill: 0,
-    table_copy: 0,
-    table_init: 0,
-    local: 0,
+    memory_grow: UnitRate::per_unit(100),
+    memory_fill: UnitRate::per_unit(10),
+    memory_copy: UnitRate::per_unit(0),
+    memory_init: UnitRate::per_unit(0),
+    table_grow: UnitRate::per_unit(0),
+    table_fill: UnitRate::per_unit(0),
+    table_copy: UnitRate::per_unit(0),
+    table_init: UnitRate::per_unit(0),
+    local: UnitRate::per_unit(0),
 };
 
 fn host_price(_: &str, _: &str) -> u64 {
@@ -76,8 +76,8 @@ fn trace(price: &dyn Fn(&str) -> u64, rates: &PerUnitRates, host: u64) -> Vec<(&
         .map(|name| {
             let extra = match name {
                 "call" => host,
-                "memory.fill" => 4 * rates.memory_fill,
-                "memory.grow" => rates.memory_grow,
+                "memory.fill" => rates.memory_fill.price(4) as u64,
+                "memory.grow" => rates.memory_grow.price(1) as u64,
                 _ => 0,
             };
             (name, price(name) + extra)

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use ssvm_metering_oracle::{instrument, run, Outcome, PerUnitRates, Prices};
+use ssvm_metering_oracle::{instrument, run, Outcome, PerUnitRates, Prices, UnitRate};
 use ssvm_runtime::{FuncType, Linker, Store, Trap, Val, ValType};
 
 fn rated(instr: &dyn Fn(&str) -> u64) -> Prices<'_> {
@@ -70,6 +70,57 @@ fn memory_fill_copy_init_charge_bytes_only_without_trap() {
 }
 
 #[test]
+fn a_rate_charges_ceil_of_units_times_gas_over_per_at_each_instruction() {
+    let prices = Prices {
+        instr: &uniform,
+        per_unit: PerUnitRates {
+            memory_copy: UnitRate { gas: 3, per: 8 },
+            ..PerUnitRates::default()
+        },
+        host: &no_host,
+    };
+    // Three local.get, memory.copy, end: 5, and ceil(3 n / 8) for n bytes.
+    for (n, work) in [(0, 0), (1, 1), (2, 1), (3, 2), (8, 3), (9, 4), (1000, 375)] {
+        let r = run_wat(
+            MODULE,
+            &prices,
+            None,
+            "copy",
+            &[Val::I32(0), Val::I32(100), Val::I32(n)],
+        );
+        assert_eq!(
+            (r.gas, &r.outcome),
+            (5 + work, &Outcome::Returned(vec![])),
+            "{n} bytes"
+        );
+        // Short of the copy by one: stopped before it, after the three operands.
+        if work > 0 {
+            let r = run_wat(
+                MODULE,
+                &prices,
+                Some(4 + work - 1),
+                "copy",
+                &[Val::I32(0), Val::I32(100), Val::I32(n)],
+            );
+            assert_eq!((r.gas, &r.outcome), (3, &Outcome::OutOfGas), "{n} bytes");
+        }
+    }
+    let bad = Prices {
+        instr: &uniform,
+        per_unit: PerUnitRates {
+            table_fill: UnitRate { gas: 1, per: 0 },
+            ..PerUnitRates::default()
+        },
+        host: &no_host,
+    };
+    let err = instrument(&wat(MODULE), &bad, None).unwrap_err();
+    assert!(
+        err.contains("rate of table.fill: 1 gas per 0 units"),
+        "{err}"
+    );
+}
+
+#[test]
 fn table_grow_fill_copy_init() {
     // ref.null, local.get, table.grow, end.
     assert_eq!(
@@ -116,7 +167,7 @@ const LOCALS: &str = r#"(module
 #[test]
 fn declared_locals_are_charged_at_entry_and_stop_it_when_short() {
     let rates = PerUnitRates {
-        local: 1_000_000,
+        local: UnitRate::per_unit(1_000_000),
         ..PerUnitRates::default()
     };
     let prices = Prices {

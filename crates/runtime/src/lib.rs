@@ -53,7 +53,7 @@ pub use api::{
 };
 pub use compile::ir;
 pub use exec::PAGE_SIZE;
-pub use meter::{CostTable, CostTableError, PerUnit};
+pub use meter::{CostTable, CostTableError, PerUnit, Rate};
 pub use ssvm_binary::{FuncType, GlobalType, HeapType, Limits, RefType, TableType, ValType};
 pub use trap::Trap;
 pub use value::{AnyRef, ExnRef, FuncRef, Val};

@@ -1,7 +1,7 @@
 //! The cost table and its file format (docs/metering.md).
 
 use ssvm_binary::Opcode;
-use ssvm_runtime::{CostTable, CostTableError, PerUnit};
+use ssvm_runtime::{CostTable, CostTableError, PerUnit, Rate};
 
 fn parse(text: &str) -> CostTable {
     CostTable::parse(text).unwrap_or_else(|e| panic!("{e}\n--- in ---\n{text}"))
@@ -73,15 +73,15 @@ default = 3                 # every instruction not listed below
     assert_eq!(
         t.per_unit(),
         PerUnit {
-            memory_grow: 11,
-            memory_fill: 12,
-            memory_copy: 13,
-            memory_init: 14,
-            table_grow: 21,
-            table_fill: 22,
-            table_copy: 23,
-            table_init: 24,
-            local: 31,
+            memory_grow: 11.into(),
+            memory_fill: 12.into(),
+            memory_copy: 13.into(),
+            memory_init: 14.into(),
+            table_grow: 21.into(),
+            table_fill: 22.into(),
+            table_copy: 23.into(),
+            table_init: 24.into(),
+            local: 31.into(),
         }
     );
     assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 100);
@@ -95,8 +95,86 @@ fn sections_in_any_order_and_empty() {
     let t = parse("[host]\n[per_unit]\n\"table.copy\" = 2\n[instr]\n\"call\" = 5\n");
     assert_eq!(t.instr(Opcode::Call), 5);
     assert_eq!(t.instr(Opcode::I32Add), 1);
-    assert_eq!(t.per_unit().table_copy, 2);
-    assert_eq!(t.per_unit().memory_copy, 0);
+    assert_eq!(t.per_unit().table_copy, 2.into());
+    assert_eq!(t.per_unit().memory_copy, 0.into());
+}
+
+#[test]
+fn per_unit_prices_may_be_rates() {
+    let t = parse(
+        "[per_unit]\n\
+         \"memory.copy\" = { gas = 1, per = 16 }\n\
+         \"memory.fill\" = { per = 4, gas = 3 }\n\
+         \"local\" = { gas = 2, per = 1 }\n\
+         [host_per_unit]\n\
+         \"env::f/byte\" = { gas = 1, per = 7 }\n",
+    );
+    let p = t.per_unit();
+    assert_eq!(p.memory_copy, Rate::new(1, 16).unwrap());
+    assert_eq!(p.memory_fill, Rate::new(3, 4).unwrap());
+    assert_eq!(p.local, 2.into());
+    assert_eq!(
+        t.host_per_unit("env", "f", "byte"),
+        Rate::new(1, 7).unwrap()
+    );
+    let bad = [
+        (
+            "{ gas = 1, per = 0 }",
+            "must pay for at least 1 unit (per = 0)",
+        ),
+        ("{ gas = 1 }", "needs both fields, { gas = G, per = K }"),
+        ("{ per = 2 }", "needs both fields"),
+        (
+            "{ gas = 1, per = 2, min = 1 }",
+            "unknown field \"min\" in the rate",
+        ),
+        ("{ gas = -1, per = 2 }", "\"gas\" must not be negative"),
+        (
+            "{ gas = 1, per = 2.5 }",
+            "\"per\" must be a non-negative integer, not a float",
+        ),
+        ("{}", "needs both fields"),
+    ];
+    for (value, needle) in bad {
+        parse_err(
+            &format!("[per_unit]\n\"memory.copy\" = {value}\n"),
+            2,
+            &[needle],
+        );
+        parse_err(
+            &format!("[host_per_unit]\n\"env::f/byte\" = {value}\n"),
+            2,
+            &[needle],
+        );
+    }
+    // Instructions and host calls have plain prices.
+    parse_err(
+        "[instr]\n\"i32.add\" = { gas = 1, per = 2 }\n",
+        2,
+        &["\"i32.add\" must be a non-negative integer, not an inline table"],
+    );
+    parse_err(
+        "[host]\n\"env::f\" = { gas = 1, per = 2 }\n",
+        2,
+        &["not an inline table"],
+    );
+}
+
+#[test]
+fn a_rate_rounds_every_charge_up() {
+    let r = Rate::new(3, 16).unwrap();
+    let cases = [(0, 0), (1, 1), (5, 1), (6, 2), (16, 3), (17, 4), (32, 6)];
+    for (units, gas) in cases {
+        assert_eq!(r.price(units), gas, "{units} units");
+    }
+    assert_eq!(Rate::new(7, 0), None);
+    assert_eq!(Rate::ZERO.price(u64::MAX), 0);
+    assert_eq!(Rate::per_unit(2).price(u64::MAX), u64::MAX, "saturates");
+    assert_eq!(Rate::new(u64::MAX, 2).unwrap().price(u64::MAX), u64::MAX);
+    // The product does not overflow on its way to a price that fits.
+    assert_eq!(Rate::new(1 << 40, 1 << 40).unwrap().price(1 << 40), 1 << 40);
+    let (gas, per) = (r.gas(), r.per());
+    assert_eq!((gas, per), (3, 16));
 }
 
 #[test]
@@ -145,7 +223,7 @@ fn quoting_styles() {
     assert_eq!(t.instr(Opcode::Nop), 6);
     assert_eq!(t.instr(Opcode::Select), 7);
     assert_eq!(t.instr(Opcode::I32Mul), 8);
-    assert_eq!(t.per_unit().memory_fill, 9);
+    assert_eq!(t.per_unit().memory_fill, 9.into());
     assert_eq!(t.host("env", "log"), 10);
     assert_eq!(t.host("a b", "c\td"), 11);
 }
@@ -230,7 +308,7 @@ fn setters() {
     assert_eq!(t.instr(Opcode::Call), 5);
     assert_eq!(t.instr(Opcode::CallIndirect), 1);
     let p = PerUnit {
-        memory_copy: 3,
+        memory_copy: 3.into(),
         ..PerUnit::default()
     };
     t.set_per_unit(p);
@@ -313,15 +391,15 @@ fn default_table_parses_and_prices_every_opcode() {
     assert_eq!(
         t.per_unit(),
         PerUnit {
-            memory_grow: 117317,
-            memory_fill: 1,
-            memory_copy: 1,
-            memory_init: 1,
-            table_grow: 14,
-            table_fill: 1,
-            table_copy: 1,
-            table_init: 19,
-            local: 1,
+            memory_grow: 117317.into(),
+            memory_fill: 1.into(),
+            memory_copy: 1.into(),
+            memory_init: 1.into(),
+            table_grow: 14.into(),
+            table_fill: 1.into(),
+            table_copy: 1.into(),
+            table_init: 19.into(),
+            local: 1.into(),
         }
     );
     assert_eq!(t.host("wasi_snapshot_preview1", "fd_write"), 650);
@@ -365,7 +443,10 @@ fn the_handmade_table_parses_and_prices_every_opcode() {
         assert_eq!(t.instr(o), handmade_price(o), "{o}");
     }
     let p = t.per_unit();
-    assert_eq!((p.memory_grow, p.memory_copy, p.table_init), (65536, 1, 1));
+    assert_eq!(
+        (p.memory_grow, p.memory_copy, p.table_init),
+        (65536.into(), 1.into(), 1.into())
+    );
     // Its [host] prices are the default table's.
     let d = CostTable::default_table();
     assert_eq!(
@@ -559,10 +640,10 @@ fn host_per_unit_prices_are_keyed_by_function_and_unit() {
     );
     assert_eq!(
         t.host_per_unit("wasi_snapshot_preview1", "fd_write", "byte"),
-        2
+        2.into()
     );
-    assert_eq!(t.host_per_unit("env", "f", "item"), 7);
-    assert_eq!(t.host_per_unit("env", "f", "byte"), 0);
+    assert_eq!(t.host_per_unit("env", "f", "item"), 7.into());
+    assert_eq!(t.host_per_unit("env", "f", "byte"), 0.into());
     for bad in ["env::f", "f/byte", "env::/byte", "env::f/"] {
         parse_err(
             &format!("[host_per_unit]\n\"{bad}\" = 1\n"),

@@ -4,7 +4,7 @@
 mod common;
 use common::{resume_to_the_end, wat};
 use ssvm_runtime::{
-    Config, CostTable, Engine, Error, Instance, Linker, Module, PerUnit, Store, Val,
+    Config, CostTable, Engine, Error, Instance, Linker, Module, PerUnit, Rate, Store, Val,
 };
 use std::sync::Arc;
 
@@ -128,7 +128,7 @@ fn declared_locals_are_paid_at_entry_before_a_large_frame_is_zeroed() {
 
     let mut table = CostTable::uniform(1);
     table.set_per_unit(PerUnit {
-        local: 5,
+        local: 5.into(),
         ..PerUnit::default()
     });
     // Four entries of 300 locals at 5; `$big` 7 instructions, `$count` 54, `run` 12.
@@ -188,8 +188,8 @@ fn per_unit_work_is_charged_when_done() {
         (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))"#;
     let mut table = CostTable::uniform(1);
     table.set_per_unit(PerUnit {
-        memory_fill: 2,
-        memory_grow: 3,
+        memory_fill: 2.into(),
+        memory_grow: 3.into(),
         ..PerUnit::default()
     });
     let (mut store, instance) = metered(text, table);
@@ -221,6 +221,43 @@ fn per_unit_work_is_charged_when_done() {
     match call(&mut store, instance, "fill", &[Val::I32(10)]) {
         Err(Error::OutOfGas { used }) => assert_eq!(used, 3),
         other => panic!("expected out of gas, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_rate_charges_every_started_group_of_units() {
+    // `memory.copy` at 1 gas per 16 bytes, declared locals at 3 gas per 16.
+    let text = r#"(module (memory 1)
+        (func (export "copy") (param i32) (local i64 i64 i64 i64 i64 i64 i64 i64 i64 i64 i64
+                                                   i64 i64 i64 i64 i64 i64)
+          (memory.copy (i32.const 100) (i32.const 0) (local.get 0))))"#;
+    let mut table = CostTable::uniform(1);
+    table.set_per_unit(PerUnit {
+        memory_copy: Rate::new(1, 16).unwrap(),
+        local: Rate::new(3, 16).unwrap(),
+        ..PerUnit::default()
+    });
+    // 17 locals at 3 gas per 16: ceil(17 × 3 / 16) = 4; five instructions (`end` too) of 1.
+    let base = 4 + 5;
+    for (bytes, groups) in [(0, 0), (1, 1), (16, 1), (17, 2), (4096, 256), (4097, 257)] {
+        let (mut store, instance) = metered(text, table.clone());
+        store.set_gas_limit(1_000_000);
+        call(&mut store, instance, "copy", &[Val::I32(bytes)]).unwrap();
+        assert_eq!(store.gas_used(), base + groups, "{bytes} bytes");
+        // One gas short, the run stops before the `end`; two short, before the copy (after the
+        // entry and the three operands), when it copies anything.
+        let total = base + groups;
+        for (short, done) in [
+            (1, total - 1),
+            (2, if groups > 0 { 4 + 3 } else { total - 2 }),
+        ] {
+            let (mut store, instance) = metered(text, table.clone());
+            store.set_gas_limit(total - short);
+            match call(&mut store, instance, "copy", &[Val::I32(bytes)]) {
+                Err(Error::OutOfGas { used }) => assert_eq!(used, done, "{bytes} bytes"),
+                other => panic!("{bytes} bytes: expected out of gas, got {other:?}"),
+            }
+        }
     }
 }
 
@@ -493,7 +530,7 @@ const HOST_WORK: &str = r#"(module
 fn host_work_store(profile: bool) -> (Store<u64>, Instance) {
     let mut table = CostTable::uniform(1);
     table.set_host("env", "work", 10);
-    table.set_host_per_unit("env", "work", "unit", 3);
+    table.set_host_per_unit("env", "work", "unit", 3.into());
     let engine = Engine::new(Config {
         cost_table: Some(Arc::new(table)),
         gas_profile: profile,
@@ -510,9 +547,9 @@ fn host_work_store(profile: bool) -> (Store<u64>, Instance) {
         let Val::I32(n) = args[0] else { unreachable!() };
         let rate = caller
             .cost_table()
-            .map_or(0, |t| t.host_per_unit("env", "work", "unit"));
+            .map_or(Rate::ZERO, |t| t.host_per_unit("env", "work", "unit"));
         // Charged before any side effect, as a host must.
-        caller.charge_gas(rate * n as u64)?;
+        caller.charge_gas(rate.price(n as u64))?;
         *caller.data_mut() += n as u64;
         Ok(())
     });

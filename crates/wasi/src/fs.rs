@@ -10,6 +10,7 @@ use crate::stream;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, SeekFrom, Stat, Timestamps};
 use rustix::time::Timespec;
+use ssvm_runtime::Rate;
 
 /// A directory entry as `fd_readdir` reports it.
 #[derive(Clone)]
@@ -323,7 +324,7 @@ fn read_size(iovecs: &[(u32, u32)]) -> u64 {
 }
 
 /// The prices of a call's bytes and iovecs: the positioned or the plain call's.
-fn io_prices(h: &mut dyn Host, offset: Option<u64>, write: bool) -> (u64, u64) {
+fn io_prices(h: &mut dyn Host, offset: Option<u64>, write: bool) -> (Rate, Rate) {
     let p = h.prices();
     match (write, offset.is_some()) {
         (false, false) => (p.read_byte, p.read_iovec),

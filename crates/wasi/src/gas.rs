@@ -10,27 +10,27 @@
 use crate::ctx::WasiCtx;
 use crate::errno::{Errno, WasiResult};
 use crate::mem::Mem;
-use ssvm_runtime::{Caller, CostTable};
+use ssvm_runtime::{Caller, CostTable, Rate};
 
 /// The per-unit prices of one store's cost table (all 0 when the store is not metered).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Prices {
-    pub read_byte: u64,
-    pub read_iovec: u64,
-    pub pread_byte: u64,
-    pub pread_iovec: u64,
-    pub write_byte: u64,
-    pub write_iovec: u64,
-    pub pwrite_byte: u64,
-    pub pwrite_iovec: u64,
-    pub random_byte: u64,
-    pub poll_subscription: u64,
-    pub poll_fd: u64,
-    pub poll_ns: u64,
-    pub readdir_entry: u64,
-    pub readdir_read: u64,
+    pub read_byte: Rate,
+    pub read_iovec: Rate,
+    pub pread_byte: Rate,
+    pub pread_iovec: Rate,
+    pub write_byte: Rate,
+    pub write_iovec: Rate,
+    pub pwrite_byte: Rate,
+    pub pwrite_iovec: Rate,
+    pub random_byte: Rate,
+    pub poll_subscription: Rate,
+    pub poll_fd: Rate,
+    pub poll_ns: Rate,
+    pub readdir_entry: Rate,
+    pub readdir_read: Rate,
     /// `path_*` calls, per byte of path name, indexed by [`PathCall`].
-    pub path_byte: [u64; PATH_CALLS.len()],
+    pub path_byte: [Rate; PATH_CALLS.len()],
 }
 
 /// The `path_*` calls, priced per byte of the path names they are given.
@@ -70,11 +70,11 @@ impl Prices {
     }
 
     /// The price per byte of path name of `path_*` call `name`.
-    pub fn path(&self, name: &str) -> u64 {
+    pub fn path(&self, name: &str) -> Rate {
         PATH_CALLS
             .iter()
             .position(|&n| n == name)
-            .map_or(0, |i| self.path_byte[i])
+            .map_or(Rate::ZERO, |i| self.path_byte[i])
     }
 }
 
@@ -84,9 +84,9 @@ pub trait Host {
     fn parts(&mut self) -> (&mut WasiCtx, Mem<'_>);
     /// The prices of this store's cost table.
     fn prices(&mut self) -> Prices;
-    /// Charges `units × price` for work about to be done; when the gas left does not cover
+    /// Charges `units` at `rate` for work about to be done; when the gas left does not cover
     /// it, nothing is charged and the call must return the error at once.
-    fn charge(&mut self, units: u64, price: u64) -> WasiResult;
+    fn charge(&mut self, units: u64, rate: Rate) -> WasiResult;
     /// Whether a charge was refused: the call stops as out of gas, and every charge it made
     /// is given back.
     fn out_of_gas(&self) -> bool;
@@ -115,8 +115,8 @@ impl<T> Host for Call<'_, '_, T> {
         prices
     }
 
-    fn charge(&mut self, units: u64, price: u64) -> WasiResult {
-        let gas = units.saturating_mul(price);
+    fn charge(&mut self, units: u64, rate: Rate) -> WasiResult {
+        let gas = rate.price(units);
         if gas == 0 || self.caller.charge_gas(gas).is_ok() {
             return Ok(());
         }

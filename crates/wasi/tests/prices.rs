@@ -233,7 +233,10 @@ fn the_default_table_prices_every_per_unit_key() {
     }
     assert_eq!(keys.len(), 24);
     for (name, unit) in keys {
-        assert!(table.host_per_unit(module, name, unit) > 0, "{name}/{unit}");
+        assert!(
+            table.host_per_unit(module, name, unit).gas() > 0,
+            "{name}/{unit}"
+        );
         assert!(table.host(module, name) > 0, "{name}");
     }
 }

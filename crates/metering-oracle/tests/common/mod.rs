@@ -1,7 +1,7 @@
 //! Helpers shared by the oracle's tests.
 #![allow(dead_code)]
 
-use ssvm_metering_oracle::{run, Outcome, PerUnitRates, Prices, Report};
+use ssvm_metering_oracle::{run, Outcome, PerUnitRates, Prices, Report, UnitRate};
 use ssvm_runtime::{Linker, Store, Val};
 
 /// Encodes a module written in the text format.
@@ -41,15 +41,15 @@ pub fn table(name: &str) -> u64 {
 
 /// Per-unit rates, distinct for every instruction with per-unit work.
 pub const RATES: PerUnitRates = PerUnitRates {
-    memory_grow: 100,
-    memory_fill: 10,
-    memory_copy: 3,
-    memory_init: 2,
-    table_grow: 1000,
-    table_fill: 7,
-    table_copy: 5,
-    table_init: 9,
-    local: 0,
+    memory_grow: UnitRate::per_unit(100),
+    memory_fill: UnitRate::per_unit(10),
+    memory_copy: UnitRate::per_unit(3),
+    memory_init: UnitRate::per_unit(2),
+    table_grow: UnitRate::per_unit(1000),
+    table_fill: UnitRate::per_unit(7),
+    table_copy: UnitRate::per_unit(5),
+    table_init: UnitRate::per_unit(9),
+    local: UnitRate::per_unit(0),
 };
 
 /// The trap of an out-of-bounds access of a memory or a table (`what`).

@@ -2,7 +2,7 @@
 //! and ends, and what each instruction it emits stands for; the result, [`CodeMeter`], travels
 //! with the assembled code to the interpreter.
 
-use super::cost::LOCAL_PRICE_AT;
+use super::cost::{Rate, LOCAL_GAS_AT, LOCAL_PER_AT};
 use ssvm_binary::{Opcode, Operator};
 
 /// Where an IR instruction (or op) stands in metering: its block, how many of the block's Wasm
@@ -146,8 +146,8 @@ struct Open {
 pub(crate) struct Blocks<'p> {
     /// The price of every opcode (`Opcode as usize`).
     prices: &'p [u64],
-    /// The price of a declared local.
-    per_local: u64,
+    /// The price of the declared locals.
+    per_local: Rate,
     traced: bool,
     open: Option<Open>,
     meter: CodeMeter,
@@ -157,11 +157,14 @@ pub(crate) struct Blocks<'p> {
 
 impl<'p> Blocks<'p> {
     /// Blocks priced by `prices` (`CostTable::compile_prices`: the opcodes', then the per-local
-    /// price).
+    /// rate).
     pub(crate) fn new(prices: &'p [u64], traced: bool) -> Self {
         Blocks {
             prices,
-            per_local: prices.get(LOCAL_PRICE_AT).copied().unwrap_or(0),
+            per_local: prices
+                .get(LOCAL_GAS_AT..=LOCAL_PER_AT)
+                .and_then(|rate| Rate::new(rate[0], rate[1]))
+                .unwrap_or(Rate::ZERO),
             traced,
             open: None,
             meter: CodeMeter {
@@ -187,7 +190,7 @@ impl<'p> Blocks<'p> {
         }
         m.prefix.push(0);
         let entry = if id == 0 {
-            u64::from(declared).saturating_mul(self.per_local)
+            self.per_local.price(u64::from(declared))
         } else {
             0
         };

@@ -3,8 +3,9 @@
 //! format and the shipped default table).
 //!
 //! The text is TOML, read with the `toml` crate: a top-level `default`, and the sections
-//! `[instr]`, `[per_unit]` and `[host]` of `key = non-negative integer` entries. Anything else is
-//! refused with the 1-based line and the offending key, rather than silently ignored.
+//! `[instr]`, `[per_unit]`, `[host]` and `[host_per_unit]` of `key = non-negative integer`
+//! entries; a per-unit price may also be a rate, `{ gas = G, per = K }`. Anything else is refused
+//! with the 1-based line and the offending key, rather than silently ignored.
 
 use std::collections::HashMap;
 use std::fmt;
@@ -24,8 +25,70 @@ pub struct CostTable {
     per_unit: PerUnit,
     /// Keyed `"module::name"`.
     host: HashMap<String, u64>,
-    /// Keyed `"module::name/unit"`: the price of one unit of a host function's work.
-    host_per_unit: HashMap<String, u64>,
+    /// Keyed `"module::name/unit"`: the price of a host function's units of work.
+    host_per_unit: HashMap<String, Rate>,
+}
+
+/// A per-unit price: `gas` for every `per` units of work, rounded up, so `n` units cost
+/// ceil(n × gas / per). Work that costs less than a gas a unit (a byte copied takes hundredths
+/// of a nanosecond) is priced fairly without a price of 0, which would leave it unbounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rate {
+    gas: u64,
+    /// Never 0.
+    per: u64,
+}
+
+impl Rate {
+    /// No price.
+    pub const ZERO: Rate = Rate::per_unit(0);
+
+    /// `gas` for each unit.
+    pub const fn per_unit(gas: u64) -> Rate {
+        Rate { gas, per: 1 }
+    }
+
+    /// `gas` for every `per` units; `None` when `per` is 0.
+    pub const fn new(gas: u64, per: u64) -> Option<Rate> {
+        if per == 0 {
+            None
+        } else {
+            Some(Rate { gas, per })
+        }
+    }
+
+    /// The gas of every `per()` units.
+    pub fn gas(self) -> u64 {
+        self.gas
+    }
+
+    /// The units `gas()` pays for (at least 1).
+    pub fn per(self) -> u64 {
+        self.per
+    }
+
+    /// What `units` units of work cost: ceil(units × gas / per), `u64::MAX` when that does not
+    /// fit (no limit can pay it).
+    #[inline]
+    pub fn price(self, units: u64) -> u64 {
+        if self.per == 1 {
+            return units.saturating_mul(self.gas);
+        }
+        let total = (u128::from(units) * u128::from(self.gas)).div_ceil(u128::from(self.per));
+        u64::try_from(total).unwrap_or(u64::MAX)
+    }
+}
+
+impl Default for Rate {
+    fn default() -> Rate {
+        Rate::ZERO
+    }
+}
+
+impl From<u64> for Rate {
+    fn from(gas: u64) -> Rate {
+        Rate::per_unit(gas)
+    }
 }
 
 /// Per-unit prices, charged for the work a bulk instruction actually does, on top of the
@@ -33,24 +96,24 @@ pub struct CostTable {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PerUnit {
     /// Per page added by a successful `memory.grow`.
-    pub memory_grow: u64,
+    pub memory_grow: Rate,
     /// Per byte written by `memory.fill`.
-    pub memory_fill: u64,
+    pub memory_fill: Rate,
     /// Per byte copied by `memory.copy`.
-    pub memory_copy: u64,
+    pub memory_copy: Rate,
     /// Per byte copied by `memory.init`.
-    pub memory_init: u64,
+    pub memory_init: Rate,
     /// Per element added by a successful `table.grow`.
-    pub table_grow: u64,
+    pub table_grow: Rate,
     /// Per element written by `table.fill`.
-    pub table_fill: u64,
+    pub table_fill: Rate,
     /// Per element copied by `table.copy`.
-    pub table_copy: u64,
+    pub table_copy: Rate,
     /// Per element copied by `table.init`.
-    pub table_init: u64,
+    pub table_init: Rate,
     /// Per declared local (not parameter) of a function, charged at its entry with its first
     /// metering block: what setting the frame's locals to zero costs.
-    pub local: u64,
+    pub local: Rate,
 }
 
 /// The instructions that do per-unit work: the keys of `[per_unit]` are their names in the
@@ -71,7 +134,7 @@ const LOCAL_KEY: &str = "local";
 
 impl PerUnit {
     /// The price `[per_unit]` key `key` sets, if it is one.
-    fn field_mut(&mut self, key: &str) -> Option<&mut u64> {
+    fn field_mut(&mut self, key: &str) -> Option<&mut Rate> {
         if key == LOCAL_KEY {
             return Some(&mut self.local);
         }
@@ -120,8 +183,9 @@ impl fmt::Display for CostTableError {
 
 impl std::error::Error for CostTableError {}
 
-/// Where `CostTable::compile_prices` puts the per-local price.
-pub(crate) const LOCAL_PRICE_AT: usize = Opcode::ALL.len();
+/// Where `CostTable::compile_prices` puts the per-local rate: its gas, then its units.
+pub(crate) const LOCAL_GAS_AT: usize = Opcode::ALL.len();
+pub(crate) const LOCAL_PER_AT: usize = LOCAL_GAS_AT + 1;
 
 /// The shipped default table's text.
 const DEFAULT_TABLE: &str = include_str!("../../../../docs/default-cost-table.toml");
@@ -178,10 +242,12 @@ impl CostTable {
     }
 
     /// What the compiler prices statically: every opcode's price in `Opcode::ALL` order, then
-    /// (at `LOCAL_PRICE_AT`) the per-local price, which a function's entry charges.
+    /// (at `LOCAL_GAS_AT` and `LOCAL_PER_AT`) the per-local rate, which a function's entry
+    /// charges.
     pub(crate) fn compile_prices(&self) -> Box<[u64]> {
         let mut prices = self.instr.clone();
-        prices.push(self.per_unit.local);
+        prices.push(self.per_unit.local.gas);
+        prices.push(self.per_unit.local.per);
         prices.into()
     }
 
@@ -212,22 +278,22 @@ impl CostTable {
         self.host.insert(format!("{module}::{name}"), cost);
     }
 
-    /// The price of one `unit` of work (a byte, an item, a nanosecond: the host function's
-    /// documentation names its units) of host function `module::name`: 0 when not listed.
-    pub fn host_per_unit(&self, module: &str, name: &str, unit: &str) -> u64 {
+    /// The price of the `unit`s of work (bytes, items, nanoseconds: the host function's
+    /// documentation names its units) of host function `module::name`: zero when not listed.
+    pub fn host_per_unit(&self, module: &str, name: &str, unit: &str) -> Rate {
         if self.host_per_unit.is_empty() {
-            return 0;
+            return Rate::ZERO;
         }
         self.host_per_unit
             .get(&format!("{module}::{name}/{unit}"))
             .copied()
-            .unwrap_or(0)
+            .unwrap_or(Rate::ZERO)
     }
 
-    /// Sets the price of one `unit` of work of host function `module::name`.
-    pub fn set_host_per_unit(&mut self, module: &str, name: &str, unit: &str, cost: u64) {
+    /// Sets the price of the `unit`s of work of host function `module::name`.
+    pub fn set_host_per_unit(&mut self, module: &str, name: &str, unit: &str, rate: Rate) {
         self.host_per_unit
-            .insert(format!("{module}::{name}/{unit}"), cost);
+            .insert(format!("{module}::{name}/{unit}"), rate);
     }
 }
 
@@ -239,7 +305,7 @@ struct Reader<'t> {
     instr: Vec<Option<u64>>,
     per_unit: PerUnit,
     host: HashMap<String, u64>,
-    host_per_unit: HashMap<String, u64>,
+    host_per_unit: HashMap<String, Rate>,
     /// Every opcode with its name, sorted by name (`select` names two): looking each `[instr]`
     /// key up in the opcode table one by one was most of the time a table took to read.
     by_name: Vec<(&'static str, Opcode)>,
@@ -308,7 +374,10 @@ impl<'t> Reader<'t> {
                 return Err(r.error(key, format!("{name:?} must be a section ([{name}])")));
             };
             for (key, value) in in_order(table) {
-                let price = r.integer(key, value)?;
+                let price = match section {
+                    Section::PerUnit | Section::HostPerUnit => r.rate(key, value)?,
+                    Section::Instr | Section::Host => Rate::per_unit(r.integer(key, value)?),
+                };
                 r.entry(section, key, price)?;
             }
         }
@@ -391,12 +460,57 @@ impl<'t> Reader<'t> {
         ))
     }
 
-    /// Records `key = price` of `section`.
+    /// A per-unit price: an integer (gas a unit) or a rate, `{ gas = G, per = K }` with K ≥ 1.
+    fn rate(
+        &self,
+        key: &Spanned<DeString<'_>>,
+        value: &Spanned<DeValue<'_>>,
+    ) -> Result<Rate, CostTableError> {
+        let source = self.text[value.span()].trim();
+        let fields = match value.get_ref() {
+            DeValue::Table(fields) if source.starts_with('{') => fields,
+            // An integer, or anything else (a dotted key among them) that `integer` names.
+            _ => return self.integer(key, value).map(Rate::per_unit),
+        };
+        let name: &str = key.get_ref();
+        let (mut gas, mut per) = (None, None);
+        for (field, number) in in_order(fields) {
+            let field_name: &str = field.get_ref();
+            let slot = match field_name {
+                "gas" => &mut gas,
+                "per" => &mut per,
+                other => {
+                    return Err(self.error(
+                        field,
+                        format!(
+                            "unknown field {other:?} in the rate of {name:?} (a rate is \
+                             {{ gas = G, per = K }}): {source}"
+                        ),
+                    ))
+                }
+            };
+            *slot = Some(self.integer(field, number)?);
+        }
+        let (Some(gas), Some(per)) = (gas, per) else {
+            return Err(self.error(
+                value,
+                format!("the rate of {name:?} needs both fields, {{ gas = G, per = K }}: {source}"),
+            ));
+        };
+        Rate::new(gas, per).ok_or_else(|| {
+            self.error(
+                value,
+                format!("the rate of {name:?} must pay for at least 1 unit (per = 0): {source}"),
+            )
+        })
+    }
+
+    /// Records `key = price` of `section` (a plain price for `[instr]` and `[host]`).
     fn entry(
         &mut self,
         section: Section,
         key: &Spanned<DeString<'_>>,
-        price: u64,
+        price: Rate,
     ) -> Result<(), CostTableError> {
         let name: &str = key.get_ref();
         match section {
@@ -409,7 +523,7 @@ impl<'t> Reader<'t> {
                     .take_while(|&&(n, _)| n == name);
                 let mut found = false;
                 for &(_, op) in named {
-                    self.instr[op as usize] = Some(price);
+                    self.instr[op as usize] = Some(price.gas);
                     found = true;
                 }
                 if !found {
@@ -436,7 +550,7 @@ impl<'t> Reader<'t> {
                         format!("host key {name:?} is not of the form \"module::name\""),
                     ));
                 }
-                self.host.insert(name.to_owned(), price);
+                self.host.insert(name.to_owned(), price.gas);
             }
             Section::HostPerUnit => {
                 let well_formed = name

@@ -13,7 +13,7 @@ mod trace;
 
 pub(crate) use blocks::Blocks;
 pub use blocks::{CodeMeter, OpMeter};
-pub use cost::{CostTable, CostTableError, PerUnit};
+pub use cost::{CostTable, CostTableError, PerUnit, Rate};
 pub(crate) use run::{
     charge, charge_traced, land, out_of_gas_at, pay, pay_landing, pay_late, per_unit, Account,
     Meter,

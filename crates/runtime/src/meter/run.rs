@@ -514,7 +514,7 @@ pub(crate) unsafe fn pay_late(
 /// done (`pay!`).
 macro_rules! per_unit {
     ($ip:expr, $exec:expr, $gas:expr, $rate:ident, $units:expr) => {{
-        let price = ($units as u64).saturating_mul($exec.meter.per_unit.$rate);
+        let price = $exec.meter.per_unit.$rate.price($units as u64);
         // The rest of the block is charged but has not run: that gas is available too.
         if price > $gas && price > $gas.saturating_add($exec.price_after($ip)) {
             $exec.meter.gas = $gas;
