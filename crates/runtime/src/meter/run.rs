@@ -136,15 +136,24 @@ impl Meter {
     /// Gives the store's account back what the call took from it.
     pub(crate) fn end(&mut self, account: &mut Account) {
         account.gas_left = self.gas;
-        account.counts = std::mem::take(&mut self.counts);
-        account.profile = std::mem::take(&mut self.profile);
+        // Only what is kept moves: a host call ends and resumes the meter, many times a second.
+        if self.counting {
+            account.counts = std::mem::take(&mut self.counts);
+        }
+        if self.profiling {
+            account.profile = std::mem::take(&mut self.profile);
+        }
     }
 
     /// A suspended call resumes with what the store's account holds now.
     pub(crate) fn resume_with(&mut self, account: &mut Account) {
         self.gas = account.gas_left;
-        self.counts = std::mem::take(&mut account.counts);
-        self.profile = std::mem::take(&mut account.profile);
+        if self.counting {
+            self.counts = std::mem::take(&mut account.counts);
+        }
+        if self.profiling {
+            self.profile = std::mem::take(&mut account.profile);
+        }
     }
 
     /// Gas profile: the running function calls store function `addr`. A function already on
