@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import math
 import tomllib
+from fractions import Fraction
 
-from opcodes import BY_ANALOGY, CLASSES, class_of, opcode_names  # noqa: F401 (re-exported)
+from opcodes import BY_ANALOGY, CLASSES, LIKE_NOTES, class_of, opcode_names  # noqa: F401 (re-exported)
 
 # The table's scale: gas per nanosecond of CPU time on the calibration machine. 2.5 is the rate
 # at which docs/default-cost-table.toml converted the measured WASI call times into [host]
@@ -26,8 +27,8 @@ CARRIED_PER_UNIT_KEYS = ("local",)
 # interpreter does not execute (branch targets are resolved, and a local.get becomes an operand
 # of the instruction that consumes it). Every other instruction does some work, so it costs at
 # least 1 and no sequence of instructions is free: in particular, going round a loop executes a
-# branch or a call, so no loop is free. Per-unit prices are at least 1 too, so bulk work is
-# bounded by gas (docs/metering.md, "Why 1 per byte").
+# branch or a call, so no loop is free. A per-unit rate is never zero either, so bulk work is
+# bounded by gas (per_unit_rate).
 MAY_BE_ZERO = ("struct", "local.get")
 
 
@@ -112,15 +113,48 @@ def fit(rows, features, prior=None, strength=0.0):
     return dict(zip(features, nnls(a, b)))
 
 
+def per_unit_rate(gas):
+    """The rate for a per-unit cost of `gas` gas a unit: round(gas) from 1 up, below 1 the
+    rate 1/K (the table's { gas = 1, per = K }: 1 gas per K units started) with K = round(1 /
+    gas). Never zero, which would leave bulk work unbounded by gas: a cost of 0 or less (none
+    measured) is held at 1 gas a unit, the floor of the integer prices, rather than a guessed K.
+    An int, or a Fraction when below 1 (exact, and a number like the int)."""
+    if gas >= 1:
+        return round(gas)
+    if gas <= 0:
+        return 1
+    k = max(1, round(1 / gas))
+    return 1 if k == 1 else Fraction(1, k)
+
+
+def rate_of(value):
+    """A [per_unit] or [host_per_unit] value as gas per unit: G as it is, { gas = G, per = K }
+    as the Fraction G / K (an int when K divides G)."""
+    if isinstance(value, dict):
+        r = Fraction(value["gas"], value["per"])
+        return r.numerator if r.denominator == 1 else r
+    return value
+
+
+def rate_text(rate):
+    """The table's text for a rate (per_unit_rate, rate_of): G, or { gas = G, per = K }."""
+    r = Fraction(rate)
+    if r.denominator == 1:
+        return str(r.numerator)
+    return f"{{ gas = {r.numerator}, per = {r.denominator} }}"
+
+
 def prices_from(ns_per_unit):
-    """Integer prices at GAS_PER_NS from nanoseconds per class and per unit of work (the
-    per-unit keys); classes measured by analogy take their model's price."""
+    """Prices at GAS_PER_NS from nanoseconds per class and per unit of work: integers for the
+    classes, rates for the per-unit keys (per_unit_rate); classes measured by analogy take their
+    model's price."""
     prices = {}
     for name, ns in ns_per_unit.items():
-        p = round(ns * GAS_PER_NS)
-        if name not in MAY_BE_ZERO:
-            p = max(p, 1)
-        prices[name] = p
+        gas = ns * GAS_PER_NS
+        if name in PER_UNIT_KEYS:
+            prices[name] = per_unit_rate(gas)
+        else:
+            prices[name] = round(gas) if name in MAY_BE_ZERO else max(round(gas), 1)
     for cls, model in BY_ANALOGY.items():
         prices[cls] = prices[model]
     return prices
@@ -138,7 +172,8 @@ def table_text(prices, title, lines, host_source, notes=None):
     names = opcode_names()
     by_class = {n: prices[class_of(n)] for n in names}
     default = prices["int"]
-    out = [f"# {title}", "#"] + [f"# {line}".rstrip() for line in lines] + [""]
+    out = [f"# {line}" for line in title.splitlines()] + ["#"]
+    out += [f"# {line}".rstrip() for line in lines] + [""]
     at_default = [c for c in CLASSES if prices[c] == default]
     out.append("# Every instruction not listed: the classes " + ", ".join(at_default) + ".")
     out += [f"#   {c}: {CLASSES[c]}" + (f" ({notes[c]})" if c in notes else "") for c in at_default]
@@ -147,22 +182,53 @@ def table_text(prices, title, lines, host_source, notes=None):
         listed = [n for n in names if class_of(n) == cls and by_class[n] != default]
         if listed:
             out.append(f"# {cls}: {what}" + (f" ({notes[cls]})" if cls in notes else ""))
-            out += [f'"{n}" = {by_class[n]}' for n in listed]
+            for n in listed:
+                out += [f"# {line}" for line in LIKE_NOTES.get(n, [])]
+                out.append(f'"{n}" = {by_class[n]}')
     out += ["", "[per_unit]"]
-    out += [f'"{k}" = {prices[k]}' + (f"  # {notes[k]}" if k in notes else "") for k in PER_UNIT_KEYS]
+    if any(not isinstance(prices[k], int) for k in PER_UNIT_KEYS):
+        out.append("# { gas = 1, per = K }: 1 gas for every K units started (below 1 gas a unit).")
+    out += [f'"{k}" = {rate_text(prices[k])}' + (f"  # {notes[k]}" if k in notes else "")
+            for k in PER_UNIT_KEYS]
     out += [line for line in host_source.splitlines()
             if any(line.startswith(f'"{k}" =') for k in CARRIED_PER_UNIT_KEYS)]
     host = host_source[host_source.index("\n[host]") + 1:] if "\n[host]" in host_source else ""
     return "\n".join(out) + "\n\n" + host
 
 
+def two_digits(x):
+    """x rounded to two significant digits, as an integer of at least 1."""
+    if x < 1:
+        return 1
+    digits = max(0, math.floor(math.log10(x)) - 1)
+    return max(1, round(x / 10 ** digits) * 10 ** digits)
+
+
+def scale_host(text, scale):
+    """A cost table's text with every [host] price times `scale`, to two significant digits
+    (as host_calls.py rounds them); everything else, [host_per_unit] among it, as it is."""
+    out, section = [], None
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if stripped.startswith("["):
+            section = stripped.split("]")[0] + "]"
+        elif section == "[host]" and stripped.startswith('"') and "=" in stripped:
+            key, value = line.split("=", 1)
+            price, hash_, comment = value.partition("#")
+            price = int(price)
+            line = f"{key}= {two_digits(price * scale) if price else 0}"
+            line += f"  {hash_}{comment.rstrip()}\n" if hash_ else "\n"
+        out.append(line)
+    return "".join(out)
+
+
 def read_table(text):
-    """(price of each opcode name, per-unit prices, host prices) of a cost table's text, by the
-    format's rules: unlisted instructions at `default` (1 when absent), the rest 0."""
+    """(price of each opcode name, per-unit rates (rate_of), host prices) of a cost table's
+    text, by the format's rules: unlisted instructions at `default` (1 when absent), the rest 0."""
     t = tomllib.loads(text)
     default = t.get("default", 1)
     instr = {n: t.get("instr", {}).get(n, default) for n in opcode_names()}
-    per_unit = {k: t.get("per_unit", {}).get(k, 0) for k in PER_UNIT_KEYS}
+    per_unit = {k: rate_of(t.get("per_unit", {}).get(k, 0)) for k in PER_UNIT_KEYS}
     return instr, per_unit, dict(t.get("host", {}))
 
 

@@ -13,7 +13,8 @@ each case makes one call at several sizes (bytes, iovecs, subscriptions, entries
 call is measured at each size as above but in CPU time (user + system, which a loaded machine
 inflates less than wall time), and a least-squares line through (size, ns) gives the ns
 per unit; times 2.5 gas per ns (the rate of the bench kernels under the default table) and
-rounded up to two significant digits, at least 1, is the price.
+rounded up to two significant digits is the price, or below 1 gas a unit the rate
+`{ gas = 1, per = K }` (benches/calibrate/fit.py's per_unit_rate: 1 gas for every K units).
 
 usage: python3 benches/harness/host_calls.py [--runs R] [--no-build] [--per-unit]
 Needs `wat2wasm` (Debian's wabt; installed with apt-get when missing and running as root).
@@ -30,6 +31,8 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.join(ROOT, "target", "release", "ssvm-lite")
+sys.path.insert(0, os.path.join(ROOT, "benches", "calibrate"))
+from fit import GAS_PER_NS, per_unit_rate, rate_text  # noqa: E402 (not `import fit`: fit() is ours)
 N = 200_000
 
 IMPORTS = {
@@ -199,10 +202,17 @@ def fit(points):
 
 def price(ns_per_unit):
     """Gas for `ns_per_unit` at 2.5 gas per ns, up to two significant digits, at least 1."""
-    gas = max(ns_per_unit * 2.5, 1.0)
+    gas = max(ns_per_unit * GAS_PER_NS, 1.0)
     digits = len(str(int(gas))) - 2
     step = 10 ** max(digits, 0)
     return int(-(-gas // step) * step) if gas >= 10 else int(-(-gas // 1))
+
+
+def unit_price(ns_per_unit):
+    """The [host_per_unit] rate for `ns_per_unit`: price() from 1 gas a unit up, below it the
+    rate fit.py gives a cost below 1 gas a unit ({ gas = 1, per = K }, never zero)."""
+    gas = ns_per_unit * GAS_PER_NS
+    return price(ns_per_unit) if gas >= 1 else per_unit_rate(gas)
 
 
 def sandbox_files(sandbox):
@@ -254,7 +264,7 @@ def run_per_unit(runs, tmp, sandbox, only):
                                         path, "0"]))
     print(f"median of {runs} runs, CPU time (user + system); ns per call above the empty loop, "
           "at each size; the slope fitted through them")
-    print("| case | unit | ns per call at each size | ns per unit | price (gas per unit) |")
+    print("| case | unit | ns per call at each size | ns per unit | price (the table's value) |")
     print("| --- | --- | --- | ---: | ---: |")
     for case in cases:
         name, unit, sizes, n = case[:4]
@@ -262,7 +272,7 @@ def run_per_unit(runs, tmp, sandbox, only):
         points = [(k, (statistics.median(times[(name, k)]) - b) / n * 1e9) for k in sizes]
         slope, _ = fit(points)
         at = ", ".join(f"{k}: {ns:.0f}" for k, ns in points)
-        print(f"| {name} | {unit} | {at} | {slope:.3f} | {price(slope)} |")
+        print(f"| {name} | {unit} | {at} | {slope:.3f} | {rate_text(unit_price(slope))} |")
 
 
 def need_wat2wasm():
