@@ -205,8 +205,9 @@ def two_digits(x):
 
 
 def scale_host(text, scale):
-    """A cost table's text with every [host] price times `scale`, to two significant digits
-    (as host_calls.py rounds them); everything else, [host_per_unit] among it, as it is."""
+    """A cost table's text with every [host] price times `scale`, to the nearest two
+    significant digits (host_calls.py rounds its measured prices up instead: a scaled price is a
+    fit, not a bound); everything else, [host_per_unit] among it, as it is."""
     out, section = [], None
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
