@@ -64,6 +64,11 @@ impl Source {
         self.bodies.len()
     }
 
+    /// The number of imported functions, which come before the bodies' in the index space.
+    pub(crate) fn imported_funcs(&self) -> u32 {
+        (self.functions.len() - self.bodies.len()) as u32
+    }
+
     /// Lowers body `i` (counted from the module's first own function). The bodies that could
     /// fail to lower (`LoadCheck`) were lowered at load, so an error here is a bug.
     pub(crate) fn lower(&self, i: usize) -> Result<CompiledFunc, Error> {

@@ -139,7 +139,8 @@ impl Relower {
             .source
             .lower(self.index)
             .expect("a function lowered once lowers again");
-        let mut again = assemble(&ir, Metering::Paid, self.interruptible, code.id);
+        let imported = self.source.imported_funcs();
+        let mut again = assemble(&ir, Metering::Paid, self.interruptible, imported, code.id);
         assert_eq!(again.ops.len(), code.ops.len(), "lowering is deterministic");
         again.meter.take().expect("paid code is metered")
     }
@@ -265,6 +266,19 @@ macro_rules! call_variant {
     };
 }
 
+/// The handler of a direct call of one of the module's own functions, where code so metered
+/// has one: traced code's calls name their callee's store function to the gas profile, which
+/// `call_own` does not look up.
+fn call_own(mode: Metering, check: bool) -> Option<Handler> {
+    Some(match (mode, check) {
+        (Metering::Off, false) => h::call_own::<{ h::UNMETERED }, false>,
+        (Metering::Off, true) => h::call_own::<{ h::UNMETERED }, true>,
+        (Metering::Paid, false) => h::call_own::<{ h::PAID }, false>,
+        (Metering::Paid, true) => h::call_own::<{ h::PAID }, true>,
+        (Metering::Traced, _) => return None,
+    })
+}
+
 fn cmp_i32(cmp: Cmp, paid: bool, check: bool, fall: bool) -> Handler {
     match cmp {
         Cmp::Eq => cond_variant!(paid, check, fall, br_i32_eq),
@@ -344,7 +358,15 @@ fn store(kind: StoreKind) -> Handler {
 
 /// Assembles a function's IR into the interpreter's code; `id` must be unique in the process.
 /// Interruptible code (`interruptible`) checks for an interrupt at every back edge and call.
-pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool, id: u32) -> Code {
+/// `imported` is the number of the module's imported functions: direct calls of the others
+/// find their callee in the module's code (`call_own`).
+pub(crate) fn assemble(
+    func: &CompiledFunc,
+    mode: Metering,
+    interruptible: bool,
+    imported: u32,
+    id: u32,
+) -> Code {
     let landing = landings(func);
     let declared_locals = func.locals - func.params;
     let zero_fill = if declared_locals > TEMPLATE_ZEROS {
@@ -444,9 +466,12 @@ pub(crate) fn assemble(func: &CompiledFunc, mode: Metering, interruptible: bool,
                     Instr::Unreachable => op(h::unreachable, 0, 0, 0, 0),
                     Instr::Throw { tag, base } => op(exception::throw, tag, base, 0, 0),
                     Instr::ThrowRef { exn } => op(exception::throw_ref, exn, 0, 0, 0),
-                    Instr::Call { func, base } => {
-                        op(call_variant!(mode, interruptible, call), func, base, 0, 0)
-                    }
+                    Instr::Call { func, base } => match call_own(mode, interruptible) {
+                        Some(handler) if func >= imported => {
+                            op(handler, func, base, func - imported, 0)
+                        }
+                        _ => op(call_variant!(mode, interruptible, call), func, base, 0, 0),
+                    },
                     Instr::CallIndirect { ty, table, index, base } => {
                         op(call_variant!(mode, interruptible, call_indirect), ty, table, index, base)
                     }

@@ -40,6 +40,12 @@ impl ModuleCode {
         self.assembled.len()
     }
 
+    /// The cells of the assembled functions, by index from the module's first own function:
+    /// direct calls of those read their callee here (`handlers::call_own`).
+    pub(crate) fn cells(&self) -> *const OnceLock<Arc<Code>> {
+        self.assembled.as_ptr()
+    }
+
     /// Assembles function `i` (of the module's own) from IR lowered already, if no other
     /// caller did so first.
     pub(crate) fn assemble_lowered(&self, i: usize, ir: &CompiledFunc) {
@@ -61,7 +67,14 @@ impl ModuleCode {
     /// Assembles function `i` from its IR `ir`. Paid code keeps no metering positions: they
     /// are computed again if a slow path needs them (`Code::meter`).
     fn assemble(&self, i: usize, ir: &CompiledFunc) -> Code {
-        let mut code = assemble(ir, self.metering, self.interruptible, next_code_id());
+        let imported = self.source.imported_funcs();
+        let mut code = assemble(
+            ir,
+            self.metering,
+            self.interruptible,
+            imported,
+            next_code_id(),
+        );
         if self.metering == Metering::Paid {
             code.meter.take();
             code.relower = Some(Relower::new(self.source.clone(), i, self.interruptible));

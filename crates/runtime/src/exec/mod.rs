@@ -37,7 +37,7 @@ pub(crate) use state::{
 use crate::meter::Meter;
 use crate::trap::Trap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 /// How a handler left the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,6 +87,9 @@ pub(crate) struct Exec {
     /// `globals`), at hand for calls and `global.get`/`set`: those vectors never change after
     /// instantiation, so their buffers stay where they are while the store lives.
     pub(crate) funcs: *const u32,
+    /// The current instance's module's cells of assembled functions (`ModuleCode::cells`),
+    /// which outlive the call as the instance's module code does.
+    pub(crate) own_code: *const OnceLock<Arc<Code>>,
     pub(crate) globals: *const u32,
     /// Store index of the current instance's memory 0, or `usize::MAX`.
     pub(crate) memory: usize,
@@ -137,6 +140,7 @@ impl Exec {
             fp: 0,
             instance,
             funcs: inst.funcs.as_ptr(),
+            own_code: inst.code.cells(),
             globals: inst.globals.as_ptr(),
             memory: vm.memory_of(instance),
             mem_base: std::ptr::null_mut(),
@@ -232,6 +236,7 @@ impl Exec {
             self.instance = instance;
             let inst = &vm.instances[instance as usize];
             self.funcs = inst.funcs.as_ptr();
+            self.own_code = inst.code.cells();
             self.globals = inst.globals.as_ptr();
             self.memory = vm.memory_of(instance);
             self.refresh_memory(vm);
