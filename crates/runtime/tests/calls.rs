@@ -137,3 +137,48 @@ fn a_deep_traps_backtrace_keeps_its_ends_and_its_depth() {
     assert!(frames[..999].iter().all(|&(_, f)| f == 0), "{frames:?}");
     assert_eq!(frames[999].1, 1);
 }
+
+/// Frame templates of every length across one, two and three copied chunks: `$tN` has N
+/// declared locals and N distinct constants, and runs where `$dirty` just left 85 in every
+/// slot, so a local the template failed to zero, a constant it failed to place, or chunk
+/// padding written over an argument changes the sum. `tN(p)` returns p + 1 + 2 + … + N.
+#[test]
+fn frame_templates_of_every_length_zero_locals_and_place_constants() {
+    let mut text = String::from("(module\n");
+    text.push_str(&format!("(func $dirty (local {})\n", "i64 ".repeat(40)));
+    for i in 0..40 {
+        text.push_str(&format!("(local.set {i} (i64.const 85))\n"));
+    }
+    text.push_str(")\n");
+    for n in 0..=12 {
+        let locals = "i64 ".repeat(n);
+        let mut body = String::from("(i64.extend_i32_u (local.get 0))");
+        for i in 0..n {
+            body = format!(
+                "(i64.add {body} (i64.add (local.get {}) (i64.const {})))",
+                i + 1,
+                i + 1
+            );
+        }
+        text.push_str(&format!(
+            "(func (export \"t{n}\") (param i32) (result i64) (local {locals}) {body})\n"
+        ));
+        text.push_str(&format!(
+            "(func (export \"dirty_t{n}\") (param i32) (result i64) \
+             (call $dirty) (call {n2} (local.get 0)))\n",
+            n2 = 1 + 2 * n
+        ));
+    }
+    text.push(')');
+    let engine = Engine::default();
+    let module = Module::new(&engine, &wat(&text)).expect("valid");
+    let mut store = Store::new(&engine, ());
+    let instance = Linker::new().instantiate(&mut store, &module).unwrap();
+    for n in 0..=12u64 {
+        let f = instance
+            .get_typed_func::<i32, i64, _>(&store, &format!("dirty_t{n}"))
+            .unwrap();
+        let expected = 1000 + (n * (n + 1) / 2) as i64;
+        assert_eq!(f.call(&mut store, 1000).unwrap(), expected, "t{n}");
+    }
+}

@@ -71,6 +71,13 @@ impl Metering {
 /// Most zeroed locals a frame template holds; more are zeroed by a fill.
 const TEMPLATE_ZEROS: u32 = 256;
 
+/// Frame templates are copied a chunk of slots at a time, so that a call's copy is a short loop
+/// rather than a jump on the template's length: a jump table's one indirect branch, shared by
+/// every call, went wherever the last callee's length sent it, and mispredicted. Eight slots
+/// (a cache line) hold most functions' templates whole, and one chunk is copied without a loop.
+pub(crate) const CHUNK: usize = 8;
+pub(crate) type TemplateChunk = [u64; CHUNK];
+
 /// A function assembled for the interpreter.
 #[derive(Debug, Default)]
 pub(crate) struct Code {
@@ -80,8 +87,8 @@ pub(crate) struct Code {
     /// Parameters.
     pub(crate) params: u32,
     /// What a call writes after the parameters and `zero_fill`: zeroed declared locals (unless
-    /// they are many), then the constants.
-    pub(crate) frame_init: Vec<u64>,
+    /// they are many), then the constants, then zeros up to a whole chunk (`init_frame`).
+    pub(crate) frame_init: Vec<TemplateChunk>,
     /// Declared locals zeroed by the `zero_locals` op at the entry rather than copied from
     /// `frame_init`: all of them when there are more than `TEMPLATE_ZEROS`, so a function's
     /// template never grows with what its declarations claim.
@@ -603,15 +610,22 @@ pub(crate) fn assemble(
                 .collect(),
         })
         .collect();
-    let mut frame_init = vec![0; (declared_locals - zero_fill) as usize];
-    frame_init.extend_from_slice(&func.consts);
+    let mut template = vec![0; (declared_locals - zero_fill) as usize];
+    template.extend_from_slice(&func.consts);
+    let frame_init: Vec<TemplateChunk> = template
+        .chunks(CHUNK)
+        .map(|c| std::array::from_fn(|i| c.get(i).copied().unwrap_or(0)))
+        .collect();
+    // The padding of the last chunk lands on operand-stack slots (written before they are
+    // read) or past them: the frame is made long enough to hold it.
+    let template_end = func.params + zero_fill + CHUNK as u32 * frame_init.len() as u32;
     Code {
         ops,
         br_targets,
         params: func.params,
         frame_init,
         zero_fill,
-        frame_size: func.frame_size,
+        frame_size: func.frame_size.max(template_end),
         meter: meter.map_or_else(OnceLock::new, |m| m.with_positions(positions).into()),
         relower: None,
         id,

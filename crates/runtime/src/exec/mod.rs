@@ -26,7 +26,7 @@ mod memories;
 mod simd;
 mod state;
 
-pub(crate) use assemble::{Code, Metering, Op};
+pub(crate) use assemble::{Code, Metering, Op, TemplateChunk, CHUNK};
 pub(crate) use lazy::ModuleCode;
 pub use state::PAGE_SIZE;
 pub(crate) use state::{
@@ -348,33 +348,22 @@ pub(crate) unsafe fn init_frame(stack: &mut [u64], code: &Code, fp: usize) {
     let start = fp + code.params as usize;
     let zeros = code.zero_fill as usize;
     debug_assert!(fp + code.frame_size as usize <= stack.len());
-    debug_assert!(start + zeros + code.frame_init.len() <= fp + code.frame_size as usize);
+    debug_assert!(start + zeros + CHUNK * code.frame_init.len() <= fp + code.frame_size as usize);
     // SAFETY: the caller's promise, and a frame holds its parameters, its declared locals
-    // (zero-filled or in the template) and its constants (the rest of the template):
-    // `params + zero_fill + frame_init.len() <= frame_size` (assemble.rs).
+    // (zero-filled or in the template), its constants and the template's padding (the rest of
+    // the template): `params + zero_fill + CHUNK * frame_init.len() <= frame_size` (assemble.rs).
     unsafe {
-        let at = stack.as_mut_ptr().add(start);
-        let init = &code.frame_init;
-        copy_slots(
-            std::slice::from_raw_parts_mut(at.add(zeros), init.len()),
-            init,
-        );
-    }
-}
-
-/// Copies `src` to `dst` (same length). Frames are small, and a call to `memcpy` costs more
-/// than a few moves: copies of a length known at compile time are inlined as moves.
-#[inline(always)]
-fn copy_slots(dst: &mut [u64], src: &[u64]) {
-    macro_rules! exactly {
-        ($($n:literal)*) => {
-            match src.len() {
-                $($n => dst[..$n].copy_from_slice(&src[..$n]),)*
-                _ => dst.copy_from_slice(src),
+        let at = stack.as_mut_ptr().add(start + zeros) as *mut TemplateChunk;
+        // Whole chunks, not `copy_from_slice`: for the few chunks of most templates, a call to
+        // `memcpy` costs more than the moves. The first is written before the loop, so that
+        // the common one-chunk template is straight-line code.
+        if let [first, rest @ ..] = code.frame_init.as_slice() {
+            at.write_unaligned(*first);
+            for (i, chunk) in rest.iter().enumerate() {
+                at.add(1 + i).write_unaligned(*chunk);
             }
-        };
+        }
     }
-    exactly!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16)
 }
 
 /// Grows the value stack to at least `end` slots, with room to spare so that growth is rare;
