@@ -566,6 +566,9 @@ pub(crate) unsafe fn pay_landing(next: *const Op, gas: &mut u64) -> *const Op {
             *gas -= price;
             next.add(1)
         } else {
+            // A branch, not a conditional move: the next op's handler is then loaded (and
+            // jumped to) on the prediction, without waiting for the price and the gas.
+            std::hint::cold_path();
             next
         }
     }
@@ -580,12 +583,17 @@ pub(crate) unsafe fn land<const PAID: bool>(
     gas: &mut u64,
 ) -> *const Op {
     let price = u64::from(price);
-    if PAID && *gas >= price {
+    if !PAID {
+        return target;
+    }
+    if *gas >= price {
         *gas -= price;
         // SAFETY: in paid code the assembler made `target` a charge op, which the block's ops
         // follow.
         unsafe { target.add(1) }
     } else {
+        // As in `pay_landing`.
+        std::hint::cold_path();
         target
     }
 }
