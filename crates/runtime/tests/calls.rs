@@ -140,8 +140,9 @@ fn a_deep_traps_backtrace_keeps_its_ends_and_its_depth() {
 
 /// Frame templates of every length across one, two and three copied chunks: `$tN` has N
 /// declared locals and N distinct constants, and runs where `$dirty` just left 85 in every
-/// slot, so a local the template failed to zero, a constant it failed to place, or chunk
-/// padding written over an argument changes the sum. `tN(p)` returns p + 1 + 2 + … + N.
+/// slot, so a local the template failed to zero or a constant it failed to place (the chunk
+/// padding after them must not disturb either) changes the sum. `tN(p)` returns p + 1 + 2 +
+/// … + N.
 #[test]
 fn frame_templates_of_every_length_zero_locals_and_place_constants() {
     let mut text = String::from("(module\n");
