@@ -348,20 +348,21 @@ pub(crate) unsafe fn init_frame(stack: &mut [u64], code: &Code, fp: usize) {
     let start = fp + code.params as usize;
     let zeros = code.zero_fill as usize;
     debug_assert!(fp + code.frame_size as usize <= stack.len());
-    debug_assert!(start + zeros + CHUNK * code.frame_init.len() <= fp + code.frame_size as usize);
+    debug_assert!(
+        start + zeros + CHUNK * (1 + code.more_chunks.len()) <= fp + code.frame_size as usize
+    );
     // SAFETY: the caller's promise, and a frame holds its parameters, its declared locals
     // (zero-filled or in the template), its constants and the template's padding (the rest of
-    // the template): `params + zero_fill + CHUNK * frame_init.len() <= frame_size` (assemble.rs).
+    // the template): `params + zero_fill + CHUNK * (1 + more_chunks.len()) <= frame_size`
+    // (assemble.rs).
     unsafe {
         let at = stack.as_mut_ptr().add(start + zeros) as *mut TemplateChunk;
         // Whole chunks, not `copy_from_slice`: for the few chunks of most templates, a call to
         // `memcpy` costs more than the moves. The first is written before the loop, so that
         // the common one-chunk template is straight-line code.
-        if let [first, rest @ ..] = code.frame_init.as_slice() {
-            at.write_unaligned(*first);
-            for (i, chunk) in rest.iter().enumerate() {
-                at.add(1 + i).write_unaligned(*chunk);
-            }
+        at.write_unaligned(code.first_chunk);
+        for (i, chunk) in code.more_chunks.iter().enumerate() {
+            at.add(1 + i).write_unaligned(*chunk);
         }
     }
 }
